@@ -1,0 +1,49 @@
+import path from "node:path";
+import { parseEnv, type RawEnv } from "./env";
+
+/** Configuration of the launcher (`npm start`) and of the test harness that reuses it. */
+export function parseStackConfig(env: RawEnv) {
+  const e = parseEnv(
+    [
+      "DATA_DIR",
+      "LOG_LEVEL",
+      "SHUTDOWN_TIMEOUT_SEC",
+      "KAFKA_BOOTSTRAP_SERVERS",
+      "KAFKA_PORT",
+      "KAFKA_CONTROLLER_PORT",
+      "KAFKA_HEAP",
+      "KAFKA_START_TIMEOUT_SEC",
+      "EMBED_TOPIC_PARTITIONS",
+      "SPARK_KAFKA_TOPICS",
+      "SINK_INPUT_TOPIC",
+      "EMBED_INPUT_TOPIC",
+      "EMBED_OUTPUT_TOPIC",
+      "EMBED_DLQ_TOPIC",
+      "CONSOLE_PORT",
+    ],
+    env,
+  );
+  const dataDir = path.resolve(e.DATA_DIR);
+  return {
+    dataDir,
+    logLevel: e.LOG_LEVEL,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SEC * 1000,
+    kafka: {
+      /** An operator-supplied cluster: the launcher starts no broker. */
+      external: e.KAFKA_BOOTSTRAP_SERVERS !== undefined,
+      brokers: e.KAFKA_BOOTSTRAP_SERVERS ?? [`127.0.0.1:${e.KAFKA_PORT}`],
+      port: e.KAFKA_PORT,
+      controllerPort: e.KAFKA_CONTROLLER_PORT,
+      heap: e.KAFKA_HEAP,
+      startTimeoutMs: e.KAFKA_START_TIMEOUT_SEC * 1000,
+      dir: path.join(dataDir, "kafka"),
+      partitions: e.EMBED_TOPIC_PARTITIONS,
+      topics: [
+        ...new Set([...e.SPARK_KAFKA_TOPICS, e.SINK_INPUT_TOPIC, e.EMBED_INPUT_TOPIC, e.EMBED_OUTPUT_TOPIC, e.EMBED_DLQ_TOPIC]),
+      ],
+    },
+    console: { port: e.CONSOLE_PORT },
+  };
+}
+
+export type StackConfig = ReturnType<typeof parseStackConfig>;
