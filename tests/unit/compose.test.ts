@@ -1,0 +1,80 @@
+import { spawnSync } from "node:child_process";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { variables } from "@/lib/config/variables";
+import { stackProcesses } from "@/scripts/launcher/processes";
+
+const root = path.resolve(__dirname, "../..");
+
+interface Service {
+  image?: string;
+  build?: unknown;
+  ports?: (string | { published?: string | number; target?: number })[];
+  environment?: Record<string, string | null>;
+  healthcheck?: { test?: string[] };
+  depends_on?: Record<string, { condition?: string }>;
+}
+
+/**
+ * `docker-compose config`: validates docker-compose.yml offline and prints it
+ * normalized. The project's variables are cleared so the file's own defaults
+ * are what gets checked.
+ */
+function composeConfig(): { services: Record<string, Service> } {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of Object.keys(variables)) delete env[name];
+  const r = spawnSync("docker-compose", ["-f", "docker-compose.yml", "config"], { cwd: root, env, encoding: "utf8", timeout: 60_000 });
+  if ((r.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT") {
+    throw new Error("docker-compose is not installed: install Debian's `docker-compose` package (apt-get install -y docker-compose); `npm test` does this for you");
+  }
+  if (r.status !== 0) throw new Error(`docker-compose config rejected docker-compose.yml:\n${r.stderr}`);
+  return parse(r.stdout) as { services: Record<string, Service> };
+}
+
+/** "127.0.0.1:3000:3000/tcp" → { host: "127.0.0.1", published: 3000, target: 3000 } */
+function portMappings(svc: Service) {
+  return (svc.ports ?? []).map((p) => {
+    if (typeof p !== "string") return { host: undefined, published: Number(p.published), target: Number(p.target) };
+    const parts = p.replace(/\/\w+$/, "").split(":");
+    const target = Number(parts.pop());
+    const published = Number(parts.pop());
+    return { host: parts.pop(), published, target };
+  });
+}
+
+describe("docker-compose.yml", () => {
+  const config = composeConfig();
+  const services = config.services;
+
+  it.each(stackProcesses.map((p) => [p.name, p.compose] as const))("has a service for the launcher's %s process (%s)", (_name, service) => {
+    expect(Object.keys(services)).toContain(service);
+    expect(services[service]?.healthcheck?.test?.length).toBeGreaterThan(0);
+  });
+
+  it("runs Kafka from the official image, KRaft, reachable from the host on 9092", () => {
+    const kafka = services.kafka;
+    expect(kafka?.image).toMatch(/^apache\/kafka:/);
+    expect(kafka?.environment?.KAFKA_PROCESS_ROLES).toBe("broker,controller");
+    expect(portMappings(kafka ?? {})).toContainEqual({ host: "127.0.0.1", published: 9092, target: 9092 });
+    expect(kafka?.environment?.KAFKA_ADVERTISED_LISTENERS).toContain("localhost:9092");
+  });
+
+  it("builds the console from the Dockerfile, on the host's port 3000, once Kafka is healthy", () => {
+    const consoleSvc = services.console;
+    expect(consoleSvc?.build).toBeDefined();
+    expect(portMappings(consoleSvc ?? {})).toContainEqual({ host: "127.0.0.1", published: 3000, target: 3000 });
+    expect(consoleSvc?.depends_on?.kafka?.condition).toBe("service_healthy");
+    expect(consoleSvc?.healthcheck?.test?.join(" ")).toContain("/api/health");
+    expect(consoleSvc?.environment?.KAFKA_BOOTSTRAP_SERVERS).toBe("kafka:19092");
+  });
+
+  it("gives Embedline's services only variables from lib/config/variables.ts", () => {
+    const known = new Set(Object.keys(variables));
+    for (const [name, svc] of Object.entries(services)) {
+      if (svc.image?.startsWith("apache/kafka")) continue; // the image's own KAFKA_* broker settings
+      const unknown = Object.keys(svc.environment ?? {}).filter((v) => !known.has(v));
+      expect(unknown, `service ${name}`).toEqual([]);
+    }
+  });
+});
