@@ -1,0 +1,20 @@
+import type { ComponentKind } from "@/lib/health/schema";
+
+/** Display names of components the console knows; unknown names show as sent. */
+const names: Record<string, string> = {
+  kafka: "Kafka",
+  console: "Console",
+  "embedding-service": "Embedding service",
+  "embed-worker": "Embed worker",
+  indexer: "Indexer",
+  reddb: "RedDB",
+};
+
+const kinds: Record<ComponentKind, string> = {
+  kafka: "Kafka protocol",
+  http: "HTTP /health",
+  process: "this process",
+};
+
+export const componentLabel = (name: string) => names[name] ?? name;
+export const kindLabel = (kind: ComponentKind) => kinds[kind];

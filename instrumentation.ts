@@ -1,0 +1,14 @@
+/**
+ * Next.js calls `register()` once when a server instance starts, before it
+ * serves a request. Parsing the console's configuration here means a bad
+ * variable stops the console at boot with one line on stderr (exit code 2),
+ * instead of failing the first request that needs it.
+ */
+export async function register() {
+  // NEXT_RUNTIME is set by Next itself, not by an operator: it selects the
+  // runtime being booted and is replaced at build time, so it is not config.
+  // eslint-disable-next-line no-restricted-properties
+  if (process.env.NEXT_RUNTIME !== "nodejs") return;
+  const { consoleConfig } = await import("./lib/config/console");
+  consoleConfig();
+}

@@ -1,0 +1,53 @@
+import "server-only";
+import { consoleConfig } from "../config/console";
+import { createLogger, type Logger } from "../log";
+import { healthComponents } from "./components";
+import { runProbe, type HealthComponent } from "./probe";
+import type { ComponentHealth, HealthResponse } from "./schema";
+
+let state: { log: Logger; components: HealthComponent[]; timeoutMs: number } | undefined;
+let inflight: Promise<HealthResponse> | undefined;
+const lastOk = new Map<string, boolean>();
+
+function setup() {
+  if (!state) {
+    const cfg = consoleConfig();
+    const log = createLogger("console", cfg.logLevel).child({ module: "health" });
+    state = { log, components: healthComponents(cfg, log), timeoutMs: cfg.healthTimeoutMs };
+  }
+  return state;
+}
+
+/** Log once per change of a component's state, not once per poll. */
+function logTransitions(log: Logger, results: ComponentHealth[]) {
+  for (const r of results) {
+    const before = lastOk.get(r.name);
+    lastOk.set(r.name, r.ok);
+    if (before === r.ok) continue;
+    if (!r.ok) log.warn({ component: r.name, target: r.target, error: r.error }, "component down");
+    else if (before === false) log.info({ component: r.name, target: r.target, latencyMs: r.latencyMs }, "component recovered");
+  }
+}
+
+async function runAll(): Promise<HealthResponse> {
+  const { log, components, timeoutMs } = setup();
+  const results = await Promise.all(components.map((c) => runProbe(c, timeoutMs)));
+  logTransitions(log, results);
+  return {
+    status: results.every((r) => r.ok) ? "ok" : "degraded",
+    components: results,
+    timestamp: new Date().toISOString(),
+  };
+}
+
+/**
+ * Probe every component concurrently, each under HEALTH_TIMEOUT_MS. Concurrent
+ * callers (several open consoles, a readiness check) share one in-flight run,
+ * so the broker sees one admin connection per round however many ask.
+ */
+export function checkHealth(): Promise<HealthResponse> {
+  inflight ??= runAll().finally(() => {
+    inflight = undefined;
+  });
+  return inflight;
+}

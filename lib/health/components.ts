@@ -1,0 +1,51 @@
+import "server-only";
+import type { ConsoleConfig } from "../config/console";
+import { probeKafka } from "../kafka/health";
+import type { Logger } from "../log";
+import type { HealthComponent } from "./probe";
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+function kafkaComponent(cfg: ConsoleConfig, log: Logger): HealthComponent {
+  return {
+    name: "kafka",
+    kind: "kafka",
+    target: cfg.kafkaBrokers.join(","),
+    probe: async (signal) => {
+      const c = await probeKafka({ brokers: cfg.kafkaBrokers, log, signal, connectionTimeoutMs: cfg.healthTimeoutMs });
+      const controller = c.controller === null ? "no controller" : `controller ${c.controller}`;
+      return { detail: `cluster ${c.clusterId} · ${plural(c.brokers, "broker")} · ${controller}` };
+    },
+  };
+}
+
+function formatUptime(seconds: number): string {
+  const s = Math.floor(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
+  return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+}
+
+/** The console itself: answering this request is the check; the detail says how it runs. */
+function consoleComponent(): HealthComponent {
+  return {
+    name: "console",
+    kind: "process",
+    target: `pid ${process.pid}`,
+    probe: async () => {
+      const rssMb = Math.round(process.memoryUsage.rss() / (1024 * 1024));
+      return { detail: `up ${formatUptime(process.uptime())} · rss ${rssMb} MB · node ${process.versions.node}` };
+    },
+  };
+}
+
+/**
+ * What `GET /api/health` probes, in display order (Kafka first). A process with an
+ * HTTP /health endpoint joins with one line, for example:
+ *   httpComponent("embed-worker", new URL("/health", cfg.embedWorkerMetricsUrl).href),
+ */
+export function healthComponents(cfg: ConsoleConfig, log: Logger): HealthComponent[] {
+  return [kafkaComponent(cfg, log), consoleComponent()];
+}

@@ -1,0 +1,33 @@
+import { z } from "zod";
+
+/**
+ * Wire format of `GET /api/health`, shared by the route (which builds it) and the
+ * browser (which parses it). Safe to import from client code: no secrets, no I/O.
+ */
+export const componentKinds = ["kafka", "http", "process"] as const;
+
+export const componentHealthSchema = z.object({
+  /** Stable id, also used in data-testid attributes: `kafka`, `console`, `embedding-service`… */
+  name: z.string().min(1),
+  kind: z.enum(componentKinds),
+  /** What was probed: broker list, URL, or the console's own process. */
+  target: z.string(),
+  ok: z.boolean(),
+  /** Wall time of the probe, including a failure; `null` only if it never ran. */
+  latencyMs: z.number().nonnegative().nullable(),
+  /** One readable line when `ok` is false, otherwise null. */
+  error: z.string().nullable(),
+  /** Optional one-line summary when ok (cluster id, broker count, uptime…). */
+  detail: z.string().nullable(),
+});
+
+export const healthResponseSchema = z.object({
+  status: z.enum(["ok", "degraded"]),
+  components: z.array(componentHealthSchema),
+  /** ISO-8601 time the check finished. */
+  timestamp: z.iso.datetime(),
+});
+
+export type ComponentHealth = z.infer<typeof componentHealthSchema>;
+export type ComponentKind = ComponentHealth["kind"];
+export type HealthResponse = z.infer<typeof healthResponseSchema>;
