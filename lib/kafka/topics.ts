@@ -1,0 +1,66 @@
+import type { Kafka } from "kafkajs";
+
+export interface EnsureTopicsOptions {
+  /** Replicas per partition; -1 takes the cluster's `default.replication.factor`. */
+  replicationFactor?: number;
+  /** Bound on creating the topics and on waiting for their partition leaders. */
+  timeoutMs?: number;
+}
+
+/**
+ * Create the topics that do not exist yet, each with `partitions` partitions, and
+ * wait until every partition of every named topic has a leader. Topics that exist
+ * are left exactly as they are (their partition count is never changed), so this
+ * is safe to run at every start. Resolves to the names it created.
+ */
+export async function ensureTopics(
+  kafka: Kafka,
+  topics: string[],
+  partitions: number,
+  { replicationFactor = -1, timeoutMs = 30_000 }: EnsureTopicsOptions = {},
+): Promise<string[]> {
+  const wanted = [...new Set(topics)];
+  if (wanted.length === 0) return [];
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = wanted.filter((t) => !existing.has(t));
+    // createTopics resolves false when another client created them first (a race
+    // between two starts is fine: both end with the same topics).
+    const created =
+      missing.length > 0 &&
+      (await admin.createTopics({
+        topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor })),
+        waitForLeaders: true,
+        timeout: timeoutMs,
+      }));
+    await waitForLeaders(admin, wanted, timeoutMs);
+    return created ? missing : [];
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+type Admin = ReturnType<Kafka["admin"]>;
+
+/** Poll metadata until every partition of `topics` has a leader, or fail at the deadline. */
+async function waitForLeaders(admin: Admin, topics: string[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastProblem = "";
+  for (;;) {
+    try {
+      const { topics: meta } = await admin.fetchTopicMetadata({ topics });
+      const leaderless = meta.flatMap((t) =>
+        t.partitions.length === 0 ? [`${t.name} (no partitions)`] : t.partitions.filter((p) => p.leader < 0).map((p) => `${t.name}[${p.partitionId}]`),
+      );
+      if (leaderless.length === 0) return;
+      lastProblem = `no leader yet for ${leaderless.join(", ")}`;
+    } catch (err) {
+      lastProblem = err instanceof Error ? err.message : String(err);
+    }
+    if (Date.now() >= deadline) throw new Error(`topics not ready within ${timeoutMs} ms: ${lastProblem}`);
+    // Leader election on a live cluster takes tens of milliseconds; poll gently.
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
