@@ -15,3 +15,11 @@ export function loadOrExit<T>(parse: (env: RawEnv) => T, env: RawEnv = process.e
     throw err;
   }
 }
+
+/**
+ * A copy of this process's environment for the processes it starts. Children
+ * parse it themselves with their own schema; the launcher only adds to it.
+ */
+export function inheritedEnv(): NodeJS.ProcessEnv {
+  return { ...process.env };
+}

@@ -1,19 +1,50 @@
+import path from "node:path";
 import type { StackConfig } from "../../lib/config/stack";
+
+export interface LaunchContext {
+  cfg: StackConfig;
+  root: string;
+}
+
+/** A Node process of the stack: what to run and where it answers once ready. */
+interface NodeLaunch {
+  kind: "node";
+  args: (ctx: LaunchContext) => string[];
+  /** Any HTTP answer here means the process is up. */
+  readyUrl: (ctx: LaunchContext) => string;
+}
 
 /**
  * The processes of the stack, declared once. The launcher starts them in this
- * order; the compose file must have a service for each (tests/unit/compose.test.ts).
+ * order and stops them in reverse; the compose file must have a service for
+ * each (tests/unit/compose.test.ts).
  */
 export interface StackProcess {
   name: string;
   /** Service name in docker-compose.yml. */
   compose: string;
   port: (cfg: StackConfig) => number;
+  /** The variable an operator sets to move it to another port. */
+  portVariable: string;
   /** Started only when this launcher flag is given (e.g. --reddb); always when absent. */
   flag?: string;
+  launch: { kind: "kafka" } | NodeLaunch;
 }
 
+/** Worker entry points run TypeScript directly; see scripts/bootstrap.mjs for the condition. */
+export const tsEntry = (ctx: LaunchContext, file: string) => ["--conditions=react-server", "--import", "tsx", path.join(ctx.root, file)];
+
 export const stackProcesses: StackProcess[] = [
-  { name: "kafka", compose: "kafka", port: (cfg) => cfg.kafka.port },
-  { name: "console", compose: "console", port: (cfg) => cfg.console.port },
+  { name: "kafka", compose: "kafka", port: (cfg) => cfg.kafka.port, portVariable: "KAFKA_PORT", launch: { kind: "kafka" } },
+  {
+    name: "console",
+    compose: "console",
+    port: (cfg) => cfg.console.port,
+    portVariable: "CONSOLE_PORT",
+    launch: {
+      kind: "node",
+      args: ({ cfg, root }) => [path.join(root, "node_modules", "next", "dist", "bin", "next"), "start", "-p", String(cfg.console.port), "-H", "127.0.0.1"],
+      readyUrl: ({ cfg }) => `http://127.0.0.1:${cfg.console.port}/api/health`,
+    },
+  },
 ];

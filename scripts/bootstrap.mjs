@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+// Entry point of `npm start` and `npm test` on a fresh clone. It may use nothing
+// but Node itself: it installs the npm dependencies (only when package-lock.json
+// changed since the last install), then hands over to the TypeScript command in
+// scripts/<command>.ts. Every other install step lives in those commands.
+import { spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const [command, ...args] = process.argv.slice(2);
+const commands = ["start", "test"];
+
+function fail(message) {
+  process.stderr.write(`embedline: ${message}\n`);
+  process.exit(1);
+}
+
+if (!commands.includes(command)) fail(`usage: node scripts/bootstrap.mjs <${commands.join("|")}> [args]`);
+
+const [major, minor] = process.versions.node.split(".").map(Number);
+if (major < 20 || (major === 20 && minor < 19)) fail(`Node ${process.versions.node} is too old: install Node 20.19 or newer`);
+
+function installDependencies() {
+  const lock = readFileSync(path.join(root, "package-lock.json"));
+  const hash = createHash("sha256").update(lock).digest("hex");
+  const stamp = path.join(root, "node_modules", ".embedline-lock-sha256");
+  if (existsSync(stamp) && readFileSync(stamp, "utf8") === hash) return;
+  process.stdout.write("embedline: installing npm dependencies (npm ci)…\n");
+  const npm = process.platform === "win32" ? "npm.cmd" : "npm";
+  const result = spawnSync(npm, ["ci", "--no-audit", "--no-fund"], { cwd: root, stdio: "inherit" });
+  if (result.error) fail(`could not run npm: ${result.error.message}`);
+  if (result.status !== 0) fail("npm ci failed (see above); check the network to the npm registry and retry");
+  writeFileSync(stamp, hash);
+}
+
+installDependencies();
+
+// --conditions=react-server: modules shared with the console start with
+// `import "server-only"`, which resolves to an empty module under that condition.
+const child = spawn(
+  process.execPath,
+  ["--conditions=react-server", "--import", "tsx", path.join(root, "scripts", `${command}.ts`), ...args],
+  { cwd: root, stdio: "inherit" },
+);
+
+// Ctrl-C reaches the whole foreground process group, so the child sees SIGINT
+// itself; a SIGTERM sent to this process alone is passed on.
+process.on("SIGINT", () => {});
+process.on("SIGTERM", () => child.kill("SIGTERM"));
+child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -1,0 +1,62 @@
+// `npm start`: install what is missing, start the whole stack, stop it on Ctrl-C.
+import { inheritedEnv, loadOrExit } from "../lib/config/load";
+import { parseStackConfig } from "../lib/config/stack";
+import { createLogger } from "../lib/log";
+import { startStack } from "./launcher";
+import { StackError } from "./stack-error";
+
+const knownFlags = new Set<string>([]);
+
+async function main(): Promise<number> {
+  const flags = new Set(process.argv.slice(2));
+  for (const f of flags) {
+    if (!knownFlags.has(f)) {
+      process.stderr.write(`embedline: unknown option ${f}${knownFlags.size ? ` (known: ${[...knownFlags].join(" ")})` : ""}\n`);
+      return 2;
+    }
+  }
+  const cfg = loadOrExit(parseStackConfig);
+  const log = createLogger("launcher", cfg.logLevel);
+
+  // A signal during start-up is acted on once startStack returns or fails: Ctrl-C
+  // reaches the children too (same process group), so start-up ends quickly.
+  let signalled: NodeJS.Signals | undefined;
+  const interrupted = new Promise<NodeJS.Signals>((resolve) => {
+    for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => resolve((signalled = signal)));
+  });
+
+  let stack: Awaited<ReturnType<typeof startStack>>;
+  try {
+    stack = await startStack({ cfg, env: inheritedEnv(), flags, log });
+  } catch (err) {
+    if (err instanceof StackError) {
+      process.stderr.write(`embedline: ${signalled ? `stopped by ${signalled}` : err.message}\n`);
+      if (err.hint && !signalled) process.stderr.write(`${err.hint}\n`);
+      return signalled ? 0 : 1;
+    }
+    throw err;
+  }
+  const stop = async (reason: string, code: number) => {
+    log.info({ reason }, "stopping the stack");
+    await stack.stop();
+    log.info("stack stopped");
+    return code;
+  };
+  if (signalled) return stop(signalled, 0);
+  process.stdout.write(`\nEmbedline is running. Console: ${stack.consoleUrl}  (Ctrl-C stops everything)\n\n`);
+  return Promise.race([
+    interrupted.then((signal) => stop(signal, 0)),
+    stack.crashed.then(({ name, exit }) => {
+      process.stderr.write(`embedline: ${name} exited unexpectedly (${exit.code ?? exit.signal}); stopping the stack\n`);
+      return stop(`${name} exited`, 1);
+    }),
+  ]);
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`embedline: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,20 @@
+/**
+ * Poll `probe` until it returns a value other than undefined/false, or fail
+ * after `timeoutMs` with `what` in the message. Tests synchronise on conditions,
+ * never on sleeps.
+ */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000, everyMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  const why = lastError instanceof Error ? ` (last error: ${lastError.message})` : "";
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${why}`);
+}
