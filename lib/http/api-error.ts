@@ -18,6 +18,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** Extra response headers, e.g. Retry-After on a 429. */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
@@ -29,7 +31,7 @@ export class ApiError extends Error {
 
   toResponse(): Response {
     const body: ApiErrorBody = { error: { code: this.code, message: this.message } };
-    return Response.json(body, { status: this.status, headers: { "cache-control": "no-store" } });
+    return Response.json(body, { status: this.status, headers: { "cache-control": "no-store", ...this.headers } });
   }
 }
 
