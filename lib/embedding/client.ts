@@ -1,0 +1,58 @@
+import "server-only";
+import type { EmbeddingClientConfig } from "../config/embedding-client";
+import { EmbeddingCache } from "./cache";
+import { wireFormats, type ProviderName } from "./providers";
+import { Transport } from "./transport";
+import type { EmbedResult, EmbeddingClient } from "./types";
+import { checkVectors } from "./validate";
+
+/** A client that speaks one provider's wire format to one upstream, without cache. */
+export function createProviderClient(provider: ProviderName, cfg: Omit<EmbeddingClientConfig, "provider" | "cacheSize">): EmbeddingClient {
+  const wire = wireFormats[provider];
+  const transport = new Transport(cfg);
+  return {
+    provider,
+    model: cfg.model,
+    async embed(texts, signal) {
+      if (texts.length === 0) return { vectors: [], model: cfg.model, dim: 0, rttMs: 0, attempts: 0, cacheHits: 0 };
+      const { json, rttMs, attempts } = await transport.postJson(wire.path, wire.body(texts, cfg.model), signal);
+      const parsed = wire.parse(json);
+      const vectors = checkVectors(parsed.vectors, texts.length);
+      return { vectors, model: parsed.model ?? cfg.model, dim: vectors[0]?.length ?? 0, rttMs, attempts, cacheHits: 0 };
+    },
+    close: () => transport.close(),
+  };
+}
+
+/**
+ * Put an LRU cache in front of a client: only the texts it has not seen go
+ * upstream (each distinct text once), and answers come back in input order.
+ */
+export function withCache(inner: EmbeddingClient, cache: EmbeddingCache): EmbeddingClient & { cache: EmbeddingCache } {
+  return {
+    provider: inner.provider,
+    model: inner.model,
+    cache,
+    async embed(texts, signal): Promise<EmbedResult> {
+      // Copies, so a caller that normalises in place cannot change the cache.
+      const out: (number[] | undefined)[] = texts.map((t) => cache.get(inner.model, t)?.slice());
+      const missing = [...new Set(texts.filter((_, i) => out[i] === undefined))];
+      const hits = out.filter((v) => v !== undefined).length;
+      if (missing.length === 0) {
+        return { vectors: out as number[][], model: inner.model, dim: out[0]?.length ?? 0, rttMs: 0, attempts: 0, cacheHits: hits };
+      }
+      const res = await inner.embed(missing, signal);
+      const byText = new Map(missing.map((t, i) => [t, res.vectors[i] as number[]]));
+      for (const [t, v] of byText) cache.set(inner.model, t, v);
+      const vectors = texts.map((t, i) => out[i] ?? (byText.get(t) as number[]));
+      return { ...res, vectors, cacheHits: hits };
+    },
+    close: () => inner.close(),
+  };
+}
+
+/** The client EMBED_PROVIDER and friends describe, cached when EMBED_CACHE_SIZE > 0. */
+export function createEmbeddingClient(cfg: EmbeddingClientConfig): EmbeddingClient & { cache?: EmbeddingCache } {
+  const client = createProviderClient(cfg.provider, cfg);
+  return cfg.cacheSize > 0 ? withCache(client, new EmbeddingCache(cfg.cacheSize)) : client;
+}

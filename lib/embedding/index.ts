@@ -1,0 +1,5 @@
+export { createEmbeddingClient, createProviderClient, withCache } from "./client";
+export { EmbeddingCache, cacheKey } from "./cache";
+export { EmbeddingError, EmbeddingRejectedError, EmbeddingUnavailableError, BadEmbeddingResponseError } from "./errors";
+export { MODEL_REGISTRY, findModel, dimensionMismatch, type ModelSpec, type ModelProvider } from "./registry";
+export type { EmbeddingClient, EmbedResult } from "./types";
