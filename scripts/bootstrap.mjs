@@ -28,12 +28,16 @@ function installDependencies() {
   const hash = createHash("sha256").update(lock).digest("hex");
   const stamp = path.join(root, "node_modules", ".embedline-lock-sha256");
   if (existsSync(stamp) && readFileSync(stamp, "utf8") === hash) return;
-  process.stdout.write("embedline: installing npm dependencies (npm ci)…\n");
+  process.stdout.write("embedline: installing npm dependencies (npm install)…\n");
   const npm = process.platform === "win32" ? "npm.cmd" : "npm";
-  const result = spawnSync(npm, ["ci", "--no-audit", "--no-fund"], { cwd: root, stdio: "inherit" });
+  // `npm install`, not `npm ci`: registries that serve only this platform's
+  // optional binaries (@next/swc-*, oxide, …) leave the other platforms' entries
+  // out of the lock, and `npm ci` rejects such a lock as out of sync. `install`
+  // still takes the locked versions.
+  const result = spawnSync(npm, ["install", "--no-audit", "--no-fund"], { cwd: root, stdio: "inherit" });
   if (result.error) fail(`could not run npm: ${result.error.message}`);
-  if (result.status !== 0) fail("npm ci failed (see above); check the network to the npm registry and retry");
-  writeFileSync(stamp, hash);
+  if (result.status !== 0) fail("npm install failed (see above); check the network to the npm registry and retry");
+  writeFileSync(stamp, createHash("sha256").update(readFileSync(path.join(root, "package-lock.json"))).digest("hex"));
 }
 
 installDependencies();

@@ -60,6 +60,7 @@ async function e2e(): Promise<Omit<Outcome, "seconds">> {
     CONSOLE_URL: `http://127.0.0.1:${consolePort}`,
     KAFKA_PORT: String(await freePort()),
     KAFKA_CONTROLLER_PORT: String(await freePort()),
+    INFERMESH_PORT: String(await freePort()),
     DATA_DIR: dataDir,
     PLAYWRIGHT_JSON_OUTPUT_NAME: out,
     // The stack's modules are loaded by Playwright's own Node; see bootstrap.mjs.

@@ -5,13 +5,14 @@ import { loadOrExit } from "./load";
 /** Configuration of the Next.js console's server side. Never sent to the browser. */
 export function parseConsoleConfig(env: RawEnv) {
   const e = parseEnv(
-    ["LOG_LEVEL", "KAFKA_BOOTSTRAP_SERVERS", "KAFKA_PORT", "HEALTH_TIMEOUT_MS", "EMBED_WORKER_METRICS_URL", "SPARK_VECTOR_UI_URL"],
+    ["LOG_LEVEL", "KAFKA_BOOTSTRAP_SERVERS", "KAFKA_PORT", "HEALTH_TIMEOUT_MS", "INFERMESH_URL", "INFERMESH_PORT", "EMBED_WORKER_METRICS_URL", "SPARK_VECTOR_UI_URL"],
     env,
   );
   return {
     logLevel: e.LOG_LEVEL,
     kafkaBrokers: e.KAFKA_BOOTSTRAP_SERVERS ?? [`127.0.0.1:${e.KAFKA_PORT}`],
     healthTimeoutMs: e.HEALTH_TIMEOUT_MS,
+    infermeshUrl: e.INFERMESH_URL ?? `http://127.0.0.1:${e.INFERMESH_PORT}`,
   };
 }
 

@@ -20,6 +20,8 @@ export function parseStackConfig(env: RawEnv) {
       "EMBED_OUTPUT_TOPIC",
       "EMBED_DLQ_TOPIC",
       "CONSOLE_PORT",
+      "INFERMESH_PORT",
+      "INFERMESH_URL",
     ],
     env,
   );
@@ -43,6 +45,12 @@ export function parseStackConfig(env: RawEnv) {
       ],
     },
     console: { port: e.CONSOLE_PORT },
+    infermesh: {
+      /** An operator-supplied embedding service: the bundled one is not started. */
+      external: e.INFERMESH_URL !== undefined,
+      url: e.INFERMESH_URL ?? `http://127.0.0.1:${e.INFERMESH_PORT}`,
+      port: e.INFERMESH_PORT,
+    },
   };
 }
 

@@ -20,7 +20,7 @@ export interface Variable<S extends z.ZodType = z.ZodType> {
   group: Group;
 }
 
-export type Group = "Stack" | "Kafka" | "Embedding service" | "Batching" | "Sinks" | "RedDB" | "Index" | "Console";
+export type Group = "Stack" | "Kafka" | "Embedding service" | "Batching" | "Sinks" | "RedDB" | "Index" | "Console" | "Embed worker";
 
 const v = <D extends Variable>(def: D) => def;
 
@@ -46,12 +46,25 @@ export const variables = {
   EMBED_TOPIC_PARTITIONS: v({ group: "Kafka", schema: t.int(1, 1024), default: "3", doc: "Partitions of the topics the launcher creates." }),
 
   // ---- Embedding service
-  INFERMESH_URL: v({ group: "Embedding service", schema: t.url(), default: "http://127.0.0.1:9000", doc: "Base URL of the InferMesh-compatible embedding service." }),
+  INFERMESH_URL: v({ group: "Embedding service", schema: t.url(), doc: "Base URL of the InferMesh-compatible embedding service. When unset, `npm start` runs the bundled service (workers/infermesh) on 127.0.0.1:INFERMESH_PORT and uses it; when set, the bundled service is not started." }),
   EMBED_MODEL: v({ group: "Embedding service", schema: t.str(), default: "use-lite", doc: "Model id or short name sent with every embed request." }),
   INFERMESH_API_KEY: v({ group: "Embedding service", schema: t.str(), secret: true, doc: "Bearer token for the embedding service (optional)." }),
   INFERMESH_TIMEOUT_SEC: v({ group: "Embedding service", schema: t.seconds(0.1), default: "30", doc: "Timeout of one embed call." }),
   INFERMESH_RETRIES: v({ group: "Embedding service", schema: t.int(0, 20), default: "2", doc: "Retries of a retryable embed failure (connection error, timeout, 429, 5xx)." }),
   INFERMESH_BACKOFF_SEC: v({ group: "Embedding service", schema: t.seconds(0), default: "0.5", doc: "First retry delay; doubles each retry, with jitter." }),
+  EMBED_PROVIDER: v({ group: "Embedding service", schema: t.oneOf(["infermesh", "tei", "openai", "ollama"] as const), default: "infermesh", doc: "Wire format of the embedding service at INFERMESH_URL: `infermesh` (POST /embed {model, inputs}), `tei` (Text Embeddings Inference, POST /embed {inputs}), `openai` (POST /v1/embeddings) or `ollama` (POST /api/embed)." }),
+  EMBED_CACHE_SIZE: v({ group: "Embedding service", schema: t.int(0, 10_000_000), default: "10000", doc: "Entries of the client's LRU cache of vectors, keyed by sha256(model, text); 0 turns it off. 10000 × 512 floats ≈ 40 MB." }),
+  EMBED_HTTP_CONNECTIONS: v({ group: "Embedding service", schema: t.int(1, 256), default: "4", doc: "Keep-alive connections the client's pool opens to the embedding service." }),
+  INFERMESH_HOST: v({ group: "Embedding service", schema: t.str(), default: "127.0.0.1", doc: "Address the bundled embedding service (workers/infermesh) listens on; 0.0.0.0 to serve other machines." }),
+  INFERMESH_PORT: v({ group: "Embedding service", schema: t.port(), default: "9000", doc: "Port of the bundled embedding service (/embed, /v1/embeddings, /health, /models, /metrics)." }),
+  INFERMESH_MODEL: v({ group: "Embedding service", schema: t.str(), default: "use-lite", doc: "Model the bundled embedding service loads (id or short name from its registry; `GET /models` lists them)." }),
+  INFERMESH_THREADS: v({ group: "Embedding service", schema: t.int(1, 64), default: "1", doc: "Copies of the model the bundled service runs, each in its own thread (tfjs' wasm backend uses one core per model in Node). 1 (≈330 MB resident) leaves the second of 2 cores to Kafka and the workers; 2 gave 1.3–2× the throughput of 1 for batches of 8 or more on a shared 2-core machine, at ≈225 MB more memory." }),
+  INFERMESH_MAX_BATCH: v({ group: "Embedding service", schema: t.int(1, 1024), default: "32", doc: "Most inputs the bundled service sends to the model in one call. Throughput of USE lite on 2 cores levels off from about 16 short texts." }),
+  INFERMESH_MAX_WAIT_MS: v({ group: "Embedding service", schema: t.int(0, 10_000), default: "5", doc: "How long the bundled service holds a not-yet-full batch open for more concurrent requests. Only applies while the model is idle; requests arriving during a model call batch up anyway." }),
+  INFERMESH_QUEUE_MAX: v({ group: "Embedding service", schema: t.int(1, 1_000_000), default: "2048", doc: "Inputs the bundled service keeps waiting for the model; a request that would exceed it gets 429 with Retry-After." }),
+  INFERMESH_MAX_INPUTS: v({ group: "Embedding service", schema: t.int(1, 100_000), default: "256", doc: "Most inputs one request to the bundled service may carry (422 above)." }),
+  INFERMESH_MAX_BATCH_CHARS: v({ group: "Embedding service", schema: t.int(1, 10_000_000), default: "8192", doc: "Most padded characters per model call (inputs × longest input). The model pads a batch to its longest input, so a long text closes the batch early instead of making every short one in it cost as much; 8192 = 32 inputs of 256 characters." }),
+  INFERMESH_MAX_BODY_BYTES: v({ group: "Embedding service", schema: t.int(1024, 1 << 30), default: "8388608", doc: "Largest request body the bundled service reads (413 above)." }),
 
   // ---- Batching
   EMBED_BATCH_SIZE: v({ group: "Batching", schema: t.int(1, 4096), default: "64", doc: "A batch closes at this many records…" }),
@@ -84,6 +97,15 @@ export const variables = {
   EMBED_WORKER_METRICS_URL: v({ group: "Console", schema: t.url(), default: "http://127.0.0.1:9100", doc: "Base URL of the embed-worker's metrics endpoints." }),
   SPARK_VECTOR_UI_URL: v({ group: "Console", schema: t.url(), default: "http://localhost:4041/api/v1", doc: "Spark REST API of the parse job." }),
   HEALTH_TIMEOUT_MS: v({ group: "Console", schema: t.int(50, 60000), default: "1500", doc: "Per-component deadline of `GET /api/health`." }),
+
+  // ---- Embed worker (workers/embed) and the bundled RedDB-compatible store (workers/reddb)
+  EMBED_MAX_TEXT_BYTES: v({ group: "Embed worker", schema: t.int(1, 64 * 1024 * 1024), default: "65536", doc: "Longest text the embed-worker embeds, in UTF-8 bytes; longer records go to the DLQ as `text_too_large`. 64 KiB is far past what sentence encoders read (USE lite: 2048 characters) while keeping one record well under Kafka's 1 MB message limit." }),
+  EMBED_STORE_TEXT: v({ group: "Embed worker", schema: t.flag(), default: "1", doc: "0 drops the raw text from every sink (Kafka, Parquet, RedDB, DLQ) and keeps `text_sha256` and `text_len` instead (PII minimisation)." }),
+  EMBED_CONTROL_TOKEN: v({ group: "Embed worker", schema: t.str(), secret: true, doc: "Bearer token POST /pause and /resume of the embed-worker require. Unset: they are open (bind to 127.0.0.1)." }),
+  EMBED_WORKER_HOST: v({ group: "Embed worker", schema: t.str(), default: "127.0.0.1", doc: "Address the embed-worker's metrics and control endpoints listen on." }),
+  REDDB_HOST: v({ group: "Embed worker", schema: t.str(), default: "127.0.0.1", doc: "Address the bundled RedDB-compatible store (workers/reddb, `npm start -- --reddb`) listens on." }),
+  REDDB_PORT: v({ group: "Embed worker", schema: t.port(), default: "8080", doc: "Port of the bundled RedDB-compatible store." }),
+  REDDB_DATA_DIR: v({ group: "Embed worker", schema: t.str(), default: "./data/reddb", doc: "LMDB directory of the bundled RedDB-compatible store; kept across restarts." }),
 } satisfies Record<string, Variable>;
 
 export type VariableName = keyof typeof variables;

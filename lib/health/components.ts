@@ -2,6 +2,7 @@ import "server-only";
 import type { ConsoleConfig } from "../config/console";
 import { probeKafka } from "../kafka/health";
 import type { Logger } from "../log";
+import { httpComponent } from "./http-probe";
 import type { HealthComponent } from "./probe";
 
 function plural(n: number, word: string): string {
@@ -47,5 +48,5 @@ function consoleComponent(): HealthComponent {
  *   httpComponent("embed-worker", new URL("/health", cfg.embedWorkerMetricsUrl).href),
  */
 export function healthComponents(cfg: ConsoleConfig, log: Logger): HealthComponent[] {
-  return [kafkaComponent(cfg, log), consoleComponent()];
+  return [kafkaComponent(cfg, log), httpComponent("infermesh", `${cfg.infermeshUrl}/health`), consoleComponent()];
 }

@@ -42,7 +42,7 @@ interface Stoppable {
 
 const defaultOnLine = (name: string, line: string) => process.stdout.write(`${name.padEnd(8)}| ${line}\n`);
 
-async function waitUntilAnswers(url: string, timeoutMs: number, exited: Promise<Exit>, name: string): Promise<void> {
+async function waitUntilReady(url: string, timeoutMs: number, exited: Promise<Exit>, name: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let gone: Exit | undefined;
   void exited.then((e) => (gone = e));
@@ -51,12 +51,13 @@ async function waitUntilAnswers(url: string, timeoutMs: number, exited: Promise<
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
       await res.body?.cancel();
-      return;
+      if (res.ok) return;
     } catch {
-      await new Promise((r) => setTimeout(r, 250));
+      // Not listening yet.
     }
+    await new Promise((r) => setTimeout(r, 250));
   }
-  throw new StackError(`${name} did not answer at ${url} within ${Math.round(timeoutMs / 1000)} s`);
+  throw new StackError(`${name} was not ready at ${url} within ${Math.round(timeoutMs / 1000)} s`);
 }
 
 /**
@@ -87,35 +88,34 @@ export async function startStack(opts: StartOptions): Promise<RunningStack> {
     if (!cfg.kafka.external) await ensureKafkaInstalled(log);
     if (selected.some((p) => p.name === "console")) ensureConsoleBuilt(repoRoot, childEnv, log);
     for (const p of selected) {
-      if (p.launch.kind === "kafka" && cfg.kafka.external) continue;
-      await assertPortFree(p.port(cfg), p.name, p.portVariable);
+      if (!p.external?.(cfg)) await assertPortFree(p.port(cfg), p.name, p.portVariable);
     }
 
-    let brokers = cfg.kafka.brokers;
     for (const p of selected) {
-      if (p.launch.kind === "kafka") {
-        if (cfg.kafka.external) {
-          log.info({ brokers }, "using the existing Kafka cluster; no broker started");
-          const kafka = createKafka({ clientId: "embedline-launcher", brokers, log });
+      Object.assign(childEnv, p.provides?.(cfg));
+      if (p.external?.(cfg)) {
+        log.info({ process: p.name, env: p.provides?.(cfg) }, "using the existing service; not started");
+        if (p.launch.kind === "kafka") {
+          const kafka = createKafka({ clientId: "embedline-launcher", brokers: cfg.kafka.brokers, log });
           await ensureTopics(kafka, cfg.kafka.topics, cfg.kafka.partitions);
-          continue;
         }
+        continue;
+      }
+      if (p.launch.kind === "kafka") {
         const broker = await startLocalBroker(cfg.kafka, log, { onOutput: (line) => onLine(p.name, line) });
         started.push({ name: p.name, stop: () => broker.stop() });
         void new Promise<Exit>((resolve) => broker.child.once("exit", (code, signal) => resolve({ code, signal }))).then(
           (exit) => stopping || crash({ name: p.name, exit }),
         );
-        brokers = broker.brokers;
-        childEnv.KAFKA_BOOTSTRAP_SERVERS = brokers.join(",");
         continue;
       }
       const proc = supervise(p.name, process.execPath, p.launch.args(ctx), { cwd: repoRoot, env: childEnv, onLine });
       started.push({ name: p.name, stop: () => proc.stop(cfg.shutdownTimeoutMs) });
       void proc.exited.then((exit) => stopping || crash({ name: p.name, exit }));
-      await waitUntilAnswers(p.launch.readyUrl(ctx), opts.readyTimeoutMs ?? 60_000, proc.exited, p.name);
+      await waitUntilReady(p.launch.readyUrl(ctx), opts.readyTimeoutMs ?? 60_000, proc.exited, p.name);
       log.info({ process: p.name, port: p.port(cfg) }, "ready");
     }
-    return { brokers, consoleUrl: `http://127.0.0.1:${cfg.console.port}`, crashed, stop };
+    return { brokers: cfg.kafka.brokers, consoleUrl: `http://127.0.0.1:${cfg.console.port}`, crashed, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -10,7 +10,7 @@ export interface LaunchContext {
 interface NodeLaunch {
   kind: "node";
   args: (ctx: LaunchContext) => string[];
-  /** Any HTTP answer here means the process is up. */
+  /** A 2xx answer here means the process is ready for the ones started after it. */
   readyUrl: (ctx: LaunchContext) => string;
 }
 
@@ -28,6 +28,10 @@ export interface StackProcess {
   portVariable: string;
   /** Started only when this launcher flag is given (e.g. --reddb); always when absent. */
   flag?: string;
+  /** True when the operator points the stack at an existing service of this kind instead. */
+  external?: (cfg: StackConfig) => boolean;
+  /** Variables every later process needs to reach this one. */
+  provides?: (cfg: StackConfig) => Record<string, string>;
   launch: { kind: "kafka" } | NodeLaunch;
 }
 
@@ -35,7 +39,28 @@ export interface StackProcess {
 export const tsEntry = (ctx: LaunchContext, file: string) => ["--conditions=react-server", "--import", "tsx", path.join(ctx.root, file)];
 
 export const stackProcesses: StackProcess[] = [
-  { name: "kafka", compose: "kafka", port: (cfg) => cfg.kafka.port, portVariable: "KAFKA_PORT", launch: { kind: "kafka" } },
+  {
+    name: "kafka",
+    compose: "kafka",
+    port: (cfg) => cfg.kafka.port,
+    portVariable: "KAFKA_PORT",
+    external: (cfg) => cfg.kafka.external,
+    provides: (cfg) => ({ KAFKA_BOOTSTRAP_SERVERS: cfg.kafka.brokers.join(",") }),
+    launch: { kind: "kafka" },
+  },
+  {
+    name: "infermesh",
+    compose: "infermesh",
+    port: (cfg) => cfg.infermesh.port,
+    portVariable: "INFERMESH_PORT",
+    external: (cfg) => cfg.infermesh.external,
+    provides: (cfg) => ({ INFERMESH_URL: cfg.infermesh.url }),
+    launch: {
+      kind: "node",
+      args: (ctx) => tsEntry(ctx, "workers/infermesh/index.ts"),
+      readyUrl: ({ cfg }) => `http://127.0.0.1:${cfg.infermesh.port}/health`,
+    },
+  },
   {
     name: "console",
     compose: "console",
@@ -44,7 +69,8 @@ export const stackProcesses: StackProcess[] = [
     launch: {
       kind: "node",
       args: ({ cfg, root }) => [path.join(root, "node_modules", "next", "dist", "bin", "next"), "start", "-p", String(cfg.console.port), "-H", "127.0.0.1"],
-      readyUrl: ({ cfg }) => `http://127.0.0.1:${cfg.console.port}/api/health`,
+      // The console is ready when it answers, whatever the health of the rest.
+      readyUrl: ({ cfg }) => `http://127.0.0.1:${cfg.console.port}/api/health?degraded=200`,
     },
   },
 ];

@@ -14,6 +14,8 @@ beforeAll(async () => {
   s.close();
   await once(s, "close");
   process.env.KAFKA_BOOTSTRAP_SERVERS = broker;
+  // Nothing listens here either: the embedding service is down too.
+  process.env.INFERMESH_URL = `http://${broker}`;
   process.env.HEALTH_TIMEOUT_MS = "3000";
   process.env.LOG_LEVEL = "silent";
   ({ GET } = await import("@/app/api/health/route"));
@@ -21,7 +23,7 @@ beforeAll(async () => {
 
 const get = (query = "") => GET(new Request(`http://console.test/api/health${query}`), undefined);
 
-describe("GET /api/health with Kafka down", () => {
+describe("GET /api/health with Kafka and the embedding service down", () => {
   it.each([
     { query: "", status: 503 },
     { query: "?degraded=503", status: 503 },
@@ -34,6 +36,7 @@ describe("GET /api/health with Kafka down", () => {
     expect(body.status).toBe("degraded");
     expect(body.components.map((c) => [c.name, c.ok])).toEqual([
       ["kafka", false],
+      ["infermesh", false],
       ["console", true],
     ]);
     expect(body.components[0]).toMatchObject({ kind: "kafka", target: broker, error: `connection refused (${broker})` });

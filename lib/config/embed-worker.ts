@@ -1,0 +1,75 @@
+import path from "node:path";
+import { parseEmbeddingClientConfig } from "./embedding-client";
+import { parseEnv, type RawEnv } from "./env";
+
+/** Configuration of the embed-worker (workers/embed). */
+export function parseEmbedWorkerConfig(env: RawEnv) {
+  const e = parseEnv(
+    [
+      "LOG_LEVEL",
+      "SHUTDOWN_TIMEOUT_SEC",
+      "KAFKA_BOOTSTRAP_SERVERS",
+      "KAFKA_PORT",
+      "EMBED_INPUT_TOPIC",
+      "EMBED_OUTPUT_TOPIC",
+      "EMBED_DLQ_TOPIC",
+      "EMBED_GROUP",
+      "EMBED_TOPIC_PARTITIONS",
+      "EMBED_BATCH_SIZE",
+      "EMBED_MAX_WAIT_SEC",
+      "EMBED_NORMALIZE",
+      "EMBED_WRITE_PARQUET",
+      "EMBED_PARQUET_DIR",
+      "EMBED_METRICS_PORT",
+      "EMBED_WORKER_HOST",
+      "EMBED_MAX_TEXT_BYTES",
+      "EMBED_STORE_TEXT",
+      "EMBED_CONTROL_TOKEN",
+      "REDDB_URL",
+      "REDDB_NAMESPACE",
+      "REDDB_TOKEN",
+      "REDDB_STREAM",
+      "REDDB_MODE",
+      "REDDB_DLQ_STREAM",
+    ],
+    env,
+  );
+  return {
+    logLevel: e.LOG_LEVEL,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SEC * 1000,
+    kafka: {
+      brokers: e.KAFKA_BOOTSTRAP_SERVERS ?? [`127.0.0.1:${e.KAFKA_PORT}`],
+      inputTopic: e.EMBED_INPUT_TOPIC,
+      outputTopic: e.EMBED_OUTPUT_TOPIC,
+      dlqTopic: e.EMBED_DLQ_TOPIC,
+      group: e.EMBED_GROUP,
+      /** Used only when the worker has to create a missing topic. */
+      partitions: e.EMBED_TOPIC_PARTITIONS,
+    },
+    batch: { size: e.EMBED_BATCH_SIZE, maxWaitMs: Math.round(e.EMBED_MAX_WAIT_SEC * 1000) },
+    normalize: e.EMBED_NORMALIZE,
+    maxTextBytes: e.EMBED_MAX_TEXT_BYTES,
+    storeText: e.EMBED_STORE_TEXT,
+    parquet: { enabled: e.EMBED_WRITE_PARQUET, dir: path.resolve(e.EMBED_PARQUET_DIR) },
+    http: { host: e.EMBED_WORKER_HOST, port: e.EMBED_METRICS_PORT },
+    /** Secret: compared, never logged, never shown by /config. */
+    controlToken: e.EMBED_CONTROL_TOKEN,
+    reddb: e.REDDB_URL
+      ? { url: e.REDDB_URL, namespace: e.REDDB_NAMESPACE, token: e.REDDB_TOKEN, stream: e.REDDB_STREAM, mode: e.REDDB_MODE, dlqStream: e.REDDB_DLQ_STREAM }
+      : undefined,
+    embedding: parseEmbeddingClientConfig(env),
+  };
+}
+
+export type EmbedWorkerConfig = ReturnType<typeof parseEmbedWorkerConfig>;
+
+/** The effective configuration as GET /config shows it: every secret replaced. */
+export function redactEmbedWorkerConfig(cfg: EmbedWorkerConfig) {
+  const hidden = (v: string | undefined) => (v === undefined ? null : "[redacted]");
+  return {
+    ...cfg,
+    controlToken: hidden(cfg.controlToken),
+    reddb: cfg.reddb && { ...cfg.reddb, token: hidden(cfg.reddb.token) },
+    embedding: { ...cfg.embedding, apiKey: hidden(cfg.embedding.apiKey) },
+  };
+}
