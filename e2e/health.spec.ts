@@ -13,7 +13,7 @@ test.describe("Health page", () => {
     await health.goto();
 
     await health.expectStatus("kafka", "ok");
-    await health.expectStatus("infermesh", "ok");
+    await health.expectStatus("embedding-service", "ok");
     await health.expectStatus("console", "ok");
     expect((await health.componentNames())[0]).toBe("kafka");
     await expect(health.latency("kafka")).toHaveText(/^\d+(\.\d+)? (ms|s)$/);

@@ -29,6 +29,14 @@ function formatUptime(seconds: number): string {
   return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
 }
 
+/** The embedding service's /health names its model and dimension (InferMesh-compatible servers may not). */
+function embeddingServiceComponent(cfg: ConsoleConfig): HealthComponent {
+  return httpComponent("embedding-service", `${cfg.infermeshUrl}/health`, (body) => {
+    const b = body as { model?: unknown; dim?: unknown } | null;
+    return typeof b?.model === "string" ? `model ${b.model}${typeof b.dim === "number" ? ` · ${b.dim} dims` : ""}` : null;
+  });
+}
+
 /** The console itself: answering this request is the check; the detail says how it runs. */
 function consoleComponent(): HealthComponent {
   return {
@@ -48,5 +56,5 @@ function consoleComponent(): HealthComponent {
  *   httpComponent("embed-worker", new URL("/health", cfg.embedWorkerMetricsUrl).href),
  */
 export function healthComponents(cfg: ConsoleConfig, log: Logger): HealthComponent[] {
-  return [kafkaComponent(cfg, log), httpComponent("infermesh", `${cfg.infermeshUrl}/health`), consoleComponent()];
+  return [kafkaComponent(cfg, log), embeddingServiceComponent(cfg), consoleComponent()];
 }

@@ -16,11 +16,16 @@ function poolFor(origin: string): Pool {
   return pool;
 }
 
+/** Turns a healthy answer's JSON body into the one-line detail shown beside it. */
+export type DescribeBody = (body: unknown) => string | null;
+
+const MAX_BODY_BYTES = 64 * 1024;
+
 /**
  * Probe `GET <url>`: healthy on any 2xx. The body is always drained (bounded),
  * so the connection returns to the pool; redirects are failures, not followed.
  */
-export function httpProbe(url: string): Probe {
+export function httpProbe(url: string, describe?: DescribeBody): Probe {
   const { origin, pathname, search } = new URL(url);
   return async (signal) => {
     const res = await poolFor(origin).request({
@@ -29,16 +34,20 @@ export function httpProbe(url: string): Probe {
       headers: { accept: "application/json" },
       signal,
     });
-    await res.body.dump({ limit: 64 * 1024 });
-    if (res.statusCode < 200 || res.statusCode > 299) {
-      throw new Error(`HTTP ${res.statusCode} ${STATUS_CODES[res.statusCode] ?? ""}`.trim());
+    const ok = res.statusCode >= 200 && res.statusCode <= 299;
+    if (!ok || !describe || Number(res.headers["content-length"] ?? 0) > MAX_BODY_BYTES) {
+      await res.body.dump({ limit: MAX_BODY_BYTES });
+    } else {
+      // A body that is not JSON is still a healthy answer, just without detail.
+      return { detail: describe(await res.body.json().catch(() => null)) };
     }
+    if (!ok) throw new Error(`HTTP ${res.statusCode} ${STATUS_CODES[res.statusCode] ?? ""}`.trim());
   };
 }
 
 /** A component checked over HTTP, e.g. `httpComponent("indexer", "http://127.0.0.1:9102/health")`. */
-export function httpComponent(name: string, url: string): HealthComponent {
-  return { name, kind: "http", target: url, probe: httpProbe(url) };
+export function httpComponent(name: string, url: string, describe?: DescribeBody): HealthComponent {
+  return { name, kind: "http", target: url, probe: httpProbe(url, describe) };
 }
 
 /** Close every pool (tests, shutdown). Later probes open fresh pools. */

@@ -55,7 +55,7 @@ describe("npm start", () => {
     };
     expect(health.components.map((c) => [c.name, c.ok])).toEqual([
       ["kafka", true],
-      ["infermesh", true],
+      ["embedding-service", true],
       ["console", true],
     ]);
 

@@ -68,6 +68,13 @@ describe("HTTP probe", () => {
     expect(result.latencyMs).toBeGreaterThanOrEqual(0);
   });
 
+  it("shows what a healthy answer's JSON says, and still passes a body that is not JSON", async () => {
+    const describe = (body: unknown) => ((body as { status?: string } | null)?.status ? `status ${(body as { status: string }).status}` : null);
+    expect(await runProbe(httpComponent("embedding-service", `${base}/health`, describe), 2_000)).toMatchObject({ ok: true, detail: "status ok" });
+    expect(await runProbe(httpComponent("embedding-service", `${base}/large`, describe), 2_000)).toMatchObject({ ok: true, detail: null });
+    expect(await runProbe(httpComponent("embedding-service", `${base}/unhealthy`, describe), 2_000)).toMatchObject({ ok: false, error: "HTTP 503 Service Unavailable" });
+  });
+
   it("reports a refused connection in words, not as a timeout", async () => {
     const url = `http://127.0.0.1:${await closedPort()}/health`;
     const result = await runProbe(httpComponent("embed-worker", url), 5_000);

@@ -36,7 +36,7 @@ describe("GET /api/health with Kafka and the embedding service down", () => {
     expect(body.status).toBe("degraded");
     expect(body.components.map((c) => [c.name, c.ok])).toEqual([
       ["kafka", false],
-      ["infermesh", false],
+      ["embedding-service", false],
       ["console", true],
     ]);
     expect(body.components[0]).toMatchObject({ kind: "kafka", target: broker, error: `connection refused (${broker})` });
