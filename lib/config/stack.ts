@@ -22,6 +22,7 @@ export function parseStackConfig(env: RawEnv) {
       "CONSOLE_PORT",
       "INFERMESH_PORT",
       "INFERMESH_URL",
+      "INDEXER_PORT",
     ],
     env,
   );
@@ -45,6 +46,7 @@ export function parseStackConfig(env: RawEnv) {
       ],
     },
     console: { port: e.CONSOLE_PORT },
+    indexer: { port: e.INDEXER_PORT },
     infermesh: {
       /** An operator-supplied embedding service: the bundled one is not started. */
       external: e.INFERMESH_URL !== undefined,

@@ -20,7 +20,7 @@ export interface Variable<S extends z.ZodType = z.ZodType> {
   group: Group;
 }
 
-export type Group = "Stack" | "Kafka" | "Embedding service" | "Batching" | "Sinks" | "RedDB" | "Index" | "Console" | "Embed worker";
+export type Group = "Stack" | "Kafka" | "Embedding service" | "Batching" | "Sinks" | "RedDB" | "Index" | "Console" | "Embed worker" | "Parse" | "Index worker";
 
 const v = <D extends Variable>(def: D) => def;
 
@@ -97,6 +97,13 @@ export const variables = {
   EMBED_WORKER_METRICS_URL: v({ group: "Console", schema: t.url(), default: "http://127.0.0.1:9100", doc: "Base URL of the embed-worker's metrics endpoints." }),
   SPARK_VECTOR_UI_URL: v({ group: "Console", schema: t.url(), default: "http://localhost:4041/api/v1", doc: "Spark REST API of the parse job." }),
   HEALTH_TIMEOUT_MS: v({ group: "Console", schema: t.int(50, 60000), default: "1500", doc: "Per-component deadline of `GET /api/health`." }),
+  CONSOLE_TOKEN: v({ group: "Console", schema: t.str(), secret: true, doc: "When set, every console page and API needs it: a login form sets an httpOnly session cookie, tools send `Authorization: Bearer <token>`. Unset: the console is open (it binds to 127.0.0.1)." }),
+  INDEXER_URL: v({ group: "Console", schema: t.url(), default: "http://127.0.0.1:9102", doc: "Base URL of the emb-indexer (/knn/query, /knn/shards, /health, /metrics)." }),
+  PARSE_METRICS_URL: v({ group: "Console", schema: t.url(), default: "http://127.0.0.1:9101", doc: "Base URL of the TypeScript parse worker's /health and /metrics." }),
+  CONSOLE_UPSTREAM_TIMEOUT_MS: v({ group: "Console", schema: t.int(50, 60000), default: "2000", doc: "Deadline of one console call to an upstream (metrics polls, kNN proxy)." }),
+  SSE_KEEPALIVE_SEC: v({ group: "Console", schema: t.seconds(1), default: "15", doc: "Seconds between keep-alive comments on an idle SSE stream; under the 30–60 s idle timeouts of common proxies." }),
+  SSE_HISTORY: v({ group: "Console", schema: t.int(1, 10000), default: "300", doc: "Events each SSE stream keeps in its ring buffer: a new subscriber starts with them and `Last-Event-ID` resumes from them. 300 = 15 min at 3 s, enough for the 60-point charts." }),
+  DLQ_REDRIVE_MAX_REPLAYS: v({ group: "Console", schema: t.int(1, 100), default: "3", doc: "A DLQ record already redriven this many times (header `x-embedline-replay-count`) is not redriven again, so a poison record cannot loop." }),
 
   // ---- Embed worker (workers/embed) and the bundled RedDB-compatible store (workers/reddb)
   EMBED_MAX_TEXT_BYTES: v({ group: "Embed worker", schema: t.int(1, 64 * 1024 * 1024), default: "65536", doc: "Longest text the embed-worker embeds, in UTF-8 bytes; longer records go to the DLQ as `text_too_large`. 64 KiB is far past what sentence encoders read (USE lite: 2048 characters) while keeping one record well under Kafka's 1 MB message limit." }),
@@ -106,6 +113,30 @@ export const variables = {
   REDDB_HOST: v({ group: "Embed worker", schema: t.str(), default: "127.0.0.1", doc: "Address the bundled RedDB-compatible store (workers/reddb, `npm start -- --reddb`) listens on." }),
   REDDB_PORT: v({ group: "Embed worker", schema: t.port(), default: "8080", doc: "Port of the bundled RedDB-compatible store." }),
   REDDB_DATA_DIR: v({ group: "Embed worker", schema: t.str(), default: "./data/reddb", doc: "LMDB directory of the bundled RedDB-compatible store; kept across restarts." }),
+  // ---- Parse: the TypeScript parse worker (workers/parse) and the Spark job (spark/)
+  PARSE_DLQ_TOPIC: v({ group: "Parse", schema: t.str(), default: "agent.results.dlq", doc: "Dead-letter topic of the parse stage: empty or whitespace-only text, text over PARSE_MAX_TEXT_BYTES, invalid Unicode, each with a reason." }),
+  PARSE_MAX_TEXT_BYTES: v({ group: "Parse", schema: t.int(1, 100_000_000), default: "1000000", doc: "Largest text the parse stage passes on, in UTF-8 bytes; longer goes to the DLQ as `text_too_large`. 1000000 keeps an embedding_input record under the broker's default 1 MiB message limit." }),
+  PARSE_GROUP: v({ group: "Parse", schema: t.str(), default: "parse-worker", doc: "Consumer group of the TypeScript parse worker." }),
+  PARSE_TRANSACTIONAL_ID: v({ group: "Parse", schema: t.str(), default: "parse-worker", doc: "Transactional id of the parse worker's producer. Stable across restarts so a restarted worker fences and aborts what a killed one left open; give each concurrently running worker its own." }),
+  PARSE_METRICS_PORT: v({ group: "Parse", schema: t.port(), default: "9101", doc: "Port of the parse worker's /health and /metrics (JSON)." }),
+  SPARK_UI_PORT: v({ group: "Parse", schema: t.port(), default: "4041", doc: "Port of the Spark job's UI and REST API (/api/v1/...). The job stops rather than move to another port, so the console finds it." }),
+  SPARK_LOCAL_IP: v({ group: "Parse", schema: t.str(), default: "127.0.0.1", doc: "Address the Spark driver and its UI bind to (Spark's own variable); 0.0.0.0 to serve other machines." }),
+  SPARK_MASTER: v({ group: "Parse", schema: t.str(), default: "local[2]", doc: "Spark master of the parse job; local[2] runs it inside one JVM on two cores." }),
+  SPARK_DRIVER_MEMORY: v({ group: "Parse", schema: t.heapSize(), default: "1g", doc: "Heap of the Spark driver JVM (in local mode, the whole job). Parsing keeps nothing in memory; 1g holds a micro-batch of 1 MB texts." }),
+  SPARK_TRIGGER_SEC: v({ group: "Parse", schema: t.seconds(0), default: "1", doc: "Micro-batch interval of the Spark job; 0 starts the next batch as soon as one ends. 1 s keeps an idle job's overhead small at a second of added latency." }),
+  SPARK_MAX_OFFSETS_PER_TRIGGER: v({ group: "Parse", schema: t.int(1), default: "20000", doc: "Most Kafka records one micro-batch reads. Bounds a batch's memory and what a crash re-sends (the Kafka sink is at-least-once)." }),
+  SPARK_PROGRESS_TOPIC: v({ group: "Parse", schema: t.str(), default: "spark.progress", doc: "Topic the Spark job publishes each streaming-query progress event to (JSON; see spark/README.md); the console reads the latest." }),
+  // ---- Index worker: the emb-indexer (workers/indexer)
+  INDEXER_HOST: v({ group: "Index worker", schema: t.str(), default: "127.0.0.1", doc: "Address the emb-indexer's query, stats and metrics endpoints listen on." }),
+  INDEXER_PORT: v({ group: "Index worker", schema: t.port(), default: "9102", doc: "Port of the emb-indexer (/knn/query, /knn/shards, /health, /metrics)." }),
+  INDEXER_GROUP: v({ group: "Index worker", schema: t.str(), default: "emb-indexer", doc: "Consumer group of the emb-indexer (reads EMBED_OUTPUT_TOPIC with read_committed)." }),
+  INDEX_DIR: v({ group: "Index worker", schema: t.str(), doc: "Directory of the index (LMDB store and HNSW cache files). Default: DATA_DIR/index." }),
+  INDEX_HNSW_CONNECTIVITY: v({ group: "Index worker", schema: t.int(4, 128), default: "16", doc: "HNSW links per node (M). With 16, recall@10 on held-out real USE-lite queries was ≥ 0.998 at 20k and 100k vectors (bench/knn.ts); more costs memory and ingest time." }),
+  INDEX_HNSW_EF_ADD: v({ group: "Index worker", schema: t.int(8, 4096), default: "128", doc: "HNSW candidate list while inserting (efConstruction); higher builds a better graph, slower." }),
+  INDEX_HNSW_EF_SEARCH: v({ group: "Index worker", schema: t.int(8, 4096), default: "16", doc: "HNSW candidate list while searching (ef); usearch raises it to k when a query asks for more. 16 kept recall@10 ≥ 0.998 on real embeddings at 20k and 100k vectors in bench/knn.ts, and every query searches 32 graphs, so a small ef matters for latency; /metrics watches recall live." }),
+  INDEX_SNAPSHOT_SEC: v({ group: "Index worker", schema: t.seconds(1), default: "60", doc: "How often changed shards' HNSW graphs are saved. They are a cache: LMDB holds the truth, and a start replays whatever a snapshot misses." }),
+  INDEX_RECALL_INTERVAL_SEC: v({ group: "Index worker", schema: t.seconds(0), default: "30", doc: "How often the live recall check runs (HNSW vs exact top-10 for a few recent vectors); 0 turns it off." }),
+  INDEX_RECALL_SAMPLES: v({ group: "Index worker", schema: t.int(1, 1000), default: "16", doc: "Recent vectors each recall check queries. 16 exact searches over 1M vectors take about 2 s of one core every INDEX_RECALL_INTERVAL_SEC." }),
 } satisfies Record<string, Variable>;
 
 export type VariableName = keyof typeof variables;

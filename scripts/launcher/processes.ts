@@ -62,6 +62,18 @@ export const stackProcesses: StackProcess[] = [
     },
   },
   {
+    name: "emb-indexer",
+    compose: "emb-indexer",
+    port: (cfg) => cfg.indexer.port,
+    portVariable: "INDEXER_PORT",
+    provides: (cfg) => ({ INDEXER_URL: `http://127.0.0.1:${cfg.indexer.port}` }),
+    launch: {
+      kind: "node",
+      args: (ctx) => tsEntry(ctx, "workers/indexer/index.ts"),
+      readyUrl: ({ cfg }) => `http://127.0.0.1:${cfg.indexer.port}/health`,
+    },
+  },
+  {
     name: "console",
     compose: "console",
     port: (cfg) => cfg.console.port,

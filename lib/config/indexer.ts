@@ -1,0 +1,62 @@
+import path from "node:path";
+import { parseEnv, type RawEnv } from "./env";
+
+/** Configuration of the emb-indexer (workers/indexer). */
+export function parseIndexerConfig(env: RawEnv) {
+  const e = parseEnv(
+    [
+      "DATA_DIR",
+      "LOG_LEVEL",
+      "SHUTDOWN_TIMEOUT_SEC",
+      "KAFKA_BOOTSTRAP_SERVERS",
+      "KAFKA_PORT",
+      "EMBED_OUTPUT_TOPIC",
+      "EMBED_MODEL",
+      "EMB_INDEX_SHARDS",
+      "EMB_SHARD_MAX_IDS",
+      "INDEXER_HOST",
+      "INDEXER_PORT",
+      "INDEXER_GROUP",
+      "INDEX_DIR",
+      "INDEX_HNSW_CONNECTIVITY",
+      "INDEX_HNSW_EF_ADD",
+      "INDEX_HNSW_EF_SEARCH",
+      "INDEX_SNAPSHOT_SEC",
+      "INDEX_RECALL_INTERVAL_SEC",
+      "INDEX_RECALL_SAMPLES",
+      "REDDB_URL",
+      "REDDB_NAMESPACE",
+      "REDDB_TOKEN",
+      "REDDB_INDEX_STREAM",
+    ],
+    env,
+  );
+  return {
+    logLevel: e.LOG_LEVEL,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SEC * 1000,
+    host: e.INDEXER_HOST,
+    port: e.INDEXER_PORT,
+    kafka: {
+      brokers: e.KAFKA_BOOTSTRAP_SERVERS ?? [`127.0.0.1:${e.KAFKA_PORT}`],
+      topic: e.EMBED_OUTPUT_TOPIC,
+      groupId: e.INDEXER_GROUP,
+    },
+    /** The model text queries are embedded with; its registry dimension is checked against the index at start. */
+    model: e.EMBED_MODEL,
+    index: {
+      dir: path.resolve(e.INDEX_DIR ?? path.join(e.DATA_DIR, "index")),
+      shards: e.EMB_INDEX_SHARDS,
+      /** 0 = unlimited. */
+      maxIdsPerShard: e.EMB_SHARD_MAX_IDS,
+      hnsw: { connectivity: e.INDEX_HNSW_CONNECTIVITY, efAdd: e.INDEX_HNSW_EF_ADD, efSearch: e.INDEX_HNSW_EF_SEARCH },
+      snapshotMs: e.INDEX_SNAPSHOT_SEC * 1000,
+    },
+    recall: { intervalMs: e.INDEX_RECALL_INTERVAL_SEC * 1000, samples: e.INDEX_RECALL_SAMPLES },
+    reddb:
+      e.REDDB_URL === undefined
+        ? undefined
+        : { url: e.REDDB_URL, namespace: e.REDDB_NAMESPACE, token: e.REDDB_TOKEN, stream: e.REDDB_INDEX_STREAM },
+  };
+}
+
+export type IndexerConfig = ReturnType<typeof parseIndexerConfig>;

@@ -1,0 +1,75 @@
+import { searchIndex } from "./search";
+import type { VectorIndex } from "./vector-index";
+
+export interface RecallSample {
+  /** Epoch ms. */
+  ts: number;
+  /** Mean over the queries of |HNSW top-10 ∩ exact top-10| / |exact top-10|. */
+  recall: number;
+  queries: number;
+  ms: number;
+}
+
+export interface RecallReport {
+  recall_at_10: number | null;
+  /** Latest minus the mean of the checks before it (up to TREND_WINDOW): below 0 means recall is falling. */
+  trend: number | null;
+  direction: "rising" | "falling" | "steady" | null;
+  history: RecallSample[];
+}
+
+const K = 10;
+/** Checks kept in `history` (at 30 s a check, the last hour). */
+const HISTORY = 120;
+/** Checks the trend compares the latest against. */
+const TREND_WINDOW = 10;
+/** A recall change smaller than this is noise from a few sampled queries. */
+const STEADY_BAND = 0.01;
+
+/**
+ * Watches HNSW recall live: a check takes the most recently indexed vectors as
+ * queries and compares each one's HNSW top-10 with its exact top-10 over the
+ * whole index. Queries run one per event-loop turn, so API requests are served
+ * between them even when an exact scan over a large index takes a while.
+ */
+export class RecallMonitor {
+  private readonly history: RecallSample[] = [];
+
+  constructor(
+    private readonly index: VectorIndex,
+    private readonly samples: number,
+  ) {}
+
+  /** Run one check; resolves to undefined when the index holds too little to measure. */
+  async check(): Promise<RecallSample | undefined> {
+    const started = performance.now();
+    const docIds = this.index.recentDocIds(this.samples);
+    let sum = 0;
+    let queries = 0;
+    for (const docId of docIds) {
+      await new Promise((resolve) => setImmediate(resolve));
+      const found = this.index.locate(docId);
+      if (!found) continue;
+      const exact = searchIndex(this.index, found.vector, { k: K, exact: true });
+      if (exact.neighbors.length === 0) continue;
+      const approx = searchIndex(this.index, found.vector, { k: K, exact: false });
+      const truth = new Set(exact.neighbors.map((n) => n.item.key));
+      sum += approx.neighbors.filter((n) => truth.has(n.item.key)).length / truth.size;
+      queries++;
+    }
+    if (queries === 0) return undefined;
+    const sample = { ts: Date.now(), recall: sum / queries, queries, ms: Math.round(performance.now() - started) };
+    this.history.push(sample);
+    if (this.history.length > HISTORY) this.history.shift();
+    return sample;
+  }
+
+  report(): RecallReport {
+    const latest = this.history.at(-1);
+    const before = this.history.slice(-1 - TREND_WINDOW, -1);
+    if (!latest) return { recall_at_10: null, trend: null, direction: null, history: [] };
+    const trend = before.length === 0 ? null : latest.recall - before.reduce((s, x) => s + x.recall, 0) / before.length;
+    const direction = trend === null ? null : trend > STEADY_BAND ? "rising" : trend < -STEADY_BAND ? "falling" : "steady";
+    return { recall_at_10: latest.recall, trend, direction, history: [...this.history] };
+  }
+}

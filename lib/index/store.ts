@@ -1,0 +1,163 @@
+import { open, type Database, type RootDatabase } from "lmdb";
+
+/** A document as LMDB keeps it (its vector lives in `vectors` under `key`). */
+export interface DocRow {
+  key: number;
+  shard: number;
+  topic: string | null;
+  model: string;
+  kafka_ts: number | null;
+  embedded_ts: number;
+  dim: number;
+  /** L2 norm of the vector as received; the stored vector is unit length. */
+  norm: number;
+  /** The embedding record said the vector was already unit length. */
+  unit: boolean;
+}
+
+/** One change a batch makes, in the order it was made. */
+export type Change =
+  | { kind: "put"; docId: string; row: DocRow; vector: Float32Array; replacedKey: number | undefined }
+  | { kind: "evict"; docId: string; shard: number; key: number };
+
+/**
+ * The index's source of truth, in one LMDB environment:
+ * - `docs`     doc_id → DocRow
+ * - `vectors`  key → unit vector (f32 bytes)
+ * - `recency`  [shard, key] → doc_id; keys only grow, so the first entry of a
+ *              shard is its oldest document (eviction) and the last its newest
+ * - `offsets`  [topic, partition] → next Kafka offset to apply
+ * - `meta`     "dim" (the index's dimension), "shards" (the shard count it was built with), "nextKey"
+ * A batch's documents, evictions and the offset after it are written in one
+ * transaction, so after a crash the store holds exactly the records before the
+ * stored offset: resuming there neither loses nor applies anything twice.
+ */
+export class IndexStore {
+  private readonly root: RootDatabase;
+  private readonly docs: Database<DocRow, string>;
+  private readonly vectors: Database<Buffer, number>;
+  private readonly recency: Database<string, [number, number]>;
+  private readonly offsets: Database<number, [string, number]>;
+  private readonly meta: Database<number, string>;
+
+  constructor(dir: string) {
+    // Vectors do not compress; LMDB's own compression would only cost CPU.
+    this.root = open({ path: dir, maxDbs: 8, compression: false });
+    this.docs = this.root.openDB({ name: "docs" });
+    this.vectors = this.root.openDB({ name: "vectors", encoding: "binary" });
+    this.recency = this.root.openDB({ name: "recency" });
+    this.offsets = this.root.openDB({ name: "offsets" });
+    this.meta = this.root.openDB({ name: "meta" });
+  }
+
+  get dim(): number | undefined {
+    return this.meta.get("dim");
+  }
+
+  get shards(): number | undefined {
+    return this.meta.get("shards");
+  }
+
+  /** Record the shard count on first use; documents are placed by it, so it cannot change later. */
+  claimShards(shards: number): void {
+    if (this.shards === undefined) this.meta.putSync("shards", shards);
+  }
+
+  get nextKey(): number {
+    return this.meta.get("nextKey") ?? 1;
+  }
+
+  nextOffset(topic: string, partition: number): number | undefined {
+    return this.offsets.get([topic, partition]);
+  }
+
+  doc(docId: string): DocRow | undefined {
+    return this.docs.get(docId);
+  }
+
+  vector(key: number): Float32Array | undefined {
+    const buf = this.vectors.get(key);
+    return buf ? new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength)) : undefined;
+  }
+
+  /** Every document of `shard`, oldest first. */
+  *shardDocs(shard: number): Generator<{ docId: string; row: DocRow; vector: Float32Array }> {
+    for (const { value: docId } of this.recency.getRange({ start: [shard, 0], end: [shard + 1, 0] })) {
+      const row = this.docs.get(docId);
+      const vector = row && this.vector(row.key);
+      if (row && vector) yield { docId, row, vector };
+    }
+  }
+
+  /** The newest `n` doc_ids of `shard`, newest first. */
+  newestDocIds(shard: number, n: number): string[] {
+    return [...this.recency.getRange({ start: [shard + 1, 0], end: [shard, 0], reverse: true, limit: n })].map((e) => e.value);
+  }
+
+  /**
+   * Apply one Kafka batch in one transaction: upsert every record (latest wins;
+   * each version gets a fresh key), evict the oldest documents of any shard
+   * over `maxIdsPerShard` (0 = unlimited), set the dimension on first use and
+   * store the offset after the batch. Returns the changes in order, for the
+   * in-memory shards to follow.
+   */
+  applyBatch(args: {
+    topic: string;
+    partition: number;
+    nextOffset: number;
+    dim: number;
+    puts: { docId: string; row: Omit<DocRow, "key">; vector: Float32Array }[];
+    maxIdsPerShard: number;
+    shardCount: (shard: number) => number;
+  }): Change[] {
+    return this.root.transactionSync(() => {
+      const changes: Change[] = [];
+      let nextKey = this.nextKey;
+      const growth = new Map<number, number>();
+      for (const put of args.puts) {
+        const previous = this.docs.get(put.docId);
+        if (previous) {
+          this.vectors.removeSync(previous.key);
+          this.recency.removeSync([previous.shard, previous.key]);
+        } else {
+          growth.set(put.row.shard, (growth.get(put.row.shard) ?? 0) + 1);
+        }
+        const row: DocRow = { ...put.row, key: nextKey++ };
+        this.docs.putSync(put.docId, row);
+        this.vectors.putSync(row.key, Buffer.from(put.vector.buffer, put.vector.byteOffset, put.vector.byteLength));
+        this.recency.putSync([row.shard, row.key], put.docId);
+        changes.push({ kind: "put", docId: put.docId, row, vector: put.vector, replacedKey: previous?.key });
+      }
+      if (args.maxIdsPerShard > 0) {
+        for (const [shard, added] of growth) {
+          const excess = args.shardCount(shard) + added - args.maxIdsPerShard;
+          if (excess > 0) changes.push(...this.evictOldest(shard, excess));
+        }
+      }
+      this.meta.putSync("nextKey", nextKey);
+      if (this.dim === undefined) this.meta.putSync("dim", args.dim);
+      this.offsets.putSync([args.topic, args.partition], args.nextOffset);
+      return changes;
+    });
+  }
+
+  /** Store the offset after a batch that changed no document (every record refused or invalid). */
+  advanceOffset(topic: string, partition: number, nextOffset: number): void {
+    this.offsets.putSync([topic, partition], nextOffset);
+  }
+
+  async close(): Promise<void> {
+    await this.root.close();
+  }
+
+  private evictOldest(shard: number, n: number): Change[] {
+    const oldest = [...this.recency.getRange({ start: [shard, 0], end: [shard + 1, 0], limit: n })];
+    return oldest.map(({ key, value: docId }) => {
+      const recencyKey = key as [number, number];
+      this.recency.removeSync(recencyKey);
+      this.vectors.removeSync(recencyKey[1]);
+      this.docs.removeSync(docId);
+      return { kind: "evict", docId, shard, key: recencyKey[1] };
+    });
+  }
+}

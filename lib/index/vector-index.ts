@@ -1,0 +1,321 @@
+import { availableParallelism } from "node:os";
+import path from "node:path";
+import type { EmbeddingRecord } from "../records/embedding-record";
+import { shardOf } from "../records/shard";
+import { GraphSnapshots, type HnswParams } from "./hnsw";
+import { ShardIndex, type DocMeta } from "./shard-index";
+import { IndexStore, type Change, type DocRow } from "./store";
+import { toUnit } from "./vector";
+
+export interface IndexOptions {
+  dir: string;
+  shards: number;
+  /** Newest documents kept per shard; 0 = unlimited. */
+  maxIdsPerShard: number;
+  hnsw: HnswParams;
+}
+
+/** A record read from Kafka at `offset`. */
+export interface IncomingRecord {
+  offset: number;
+  record: EmbeddingRecord;
+}
+
+/** What a batch will change; nothing is changed until `commit`. */
+export interface BatchPlan {
+  topic: string;
+  partition: number;
+  nextOffset: number;
+  puts: PlannedPut[];
+  /** Records at offsets this index had already applied (Kafka re-sent them after a crash). */
+  alreadyApplied: number;
+  /** Records whose dimension differs from the index's, left out. */
+  refused: { docId: string; dim: number; model: string }[];
+  /** Records with a zero vector (no direction, no cosine), left out. */
+  zeroVectors: number;
+  /** The whole batch was applied before. */
+  stale: boolean;
+}
+
+export interface PlannedPut {
+  docId: string;
+  row: Omit<DocRow, "key">;
+  /** Unit length. */
+  vector: Float32Array;
+}
+
+export interface ApplyResult {
+  inserted: number;
+  updated: number;
+  evicted: number;
+  /** What changed, in order. */
+  changes: Change[];
+}
+
+export interface OpenReport {
+  docs: number;
+  /** Shards whose graph came from a snapshot (with what it missed replayed). */
+  restoredShards: number;
+  /** Keys added to or dropped from restored graphs to match LMDB. */
+  replayedKeys: number;
+  rebuiltShards: number;
+  ms: number;
+}
+
+/** Most recently applied documents kept for the recall monitor's samples. */
+const RECENT_CAPACITY = 512;
+
+/**
+ * The emb-indexer's index: LMDB (the truth: documents, vectors, applied
+ * offsets) mirrored in memory by one ShardIndex per shard (rows for exact
+ * search, an HNSW graph for approximate search). Changes go to LMDB first, in
+ * one transaction per Kafka batch, then to memory; graphs are saved now and
+ * then as a cache and replayed from LMDB at start.
+ */
+export class VectorIndex {
+  private shardIndexes: ShardIndex[] = [];
+  private readonly snapshots: GraphSnapshots;
+  /** Ring buffer of recently applied doc_ids; `recentNext` is where the next one goes. */
+  private readonly recent: string[] = [];
+  private recentNext = 0;
+  private readonly threads = availableParallelism();
+  /** Documents held per model (for dims_by_model). */
+  private readonly modelCounts = new Map<string, number>();
+
+  private constructor(
+    readonly opts: IndexOptions,
+    private readonly store: IndexStore,
+  ) {
+    this.snapshots = new GraphSnapshots(path.join(opts.dir, "hnsw"));
+  }
+
+  /**
+   * Open (or create) the index under `opts.dir` and load it into memory. Throws
+   * when the directory was built with another shard count.
+   */
+  static open(opts: IndexOptions): { index: VectorIndex; report: OpenReport } {
+    const started = performance.now();
+    const store = new IndexStore(path.join(opts.dir, "lmdb"));
+    const builtWith = store.shards;
+    if (builtWith !== undefined && builtWith !== opts.shards) {
+      void store.close();
+      throw new Error(`the index in ${opts.dir} was built with ${builtWith} shards but EMB_INDEX_SHARDS is ${opts.shards}: set EMB_INDEX_SHARDS=${builtWith}, or delete ${opts.dir} to rebuild it from the topic`);
+    }
+    store.claimShards(opts.shards);
+    const index = new VectorIndex(opts, store);
+    const report: OpenReport = { docs: 0, restoredShards: 0, replayedKeys: 0, rebuiltShards: 0, ms: 0 };
+    const dim = store.dim;
+    if (dim !== undefined) {
+      index.createShards(dim);
+      for (const shard of index.shardIndexes) index.loadShard(shard, report);
+      index.fillRecent();
+    }
+    report.ms = Math.round(performance.now() - started);
+    return { index, report };
+  }
+
+  /** Dimension of the vectors held, or undefined before the first one. */
+  get dim(): number | undefined {
+    return this.store.dim;
+  }
+
+  get shards(): readonly ShardIndex[] {
+    return this.shardIndexes;
+  }
+
+  /** Models the index holds documents of, each with the index's dimension. */
+  dimsByModel(): Record<string, number> {
+    const dim = this.store.dim;
+    return dim === undefined ? {} : Object.fromEntries([...this.modelCounts.keys()].map((m) => [m, dim]));
+  }
+
+  get totalIds(): number {
+    return this.shardIndexes.reduce((n, s) => n + s.count, 0);
+  }
+
+  nextOffset(topic: string, partition: number): number | undefined {
+    return this.store.nextOffset(topic, partition);
+  }
+
+  /** Where a document lives, or undefined when the index does not hold it. */
+  locate(docId: string): { shard: ShardIndex; key: number; meta: DocMeta; vector: Float32Array } | undefined {
+    const shard = this.shardIndexes[shardOf(docId, this.opts.shards)];
+    const key = shard?.keyOf(docId);
+    if (!shard || key === undefined) return undefined;
+    return { shard, key, meta: shard.metaOf(key) as DocMeta, vector: shard.vectorOf(key) as Float32Array };
+  }
+
+  /** The full record of a document as LMDB keeps it (the mirror sends it on). */
+  row(docId: string): DocRow | undefined {
+    return this.store.doc(docId);
+  }
+
+  /** Up to `n` of the most recently applied doc_ids still held, newest first. */
+  recentDocIds(n: number): string[] {
+    const out: string[] = [];
+    const size = this.recent.length;
+    for (let back = 1; back <= size && out.length < n; back++) {
+      const docId = this.recent[(this.recentNext - back + size) % size] as string;
+      if (!out.includes(docId) && this.locate(docId)) out.push(docId);
+    }
+    return out;
+  }
+
+  newestDocIds(shard: number, n: number): string[] {
+    return this.store.newestDocIds(shard, n);
+  }
+
+  /**
+   * Work out what one Kafka batch of one partition changes, without changing
+   * anything: records at offsets already applied are skipped (Kafka re-sends
+   * them after a crash), the last record of a doc_id in the batch wins, and
+   * records of another dimension or with a zero vector are refused.
+   */
+  plan(topic: string, partition: number, records: IncomingRecord[], nextOffset: number): BatchPlan {
+    const applied = this.store.nextOffset(topic, partition) ?? 0;
+    const fresh = records.filter((r) => r.offset >= applied);
+    const plan: BatchPlan = { topic, partition, nextOffset, puts: [], alreadyApplied: records.length - fresh.length, refused: [], zeroVectors: 0, stale: nextOffset <= applied };
+    if (plan.stale) return plan;
+    const latest = new Map<string, EmbeddingRecord>();
+    for (const { record } of fresh) {
+      latest.delete(record.doc_id); // re-inserting keeps the map in order of last occurrence
+      latest.set(record.doc_id, record);
+    }
+    const dim = this.store.dim ?? latest.values().next().value?.vector.length;
+    for (const r of latest.values()) {
+      if (r.vector.length !== dim) {
+        plan.refused.push({ docId: r.doc_id, dim: r.vector.length, model: r.model });
+        continue;
+      }
+      const unit = toUnit(r.vector);
+      if (!unit) {
+        plan.zeroVectors++;
+        continue;
+      }
+      const row = { shard: shardOf(r.doc_id, this.opts.shards), topic: r.topic, model: r.model, kafka_ts: r.kafka_ts, embedded_ts: r.embedded_ts, dim: r.vector.length, norm: unit.norm, unit: r.normalized };
+      plan.puts.push({ docId: r.doc_id, row, vector: unit.unit });
+    }
+    return plan;
+  }
+
+  /**
+   * Apply a plan: LMDB takes its documents, the evictions they cause and the
+   * offset after the batch in one transaction; then the in-memory shards follow.
+   */
+  commit(plan: BatchPlan): ApplyResult {
+    const result: ApplyResult = { inserted: 0, updated: 0, evicted: 0, changes: [] };
+    if (plan.stale) return result;
+    const first = plan.puts[0];
+    if (!first) {
+      this.store.advanceOffset(plan.topic, plan.partition, plan.nextOffset);
+      return result;
+    }
+    if (this.shardIndexes.length === 0) this.createShards(first.vector.length);
+    result.changes = this.store.applyBatch({
+      topic: plan.topic,
+      partition: plan.partition,
+      nextOffset: plan.nextOffset,
+      dim: first.vector.length,
+      puts: plan.puts,
+      maxIdsPerShard: this.opts.maxIdsPerShard,
+      shardCount: (s) => this.shardIndexes[s]?.count ?? 0,
+    });
+    this.follow(result);
+    return result;
+  }
+
+  /** `plan` then `commit`, for callers with nothing to do in between. */
+  apply(topic: string, partition: number, records: IncomingRecord[], nextOffset: number): ApplyResult & Omit<BatchPlan, "puts"> {
+    const plan = this.plan(topic, partition, records, nextOffset);
+    return { ...plan, ...this.commit(plan) };
+  }
+
+  /** Save the graphs of shards changed since their last save; returns how many. */
+  snapshot(): number {
+    const dim = this.store.dim;
+    if (dim === undefined) return 0;
+    let saved = 0;
+    for (const shard of this.shardIndexes) {
+      if (!shard.dirty) continue;
+      this.snapshots.save(shard.id, shard.graph, shard.keys(), dim, this.opts.hnsw);
+      shard.dirty = false;
+      saved++;
+    }
+    return saved;
+  }
+
+  async close(): Promise<void> {
+    await this.store.close();
+  }
+
+  /** Make the in-memory shards follow the changes LMDB just committed. */
+  private follow(result: ApplyResult): void {
+    const pendingGraphAdds = new Map<ShardIndex, Set<number>>();
+    for (const change of result.changes) {
+      const shard = this.shardIndexes[change.kind === "put" ? change.row.shard : change.shard] as ShardIndex;
+      const pending = pendingGraphAdds.get(shard) ?? new Set<number>();
+      pendingGraphAdds.set(shard, pending);
+      if (change.kind === "put") {
+        if (change.replacedKey !== undefined) {
+          this.countModel(shard.metaOf(change.replacedKey)?.model, -1);
+          pending.delete(change.replacedKey);
+          result.updated++;
+        } else {
+          result.inserted++;
+        }
+        shard.putRow(change.row.key, change.vector, { docId: change.docId, topic: change.row.topic, model: change.row.model, embeddedTs: change.row.embedded_ts });
+        pending.add(change.row.key);
+        this.countModel(change.row.model, 1);
+        this.remember(change.docId);
+      } else {
+        this.countModel(shard.metaOf(change.key)?.model, -1);
+        pending.delete(change.key);
+        shard.remove(change.key);
+        result.evicted++;
+      }
+    }
+    for (const [shard, keys] of pendingGraphAdds) shard.addToGraph([...keys], this.threads);
+  }
+
+  private createShards(dim: number): void {
+    this.shardIndexes = Array.from({ length: this.opts.shards }, (_, id) => new ShardIndex(id, dim, this.opts.hnsw));
+  }
+
+  private loadShard(shard: ShardIndex, report: OpenReport): void {
+    for (const { docId, row, vector } of this.store.shardDocs(shard.id)) {
+      shard.putRow(row.key, vector, { docId, topic: row.topic, model: row.model, embeddedTs: row.embedded_ts });
+      this.countModel(row.model, 1);
+      report.docs++;
+    }
+    const saved = this.snapshots.load(shard.id, shard.dim, this.opts.hnsw);
+    if (saved) {
+      const changed = shard.restoreGraph(saved.graph, saved.keys, this.threads);
+      report.restoredShards++;
+      report.replayedKeys += changed;
+      shard.dirty = changed > 0;
+    } else {
+      shard.rebuildGraph(this.threads);
+      report.rebuiltShards++;
+      shard.dirty = shard.count > 0;
+    }
+    shard.lastUpdate = null;
+  }
+
+  private fillRecent(): void {
+    const perShard = Math.ceil(RECENT_CAPACITY / this.opts.shards);
+    const newest = this.shardIndexes.flatMap((s) => this.store.newestDocIds(s.id, perShard));
+    for (const docId of newest.reverse()) this.remember(docId);
+  }
+
+  private countModel(model: string | undefined, delta: number): void {
+    if (model === undefined) return;
+    const n = (this.modelCounts.get(model) ?? 0) + delta;
+    if (n > 0) this.modelCounts.set(model, n);
+    else this.modelCounts.delete(model);
+  }
+
+  private remember(docId: string): void {
+    this.recent[this.recentNext] = docId;
+    this.recentNext = (this.recentNext + 1) % RECENT_CAPACITY;
+  }
+}

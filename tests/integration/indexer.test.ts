@@ -1,0 +1,290 @@
+/**
+ * The emb-indexer as it runs in the stack: a real process reading a real Kafka
+ * topic, the real embedding model (bundled service) for text queries, its HTTP
+ * API over real sockets. Records are fed straight to an `embeddings` topic by
+ * `feedEmbeddings` below; once the parse and embed workers land, the lead can
+ * swap that one function for producing to agent.results.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Partitioners, type Producer } from "kafkajs";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { createKafka } from "../../lib/kafka/client";
+import { ensureTopics } from "../../lib/kafka/topics";
+import { createLogger } from "../../lib/log";
+import { serializeEmbeddingRecord, type EmbeddingRecord } from "../../lib/records/embedding-record";
+import { shardOf } from "../../lib/records/shard";
+import { freePort } from "../../scripts/launcher/ports";
+import { waitFor } from "../helpers/wait-for";
+
+const root = path.resolve(__dirname, "../..");
+const brokers = inject("kafkaBrokers");
+const kafka = createKafka({ clientId: "indexer-test", brokers, log: createLogger("indexer-test", "warn") });
+const unique = (what: string) => `it-${what}-${Date.now()}-${randomUUID().slice(0, 8)}`;
+
+interface Proc {
+  base: string;
+  child: ChildProcess;
+  logs: () => string;
+}
+const started: Proc[] = [];
+const tempDirs: string[] = [];
+let producer: Producer;
+let embedder: Proc;
+
+function spawnWorker(entry: string, env: Record<string, string>, port: number): Proc {
+  let logs = "";
+  const child = spawn(process.execPath, ["--conditions=react-server", "--import", "tsx", path.join(root, entry)], {
+    cwd: root,
+    env: { ...process.env, LOG_LEVEL: "warn", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout?.on("data", (d: Buffer) => (logs += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (logs += d.toString()));
+  const proc = { base: `http://127.0.0.1:${port}`, child, logs: () => logs };
+  started.push(proc);
+  return proc;
+}
+
+async function healthy(proc: Proc, what: string, timeoutMs = 90_000): Promise<void> {
+  await waitFor(`${what} healthy`, async () => {
+    if (proc.child.exitCode !== null) throw new Error(`${what} exited with ${proc.child.exitCode}:\n${proc.logs()}`);
+    return (await fetch(`${proc.base}/health`)).ok;
+  }, timeoutMs, 200);
+}
+
+interface IndexerOptions {
+  topic: string;
+  group?: string;
+  dir?: string;
+  shards?: number;
+  maxIds?: number;
+}
+
+async function startIndexer(o: IndexerOptions): Promise<Proc & { dir: string; group: string }> {
+  const port = await freePort();
+  const dir = o.dir ?? mkdtempSync(path.join(tmpdir(), "indexer-it-"));
+  if (!o.dir) tempDirs.push(dir);
+  const group = o.group ?? unique("indexer");
+  const proc = spawnWorker(
+    "workers/indexer/index.ts",
+    {
+      KAFKA_BOOTSTRAP_SERVERS: brokers.join(","),
+      EMBED_OUTPUT_TOPIC: o.topic,
+      INDEXER_GROUP: group,
+      INDEXER_PORT: String(port),
+      INDEX_DIR: dir,
+      EMB_INDEX_SHARDS: String(o.shards ?? 32),
+      EMB_SHARD_MAX_IDS: String(o.maxIds ?? 0),
+      INFERMESH_URL: embedder.base,
+      EMBED_MODEL: "use-lite",
+      INDEX_RECALL_INTERVAL_SEC: "1",
+    },
+    port,
+  );
+  await healthy(proc, "indexer");
+  return { ...proc, dir, group };
+}
+
+async function stop(proc: Proc, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+  if (proc.child.exitCode !== null || proc.child.signalCode !== null) return;
+  const exited = new Promise((resolve) => proc.child.once("exit", resolve));
+  proc.child.kill(signal);
+  await exited;
+}
+
+async function embed(texts: string[]): Promise<number[][]> {
+  const res = await fetch(`${embedder.base}/embed`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ inputs: texts }) });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { vectors: number[][] }).vectors;
+}
+
+function record(docId: string, vector: number[], extra: Partial<EmbeddingRecord> = {}): EmbeddingRecord {
+  return { topic: "agent.results", text: "t", doc_id: docId, vector, kafka_ts: 1_700_000_000, embedded_ts: Date.now() / 1000, model: "use-lite", dim: vector.length, normalized: false, ...extra };
+}
+
+/** The feeding step: embedding records onto the indexer's topic, keyed by doc_id (as the embed-worker writes them). */
+async function feedEmbeddings(topic: string, records: EmbeddingRecord[], partition?: number): Promise<void> {
+  // 100 records of 512 dims stay under the broker's 1 MB request limit.
+  for (let i = 0; i < records.length; i += 100) {
+    const messages = records.slice(i, i + 100).map((r) => ({ key: r.doc_id, value: serializeEmbeddingRecord(r), partition }));
+    await producer.send({ topic, acks: -1, messages });
+  }
+}
+
+async function getJson<T>(proc: Proc, p: string): Promise<T> {
+  return (await (await fetch(`${proc.base}${p}`)).json()) as T;
+}
+
+async function query(proc: Proc, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(`${proc.base}/knn/query`, { method: "POST", headers: { "content-type": "application/json" }, body: typeof body === "string" ? body : JSON.stringify(body) });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
+
+const totalIds = async (proc: Proc) => (await getJson<{ total_ids: number }>(proc, "/knn/shards")).total_ids;
+
+beforeAll(async () => {
+  const port = await freePort();
+  embedder = spawnWorker("workers/infermesh/index.ts", { INFERMESH_PORT: String(port), INFERMESH_HOST: "127.0.0.1" }, port);
+  producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  await healthy(embedder, "embedding service", 150_000);
+});
+
+afterAll(async () => {
+  await producer?.disconnect();
+  for (const proc of started) await stop(proc);
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+const SENTENCES = [
+  ["How do I reset my password?", "I forgot my login password and need to change it."],
+  ["The train to Paris was cancelled because of the strike.", "A rail strike meant there was no train to Paris."],
+  ["This chocolate cake recipe needs three eggs.", "You need three eggs to bake this chocolate cake."],
+  ["The football team won the championship last night.", "Last night the soccer club became the champions."],
+  ["Interest rates went up again this quarter.", "The central bank raised borrowing costs once more."],
+  ["My laptop battery drains very quickly.", "The battery of my notebook runs out fast."],
+] as const;
+
+describe("emb-indexer", () => {
+  let topic: string;
+  let indexer: Proc;
+
+  beforeAll(async () => {
+    topic = unique("embeddings");
+    await ensureTopics(kafka, [topic], 3);
+    const vectors = await embed(SENTENCES.map(([original]) => original));
+    await feedEmbeddings(topic, vectors.map((v, i) => record(`doc-${i}`, v, { topic: i % 2 === 0 ? "even" : "odd" })));
+    indexer = await startIndexer({ topic });
+    await waitFor("all documents indexed", async () => (await totalIds(indexer)) === SENTENCES.length, 60_000);
+  });
+
+  it("finds each text's paraphrase first for a text query", async () => {
+    for (const [i, [, paraphrase]] of SENTENCES.entries()) {
+      const r = await query(indexer, { text: paraphrase, k: 3 });
+      expect(r.status).toBe(200);
+      const neighbors = r.json.neighbors as { doc_id: string; score: number; model: string; topic: string; embedded_ts: number }[];
+      expect(neighbors[0]?.doc_id, paraphrase).toBe(`doc-${i}`);
+      expect(neighbors[0]).toMatchObject({ model: "use-lite", topic: i % 2 === 0 ? "even" : "odd" });
+      expect(neighbors[0]!.score).toBeGreaterThan(neighbors[1]!.score);
+    }
+  });
+
+  it("answers doc_id queries without the document itself unless include_self, and filters by topic", async () => {
+    const without = await query(indexer, { doc_id: "doc-0", k: 10 });
+    expect((without.json.neighbors as { doc_id: string }[]).map((n) => n.doc_id)).not.toContain("doc-0");
+    const withSelf = await query(indexer, { doc_id: "doc-0", k: 1, include_self: true, exact: true });
+    expect(withSelf.json).toMatchObject({ mode: "exact", neighbors: [{ doc_id: "doc-0" }] });
+    expect((withSelf.json.neighbors as { score: number }[])[0]!.score).toBeCloseTo(1, 5);
+    const odd = await query(indexer, { doc_id: "doc-0", k: 10, topic: "odd" });
+    expect((odd.json.neighbors as { doc_id: string }[]).map((n) => n.doc_id).sort()).toEqual(["doc-1", "doc-3", "doc-5"]);
+  });
+
+  it.each([
+    ["no vector, doc_id or text", { k: 3 }, 422, /exactly one of vector, doc_id or text \(got none\)/],
+    ["several of them", { doc_id: "doc-0", text: "hello" }, 422, /got doc_id and text/],
+    ["a vector of the wrong length", { vector: [0.1, 0.2, 0.3] }, 422, /vector has 3 dimensions but the index holds 512-dim vectors/],
+    ["a non-finite component", '{"vector": [1e999, 0.5]}', 422, /finite number/],
+    ["a string component", { vector: [0.1, "x"] }, 422, /vector.1: every vector component must be a finite number/],
+    ["k = 0", { doc_id: "doc-0", k: 0 }, 422, /k must be an integer from 1 to 1000/],
+    ["k above 1000", { doc_id: "doc-0", k: 1001 }, 422, /k must be an integer from 1 to 1000/],
+    ["a fractional k", { doc_id: "doc-0", k: 2.5 }, 422, /k must be an integer from 1 to 1000/],
+    ["an unknown shard", { doc_id: "doc-0", shards: [0, 32] }, 422, /unknown shard 32: shards are 0 to 31/],
+    ["an unknown doc_id", { doc_id: "no-such-doc" }, 404, /no document with doc_id "no-such-doc"/],
+    ["an all-zero vector", { vector: new Array(512).fill(0) }, 422, /all zeros/],
+    ["malformed JSON", "{not json", 400, /not valid JSON/],
+  ])("refuses %s", async (_what, body, status, message) => {
+    const r = await query(indexer, body);
+    expect(r.status).toBe(status);
+    expect((r.json.error as { message: string }).message).toMatch(message);
+  });
+
+  it("serves shard statistics, metrics with live recall, and health", async () => {
+    const stats = await getJson<{ shards: { id: number; count: number; samples: string[]; bytes: number; last_update: number | null }[]; total_ids: number; nonempty: number; dims_by_model: Record<string, number> }>(indexer, "/knn/shards");
+    expect(stats.shards).toHaveLength(32);
+    expect(stats.total_ids).toBe(SENTENCES.length);
+    expect(stats.dims_by_model).toEqual({ "use-lite": 512 });
+    const shard0 = stats.shards[shardOf("doc-0", 32)]!;
+    expect(shard0.samples).toContain("doc-0");
+    expect(shard0.bytes).toBeGreaterThan(512 * 4);
+    expect(stats.nonempty).toBe(stats.shards.filter((s) => s.count > 0).length);
+    const metrics = await waitFor("a recall check", async () => {
+      const m = await getJson<{ recall_at_10: number | null; inserted: number; lag: { total: number } }>(indexer, "/metrics");
+      return m.recall_at_10 !== null && m;
+    }, 30_000);
+    expect(metrics.recall_at_10).toBe(1);
+    expect(metrics).toMatchObject({ inserted: SENTENCES.length, lag: { total: 0 } });
+  });
+
+  it("an upsert of an existing doc_id changes its vector, not the count", async () => {
+    const [newVector] = await embed(["A completely different sentence about volcanoes erupting in Iceland."]);
+    await feedEmbeddings(topic, [record("doc-2", newVector!)]);
+    await waitFor("doc-2 re-indexed", async () => {
+      const r = await query(indexer, { vector: newVector, k: 1, exact: true });
+      const top = (r.json.neighbors as { doc_id: string; score: number }[])[0];
+      return top?.doc_id === "doc-2" && top.score > 0.999;
+    }, 30_000);
+    expect(await totalIds(indexer)).toBe(SENTENCES.length);
+  });
+});
+
+describe("emb-indexer restarts", () => {
+  it("after kill -9 mid-stream it resumes without losing or double-applying: count = distinct doc_ids", async () => {
+    const topic = unique("embeddings-crash");
+    await ensureTopics(kafka, [topic], 3);
+    const dim = 512;
+    const distinct = 3000;
+    // 6000 records over 3000 doc_ids: every document arrives twice, the second time with another vector.
+    const vectorOf = (i: number, version: number) => Array.from({ length: dim }, (_, d) => Math.sin(i * 0.37 + d * 0.11 + version));
+    const records = [...Array.from({ length: distinct }, (_, i) => record(`c-${i}`, vectorOf(i, 0))), ...Array.from({ length: distinct }, (_, i) => record(`c-${i}`, vectorOf(i, 1)))];
+    await feedEmbeddings(topic, records);
+
+    const first = await startIndexer({ topic });
+    await waitFor("some but not all records applied", async () => {
+      const m = await getJson<{ records_in: number }>(first, "/metrics");
+      return m.records_in > 0 && m.records_in < records.length;
+    }, 60_000, 20);
+    await stop(first, "SIGKILL");
+    const appliedBefore = await waitFor("the killed indexer gone", () => first.child.signalCode === "SIGKILL", 10_000);
+    expect(appliedBefore).toBe(true);
+
+    const second = await startIndexer({ topic, dir: first.dir, group: first.group });
+    await waitFor("lag 0 after restart", async () => {
+      const m = await getJson<{ lag: { total: number }; batches: number; records_in: number }>(second, "/metrics");
+      return m.batches > 0 && m.lag.total === 0 && (await totalIds(second)) === distinct;
+    }, 90_000);
+    const m = await getJson<{ records_in: number; inserted: number; updated: number }>(second, "/metrics");
+    // The restart read on from where the index stopped, not from the beginning.
+    expect(m.records_in).toBeLessThan(records.length);
+    expect(await totalIds(second)).toBe(distinct);
+    // Every document holds its second version.
+    const probe = await query(second, { vector: vectorOf(17, 1), k: 1, exact: true });
+    expect(probe.json.neighbors).toMatchObject([{ doc_id: "c-17" }]);
+    expect((probe.json.neighbors as { score: number }[])[0]!.score).toBeCloseTo(1, 4);
+    await stop(second);
+  });
+
+  it("eviction keeps the newest EMB_SHARD_MAX_IDS per shard", async () => {
+    const topic = unique("embeddings-evict");
+    await ensureTopics(kafka, [topic], 1);
+    const shards = 2;
+    const maxIds = 5;
+    const docs = Array.from({ length: 40 }, (_, i) => `e-${i}`);
+    await feedEmbeddings(topic, docs.map((id, i) => record(id, Array.from({ length: 16 }, (_, d) => Math.cos(i + d)))), 0);
+    const indexer = await startIndexer({ topic, shards, maxIds });
+    await waitFor("every record read", async () => (await getJson<{ records_in: number }>(indexer, "/metrics")).records_in === docs.length, 60_000);
+    const stats = await getJson<{ shards: { id: number; count: number }[] }>(indexer, "/knn/shards");
+    for (let shard = 0; shard < shards; shard++) {
+      const newest = docs.filter((id) => shardOf(id, shards) === shard).slice(-maxIds);
+      expect(stats.shards[shard]!.count).toBe(maxIds);
+      for (const id of docs.filter((d) => shardOf(d, shards) === shard)) {
+        const r = await query(indexer, { doc_id: id, k: 1 });
+        expect(r.status, id).toBe(newest.includes(id) ? 200 : 404);
+      }
+    }
+    await stop(indexer);
+  });
+});

@@ -1,0 +1,64 @@
+import type { RecallReport } from "../../lib/index/recall-monitor";
+
+/** Latencies kept for the query percentiles: enough for a stable p99, bounded memory. */
+const LATENCY_WINDOW = 2048;
+
+const pct = (sorted: number[], p: number) => (sorted.length === 0 ? null : (sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number));
+
+/** Counters of the emb-indexer, served as JSON by GET /metrics. */
+export class IndexerMetrics {
+  readonly startedTs = Date.now();
+  recordsIn = 0;
+  invalidRecords = 0;
+  inserted = 0;
+  updated = 0;
+  evicted = 0;
+  refusedDim = 0;
+  zeroVectors = 0;
+  alreadyApplied = 0;
+  batches = 0;
+  lastBatchTs: number | null = null;
+  lastBatchMs: number | null = null;
+  mirrored = 0;
+  mirrorFailures = 0;
+  snapshotsSaved = 0;
+  lastSnapshotTs: number | null = null;
+  queries = 0;
+  queryErrors = 0;
+  /** Per partition: high watermark minus the next offset to apply. */
+  readonly lag = new Map<number, number>();
+  private readonly latencies: number[] = [];
+
+  observeQuery(ms: number): void {
+    this.queries++;
+    this.latencies.push(ms);
+    if (this.latencies.length > LATENCY_WINDOW) this.latencies.shift();
+  }
+
+  toJSON(extra: { total_ids: number; dim: number | null; recall: RecallReport }) {
+    const sorted = [...this.latencies].sort((a, b) => a - b);
+    return {
+      started_ts: this.startedTs / 1000,
+      uptime_s: Math.round((Date.now() - this.startedTs) / 1000),
+      records_in: this.recordsIn,
+      invalid_records: this.invalidRecords,
+      inserted: this.inserted,
+      updated: this.updated,
+      evicted: this.evicted,
+      refused_dim: this.refusedDim,
+      zero_vectors: this.zeroVectors,
+      already_applied: this.alreadyApplied,
+      batches: this.batches,
+      last_batch_ts: this.lastBatchTs === null ? null : this.lastBatchTs / 1000,
+      last_batch_ms: this.lastBatchMs,
+      lag: { total: [...this.lag.values()].reduce((a, b) => a + b, 0), partitions: Object.fromEntries(this.lag) },
+      total_ids: extra.total_ids,
+      dim: extra.dim,
+      queries: { count: this.queries, errors: this.queryErrors, p50_ms: pct(sorted, 50), p99_ms: pct(sorted, 99) },
+      recall_at_10: extra.recall.recall_at_10,
+      recall: extra.recall,
+      snapshots: { saved: this.snapshotsSaved, last_ts: this.lastSnapshotTs === null ? null : this.lastSnapshotTs / 1000 },
+      mirror: { records: this.mirrored, failures: this.mirrorFailures },
+    };
+  }
+}
