@@ -1,6 +1,8 @@
-import { redirect } from "next/navigation";
+import type { Metadata } from "next";
+import { OverviewView } from "@/components/overview/overview-view";
 
-/** The console opens on Health until an overview page exists. */
+export const metadata: Metadata = { title: "Overview" };
+
 export default function Home() {
-  redirect("/health");
+  return <OverviewView />;
 }

@@ -19,6 +19,8 @@ export default async function globalSetup() {
   const logFile = path.join(cfg.dataDir, "stack.log");
   const onLine = (name: string, line: string) => appendFileSync(logFile, `${name} | ${line}\n`);
   const stack = await startStack({ cfg, env, flags: new Set(), log, onLine });
+  // Test workers inherit this process's environment: tell them where the broker is.
+  process.env.KAFKA_BOOTSTRAP_SERVERS = stack.brokers.join(",");
   return async () => {
     await stack.stop();
   };

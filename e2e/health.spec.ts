@@ -31,10 +31,12 @@ test.describe("Health page", () => {
     expect(problems).toEqual([]);
   });
 
-  test("the console's home opens on Health", async ({ page }) => {
+  test("is one click away from the console's home", async ({ page }) => {
+    await page.goto("/");
+    await page.getByTestId("nav-health").click();
     const health = new HealthPage(page);
-    await health.goto("/");
     await expect(page).toHaveURL(/\/health$/);
+    await expect(health.row("kafka")).toBeVisible();
     await expect(page.getByTestId("nav-health")).toHaveAttribute("aria-current", "page");
   });
 });

@@ -20,3 +20,34 @@ export function formatClock(time: number | string | Date): string {
   const d = time instanceof Date ? time : new Date(time);
   return Number.isNaN(d.getTime()) ? "—" : clock.format(d);
 }
+
+/** Counts with thousands separators; `—` for unknown. */
+export function formatCount(n: number | null | undefined): string {
+  return n === null || n === undefined || !Number.isFinite(n) ? "—" : Math.round(n).toLocaleString("en-US");
+}
+
+/** A rate per second, short: `0`, `3.4/s`, `1,200/s`. */
+export function formatRate(n: number | null | undefined): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return "—";
+  return `${n < 10 ? Number(n.toFixed(1)) : Math.round(n).toLocaleString("en-US")}/s`;
+}
+
+export function formatBytes(n: number | null | undefined): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return "—";
+  const units = ["B", "KB", "MB", "GB", "TB"];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
+}
+
+/** A duration in seconds, short: `45 s`, `12 min`, `3.2 h`. */
+export function formatDuration(sec: number | null | undefined): string {
+  if (sec === null || sec === undefined || !Number.isFinite(sec)) return "—";
+  if (sec < 90) return `${Math.round(sec)} s`;
+  if (sec < 5400) return `${Math.round(sec / 60)} min`;
+  return `${(sec / 3600).toFixed(1)} h`;
+}

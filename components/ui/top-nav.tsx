@@ -4,7 +4,16 @@ import Link from "next/link";
 import { usePathname } from "next/navigation";
 
 /** Pages that exist; add one line per new page. */
-const links = [{ href: "/health", label: "Health" }] as const;
+const links = [
+  { href: "/", label: "Overview" },
+  { href: "/monitoring", label: "Monitoring" },
+  { href: "/search", label: "Search" },
+  { href: "/shards", label: "Shards" },
+  { href: "/dlq", label: "DLQ" },
+  { href: "/lag", label: "Lag" },
+  { href: "/ingest", label: "Ingest" },
+  { href: "/health", label: "Health" },
+] as const;
 
 export function TopNav() {
   const pathname = usePathname();
@@ -17,9 +26,9 @@ export function TopNav() {
           </span>
           Embedline
         </Link>
-        <ul className="flex items-center gap-1 text-sm">
+        <ul className="flex items-center gap-1 overflow-x-auto text-sm">
           {links.map(({ href, label }) => {
-            const active = pathname === href || pathname.startsWith(`${href}/`);
+            const active = href === "/" ? pathname === "/" : pathname === href || pathname.startsWith(`${href}/`);
             return (
               <li key={href}>
                 <Link

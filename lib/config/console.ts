@@ -5,7 +5,14 @@ import { loadOrExit } from "./load";
 /** Configuration of the Next.js console's server side. Never sent to the browser. */
 export function parseConsoleConfig(env: RawEnv) {
   const e = parseEnv(
-    ["LOG_LEVEL", "KAFKA_BOOTSTRAP_SERVERS", "KAFKA_PORT", "HEALTH_TIMEOUT_MS", "INFERMESH_URL", "INFERMESH_PORT", "EMBED_WORKER_METRICS_URL", "SPARK_VECTOR_UI_URL"],
+    [
+      "LOG_LEVEL", "KAFKA_BOOTSTRAP_SERVERS", "KAFKA_PORT", "HEALTH_TIMEOUT_MS", "INFERMESH_URL", "INFERMESH_PORT",
+      "EMBED_WORKER_METRICS_URL", "SPARK_VECTOR_UI_URL", "CONSOLE_TOKEN", "INDEXER_URL", "PARSE_METRICS_URL",
+      "CONSOLE_UPSTREAM_TIMEOUT_MS", "SSE_KEEPALIVE_SEC", "SSE_HISTORY", "DLQ_REDRIVE_MAX_REPLAYS",
+      "EMBED_DLQ_TOPIC", "EMBED_INPUT_TOPIC", "EMBED_OUTPUT_TOPIC", "SPARK_KAFKA_TOPICS", "SPARK_PROGRESS_TOPIC",
+      "EMBED_PARQUET_DIR", "VEC_OUTPUT_DIR", "EMBED_CONTROL_TOKEN",
+      "REDDB_URL", "REDDB_NAMESPACE", "REDDB_TOKEN", "REDDB_DLQ_STREAM", "REDDB_DLQ_HTTP_PATH",
+    ],
     env,
   );
   return {
@@ -13,6 +20,27 @@ export function parseConsoleConfig(env: RawEnv) {
     kafkaBrokers: e.KAFKA_BOOTSTRAP_SERVERS ?? [`127.0.0.1:${e.KAFKA_PORT}`],
     healthTimeoutMs: e.HEALTH_TIMEOUT_MS,
     infermeshUrl: e.INFERMESH_URL ?? `http://127.0.0.1:${e.INFERMESH_PORT}`,
+    embedWorkerUrl: e.EMBED_WORKER_METRICS_URL,
+    embedControlToken: e.EMBED_CONTROL_TOKEN,
+    sparkUrl: e.SPARK_VECTOR_UI_URL,
+    sparkProgressTopic: e.SPARK_PROGRESS_TOPIC,
+    indexerUrl: e.INDEXER_URL,
+    parseMetricsUrl: e.PARSE_METRICS_URL,
+    upstreamTimeoutMs: e.CONSOLE_UPSTREAM_TIMEOUT_MS,
+    /** Secret: compared on the server only, never rendered. */
+    consoleToken: e.CONSOLE_TOKEN,
+    sse: { keepAliveMs: e.SSE_KEEPALIVE_SEC * 1000, history: e.SSE_HISTORY },
+    topics: {
+      ingest: e.SPARK_KAFKA_TOPICS[0] ?? "agent.results",
+      embedInput: e.EMBED_INPUT_TOPIC,
+      embeddings: e.EMBED_OUTPUT_TOPIC,
+      dlq: e.EMBED_DLQ_TOPIC,
+    },
+    maxReplays: e.DLQ_REDRIVE_MAX_REPLAYS,
+    parquet: { embedDir: e.EMBED_PARQUET_DIR, vectorizerDir: e.VEC_OUTPUT_DIR },
+    reddb: e.REDDB_URL
+      ? { url: e.REDDB_URL, namespace: e.REDDB_NAMESPACE, token: e.REDDB_TOKEN, dlqStream: e.REDDB_DLQ_STREAM, dlqPath: e.REDDB_DLQ_HTTP_PATH }
+      : undefined,
   };
 }
 

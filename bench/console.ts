@@ -1,0 +1,131 @@
+/**
+ * npm run bench:console → bench/results/console.json
+ *
+ * Starts the console's production build (`next start`, build it first) on a
+ * free port as its own process, then:
+ *  1. opens 1,000 concurrent SSE clients on /api/infermesh/stream and measures,
+ *     per event, the delay from the poll's completion (the event's `timestamp`)
+ *     to its arrival at the client; samples the server's CPU and RSS from /proc;
+ *     counts upstream polls (one per interval, whatever the clients);
+ *  2. loads each page once in Debian's chromium: time to the load event and
+ *     the JavaScript bytes it fetched.
+ * Goals (issue 7): p99 delay < 100 ms, RSS < 300 MB, Overview first load < 1.5 s.
+ */
+import { spawn } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
+import path from "node:path";
+import { createParser } from "eventsource-parser";
+import { Agent, fetch as ufetch } from "undici";
+
+const CLIENTS = 1_000;
+const MEASURE_MS = 30_000;
+const root = path.resolve(import.meta.dirname, "..");
+
+async function freePort(): Promise<number> {
+  const s = createServer().listen(0, "127.0.0.1");
+  await new Promise((r) => s.once("listening", r));
+  const { port } = s.address() as AddressInfo;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+function procStats(pid: number) {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  const ticks = Number(stat[11]) + Number(stat[12]);
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
+  return { cpuSec: ticks / 100, rssMb: rssKb / 1024 };
+}
+
+const pct = (xs: number[], p: number) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]! : null);
+
+async function main() {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const server = spawn(process.execPath, [path.join(root, "node_modules/next/dist/bin/next"), "start", "-p", String(port), "-H", "127.0.0.1"], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
+  try {
+    for (let i = 0; ; i++) {
+      if (await fetch(`${base}/api/health?degraded=200`).then((r) => r.ok, () => false)) break;
+      if (i > 300) throw new Error("console did not start (run `npx next build` first)");
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const idle = procStats(server.pid!);
+
+    // 1. SSE fan-out.
+    const dispatcher = new Agent({ connections: CLIENTS + 10, pipelining: 0 });
+    const delays: number[] = [];
+    const ids = new Set<string>();
+    const stop = new AbortController();
+    let connected = 0;
+    const clients = Array.from({ length: CLIENTS }, async () => {
+      const res = await ufetch(`${base}/api/infermesh/stream`, { dispatcher, signal: stop.signal });
+      connected++;
+      let backlogDone = false;
+      const parser = createParser({
+        onEvent: (e) => {
+          ids.add(e.id ?? "");
+          // The first event of a connection is the ring buffer's replay, not a fresh poll.
+          if (!backlogDone) return void (backlogDone = true);
+          const ts = (JSON.parse(e.data) as { timestamp: number }).timestamp;
+          delays.push(Date.now() - ts * 1000);
+        },
+      });
+      const decoder = new TextDecoder();
+      try {
+        for await (const chunk of res.body!) parser.feed(decoder.decode(chunk as Uint8Array, { stream: true }));
+      } catch {
+        // stopped
+      }
+    });
+    const t0 = Date.now();
+    const before = procStats(server.pid!);
+    let peakRss = before.rssMb;
+    const sampler = setInterval(() => (peakRss = Math.max(peakRss, procStats(server.pid!).rssMb)), 500);
+    await new Promise((r) => setTimeout(r, MEASURE_MS));
+    const after = procStats(server.pid!);
+    clearInterval(sampler);
+    stop.abort();
+    await Promise.allSettled(clients);
+    const elapsed = (Date.now() - t0) / 1000;
+
+    // 2. Pages in chromium.
+    const { chromium } = await import("@playwright/test");
+    const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu"] });
+    const pages: Record<string, { load_ms: number; js_bytes: number }> = {};
+    for (const p of ["/", "/monitoring", "/search", "/shards", "/dlq", "/lag", "/ingest", "/health"]) {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(`${base}${p}`, { waitUntil: "load" });
+      pages[p] = await page.evaluate(() => {
+        const nav = performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming;
+        const js = (performance.getEntriesByType("resource") as PerformanceResourceTiming[]).filter((r) => r.name.endsWith(".js"));
+        return { load_ms: Math.round(nav.loadEventEnd - nav.startTime), js_bytes: js.reduce((n, r) => n + (r.encodedBodySize || r.transferSize), 0) };
+      });
+      await context.close();
+    }
+    await browser.close();
+
+    const result = {
+      when: new Date().toISOString(),
+      sse: {
+        clients: CLIENTS,
+        connected,
+        seconds: Number(elapsed.toFixed(1)),
+        events_received: delays.length,
+        distinct_event_ids: ids.size,
+        delay_ms: { p50: pct(delays, 50), p99: pct(delays, 99), max: pct(delays, 100) },
+        server_cpu_percent: Number((((after.cpuSec - before.cpuSec) / elapsed) * 100).toFixed(1)),
+        server_rss_mb: { idle: Number(idle.rssMb.toFixed(1)), peak: Number(peakRss.toFixed(1)) },
+      },
+      pages,
+      goals: { p99_delay_ms: 100, rss_mb: 300, overview_load_ms: 1500 },
+    };
+    mkdirSync(path.join(root, "bench/results"), { recursive: true });
+    writeFileSync(path.join(root, "bench/results/console.json"), `${JSON.stringify(result, null, 2)}\n`);
+    console.log(JSON.stringify(result, null, 2));
+  } finally {
+    server.kill("SIGTERM");
+  }
+}
+
+await main();

@@ -1,0 +1,30 @@
+"use client";
+
+import type { EmbedWorkerEvent, LagEvent } from "@/components/live/stream-types";
+import { useStream } from "@/components/live/use-stream";
+import { Card } from "@/components/ui/card";
+import { formatCount, formatRate } from "@/components/ui/format";
+import { Stat, StatGrid } from "@/components/ui/stat";
+import { PipelineDiagram } from "./pipeline-diagram";
+import { QuickSearch } from "./quick-search";
+
+export function OverviewView() {
+  const worker = useStream<EmbedWorkerEvent>("embed-worker").latest;
+  const lag = useStream<LagEvent>("lag").latest;
+  const m = worker && "metrics" in worker ? worker : undefined;
+  return (
+    <div className="grid gap-4" data-testid="overview-page">
+      <h1 className="text-lg font-semibold">Overview</h1>
+      <PipelineDiagram />
+      <Card title="Pipeline now">
+        <StatGrid>
+          <Stat label="embedded/s" value={m ? formatRate(m.rates.records_out_per_sec) : worker ? "unreachable" : "—"} data-testid="overview-rate" />
+          <Stat label="consumer lag" value={lag && "total_lag" in lag ? formatCount(lag.total_lag) : lag ? "unreachable" : "—"} data-testid="overview-lag" />
+          <Stat label="DLQ records" value={m ? formatCount(m.metrics.dlq_records) : worker ? "unreachable" : "—"} data-testid="overview-dlq" />
+          <Stat label="embedded total" value={m ? formatCount(m.metrics.records_out) : "—"} />
+        </StatGrid>
+      </Card>
+      <QuickSearch />
+    </div>
+  );
+}

@@ -1,0 +1,22 @@
+import type { KnnNeighbor } from "@/app/api/knn/query/schema";
+
+/** Save `content` as a file from the browser. */
+export function downloadFile(name: string, content: string, type: string): void {
+  const url = URL.createObjectURL(new Blob([content], { type }));
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 1_000);
+}
+
+const cell = (v: unknown) => {
+  const s = v === null || v === undefined ? "" : String(v);
+  const safe = /^[=+\-@]/.test(s) && typeof v === "string" ? `'${s}` : s;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+};
+
+export function toCsv(rows: readonly KnnNeighbor[]): string {
+  const head = "rank,doc_id,score,model,topic,embedded_ts\r\n";
+  return head + rows.map((r, i) => [i + 1, r.doc_id, r.score, r.model, r.topic, r.embedded_ts].map(cell).join(",")).join("\r\n");
+}

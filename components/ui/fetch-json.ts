@@ -1,0 +1,14 @@
+import { apiErrorFromResponse } from "@/lib/http/api-error";
+
+/** GET JSON from the console's API; a non-2xx becomes an ApiError (so 4xx are not retried). */
+export async function getJson<T>(url: string, signal?: AbortSignal): Promise<T> {
+  const res = await fetch(url, { signal, headers: { accept: "application/json" } });
+  if (!res.ok) throw await apiErrorFromResponse(res);
+  return (await res.json()) as T;
+}
+
+export async function postJson<T>(url: string, body: unknown, signal?: AbortSignal): Promise<T> {
+  const res = await fetch(url, { method: "POST", signal, headers: { "content-type": "application/json", accept: "application/json" }, body: JSON.stringify(body) });
+  if (!res.ok) throw await apiErrorFromResponse(res);
+  return (await res.json()) as T;
+}

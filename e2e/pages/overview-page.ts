@@ -1,0 +1,18 @@
+import type { Locator, Page } from "@playwright/test";
+import { ConsolePage } from "./console-page";
+
+export class OverviewPage extends ConsolePage {
+  constructor(page: Page) {
+    super(page, "/", "overview-page");
+  }
+  stageStatus(stage: "kafka" | "parse" | "embed-worker" | "embedding" | "indexer"): Locator {
+    return this.page.getByTestId(`stage-${stage}-status`);
+  }
+  async quickSearch(text: string) {
+    await this.page.getByTestId("quick-search-input").fill(text);
+    await this.page.getByTestId("quick-search-submit").click();
+  }
+  get quickResults(): Locator {
+    return this.page.getByTestId("quick-search-result");
+  }
+}

@@ -1,0 +1,85 @@
+import type { SseEvent } from "./poller";
+
+export interface SseSink {
+  send(event: SseEvent): void;
+  /** End the stream from the server side (e.g. after `?once=1`). */
+  close(): void;
+}
+
+export interface SseOptions {
+  /** Comment line sent when nothing else was, so proxies keep the connection. */
+  keepAliveMs: number;
+  /** Reconnect delay the browser's EventSource uses (`retry:`). */
+  retryMs: number;
+  /** Start streaming; returns the cleanup, run exactly once when the stream ends for any reason. */
+  start(sink: SseSink): () => void;
+}
+
+/**
+ * Bytes queued for a client that does not read. Past this the client is
+ * dropped (it reconnects with Last-Event-ID): a stalled reader must not grow
+ * the server's memory. 1 MiB ≈ 1,000 typical events.
+ */
+const MAX_QUEUED_BYTES = 1 << 20;
+
+export const SSE_HEADERS = {
+  "content-type": "text/event-stream; charset=utf-8",
+  "cache-control": "no-cache, no-transform",
+  connection: "keep-alive",
+  "x-accel-buffering": "no",
+} as const;
+
+export function formatEvent(e: SseEvent): string {
+  return `id: ${e.id}\nevent: ${e.event}\ndata: ${e.data}\n\n`;
+}
+
+/** The one helper that builds every SSE response of the console. */
+export function sseResponse(request: Request, opts: SseOptions): Response {
+  const encoder = new TextEncoder();
+  let cleanup: (() => void) | undefined;
+  let finished = false;
+  let keepAlive: ReturnType<typeof setInterval> | undefined;
+  let controllerRef: ReadableStreamDefaultController<Uint8Array> | undefined;
+
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    clearInterval(keepAlive);
+    request.signal.removeEventListener("abort", finish);
+    const run = cleanup;
+    cleanup = undefined;
+    run?.();
+    try {
+      controllerRef?.close();
+    } catch {
+      // Already closed or errored by the client going away.
+    }
+  };
+
+  const write = (text: string) => {
+    if (finished || !controllerRef) return;
+    if ((controllerRef.desiredSize ?? 0) < -MAX_QUEUED_BYTES) return finish();
+    controllerRef.enqueue(encoder.encode(text));
+  };
+
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        controllerRef = controller;
+        if (request.signal.aborted) return finish();
+        request.signal.addEventListener("abort", finish, { once: true });
+        write(`retry: ${opts.retryMs}\n: connected\n\n`);
+        keepAlive = setInterval(() => write(": keep-alive\n\n"), opts.keepAliveMs);
+        keepAlive.unref?.();
+        const sink: SseSink = { send: (e) => write(formatEvent(e)), close: finish };
+        const stop = opts.start(sink);
+        if (finished) stop();
+        else cleanup = stop;
+      },
+      cancel: finish,
+    },
+    // Count bytes so desiredSize measures the queued bytes of a slow client.
+    { highWaterMark: 64 * 1024, size: (chunk) => chunk.byteLength },
+  );
+  return new Response(stream, { headers: SSE_HEADERS });
+}

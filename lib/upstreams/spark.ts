@@ -1,0 +1,101 @@
+import "server-only";
+import { consoleConfig } from "@/lib/config/console";
+import { upstreamJson } from "./http";
+import { planNewest, readRanges } from "./kafka";
+import { nowSec } from "./rate";
+
+const APP_NAME = "kafka_vectorizer";
+
+interface SparkApp { id: string; name: string; attempts?: { startTime?: string; completed?: boolean; duration?: number }[] }
+interface SparkJob { jobId: number; status: string; numTasks?: number; numCompletedTasks?: number }
+interface SparkExecutor { id: string; isActive?: boolean; activeTasks?: number; completedTasks?: number; failedTasks?: number; totalCores?: number; memoryUsed?: number; maxMemory?: number }
+
+export interface SparkProgress {
+  batch_id: number | null;
+  timestamp: string | null;
+  num_input_rows: number | null;
+  input_rows_per_sec: number | null;
+  processed_rows_per_sec: number | null;
+  batch_duration_ms: number | null;
+}
+
+export interface SparkEvent {
+  status: "running" | "not_running" | "unreachable";
+  message?: string;
+  application: { id: string; name: string; start_time: string | null; completed: boolean } | null;
+  jobs: { active: number; succeeded: number; failed: number } | null;
+  executors: { count: number; active_tasks: number; cores: number; memory_used: number; failed_tasks: number } | null;
+  streaming: SparkProgress | null;
+  parse_worker: Record<string, unknown> | null;
+  timestamp: number;
+}
+
+const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
+
+/** The newest StreamingQueryProgress JSON the job published to SPARK_PROGRESS_TOPIC (see spark/README.md). */
+async function latestProgress(signal: AbortSignal): Promise<SparkProgress | null> {
+  const { sparkProgressTopic } = consoleConfig();
+  const plan = await planNewest(sparkProgressTopic, 1);
+  let newest: { ts: number; value: Buffer | null } | undefined;
+  await readRanges(plan, (m) => {
+    if (!newest || m.timestamp > newest.ts) newest = { ts: m.timestamp, value: m.value };
+  }, AbortSignal.any([signal, AbortSignal.timeout(3_000)]));
+  if (!newest?.value) return null;
+  const p = JSON.parse(newest.value.toString("utf8")) as Record<string, unknown>;
+  const duration = (p.durationMs ?? {}) as Record<string, unknown>;
+  return {
+    batch_id: num(p.batchId),
+    timestamp: typeof p.timestamp === "string" ? p.timestamp : null,
+    num_input_rows: num(p.numInputRows),
+    input_rows_per_sec: num(p.inputRowsPerSecond),
+    processed_rows_per_sec: num(p.processedRowsPerSecond),
+    batch_duration_ms: num(duration.triggerExecution),
+  };
+}
+
+async function parseWorker(signal: AbortSignal): Promise<Record<string, unknown> | null> {
+  return upstreamJson<Record<string, unknown>>(`${consoleConfig().parseMetricsUrl}/metrics`, { signal }).then((r) => r.body, () => null);
+}
+
+/** Real Spark REST figures of the `kafka_vectorizer` app; never simulated: an absent Spark is reported as such. */
+export function sparkPoll() {
+  return async (signal: AbortSignal): Promise<SparkEvent> => {
+    const base = consoleConfig().sparkUrl;
+    const parse_worker = await parseWorker(signal);
+    const empty = { application: null, jobs: null, executors: null, streaming: null, parse_worker, timestamp: nowSec() };
+    let apps: SparkApp[];
+    try {
+      apps = (await upstreamJson<SparkApp[]>(`${base}/applications`, { signal })).body ?? [];
+    } catch (err) {
+      return { status: "unreachable", message: `Spark REST API unreachable at ${base} (${(err as Error).message})`, ...empty };
+    }
+    const app = apps.find((a) => a.name === APP_NAME && !a.attempts?.[0]?.completed) ?? apps.find((a) => a.name === APP_NAME);
+    if (!app) return { status: "not_running", message: `no Spark application named ${APP_NAME}`, ...empty };
+    const enc = encodeURIComponent(app.id);
+    const [jobs, executors, streaming] = await Promise.all([
+      upstreamJson<SparkJob[]>(`${base}/applications/${enc}/jobs`, { signal }).then((r) => r.body ?? [], () => null),
+      upstreamJson<SparkExecutor[]>(`${base}/applications/${enc}/executors`, { signal }).then((r) => r.body ?? [], () => null),
+      latestProgress(signal).catch(() => null),
+    ]);
+    const attempt = app.attempts?.[0];
+    return {
+      status: attempt?.completed ? "not_running" : "running",
+      application: { id: app.id, name: app.name, start_time: attempt?.startTime ?? null, completed: attempt?.completed ?? false },
+      jobs: jobs && {
+        active: jobs.filter((j) => j.status === "RUNNING").length,
+        succeeded: jobs.filter((j) => j.status === "SUCCEEDED").length,
+        failed: jobs.filter((j) => j.status === "FAILED").length,
+      },
+      executors: executors && {
+        count: executors.length,
+        active_tasks: executors.reduce((n, e) => n + (e.activeTasks ?? 0), 0),
+        cores: executors.reduce((n, e) => n + (e.totalCores ?? 0), 0),
+        memory_used: executors.reduce((n, e) => n + (e.memoryUsed ?? 0), 0),
+        failed_tasks: executors.reduce((n, e) => n + (e.failedTasks ?? 0), 0),
+      },
+      streaming,
+      parse_worker,
+      timestamp: nowSec(),
+    };
+  };
+}
