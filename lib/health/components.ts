@@ -37,6 +37,13 @@ function embeddingServiceComponent(cfg: ConsoleConfig): HealthComponent {
   });
 }
 
+function indexerComponent(cfg: ConsoleConfig): HealthComponent {
+  return httpComponent("indexer", `${cfg.indexerUrl}/health`, (body) => {
+    const b = body as { total_ids?: unknown; status?: unknown } | null;
+    return typeof b?.total_ids === "number" ? `${b.total_ids} vectors` : null;
+  });
+}
+
 /** The console itself: answering this request is the check; the detail says how it runs. */
 function consoleComponent(): HealthComponent {
   return {
@@ -56,5 +63,5 @@ function consoleComponent(): HealthComponent {
  *   httpComponent("embed-worker", new URL("/health", cfg.embedWorkerMetricsUrl).href),
  */
 export function healthComponents(cfg: ConsoleConfig, log: Logger): HealthComponent[] {
-  return [kafkaComponent(cfg, log), embeddingServiceComponent(cfg), consoleComponent()];
+  return [kafkaComponent(cfg, log), embeddingServiceComponent(cfg), indexerComponent(cfg), consoleComponent()];
 }

@@ -14,7 +14,7 @@ import { waitFor } from "../helpers/wait-for";
 async function npmStart(extraEnv: Record<string, string> = {}) {
   mkdirSync(path.join(repoRoot, "data", "test"), { recursive: true });
   const dataDir = mkdtempSync(path.join(repoRoot, "data", "test", "launcher-"));
-  const ports = { console: await freePort(), kafka: await freePort(), controller: await freePort(), infermesh: await freePort() };
+  const ports = { console: await freePort(), kafka: await freePort(), controller: await freePort(), infermesh: await freePort(), indexer: await freePort() };
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     DATA_DIR: dataDir,
@@ -22,11 +22,13 @@ async function npmStart(extraEnv: Record<string, string> = {}) {
     KAFKA_PORT: String(ports.kafka),
     KAFKA_CONTROLLER_PORT: String(ports.controller),
     INFERMESH_PORT: String(ports.infermesh),
+    INDEXER_PORT: String(ports.indexer),
     ...extraEnv,
   };
   // Whatever the caller's environment says, this stack runs its own services.
   delete env.KAFKA_BOOTSTRAP_SERVERS;
   delete env.INFERMESH_URL;
+  delete env.INDEXER_URL;
   const run = startCommand(process.execPath, ["scripts/bootstrap.mjs", "start"], { cwd: repoRoot, env });
   runs.push({ run, dataDir });
   return { run, dataDir, ports };
@@ -56,6 +58,7 @@ describe("npm start", () => {
     expect(health.components.map((c) => [c.name, c.ok])).toEqual([
       ["kafka", true],
       ["embedding-service", true],
+      ["indexer", true],
       ["console", true],
     ]);
 

@@ -16,6 +16,7 @@ beforeAll(async () => {
   process.env.KAFKA_BOOTSTRAP_SERVERS = broker;
   // Nothing listens here either: the embedding service is down too.
   process.env.INFERMESH_URL = `http://${broker}`;
+  process.env.INDEXER_URL = `http://${broker}`;
   process.env.HEALTH_TIMEOUT_MS = "3000";
   process.env.LOG_LEVEL = "silent";
   ({ GET } = await import("@/app/api/health/route"));
@@ -37,6 +38,7 @@ describe("GET /api/health with Kafka and the embedding service down", () => {
     expect(body.components.map((c) => [c.name, c.ok])).toEqual([
       ["kafka", false],
       ["embedding-service", false],
+      ["indexer", false],
       ["console", true],
     ]);
     expect(body.components[0]).toMatchObject({ kind: "kafka", target: broker, error: `connection refused (${broker})` });
