@@ -14,6 +14,7 @@ test.describe("Health page", () => {
 
     await health.expectStatus("kafka", "ok");
     await health.expectStatus("embedding-service", "ok");
+    await health.expectStatus("embed-worker", "ok");
     await health.expectStatus("indexer", "ok");
     await health.expectStatus("console", "ok");
     expect((await health.componentNames())[0]).toBe("kafka");

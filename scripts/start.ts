@@ -3,9 +3,10 @@ import { inheritedEnv, loadOrExit } from "../lib/config/load";
 import { parseStackConfig } from "../lib/config/stack";
 import { createLogger } from "../lib/log";
 import { startStack } from "./launcher";
+import { stackProcesses } from "./launcher/processes";
 import { StackError } from "./stack-error";
 
-const knownFlags = new Set<string>([]);
+const knownFlags = new Set(stackProcesses.flatMap((p) => (p.flag ? [p.flag] : [])));
 
 async function main(): Promise<number> {
   const flags = new Set(process.argv.slice(2));

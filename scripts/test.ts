@@ -62,6 +62,7 @@ async function e2e(): Promise<Omit<Outcome, "seconds">> {
     KAFKA_CONTROLLER_PORT: String(await freePort()),
     INFERMESH_PORT: String(await freePort()),
     INDEXER_PORT: String(await freePort()),
+    EMBED_METRICS_PORT: String(await freePort()),
     DATA_DIR: dataDir,
     PLAYWRIGHT_JSON_OUTPUT_NAME: out,
     // The stack's modules are loaded by Playwright's own Node; see bootstrap.mjs.

@@ -1,6 +1,7 @@
 import "server-only";
 import { parseEnv, type RawEnv } from "./env";
 import { loadOrExit } from "./load";
+import { embedParquetDir } from "./paths";
 
 /** Configuration of the Next.js console's server side. Never sent to the browser. */
 export function parseConsoleConfig(env: RawEnv) {
@@ -10,7 +11,7 @@ export function parseConsoleConfig(env: RawEnv) {
       "EMBED_WORKER_METRICS_URL", "SPARK_VECTOR_UI_URL", "CONSOLE_TOKEN", "INDEXER_URL", "PARSE_METRICS_URL",
       "CONSOLE_UPSTREAM_TIMEOUT_MS", "SSE_KEEPALIVE_SEC", "SSE_HISTORY", "DLQ_REDRIVE_MAX_REPLAYS",
       "EMBED_DLQ_TOPIC", "EMBED_INPUT_TOPIC", "EMBED_OUTPUT_TOPIC", "SPARK_KAFKA_TOPICS", "SPARK_PROGRESS_TOPIC",
-      "EMBED_PARQUET_DIR", "VEC_OUTPUT_DIR", "EMBED_CONTROL_TOKEN",
+      "DATA_DIR", "EMBED_PARQUET_DIR", "VEC_OUTPUT_DIR", "EMBED_CONTROL_TOKEN",
       "REDDB_URL", "REDDB_NAMESPACE", "REDDB_TOKEN", "REDDB_DLQ_STREAM", "REDDB_DLQ_HTTP_PATH",
     ],
     env,
@@ -37,7 +38,7 @@ export function parseConsoleConfig(env: RawEnv) {
       dlq: e.EMBED_DLQ_TOPIC,
     },
     maxReplays: e.DLQ_REDRIVE_MAX_REPLAYS,
-    parquet: { embedDir: e.EMBED_PARQUET_DIR, vectorizerDir: e.VEC_OUTPUT_DIR },
+    parquet: { embedDir: embedParquetDir(e.DATA_DIR, e.EMBED_PARQUET_DIR), vectorizerDir: e.VEC_OUTPUT_DIR },
     reddb: e.REDDB_URL
       ? { url: e.REDDB_URL, namespace: e.REDDB_NAMESPACE, token: e.REDDB_TOKEN, dlqStream: e.REDDB_DLQ_STREAM, dlqPath: e.REDDB_DLQ_HTTP_PATH }
       : undefined,

@@ -1,11 +1,12 @@
-import path from "node:path";
 import { parseEmbeddingClientConfig } from "./embedding-client";
+import { embedParquetDir } from "./paths";
 import { parseEnv, type RawEnv } from "./env";
 
 /** Configuration of the embed-worker (workers/embed). */
 export function parseEmbedWorkerConfig(env: RawEnv) {
   const e = parseEnv(
     [
+      "DATA_DIR",
       "LOG_LEVEL",
       "SHUTDOWN_TIMEOUT_SEC",
       "KAFKA_BOOTSTRAP_SERVERS",
@@ -50,7 +51,7 @@ export function parseEmbedWorkerConfig(env: RawEnv) {
     normalize: e.EMBED_NORMALIZE,
     maxTextBytes: e.EMBED_MAX_TEXT_BYTES,
     storeText: e.EMBED_STORE_TEXT,
-    parquet: { enabled: e.EMBED_WRITE_PARQUET, dir: path.resolve(e.EMBED_PARQUET_DIR) },
+    parquet: { enabled: e.EMBED_WRITE_PARQUET, dir: embedParquetDir(e.DATA_DIR, e.EMBED_PARQUET_DIR) },
     http: { host: e.EMBED_WORKER_HOST, port: e.EMBED_METRICS_PORT },
     /** Secret: compared, never logged, never shown by /config. */
     controlToken: e.EMBED_CONTROL_TOKEN,

@@ -1,4 +1,4 @@
-import path from "node:path";
+import { indexDir } from "./paths";
 import { parseEnv, type RawEnv } from "./env";
 
 /** Configuration of the emb-indexer (workers/indexer). */
@@ -44,7 +44,7 @@ export function parseIndexerConfig(env: RawEnv) {
     /** The model text queries are embedded with; its registry dimension is checked against the index at start. */
     model: e.EMBED_MODEL,
     index: {
-      dir: path.resolve(e.INDEX_DIR ?? path.join(e.DATA_DIR, "index")),
+      dir: indexDir(e.DATA_DIR, e.INDEX_DIR),
       shards: e.EMB_INDEX_SHARDS,
       /** 0 = unlimited. */
       maxIdsPerShard: e.EMB_SHARD_MAX_IDS,

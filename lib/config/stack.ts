@@ -23,6 +23,9 @@ export function parseStackConfig(env: RawEnv) {
       "INFERMESH_PORT",
       "INFERMESH_URL",
       "INDEXER_PORT",
+      "EMBED_METRICS_PORT",
+      "REDDB_PORT",
+      "REDDB_URL",
     ],
     env,
   );
@@ -47,6 +50,13 @@ export function parseStackConfig(env: RawEnv) {
     },
     console: { port: e.CONSOLE_PORT },
     indexer: { port: e.INDEXER_PORT },
+    embedWorker: { port: e.EMBED_METRICS_PORT },
+    reddb: {
+      /** An operator-supplied store: `--reddb` does not start the bundled one. */
+      external: e.REDDB_URL !== undefined,
+      url: e.REDDB_URL ?? `http://127.0.0.1:${e.REDDB_PORT}`,
+      port: e.REDDB_PORT,
+    },
     infermesh: {
       /** An operator-supplied embedding service: the bundled one is not started. */
       external: e.INFERMESH_URL !== undefined,

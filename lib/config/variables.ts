@@ -74,7 +74,7 @@ export const variables = {
 
   // ---- Sinks
   EMBED_WRITE_PARQUET: v({ group: "Sinks", schema: t.flag(), default: "1", doc: "Write embedding records to Parquet." }),
-  EMBED_PARQUET_DIR: v({ group: "Sinks", schema: t.str(), default: "./data/vectorized/embeddings_imesh", doc: "Directory of the embedding Parquet files." }),
+  EMBED_PARQUET_DIR: v({ group: "Sinks", schema: t.str(), doc: "Directory of the embedding Parquet files. Unset: DATA_DIR/vectorized/embeddings_imesh." }),
   VEC_OUTPUT_DIR: v({ group: "Sinks", schema: t.str(), doc: "Directory of the parse stage's optional Parquet output (read by the console's vectorizer panel). Unset: disabled." }),
   EMBED_METRICS_PORT: v({ group: "Sinks", schema: t.port(), default: "9100", doc: "Port of the embed-worker's /health, /metrics and control endpoints." }),
 
@@ -112,7 +112,7 @@ export const variables = {
   EMBED_WORKER_HOST: v({ group: "Embed worker", schema: t.str(), default: "127.0.0.1", doc: "Address the embed-worker's metrics and control endpoints listen on." }),
   REDDB_HOST: v({ group: "Embed worker", schema: t.str(), default: "127.0.0.1", doc: "Address the bundled RedDB-compatible store (workers/reddb, `npm start -- --reddb`) listens on." }),
   REDDB_PORT: v({ group: "Embed worker", schema: t.port(), default: "8080", doc: "Port of the bundled RedDB-compatible store." }),
-  REDDB_DATA_DIR: v({ group: "Embed worker", schema: t.str(), default: "./data/reddb", doc: "LMDB directory of the bundled RedDB-compatible store; kept across restarts." }),
+  REDDB_DATA_DIR: v({ group: "Embed worker", schema: t.str(), doc: "LMDB directory of the bundled RedDB-compatible store; kept across restarts. Unset: DATA_DIR/reddb." }),
   // ---- Parse: the TypeScript parse worker (workers/parse) and the Spark job (spark/)
   PARSE_DLQ_TOPIC: v({ group: "Parse", schema: t.str(), default: "agent.results.dlq", doc: "Dead-letter topic of the parse stage: empty or whitespace-only text, text over PARSE_MAX_TEXT_BYTES, invalid Unicode, each with a reason." }),
   PARSE_MAX_TEXT_BYTES: v({ group: "Parse", schema: t.int(1, 100_000_000), default: "1000000", doc: "Largest text the parse stage passes on, in UTF-8 bytes; longer goes to the DLQ as `text_too_large`. 1000000 keeps an embedding_input record under the broker's default 1 MiB message limit." }),

@@ -37,6 +37,18 @@ function embeddingServiceComponent(cfg: ConsoleConfig): HealthComponent {
   });
 }
 
+/** The embed-worker answers 200 while degraded (it waits outages out); the reasons say what it waits for. */
+function embedWorkerComponent(cfg: ConsoleConfig): HealthComponent {
+  return httpComponent("embed-worker", `${cfg.embedWorkerUrl}/health`, (body) => {
+    const b = body as { status?: unknown; paused?: unknown; reasons?: { component?: unknown; reason?: unknown }[] } | null;
+    if (b?.status === "degraded") {
+      const reasons = (b.reasons ?? []).map((r) => `${String(r.component)}: ${String(r.reason)}`).join("; ");
+      throw new Error(`degraded${reasons ? ` (${reasons})` : ""}`);
+    }
+    return b?.paused === true ? "paused by an operator" : null;
+  });
+}
+
 function indexerComponent(cfg: ConsoleConfig): HealthComponent {
   return httpComponent("indexer", `${cfg.indexerUrl}/health`, (body) => {
     const b = body as { total_ids?: unknown; status?: unknown } | null;
@@ -63,5 +75,12 @@ function consoleComponent(): HealthComponent {
  *   httpComponent("embed-worker", new URL("/health", cfg.embedWorkerMetricsUrl).href),
  */
 export function healthComponents(cfg: ConsoleConfig, log: Logger): HealthComponent[] {
-  return [kafkaComponent(cfg, log), embeddingServiceComponent(cfg), indexerComponent(cfg), consoleComponent()];
+  return [
+    kafkaComponent(cfg, log),
+    embeddingServiceComponent(cfg),
+    ...(cfg.reddb ? [httpComponent("reddb", `${cfg.reddb.url}/health`)] : []),
+    embedWorkerComponent(cfg),
+    indexerComponent(cfg),
+    consoleComponent(),
+  ];
 }

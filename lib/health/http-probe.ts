@@ -16,7 +16,11 @@ function poolFor(origin: string): Pool {
   return pool;
 }
 
-/** Turns a healthy answer's JSON body into the one-line detail shown beside it. */
+/**
+ * Turns a 2xx answer's JSON body into the one-line detail shown beside it. It may
+ * throw to mark the component down: a process that answers 200 while degraded
+ * (waiting out an outage) is alive, but not healthy.
+ */
 export type DescribeBody = (body: unknown) => string | null;
 
 const MAX_BODY_BYTES = 64 * 1024;

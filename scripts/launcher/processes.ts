@@ -62,6 +62,32 @@ export const stackProcesses: StackProcess[] = [
     },
   },
   {
+    name: "reddb",
+    compose: "reddb",
+    flag: "--reddb",
+    port: (cfg) => cfg.reddb.port,
+    portVariable: "REDDB_PORT",
+    external: (cfg) => cfg.reddb.external,
+    provides: (cfg) => ({ REDDB_URL: cfg.reddb.url }),
+    launch: {
+      kind: "node",
+      args: (ctx) => tsEntry(ctx, "workers/reddb/index.ts"),
+      readyUrl: ({ cfg }) => `http://127.0.0.1:${cfg.reddb.port}/health`,
+    },
+  },
+  {
+    name: "embed-worker",
+    compose: "embed-worker",
+    port: (cfg) => cfg.embedWorker.port,
+    portVariable: "EMBED_METRICS_PORT",
+    provides: (cfg) => ({ EMBED_WORKER_METRICS_URL: `http://127.0.0.1:${cfg.embedWorker.port}` }),
+    launch: {
+      kind: "node",
+      args: (ctx) => tsEntry(ctx, "workers/embed/index.ts"),
+      readyUrl: ({ cfg }) => `http://127.0.0.1:${cfg.embedWorker.port}/health`,
+    },
+  },
+  {
     name: "emb-indexer",
     compose: "emb-indexer",
     port: (cfg) => cfg.indexer.port,

@@ -14,7 +14,7 @@ import { waitFor } from "../helpers/wait-for";
 async function npmStart(extraEnv: Record<string, string> = {}) {
   mkdirSync(path.join(repoRoot, "data", "test"), { recursive: true });
   const dataDir = mkdtempSync(path.join(repoRoot, "data", "test", "launcher-"));
-  const ports = { console: await freePort(), kafka: await freePort(), controller: await freePort(), infermesh: await freePort(), indexer: await freePort() };
+  const ports = { console: await freePort(), kafka: await freePort(), controller: await freePort(), infermesh: await freePort(), indexer: await freePort(), embedWorker: await freePort() };
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     DATA_DIR: dataDir,
@@ -23,12 +23,14 @@ async function npmStart(extraEnv: Record<string, string> = {}) {
     KAFKA_CONTROLLER_PORT: String(ports.controller),
     INFERMESH_PORT: String(ports.infermesh),
     INDEXER_PORT: String(ports.indexer),
+    EMBED_METRICS_PORT: String(ports.embedWorker),
     ...extraEnv,
   };
   // Whatever the caller's environment says, this stack runs its own services.
   delete env.KAFKA_BOOTSTRAP_SERVERS;
   delete env.INFERMESH_URL;
   delete env.INDEXER_URL;
+  delete env.EMBED_WORKER_METRICS_URL;
   const run = startCommand(process.execPath, ["scripts/bootstrap.mjs", "start"], { cwd: repoRoot, env });
   runs.push({ run, dataDir });
   return { run, dataDir, ports };
@@ -58,6 +60,7 @@ describe("npm start", () => {
     expect(health.components.map((c) => [c.name, c.ok])).toEqual([
       ["kafka", true],
       ["embedding-service", true],
+      ["embed-worker", true],
       ["indexer", true],
       ["console", true],
     ]);

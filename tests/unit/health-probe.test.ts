@@ -75,6 +75,13 @@ describe("HTTP probe", () => {
     expect(await runProbe(httpComponent("embedding-service", `${base}/unhealthy`, describe), 2_000)).toMatchObject({ ok: false, error: "HTTP 503 Service Unavailable" });
   });
 
+  it("marks a component down when its 200 answer says it is degraded", async () => {
+    const degraded = () => {
+      throw new Error("degraded (embedding-service: unreachable)");
+    };
+    expect(await runProbe(httpComponent("embed-worker", `${base}/health`, degraded), 2_000)).toMatchObject({ ok: false, error: "degraded (embedding-service: unreachable)" });
+  });
+
   it("reports a refused connection in words, not as a timeout", async () => {
     const url = `http://127.0.0.1:${await closedPort()}/health`;
     const result = await runProbe(httpComponent("embed-worker", url), 5_000);

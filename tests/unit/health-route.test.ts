@@ -17,6 +17,7 @@ beforeAll(async () => {
   // Nothing listens here either: the embedding service is down too.
   process.env.INFERMESH_URL = `http://${broker}`;
   process.env.INDEXER_URL = `http://${broker}`;
+  process.env.EMBED_WORKER_METRICS_URL = `http://${broker}`;
   process.env.HEALTH_TIMEOUT_MS = "3000";
   process.env.LOG_LEVEL = "silent";
   ({ GET } = await import("@/app/api/health/route"));
@@ -38,6 +39,7 @@ describe("GET /api/health with Kafka and the embedding service down", () => {
     expect(body.components.map((c) => [c.name, c.ok])).toEqual([
       ["kafka", false],
       ["embedding-service", false],
+      ["embed-worker", false],
       ["indexer", false],
       ["console", true],
     ]);

@@ -1,0 +1,82 @@
+import path from "node:path";
+import { parseEnv, type RawEnv } from "./env";
+
+/** Variables both parse implementations read. */
+const COMMON = [
+  "DATA_DIR",
+  "LOG_LEVEL",
+  "SHUTDOWN_TIMEOUT_SEC",
+  "KAFKA_BOOTSTRAP_SERVERS",
+  "KAFKA_PORT",
+  "EMBED_TOPIC_PARTITIONS",
+  "SPARK_KAFKA_TOPICS",
+  "SINK_INPUT_TOPIC",
+  "PARSE_DLQ_TOPIC",
+  "PARSE_MAX_TEXT_BYTES",
+] as const;
+
+function common(env: RawEnv) {
+  const e = parseEnv(COMMON, env);
+  const dataDir = path.resolve(e.DATA_DIR);
+  return {
+    dataDir,
+    logLevel: e.LOG_LEVEL,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SEC * 1000,
+    /** The stack's cluster: an operator's, or the local broker `npm start` runs. */
+    brokers: e.KAFKA_BOOTSTRAP_SERVERS ?? [`127.0.0.1:${e.KAFKA_PORT}`],
+    /** Partitions of topics this process has to create (the DLQ, the progress topic). */
+    partitions: e.EMBED_TOPIC_PARTITIONS,
+    inputTopics: e.SPARK_KAFKA_TOPICS,
+    outputTopic: e.SINK_INPUT_TOPIC,
+    dlqTopic: e.PARSE_DLQ_TOPIC,
+    maxTextBytes: e.PARSE_MAX_TEXT_BYTES,
+  };
+}
+
+/** Configuration of the TypeScript parse worker (workers/parse). */
+export function parseParseWorkerConfig(env: RawEnv) {
+  const e = parseEnv(["PARSE_GROUP", "PARSE_TRANSACTIONAL_ID", "PARSE_METRICS_PORT"], env);
+  return {
+    ...common(env),
+    groupId: e.PARSE_GROUP,
+    transactionalId: e.PARSE_TRANSACTIONAL_ID,
+    metricsPort: e.PARSE_METRICS_PORT,
+  };
+}
+
+export type ParseWorkerConfig = ReturnType<typeof parseParseWorkerConfig>;
+
+/** Configuration of the Spark parse job (spark/run.ts hands it to spark/job.py). */
+export function parseSparkJobConfig(env: RawEnv) {
+  const base = common(env);
+  const e = parseEnv(
+    [
+      "KAFKA_BOOTSTRAP",
+      "VEC_OUTPUT_DIR",
+      "SPARK_UI_PORT",
+      "SPARK_LOCAL_IP",
+      "SPARK_MASTER",
+      "SPARK_DRIVER_MEMORY",
+      "SPARK_TRIGGER_SEC",
+      "SPARK_MAX_OFFSETS_PER_TRIGGER",
+      "SPARK_PROGRESS_TOPIC",
+    ],
+    env,
+  );
+  return {
+    ...base,
+    /** The seeds' name for the job's cluster; the stack's cluster when unset. */
+    brokers: e.KAFKA_BOOTSTRAP ?? base.brokers,
+    checkpointDir: path.join(base.dataDir, "spark", "checkpoints"),
+    parquetDir: e.VEC_OUTPUT_DIR === undefined ? undefined : path.resolve(e.VEC_OUTPUT_DIR),
+    uiPort: e.SPARK_UI_PORT,
+    localIp: e.SPARK_LOCAL_IP,
+    master: e.SPARK_MASTER,
+    driverMemory: e.SPARK_DRIVER_MEMORY,
+    triggerSec: e.SPARK_TRIGGER_SEC,
+    maxOffsetsPerTrigger: e.SPARK_MAX_OFFSETS_PER_TRIGGER,
+    progressTopic: e.SPARK_PROGRESS_TOPIC,
+  };
+}
+
+export type SparkJobConfig = ReturnType<typeof parseSparkJobConfig>;

@@ -1,0 +1,76 @@
+/**
+ * TEST DOUBLE of an InferMesh embedding service (POST /embed {model, inputs} →
+ * {vectors, model, dim}) that answers at once with deterministic vectors, so
+ * pipeline tests and the transport benchmark measure the pipeline, not a model.
+ * It can be stopped and started again on the same port (an outage), and two
+ * marker strings make it misbehave as a real upstream may:
+ *  - an input containing REJECT_MARKER makes the whole request a 422;
+ *  - an input containing NAN_MARKER gets a NaN in its vector (a body JSON cannot carry).
+ */
+import { createHash } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export const REJECT_MARKER = "\u27e6reject\u27e7";
+export const NAN_MARKER = "\u27e6nan\u27e7";
+
+/** A unit-free deterministic vector: sha256 of the text spread over `dim` components in [-1, 1). */
+export function doubleVector(text: string, dim: number): number[] {
+  const seed = createHash("sha256").update(text).digest();
+  return Array.from({ length: dim }, (_, i) => (seed[i % 32]! + i) % 256 / 128 - 1);
+}
+
+export async function startInstantInfermesh(opts: { dim?: number; port?: number; model?: string } = {}) {
+  const dim = opts.dim ?? 512;
+  const model = opts.model ?? "use-lite";
+  let calls = 0;
+  const handler = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req as AsyncIterable<Buffer>) chunks.push(c);
+    if (req.method === "GET" && req.url === "/health") {
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ status: "ok", model, dim }));
+      return;
+    }
+    if (req.method !== "POST" || req.url !== "/embed") {
+      res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: { message: "not found" } }));
+      return;
+    }
+    calls++;
+    const { inputs } = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { inputs: string[] };
+    if (inputs.some((t) => t.includes(REJECT_MARKER))) {
+      res.writeHead(422, { "content-type": "application/json" }).end(JSON.stringify({ error: { message: "input rejected", code: "invalid_input" } }));
+      return;
+    }
+    const vectors = inputs.map((t) => {
+      const components = doubleVector(t, dim).map(String);
+      if (t.includes(NAN_MARKER)) components[0] = "NaN";
+      return `[${components.join(",")}]`;
+    });
+    const body = `{"vectors":[${vectors.join(",")}],"model":${JSON.stringify(model)},"dim":${dim}}`;
+    res.writeHead(200, { "content-type": "application/json" }).end(body);
+  });
+
+  let server: Server = handler;
+  await new Promise<void>((r) => server.listen(opts.port ?? 0, "127.0.0.1", r));
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    calls: () => calls,
+    /** Stop answering: connections are refused until start(). */
+    async stop() {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+    async start() {
+      server = handler;
+      await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
+    },
+    close() {
+      return this.stop().catch(() => undefined);
+    },
+  };
+}
+
+export type InstantInfermesh = Awaited<ReturnType<typeof startInstantInfermesh>>;

@@ -1,0 +1,135 @@
+/**
+ * Shared by the embed-worker integration tests: run the worker as a real
+ * process, feed embedding_input, and read back what it committed (Kafka
+ * read_committed, Parquet files) to check exactly-once.
+ */
+import { randomUUID } from "node:crypto";
+import { readFileSync, readdirSync } from "node:fs";
+import path from "node:path";
+import { Partitioners, type Kafka } from "kafkajs";
+import { fromParquet } from "../../lib/parquet";
+import { freePort } from "../../scripts/launcher/ports";
+import { startCommand, type RunningCommand } from "../helpers/processes";
+import { waitFor } from "../helpers/wait-for";
+
+export const repoRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
+export const unique = (what: string) => `it-${what}-${Date.now()}-${randomUUID().slice(0, 8)}`;
+
+export interface WorkerProcess extends RunningCommand {
+  metricsUrl: string;
+  kill9(): Promise<void>;
+  terminate(): Promise<number | null>;
+}
+
+export async function startWorker(env: Record<string, string>): Promise<WorkerProcess> {
+  const port = await freePort();
+  const cmd = startCommand(process.execPath, ["--conditions=react-server", "--import", "tsx", path.join(repoRoot, "workers/embed/index.ts")], {
+    cwd: repoRoot,
+    env: { ...process.env, LOG_LEVEL: process.env.EMBED_TEST_LOG_LEVEL ?? "info", SHUTDOWN_TIMEOUT_SEC: "20", EMBED_METRICS_PORT: String(port), ...env },
+  });
+  const metricsUrl = `http://127.0.0.1:${port}`;
+  await waitFor(`embed-worker on ${metricsUrl} (output: ${cmd.output().slice(-2000)})`, async () => {
+    if (cmd.child.exitCode !== null) throw new Error(`worker exited ${cmd.child.exitCode}: ${cmd.output().slice(-3000)}`);
+    return (await fetch(`${metricsUrl}/health`)).ok;
+  }, 60_000);
+  return {
+    ...cmd,
+    metricsUrl,
+    async kill9() {
+      process.kill(-cmd.child.pid!, "SIGKILL");
+      await cmd.exited;
+    },
+    async terminate() {
+      if (cmd.child.exitCode !== null) return cmd.child.exitCode;
+      cmd.child.kill("SIGTERM");
+      return cmd.exited;
+    },
+  };
+}
+
+export async function getJson<T = Record<string, unknown>>(url: string, init?: RequestInit): Promise<T> {
+  const res = await fetch(url, init);
+  return (await res.json()) as T;
+}
+
+export async function produce(kafka: Kafka, topic: string, values: (string | Buffer | null)[], keyOf?: (i: number) => string): Promise<void> {
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  try {
+    for (let i = 0; i < values.length; i += 500) {
+      await producer.send({ topic, acks: -1, messages: values.slice(i, i + 500).map((value, j) => ({ key: keyOf?.(i + j) ?? `k${i + j}`, value })) });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** Wait until the group has committed every input record (offsets = end offsets). */
+export async function waitUntilConsumed(kafka: Kafka, group: string, topic: string, timeoutMs = 120_000): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const ends = await admin.fetchTopicOffsets(topic);
+    await waitFor(`group ${group} to commit all of ${topic}`, async () => {
+      const [entry] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+      // "-1": nothing committed, which is all there is to commit on an empty partition.
+      const committed = (p: number) => BigInt(entry?.partitions.find((x) => x.partition === p)?.offset ?? "-1");
+      return ends.every((e) => (committed(e.partition) < 0n ? 0n : committed(e.partition)) === BigInt(e.high));
+    }, timeoutMs, 250);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export interface Committed {
+  partition: number;
+  key: string;
+  value: Record<string, unknown>;
+}
+
+/**
+ * Everything committed to `topic`, read_committed: end markers written in a
+ * transaction after the worker finished make "nothing more" checkable.
+ */
+export async function readCommitted(kafka: Kafka, topic: string): Promise<Committed[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const partitions = (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]!.partitions.length;
+  await admin.disconnect();
+  const marker = kafka.producer({ transactionalId: unique("marker"), idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+  await marker.connect();
+  const tx = await marker.transaction();
+  await tx.send({ topic, messages: Array.from({ length: partitions }, (_, partition) => ({ partition, value: "end" })) });
+  await tx.commit();
+  await marker.disconnect();
+
+  const consumer = kafka.consumer({ groupId: unique("reader"), readUncommitted: false, maxWaitTimeInMs: 250 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  const out: Committed[] = [];
+  const ended = new Set<number>();
+  await consumer.run({
+    eachMessage: async ({ partition, message }) => {
+      const v = message.value?.toString() ?? "";
+      if (v === "end") ended.add(partition);
+      else out.push({ partition, key: message.key?.toString() ?? "", value: JSON.parse(v) as Record<string, unknown> });
+    },
+  });
+  await waitFor(`end markers on ${topic}`, () => ended.size === partitions, 60_000, 100);
+  await consumer.disconnect();
+  return out;
+}
+
+/** Every row of every Parquet file in `dir`, with the file it came from. */
+export function readParquetDir(dir: string): (Record<string, unknown> & { file: string })[] {
+  let entries: string[] = [];
+  try {
+    entries = readdirSync(dir).filter((f) => f.endsWith(".parquet")).sort();
+  } catch {
+    return [];
+  }
+  return entries.flatMap((file) => fromParquet(readFileSync(path.join(dir, file))).toArray().map((r) => ({ ...(r.toJSON() as Record<string, unknown>), file })));
+}
+
+export const inputRecord = (i: number, extra: Record<string, unknown> = {}) => JSON.stringify({ text: `record number ${i}: the quick brown fox`, topic: "agent.results", kafka_ts: 1700000000 + i, doc_id: `doc-${i}`, ...extra });
+

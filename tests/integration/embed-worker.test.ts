@@ -1,0 +1,174 @@
+/**
+ * The embed-worker as a real process against the test broker and an instant
+ * InferMesh test double: bad input ends in the DLQ with the right reason while
+ * the good records around it flow on; operator endpoints; privacy switch.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import { createKafka } from "../../lib/kafka/client";
+import { ensureTopics } from "../../lib/kafka/topics";
+import { createLogger } from "../../lib/log";
+import { sha256Hex } from "../../lib/records/sha256";
+import { NAN_MARKER, REJECT_MARKER, startInstantInfermesh, type InstantInfermesh } from "../doubles/instant-infermesh";
+import { waitFor } from "../helpers/wait-for";
+import { getJson, inputRecord, produce, readCommitted, readParquetDir, startWorker, unique, waitUntilConsumed, type WorkerProcess } from "./embed-worker-harness";
+
+const brokers = inject("kafkaBrokers");
+const kafka = createKafka({ clientId: "embed-worker-test", brokers, log: createLogger("embed-worker-test", "error") });
+let infermesh: InstantInfermesh;
+const workers: WorkerProcess[] = [];
+const dirs: string[] = [];
+
+beforeAll(async () => {
+  infermesh = await startInstantInfermesh();
+});
+afterAll(async () => {
+  await infermesh.close();
+});
+afterEach(async (ctx) => {
+  if (ctx.task.result?.state === "fail") for (const w of workers) process.stderr.write(`--- worker output\n${w.output().slice(-6000)}\n`);
+  for (const w of workers.splice(0)) await w.terminate();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+async function setup(env: Record<string, string> = {}) {
+  const t = { input: unique("in"), output: unique("out"), dlq: unique("dlq"), group: unique("group") };
+  await ensureTopics(kafka, [t.input, t.output, t.dlq], 3);
+  const parquetDir = mkdtempSync(path.join(os.tmpdir(), "embed-parquet-"));
+  dirs.push(parquetDir);
+  const workerEnv = {
+    KAFKA_BOOTSTRAP_SERVERS: brokers.join(","),
+    EMBED_INPUT_TOPIC: t.input,
+    EMBED_OUTPUT_TOPIC: t.output,
+    EMBED_DLQ_TOPIC: t.dlq,
+    EMBED_GROUP: t.group,
+    INFERMESH_URL: infermesh.url,
+    EMBED_PARQUET_DIR: parquetDir,
+    EMBED_MAX_TEXT_BYTES: "1024",
+    ...env,
+  };
+  return { ...t, parquetDir, workerEnv };
+}
+
+describe("embed-worker", () => {
+  it("sends each kind of bad input to the DLQ with its reason, and embeds the good records around it", async () => {
+    const t = await setup();
+    const cases: { value: string | Buffer | null; expect: string }[] = [
+      { value: inputRecord(0), expect: "ok" },
+      { value: "{not json", expect: "invalid_json" },
+      { value: JSON.stringify(["an", "array"]), expect: "invalid_json" },
+      { value: JSON.stringify({ text: 42, doc_id: "n" }), expect: "invalid_json" },
+      { value: JSON.stringify({ topic: "t", doc_id: "no-text" }), expect: "empty_text" },
+      { value: JSON.stringify({ text: "  \n\t ", doc_id: "blank" }), expect: "empty_text" },
+      { value: null, expect: "empty_text" },
+      { value: JSON.stringify({ text: "x".repeat(1025), doc_id: "big" }), expect: "text_too_large" },
+      // 1 MB of text: just under the broker's default message size limit.
+      { value: JSON.stringify({ text: "a".repeat(1_000_000), doc_id: "1mb" }), expect: "text_too_large" },
+      { value: Buffer.from([0xff, 0xfe, 0x00, 0x81, 0xc3]), expect: "invalid_unicode" },
+      { value: JSON.stringify({ text: `please ${REJECT_MARKER} this`, doc_id: "rejected" }), expect: "provider_rejected" },
+      { value: JSON.stringify({ text: `a ${NAN_MARKER} vector`, doc_id: "nan" }), expect: "bad_vector" },
+      { value: JSON.stringify({ text: "Grüße, 世界 — naïve café 🙂👩‍👩‍👧", doc_id: "unicode" }), expect: "ok" },
+      { value: JSON.stringify({ text: "duplicate doc id, first", doc_id: "dup" }), expect: "ok" },
+      { value: JSON.stringify({ text: "duplicate doc id, second", doc_id: "dup" }), expect: "ok" },
+      { value: JSON.stringify({ text: "no doc id at all" }), expect: "ok" },
+      { value: inputRecord(1), expect: "ok" },
+    ];
+    // One partition key for all, so the good ones share batches with the bad ones.
+    await produce(kafka, t.input, cases.map((c) => c.value), () => "same-key");
+    workers.push(await startWorker(t.workerEnv));
+    await waitUntilConsumed(kafka, t.group, t.input);
+
+    const out = await readCommitted(kafka, t.output);
+    const dlq = await readCommitted(kafka, t.dlq);
+    const good = cases.filter((c) => c.expect === "ok").length;
+    expect(out).toHaveLength(good);
+    expect(dlq.map((d) => d.value.reason).sort()).toEqual(cases.filter((c) => c.expect !== "ok").map((c) => c.expect).sort());
+    for (const d of dlq) {
+      expect(d.value).toMatchObject({ source: { topic: t.input, partition: expect.any(Number), offset: expect.stringMatching(/^\d+$/) } });
+      expect(String(d.value.error)).not.toMatch(/\n/);
+    }
+    expect(dlq.find((d) => d.value.reason === "provider_rejected")?.value).toMatchObject({ doc_id: "rejected", attempts: 1, model: "use-lite" });
+    for (const o of out) {
+      expect(o.value.dim).toBe(512);
+      expect(o.value.vector).toHaveLength(512);
+      expect(o.value.normalized).toBe(false);
+      expect(o.key).toBe(o.value.doc_id);
+    }
+    expect(out.filter((o) => o.value.doc_id === "dup")).toHaveLength(2);
+    const derived = out.find((o) => o.value.text === "no doc id at all");
+    expect(derived?.value.doc_id).toBe(sha256Hex("no doc id at all"));
+    expect(out.find((o) => o.value.doc_id === "unicode")?.value.text).toBe("Grüße, 世界 — naïve café 🙂👩‍👩‍👧");
+
+    const rows = readParquetDir(t.parquetDir);
+    expect(rows.map((r) => r.doc_id).sort()).toEqual(out.map((o) => o.value.doc_id).sort());
+  });
+
+  it("normalises on request, keeps text out of every sink with EMBED_STORE_TEXT=0, and serves its operator endpoints", async () => {
+    const t = await setup({ EMBED_NORMALIZE: "1", EMBED_STORE_TEXT: "0", EMBED_CONTROL_TOKEN: "control-secret", INFERMESH_API_KEY: "embed-secret" });
+    const worker = await startWorker(t.workerEnv);
+    workers.push(worker);
+
+    const denied = await fetch(`${worker.metricsUrl}/pause`, { method: "POST" });
+    expect(denied.status).toBe(401);
+    const auth = { authorization: "Bearer control-secret" };
+    expect(await getJson(`${worker.metricsUrl}/pause`, { method: "POST", headers: auth })).toEqual({ ok: true, paused: true });
+    await produce(kafka, t.input, Array.from({ length: 20 }, (_, i) => inputRecord(i)));
+    expect((await getJson(`${worker.metricsUrl}/health`)).paused).toBe(true);
+    expect(await getJson(`${worker.metricsUrl}/resume`, { method: "POST", headers: auth })).toEqual({ ok: true, paused: false });
+    await waitUntilConsumed(kafka, t.group, t.input);
+
+    const out = await readCommitted(kafka, t.output);
+    expect(out).toHaveLength(20);
+    for (const o of out) {
+      expect(o.value.text).toBeUndefined();
+      expect(o.value.text_sha256).toMatch(/^[0-9a-f]{64}$/);
+      expect(o.value.normalized).toBe(true);
+      const v = o.value.vector as number[];
+      expect(Math.hypot(...v)).toBeCloseTo(1, 5);
+    }
+    const rows = readParquetDir(t.parquetDir);
+    expect(rows).toHaveLength(20);
+    expect(rows[0]).not.toHaveProperty("text");
+    expect(rows[0]?.text_len).toBe(String(JSON.parse(inputRecord(0)).text).length);
+
+    const metrics = await getJson(`${worker.metricsUrl}/metrics`);
+    expect(metrics).toMatchObject({ records_in: 20, records_out: 20, dlq_records: 0, infermesh_failures: 0, lag: 0 });
+    for (const k of ["started_ts", "batches", "last_flush_ts", "last_infermesh_rtt_ms", "total_infermesh_calls", "batch_size_avg", "cache"]) expect(metrics).toHaveProperty(k);
+    const prom = await (await fetch(`${worker.metricsUrl}/metrics/prometheus`)).text();
+    expect(prom).toMatch(/^embedline_embed_worker_records_out_total 20$/m);
+    expect(prom).toMatch(/^embedline_embed_worker_embed_duration_seconds_count \d+$/m);
+    const config = JSON.stringify(await getJson(`${worker.metricsUrl}/config`));
+    expect(config).not.toContain("control-secret");
+    expect(config).not.toContain("embed-secret");
+    expect(config).toContain(t.input);
+
+    expect(await worker.terminate()).toBe(0);
+  });
+
+  it("two workers in one group split the partitions and together lose and duplicate nothing", async () => {
+    const t = await setup();
+    const a = await startWorker(t.workerEnv);
+    const b = await startWorker(t.workerEnv);
+    workers.push(a, b);
+    await waitFor("the two workers to share the 3 partitions", async () => {
+      const assigned = await Promise.all([a, b].map(async (w) => (await getJson(`${w.metricsUrl}/metrics`)).assigned_partitions as number[]));
+      return assigned.every((p) => p.length > 0) && assigned.flat().length === 3;
+    }, 60_000);
+    const n = 3000;
+    await produce(kafka, t.input, Array.from({ length: n }, (_, i) => inputRecord(i)));
+    await waitUntilConsumed(kafka, t.group, t.input);
+    const [ma, mb] = [await getJson(`${a.metricsUrl}/metrics`), await getJson(`${b.metricsUrl}/metrics`)];
+    expect(Number(ma.records_in)).toBeGreaterThan(0);
+    expect(Number(mb.records_in)).toBeGreaterThan(0);
+
+    const out = await readCommitted(kafka, t.output);
+    expect(new Set(out.map((o) => o.value.doc_id)).size).toBe(n);
+    expect(out).toHaveLength(n);
+    const rows = readParquetDir(t.parquetDir);
+    expect(new Set(rows.map((r) => `${r.source_partition}:${r.source_offset}`)).size).toBe(n);
+    expect(rows).toHaveLength(n);
+    await waitFor("both workers to stop cleanly", async () => (await Promise.all([a.terminate(), b.terminate()])).every((c) => c === 0), 30_000);
+  });
+});

@@ -1,0 +1,140 @@
+import type { KafkaMessage, Producer } from "kafkajs";
+import type { EmbeddingRow, ParquetSink } from "../../lib/parquet";
+import type { DlqRecord } from "../../lib/records/dlq-record";
+import type { Batcher } from "./batcher";
+import { decodeInput } from "./decode-input";
+import { dlqRecord, embeddingMessage, embeddingRow, type Source } from "./output-records";
+import type { ReddbSink } from "./reddb-sink";
+
+export interface UnitDeps {
+  batcher: Batcher;
+  parquet?: ParquetSink;
+  reddb?: { sink: ReddbSink; writeWithRetry: (fn: () => Promise<void>) => Promise<void> };
+  outputTopic: string;
+  dlqTopic: string;
+  group: string;
+  normalize: boolean;
+  storeText: boolean;
+  maxTextBytes: number;
+}
+
+/** What a unit turned into, before anything is written. */
+export interface UnitResult {
+  rows: EmbeddingRow[];
+  dlq: DlqRecord[];
+}
+
+/**
+ * Bytes of records per produce request. A 512-dim vector is ~10 KB of JSON, and
+ * kafkajs puts a request's records for one partition in one record batch,
+ * which the broker refuses above max.message.bytes (1 MB by default).
+ */
+const SEND_CHUNK_BYTES = 512 * 1024;
+
+/** Consecutive runs of `items` whose values add up to at most `limit` bytes (a larger item alone). */
+function* bySize<T extends { value: string }>(items: T[], limit: number): Generator<T[]> {
+  let chunk: T[] = [];
+  let size = 0;
+  for (const item of items) {
+    const n = Buffer.byteLength(item.value);
+    if (chunk.length > 0 && size + n > limit) {
+      yield chunk;
+      chunk = [];
+      size = 0;
+    }
+    chunk.push(item);
+    size += n;
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
+/** Thrown before a Parquet rename when the partition was lost meanwhile: nothing of the unit is kept. */
+export class PartitionLost extends Error {
+  override name = "PartitionLost";
+}
+
+/**
+ * Decode, validate and embed one unit (consecutive messages of one partition).
+ * Every message ends as exactly one row or one DLQ record.
+ */
+export async function transformUnit(deps: UnitDeps, topic: string, partition: number, messages: KafkaMessage[]): Promise<UnitResult> {
+  const decoded = messages.map((m) => ({ m, d: decodeInput(m.value, m.timestamp, deps.maxTextBytes) }));
+  const toEmbed = decoded.flatMap(({ m, d }) => (d.ok ? [{ m, input: d.input }] : []));
+  const outcomes = await deps.batcher.submit(toEmbed.map((x) => x.input.text));
+  const now = Date.now() / 1000;
+  const source = (m: KafkaMessage): Source => ({ topic, partition, offset: m.offset });
+
+  const rows: EmbeddingRow[] = [];
+  const dlq: DlqRecord[] = [];
+  const outcomeByOffset = new Map(toEmbed.map((x, i) => [x.m.offset, outcomes[i]!]));
+  for (const { m, d } of decoded) {
+    if (!d.ok) {
+      dlq.push(dlqRecord(d.partial, { reason: d.reason, error: d.error, attempts: 0, model: null }, deps.storeText, source(m), now) as DlqRecord);
+      continue;
+    }
+    const o = outcomeByOffset.get(m.offset)!;
+    if (o.ok) {
+      rows.push(embeddingRow(d.input, o.vector, o.model, deps.normalize, deps.storeText, source(m), now));
+    } else {
+      const partial = { text: d.input.text, topic: d.input.topic, kafka_ts: d.input.kafka_ts, doc_id: d.input.doc_id };
+      dlq.push(dlqRecord(partial, o, deps.storeText, source(m), now) as DlqRecord);
+    }
+  }
+  return { rows, dlq };
+}
+
+/**
+ * Make a transformed unit durable, in the order the exactly-once protocol
+ * needs (lib/parquet/sink.ts explains the recovery side):
+ *  1. Parquet file of the unit's rows: temp file, fsync, rename, fsync dir;
+ *  2. RedDB (optional; at-least-once by design);
+ *  3. one Kafka transaction: embeddings + DLQ records + the consumed offset.
+ * If anything fails the caller recovers the partition (PartitionOwners.takeOver)
+ * and consumes again from the committed offset; the Parquet file of a failed
+ * unit is deleted then.
+ */
+export async function commitUnit(
+  deps: UnitDeps,
+  producer: Producer,
+  range: { topic: string; partition: number; firstOffset: string; lastOffset: string },
+  result: UnitResult,
+  stillOwner: () => boolean,
+): Promise<{ parquetFile?: string }> {
+  let parquetFile: string | undefined;
+  if (deps.parquet && result.rows.length > 0) {
+    parquetFile = await deps.parquet.write(
+      { topic: range.topic, partition: range.partition, firstOffset: BigInt(range.firstOffset), lastOffset: BigInt(range.lastOffset) },
+      result.rows,
+      () => {
+        if (!stillOwner()) throw new PartitionLost("partition lost before the Parquet rename");
+      },
+    );
+  }
+  const messages = result.rows.map(embeddingMessage);
+  if (deps.reddb) {
+    const { sink, writeWithRetry } = deps.reddb;
+    await writeWithRetry(() => sink.write(messages, result.dlq, AbortSignal.timeout(60_000)));
+  }
+  const tx = await producer.transaction();
+  try {
+    const outgoing = [
+      ...messages.map((r) => ({ topic: deps.outputTopic, key: String(r.doc_id), value: JSON.stringify(r) })),
+      ...result.dlq.map((r) => ({ topic: deps.dlqTopic, key: r.doc_id, value: JSON.stringify(r) })),
+    ];
+    for (const chunk of bySize(outgoing, SEND_CHUNK_BYTES)) {
+      const topics = [...new Set(chunk.map((m) => m.topic))];
+      await tx.sendBatch({ topicMessages: topics.map((topic) => ({ topic, messages: chunk.filter((m) => m.topic === topic).map(({ key, value }) => ({ key, value })) })) });
+    }
+    await tx.sendOffsets({
+      consumerGroupId: deps.group,
+      topics: [{ topic: range.topic, partitions: [{ partition: range.partition, offset: (BigInt(range.lastOffset) + 1n).toString() }] }],
+    });
+    await tx.commit();
+  } catch (err) {
+    // The file stays: whether this transaction committed is known only after
+    // the partition's next takeover, which deletes the file if it did not.
+    await tx.abort().catch(() => undefined);
+    throw err;
+  }
+  return { parquetFile };
+}
