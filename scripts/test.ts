@@ -7,6 +7,7 @@ import { inheritedEnv } from "../lib/config/load";
 import { parseStackConfig } from "../lib/config/stack";
 import { createLogger } from "../lib/log";
 import { ensureDebianPackages } from "./install/debian-packages";
+import { ensureSparkInstalled } from "./install/spark";
 import { ensureKafkaInstalled } from "./kafka/broker";
 import { ensureConsoleBuilt } from "./launcher/console-build";
 import { repoRoot } from "./launcher";
@@ -62,6 +63,7 @@ async function e2e(): Promise<Omit<Outcome, "seconds">> {
     KAFKA_CONTROLLER_PORT: String(await freePort()),
     INFERMESH_PORT: String(await freePort()),
     INDEXER_PORT: String(await freePort()),
+    PARSE_METRICS_PORT: String(await freePort()),
     EMBED_METRICS_PORT: String(await freePort()),
     DATA_DIR: dataDir,
     PLAYWRIGHT_JSON_OUTPUT_NAME: out,
@@ -78,10 +80,24 @@ async function e2e(): Promise<Omit<Outcome, "seconds">> {
   return { stage: "e2e", passed: s.expected, failed, skipped: s.skipped };
 }
 
+/** pytest over the parse rules in the Spark job's virtualenv; counts from its JUnit XML. */
+function pytest(): Omit<Outcome, "seconds"> {
+  const out = path.join(reports, "pytest.xml");
+  rmSync(out, { force: true });
+  const code = run(process.execPath, ["--import", "tsx", path.join(repoRoot, "spark", "pytest.ts"), `--junitxml=${out}`]);
+  if (!existsSync(out)) return { stage: "pytest", passed: 0, failed: 1, skipped: 0 };
+  const suite = readFileSync(out, "utf8").match(/<testsuite\b[^>]*>/)?.[0] ?? "";
+  const count = (attr: string) => Number(suite.match(new RegExp(`\\b${attr}="(\\d+)"`))?.[1] ?? 0);
+  const failed = count("failures") + count("errors");
+  const skipped = count("skipped");
+  return { stage: "pytest", passed: count("tests") - failed - skipped, failed: failed + (code !== 0 && failed === 0 ? 1 : 0), skipped };
+}
+
 const stages: Record<string, () => Promise<Omit<Outcome, "seconds">> | Omit<Outcome, "seconds">> = {
   typecheck: () => check("typecheck", bin("tsc"), ["--noEmit", "-p", "."]),
   lint: () => check("lint", bin("eslint"), [".", "--max-warnings=0"]),
   unit: () => vitest("unit"),
+  pytest,
   integration: () => vitest("integration"),
   e2e,
 };
@@ -97,6 +113,7 @@ async function prepare(selected: string[]) {
       say,
     );
   }
+  if (needs("pytest", "integration")) await ensureSparkInstalled(log);
   if (needs("integration", "e2e")) {
     const cfg = parseStackConfig(env);
     if (!cfg.kafka.external) await ensureKafkaInstalled(log);

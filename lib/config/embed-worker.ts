@@ -26,6 +26,7 @@ export function parseEmbedWorkerConfig(env: RawEnv) {
       "EMBED_MAX_TEXT_BYTES",
       "EMBED_STORE_TEXT",
       "EMBED_CONTROL_TOKEN",
+      "EMBED_CACHE_WARMUP",
       "REDDB_URL",
       "REDDB_NAMESPACE",
       "REDDB_TOKEN",
@@ -52,6 +53,8 @@ export function parseEmbedWorkerConfig(env: RawEnv) {
     maxTextBytes: e.EMBED_MAX_TEXT_BYTES,
     storeText: e.EMBED_STORE_TEXT,
     parquet: { enabled: e.EMBED_WRITE_PARQUET, dir: embedParquetDir(e.DATA_DIR, e.EMBED_PARQUET_DIR) },
+    /** Newest (text, vector) pairs of the Parquet sink preloaded into the cache at start. */
+    cacheWarmup: e.EMBED_CACHE_WARMUP,
     http: { host: e.EMBED_WORKER_HOST, port: e.EMBED_METRICS_PORT },
     /** Secret: compared, never logged, never shown by /config. */
     controlToken: e.EMBED_CONTROL_TOKEN,

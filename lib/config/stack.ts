@@ -26,6 +26,10 @@ export function parseStackConfig(env: RawEnv) {
       "EMBED_METRICS_PORT",
       "REDDB_PORT",
       "REDDB_URL",
+      "PARSE_METRICS_PORT",
+      "PARSE_DLQ_TOPIC",
+      "SPARK_UI_PORT",
+      "SPARK_PROGRESS_TOPIC",
     ],
     env,
   );
@@ -45,12 +49,14 @@ export function parseStackConfig(env: RawEnv) {
       dir: path.join(dataDir, "kafka"),
       partitions: e.EMBED_TOPIC_PARTITIONS,
       topics: [
-        ...new Set([...e.SPARK_KAFKA_TOPICS, e.SINK_INPUT_TOPIC, e.EMBED_INPUT_TOPIC, e.EMBED_OUTPUT_TOPIC, e.EMBED_DLQ_TOPIC]),
+        ...new Set([...e.SPARK_KAFKA_TOPICS, e.PARSE_DLQ_TOPIC, e.SINK_INPUT_TOPIC, e.EMBED_INPUT_TOPIC, e.EMBED_OUTPUT_TOPIC, e.EMBED_DLQ_TOPIC]),
       ],
     },
     console: { port: e.CONSOLE_PORT },
     indexer: { port: e.INDEXER_PORT },
     embedWorker: { port: e.EMBED_METRICS_PORT },
+    parse: { port: e.PARSE_METRICS_PORT },
+    spark: { uiPort: e.SPARK_UI_PORT },
     reddb: {
       /** An operator-supplied store: `--reddb` does not start the bundled one. */
       external: e.REDDB_URL !== undefined,

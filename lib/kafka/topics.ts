@@ -32,7 +32,10 @@ export async function ensureTopics(
       missing.length > 0 &&
       (await admin.createTopics({
         topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor })),
-        waitForLeaders: true,
+        // kafkajs' own wait retries only "leader not available"; a fresh broker also
+        // answers "does not host this topic-partition" for a moment. Our loop below
+        // tolerates both.
+        waitForLeaders: false,
         timeout: timeoutMs,
       }));
     await waitForLeaders(admin, wanted, timeoutMs);

@@ -32,16 +32,31 @@ export interface SparkEvent {
 
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
 
-/** The newest StreamingQueryProgress JSON the job published to SPARK_PROGRESS_TOPIC (see spark/README.md). */
+/** Events looked at for the newest progress: idle heartbeats come every 10 s, batches every second. */
+const PROGRESS_LOOKBACK = 50;
+
+/**
+ * The newest progress of the Kafka query among the events the job publishes to
+ * SPARK_PROGRESS_TOPIC: `{event, query, ts, progress?}` with Spark's own
+ * StreamingQueryProgress JSON under `progress` (spark/README.md).
+ */
 async function latestProgress(signal: AbortSignal): Promise<SparkProgress | null> {
   const { sparkProgressTopic } = consoleConfig();
-  const plan = await planNewest(sparkProgressTopic, 1);
-  let newest: { ts: number; value: Buffer | null } | undefined;
+  const plan = await planNewest(sparkProgressTopic, PROGRESS_LOOKBACK);
+  let newest: { ts: number; progress: Record<string, unknown> } | undefined;
   await readRanges(plan, (m) => {
-    if (!newest || m.timestamp > newest.ts) newest = { ts: m.timestamp, value: m.value };
+    if (!m.value || (newest && m.timestamp <= newest.ts)) return;
+    try {
+      const e = JSON.parse(m.value.toString("utf8")) as { event?: unknown; query?: unknown; progress?: unknown };
+      if (e.event === "progress" && e.query === "parse_to_kafka" && e.progress && typeof e.progress === "object") {
+        newest = { ts: m.timestamp, progress: e.progress as Record<string, unknown> };
+      }
+    } catch {
+      // Not one of the job's events: ignore it.
+    }
   }, AbortSignal.any([signal, AbortSignal.timeout(3_000)]));
-  if (!newest?.value) return null;
-  const p = JSON.parse(newest.value.toString("utf8")) as Record<string, unknown>;
+  if (!newest) return null;
+  const p = newest.progress;
   const duration = (p.durationMs ?? {}) as Record<string, unknown>;
   return {
     batch_id: num(p.batchId),

@@ -4,6 +4,7 @@ import type { StackConfig } from "../../lib/config/stack";
 import { createKafka } from "../../lib/kafka/client";
 import { ensureTopics } from "../../lib/kafka/topics";
 import type { Logger } from "../../lib/log";
+import { ensureSparkInstalled } from "../install/spark";
 import { ensureKafkaInstalled, startLocalBroker } from "../kafka/broker";
 import { StackError } from "../stack-error";
 import { ensureConsoleBuilt } from "./console-build";
@@ -22,8 +23,6 @@ export interface StartOptions {
   log: Logger;
   /** Where child output goes; the CLI prefixes it, tests may collect it. */
   onLine?: (name: string, line: string) => void;
-  /** How long each Node process may take to answer after it starts. */
-  readyTimeoutMs?: number;
 }
 
 export interface RunningStack {
@@ -69,7 +68,7 @@ export async function startStack(opts: StartOptions): Promise<RunningStack> {
   const { cfg, flags, log } = opts;
   const onLine = opts.onLine ?? defaultOnLine;
   const ctx: LaunchContext = { cfg, root: repoRoot };
-  const selected = stackProcesses.filter((p: StackProcess) => !p.flag || flags.has(p.flag));
+  const selected = stackProcesses.filter((p: StackProcess) => (!p.flag || flags.has(p.flag)) && !(p.unlessFlag && flags.has(p.unlessFlag)));
   const started: Stoppable[] = [];
   let crash!: (c: { name: string; exit: Exit }) => void;
   const crashed = new Promise<{ name: string; exit: Exit }>((resolve) => (crash = resolve));
@@ -86,6 +85,7 @@ export async function startStack(opts: StartOptions): Promise<RunningStack> {
   try {
     const childEnv: NodeJS.ProcessEnv = { ...opts.env, NEXT_TELEMETRY_DISABLED: "1" };
     if (!cfg.kafka.external) await ensureKafkaInstalled(log);
+    if (selected.some((p) => p.name === "spark")) await ensureSparkInstalled(log);
     if (selected.some((p) => p.name === "console")) ensureConsoleBuilt(repoRoot, childEnv, log);
     for (const p of selected) {
       if (!p.external?.(cfg)) await assertPortFree(p.port(cfg), p.name, p.portVariable);
@@ -112,7 +112,7 @@ export async function startStack(opts: StartOptions): Promise<RunningStack> {
       const proc = supervise(p.name, process.execPath, p.launch.args(ctx), { cwd: repoRoot, env: childEnv, onLine });
       started.push({ name: p.name, stop: () => proc.stop(cfg.shutdownTimeoutMs) });
       void proc.exited.then((exit) => stopping || crash({ name: p.name, exit }));
-      await waitUntilReady(p.launch.readyUrl(ctx), opts.readyTimeoutMs ?? 60_000, proc.exited, p.name);
+      await waitUntilReady(p.launch.readyUrl(ctx), p.readyTimeoutMs ?? 60_000, proc.exited, p.name);
       log.info({ process: p.name, port: p.port(cfg) }, "ready");
     }
     return { brokers: cfg.kafka.brokers, consoleUrl: `http://127.0.0.1:${cfg.console.port}`, crashed, stop };

@@ -28,6 +28,10 @@ export interface StackProcess {
   portVariable: string;
   /** Started only when this launcher flag is given (e.g. --reddb); always when absent. */
   flag?: string;
+  /** Not started when this flag is given: the process it names takes this one's place. */
+  unlessFlag?: string;
+  /** How long it may take to become ready; default 60 s. */
+  readyTimeoutMs?: number;
   /** True when the operator points the stack at an existing service of this kind instead. */
   external?: (cfg: StackConfig) => boolean;
   /** Variables every later process needs to reach this one. */
@@ -73,6 +77,34 @@ export const stackProcesses: StackProcess[] = [
       kind: "node",
       args: (ctx) => tsEntry(ctx, "workers/reddb/index.ts"),
       readyUrl: ({ cfg }) => `http://127.0.0.1:${cfg.reddb.port}/health`,
+    },
+  },
+  {
+    name: "parse-worker",
+    compose: "parse-worker",
+    unlessFlag: "--spark",
+    port: (cfg) => cfg.parse.port,
+    portVariable: "PARSE_METRICS_PORT",
+    provides: (cfg) => ({ PARSE_METRICS_URL: `http://127.0.0.1:${cfg.parse.port}` }),
+    launch: {
+      kind: "node",
+      args: (ctx) => tsEntry(ctx, "workers/parse/index.ts"),
+      readyUrl: ({ cfg }) => `http://127.0.0.1:${cfg.parse.port}/health`,
+    },
+  },
+  {
+    name: "spark",
+    compose: "spark",
+    flag: "--spark",
+    port: (cfg) => cfg.spark.uiPort,
+    portVariable: "SPARK_UI_PORT",
+    provides: (cfg) => ({ SPARK_VECTOR_UI_URL: `http://127.0.0.1:${cfg.spark.uiPort}/api/v1` }),
+    // The JVM, then the query: about 20 s on 2 cores, more on a first start.
+    readyTimeoutMs: 180_000,
+    launch: {
+      kind: "node",
+      args: (ctx) => tsEntry(ctx, "spark/run.ts"),
+      readyUrl: ({ cfg }) => `http://127.0.0.1:${cfg.spark.uiPort}/api/v1/applications`,
     },
   },
   {

@@ -14,7 +14,7 @@ import { waitFor } from "../helpers/wait-for";
 async function npmStart(extraEnv: Record<string, string> = {}) {
   mkdirSync(path.join(repoRoot, "data", "test"), { recursive: true });
   const dataDir = mkdtempSync(path.join(repoRoot, "data", "test", "launcher-"));
-  const ports = { console: await freePort(), kafka: await freePort(), controller: await freePort(), infermesh: await freePort(), indexer: await freePort(), embedWorker: await freePort() };
+  const ports = { console: await freePort(), kafka: await freePort(), controller: await freePort(), infermesh: await freePort(), indexer: await freePort(), embedWorker: await freePort(), parse: await freePort() };
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     DATA_DIR: dataDir,
@@ -24,6 +24,7 @@ async function npmStart(extraEnv: Record<string, string> = {}) {
     INFERMESH_PORT: String(ports.infermesh),
     INDEXER_PORT: String(ports.indexer),
     EMBED_METRICS_PORT: String(ports.embedWorker),
+    PARSE_METRICS_PORT: String(ports.parse),
     ...extraEnv,
   };
   // Whatever the caller's environment says, this stack runs its own services.
@@ -31,6 +32,7 @@ async function npmStart(extraEnv: Record<string, string> = {}) {
   delete env.INFERMESH_URL;
   delete env.INDEXER_URL;
   delete env.EMBED_WORKER_METRICS_URL;
+  delete env.PARSE_METRICS_URL;
   const run = startCommand(process.execPath, ["scripts/bootstrap.mjs", "start"], { cwd: repoRoot, env });
   runs.push({ run, dataDir });
   return { run, dataDir, ports };

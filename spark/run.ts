@@ -1,0 +1,99 @@
+/**
+ * Starts the Spark parse job (`npm start -- --spark`): validates its
+ * configuration, makes sure the virtualenv and the Kafka connector are there,
+ * creates the topics it writes, then runs spark/job.py and stays its parent —
+ * SIGTERM/SIGINT stop the job gracefully (queries stop, the checkpoint stays
+ * consistent), and past SHUTDOWN_TIMEOUT_SEC it is killed.
+ *
+ *   node --conditions=react-server --import tsx spark/run.ts
+ */
+import { spawn } from "node:child_process";
+import fs from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { inheritedEnv, loadOrExit } from "../lib/config/load";
+import { parseSparkJobConfig, type SparkJobConfig } from "../lib/config/parse";
+import { createKafka } from "../lib/kafka/client";
+import { ensureTopics } from "../lib/kafka/topics";
+import { createLogger } from "../lib/log";
+import { ensureSparkInstalled } from "../scripts/install/spark";
+import { assertPortFree } from "../scripts/launcher/ports";
+import { StackError } from "../scripts/stack-error";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const cfg = loadOrExit(parseSparkJobConfig);
+const log = createLogger("spark-job", cfg.logLevel);
+
+/** spark/job.py's command line: everything it needs, nothing read from the environment on its side. */
+function jobArguments(c: SparkJobConfig): string[] {
+  const args = [
+    ["--bootstrap", c.brokers.join(",")],
+    ["--topics", c.inputTopics.join(",")],
+    ["--sink-topic", c.outputTopic],
+    ["--dlq-topic", c.dlqTopic],
+    ["--progress-topic", c.progressTopic],
+    ["--max-text-bytes", String(c.maxTextBytes)],
+    ["--checkpoint-dir", c.checkpointDir],
+    ["--master", c.master],
+    ["--ui-port", String(c.uiPort)],
+    ["--driver-memory", c.driverMemory],
+    ["--trigger-sec", String(c.triggerSec)],
+    ["--max-offsets-per-trigger", String(c.maxOffsetsPerTrigger)],
+    ["--log-level", c.logLevel],
+  ];
+  if (c.parquetDir !== undefined) args.push(["--parquet-dir", c.parquetDir]);
+  return args.flat();
+}
+
+async function main(): Promise<number> {
+  await assertPortFree(cfg.uiPort, "the Spark UI", "SPARK_UI_PORT");
+  const { python } = await ensureSparkInstalled(log);
+  const kafka = createKafka({ clientId: "spark-job-setup", brokers: cfg.brokers, log });
+  // The Kafka sink writes to whichever topic a row names; they must exist first.
+  await ensureTopics(kafka, [...cfg.inputTopics, cfg.outputTopic, cfg.dlqTopic], cfg.partitions);
+  // One partition: progress events stay in order and "the newest" is one read.
+  await ensureTopics(kafka, [cfg.progressTopic], 1);
+  await fs.mkdir(cfg.checkpointDir, { recursive: true });
+
+  const child = spawn(python, [path.join(here, "job.py"), ...jobArguments(cfg)], {
+    cwd: here,
+    env: { ...inheritedEnv(), SPARK_LOCAL_IP: cfg.localIp, PYTHONUNBUFFERED: "1" },
+    stdio: ["ignore", "inherit", "inherit"],
+    // A group of its own: a signal sent to our group (Ctrl-C, `timeout`, kill -- -PGID)
+    // must not reach the JVM directly — its shutdown hook would pull the SparkContext
+    // from under the graceful stop. We forward signals; job.py stops by itself
+    // if this process disappears.
+    detached: true,
+  });
+  const exited = new Promise<number>((resolve) => child.once("exit", (code, signal) => resolve(code ?? (signal ? 128 : 1))));
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "stopping the Spark job");
+    child.kill("SIGTERM");
+    // Leave the launcher's own deadline a moment to see us exit cleanly.
+    setTimeout(() => {
+      log.error({ timeoutMs: cfg.shutdownTimeoutMs }, "Spark job did not stop in time; killing it");
+      child.kill("SIGKILL");
+    }, Math.max(1000, cfg.shutdownTimeoutMs - 1000)).unref();
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+
+  const code = await exited;
+  return stopping && code !== 1 ? 0 : code;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof StackError) {
+      process.stderr.write(`embedline: ${err.message}\n${err.hint ? `${err.hint}\n` : ""}`);
+    } else {
+      log.fatal({ err: { message: err instanceof Error ? err.message : String(err) } }, "spark job failed to start");
+    }
+    process.exit(1);
+  },
+);
