@@ -1,11 +1,12 @@
 /**
  * TEST DOUBLE of an InferMesh embedding service (POST /embed {model, inputs} →
- * {vectors, model, dim}) that answers at once with deterministic vectors, so
- * pipeline tests and the transport benchmark measure the pipeline, not a model.
- * It can be stopped and started again on the same port (an outage), and two
- * marker strings make it misbehave as a real upstream may:
+ * {vectors, model, dim}) that answers at once (or after `delayMs`) with
+ * deterministic vectors, so pipeline tests and the transport benchmark measure
+ * the pipeline, not a model. It can be stopped and started again on the same
+ * port (an outage), and marker strings make it misbehave as a real upstream may:
  *  - an input containing REJECT_MARKER makes the whole request a 422;
- *  - an input containing NAN_MARKER gets a NaN in its vector (a body JSON cannot carry).
+ *  - an input containing NAN_MARKER gets a NaN in its vector (a body JSON cannot carry);
+ *  - an input containing SHORT_MARKER gets a vector one component short of `dim`.
  */
 import { createHash } from "node:crypto";
 import { createServer, type Server } from "node:http";
@@ -13,14 +14,26 @@ import type { AddressInfo } from "node:net";
 
 export const REJECT_MARKER = "\u27e6reject\u27e7";
 export const NAN_MARKER = "\u27e6nan\u27e7";
+export const SHORT_MARKER = "\u27e6short\u27e7";
+
+/** Component `i` of a text's vector: one of 256 values k/128 − 1, picked by the text's sha256. */
+const component = (seed: Buffer, i: number) => (seed[i % 32]! + i) % 256;
+/** The 256 component values, formatted once: the double must cost the pipeline benchmark next to nothing. */
+const FORMATTED = Array.from({ length: 256 }, (_, k) => String(k / 128 - 1));
 
 /** A unit-free deterministic vector: sha256 of the text spread over `dim` components in [-1, 1). */
 export function doubleVector(text: string, dim: number): number[] {
   const seed = createHash("sha256").update(text).digest();
-  return Array.from({ length: dim }, (_, i) => (seed[i % 32]! + i) % 256 / 128 - 1);
+  return Array.from({ length: dim }, (_, i) => component(seed, i) / 128 - 1);
 }
 
-export async function startInstantInfermesh(opts: { dim?: number; port?: number; model?: string } = {}) {
+/** doubleVector(text, dim) as JSON array text, without formatting a number. */
+function doubleVectorJson(text: string, dim: number): string[] {
+  const seed = createHash("sha256").update(text).digest();
+  return Array.from({ length: dim }, (_, i) => FORMATTED[component(seed, i)]!);
+}
+
+export async function startInstantInfermesh(opts: { dim?: number; port?: number; model?: string; delayMs?: number } = {}) {
   const dim = opts.dim ?? 512;
   const model = opts.model ?? "use-lite";
   let calls = 0;
@@ -36,13 +49,15 @@ export async function startInstantInfermesh(opts: { dim?: number; port?: number;
       return;
     }
     calls++;
+    // A model's compute time, when a test needs the worker to have work in flight.
+    if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs));
     const { inputs } = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { inputs: string[] };
     if (inputs.some((t) => t.includes(REJECT_MARKER))) {
       res.writeHead(422, { "content-type": "application/json" }).end(JSON.stringify({ error: { message: "input rejected", code: "invalid_input" } }));
       return;
     }
     const vectors = inputs.map((t) => {
-      const components = doubleVector(t, dim).map(String);
+      const components = doubleVectorJson(t, t.includes(SHORT_MARKER) ? dim - 1 : dim);
       if (t.includes(NAN_MARKER)) components[0] = "NaN";
       return `[${components.join(",")}]`;
     });

@@ -52,12 +52,18 @@ export async function getJson<T = Record<string, unknown>>(url: string, init?: R
   return (await res.json()) as T;
 }
 
-export async function produce(kafka: Kafka, topic: string, values: (string | Buffer | null)[], keyOf?: (i: number) => string): Promise<void> {
+export async function produce(
+  kafka: Kafka,
+  topic: string,
+  values: (string | Buffer | null)[],
+  keyOf?: (i: number) => string,
+  headersOf?: (i: number) => Record<string, string> | undefined,
+): Promise<void> {
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   try {
     for (let i = 0; i < values.length; i += 500) {
-      await producer.send({ topic, acks: -1, messages: values.slice(i, i + 500).map((value, j) => ({ key: keyOf?.(i + j) ?? `k${i + j}`, value })) });
+      await producer.send({ topic, acks: -1, messages: values.slice(i, i + 500).map((value, j) => ({ key: keyOf?.(i + j) ?? `k${i + j}`, value, headers: headersOf?.(i + j) })) });
     }
   } finally {
     await producer.disconnect();
@@ -85,6 +91,7 @@ export interface Committed {
   partition: number;
   key: string;
   value: Record<string, unknown>;
+  headers: Record<string, string>;
 }
 
 /**
@@ -111,8 +118,9 @@ export async function readCommitted(kafka: Kafka, topic: string): Promise<Commit
   await consumer.run({
     eachMessage: async ({ partition, message }) => {
       const v = message.value?.toString() ?? "";
+      const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, h]) => [k, String(h)]));
       if (v === "end") ended.add(partition);
-      else out.push({ partition, key: message.key?.toString() ?? "", value: JSON.parse(v) as Record<string, unknown> });
+      else out.push({ partition, key: message.key?.toString() ?? "", value: JSON.parse(v) as Record<string, unknown>, headers });
     },
   });
   await waitFor(`end markers on ${topic}`, () => ended.size === partitions, 60_000, 100);
@@ -133,3 +141,53 @@ export function readParquetDir(dir: string): (Record<string, unknown> & { file: 
 
 export const inputRecord = (i: number, extra: Record<string, unknown> = {}) => JSON.stringify({ text: `record number ${i}: the quick brown fox`, topic: "agent.results", kafka_ts: 1700000000 + i, doc_id: `doc-${i}`, ...extra });
 
+
+export interface RealInfermesh {
+  url: string;
+  port: number;
+  /** Process id of the running service (undefined while stopped). */
+  pid(): number | undefined;
+  output(): string;
+  /** SIGTERM and wait for the exit: connections are refused until start(). */
+  stop(): Promise<void>;
+  /** Start it again on the same port and wait until the model answers. */
+  start(): Promise<void>;
+}
+
+/**
+ * The bundled embedding service (workers/infermesh) with the real model, as a
+ * process of its own on a free port, so a test can stop and restart it.
+ */
+export async function startRealInfermesh(env: Record<string, string> = {}): Promise<RealInfermesh> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  let cmd: RunningCommand | undefined;
+  let log = "";
+  const start = async () => {
+    cmd = startCommand(process.execPath, ["--conditions=react-server", "--import", "tsx", path.join(repoRoot, "workers/infermesh/index.ts")], {
+      cwd: repoRoot,
+      env: { ...process.env, INFERMESH_PORT: String(port), INFERMESH_HOST: "127.0.0.1", LOG_LEVEL: "info", SHUTDOWN_TIMEOUT_SEC: "10", ...env },
+    });
+    const running = cmd;
+    // Loading the model takes seconds, more on a busy machine.
+    await waitFor(`the embedding service on ${url} to load its model`, async () => {
+      if (running.child.exitCode !== null) throw new Error(`embedding service exited ${running.child.exitCode}: ${running.output().slice(-2000)}`);
+      return (await fetch(`${url}/health`)).status === 200;
+    }, 180_000, 250);
+  };
+  await start();
+  return {
+    url,
+    port,
+    pid: () => (cmd && cmd.child.exitCode === null ? cmd.child.pid : undefined),
+    output: () => log + (cmd?.output() ?? ""),
+    async stop() {
+      if (!cmd || cmd.child.exitCode !== null) return;
+      const running = cmd;
+      running.child.kill("SIGTERM");
+      await running.exited;
+      log += running.output();
+    },
+    start,
+  };
+}

@@ -11,7 +11,8 @@ import { createKafka } from "../../lib/kafka/client";
 import { ensureTopics } from "../../lib/kafka/topics";
 import { createLogger } from "../../lib/log";
 import { sha256Hex } from "../../lib/records/sha256";
-import { NAN_MARKER, REJECT_MARKER, startInstantInfermesh, type InstantInfermesh } from "../doubles/instant-infermesh";
+import { embeddingRecordSchema } from "../../lib/records/embedding-record";
+import { NAN_MARKER, REJECT_MARKER, SHORT_MARKER, startInstantInfermesh, type InstantInfermesh } from "../doubles/instant-infermesh";
 import { waitFor } from "../helpers/wait-for";
 import { getJson, inputRecord, produce, readCommitted, readParquetDir, startWorker, unique, waitUntilConsumed, type WorkerProcess } from "./embed-worker-harness";
 
@@ -55,7 +56,7 @@ async function setup(env: Record<string, string> = {}) {
 describe("embed-worker", () => {
   it("sends each kind of bad input to the DLQ with its reason, and embeds the good records around it", async () => {
     const t = await setup();
-    const cases: { value: string | Buffer | null; expect: string }[] = [
+    const cases: { value: string | Buffer | null; expect: string; replayCount?: string }[] = [
       { value: inputRecord(0), expect: "ok" },
       { value: "{not json", expect: "invalid_json" },
       { value: JSON.stringify(["an", "array"]), expect: "invalid_json" },
@@ -69,6 +70,11 @@ describe("embed-worker", () => {
       { value: Buffer.from([0xff, 0xfe, 0x00, 0x81, 0xc3]), expect: "invalid_unicode" },
       { value: JSON.stringify({ text: `please ${REJECT_MARKER} this`, doc_id: "rejected" }), expect: "provider_rejected" },
       { value: JSON.stringify({ text: `a ${NAN_MARKER} vector`, doc_id: "nan" }), expect: "bad_vector" },
+      { value: JSON.stringify({ text: `a ${SHORT_MARKER} vector`, doc_id: "short" }), expect: "bad_vector" },
+      // Redriven twice by the console and failing again: the DLQ message keeps its count.
+      { value: JSON.stringify({ text: `still ${REJECT_MARKER}`, doc_id: "redriven" }), expect: "provider_rejected", replayCount: "2" },
+      { value: JSON.stringify({ text: "redriven and fine now", doc_id: "redriven-ok" }), expect: "ok", replayCount: "1" },
+      { value: Buffer.from("\u0000\u0001\u0002 binary-looking but valid UTF-8 \u007f", "utf8"), expect: "invalid_json" },
       { value: JSON.stringify({ text: "Grüße, 世界 — naïve café 🙂👩‍👩‍👧", doc_id: "unicode" }), expect: "ok" },
       { value: JSON.stringify({ text: "duplicate doc id, first", doc_id: "dup" }), expect: "ok" },
       { value: JSON.stringify({ text: "duplicate doc id, second", doc_id: "dup" }), expect: "ok" },
@@ -76,7 +82,8 @@ describe("embed-worker", () => {
       { value: inputRecord(1), expect: "ok" },
     ];
     // One partition key for all, so the good ones share batches with the bad ones.
-    await produce(kafka, t.input, cases.map((c) => c.value), () => "same-key");
+    const replayHeader = (i: number) => (cases[i]!.replayCount ? { "x-embedline-replay-count": cases[i]!.replayCount! } : undefined);
+    await produce(kafka, t.input, cases.map((c) => c.value), () => "same-key", replayHeader);
     workers.push(await startWorker(t.workerEnv));
     await waitUntilConsumed(kafka, t.group, t.input);
 
@@ -89,8 +96,12 @@ describe("embed-worker", () => {
       expect(d.value).toMatchObject({ source: { topic: t.input, partition: expect.any(Number), offset: expect.stringMatching(/^\d+$/) } });
       expect(String(d.value.error)).not.toMatch(/\n/);
     }
-    expect(dlq.find((d) => d.value.reason === "provider_rejected")?.value).toMatchObject({ doc_id: "rejected", attempts: 1, model: "use-lite" });
+    expect(dlq.find((d) => d.value.doc_id === "rejected")?.value).toMatchObject({ reason: "provider_rejected", attempts: 1, model: "use-lite" });
+    expect(dlq.find((d) => d.value.doc_id === "short")?.value.error).toMatch(/511 dimensions, expected 512/);
+    expect(dlq.find((d) => d.value.doc_id === "redriven")?.headers["x-embedline-replay-count"]).toBe("2");
+    expect(dlq.filter((d) => d.headers["x-embedline-replay-count"] !== undefined)).toHaveLength(1);
     for (const o of out) {
+      expect(embeddingRecordSchema.safeParse(o.value).success).toBe(true);
       expect(o.value.dim).toBe(512);
       expect(o.value.vector).toHaveLength(512);
       expect(o.value.normalized).toBe(false);
@@ -122,6 +133,7 @@ describe("embed-worker", () => {
     const out = await readCommitted(kafka, t.output);
     expect(out).toHaveLength(20);
     for (const o of out) {
+      expect(embeddingRecordSchema.safeParse(o.value).success).toBe(true);
       expect(o.value.text).toBeUndefined();
       expect(o.value.text_sha256).toMatch(/^[0-9a-f]{64}$/);
       expect(o.value.normalized).toBe(true);

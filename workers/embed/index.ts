@@ -18,6 +18,7 @@ import { Batcher } from "./batcher";
 import { EmbedConsumer } from "./consumer";
 import { Health } from "./health";
 import { createControlServer } from "./http";
+import { parquetDimensionMismatch, warmCacheFromParquet } from "./parquet-start";
 import { PartitionOwners } from "./partition-owners";
 import { ReddbSink } from "./reddb-sink";
 import { ResilientEmbedder } from "./resilient-embed";
@@ -28,6 +29,16 @@ const EMBED_CALLS_IN_FLIGHT = 2;
 
 const cfg = loadOrExit(parseEmbedWorkerConfig);
 const log = createLogger("embed-worker", cfg.logLevel);
+
+// Vectors of two dimensions in one sink would break every reader of it: refuse
+// to start, with one line naming both numbers and the fix (as loadOrExit does).
+if (cfg.parquet.enabled) {
+  const mismatch = await parquetDimensionMismatch(cfg.parquet.dir, cfg.embedding.model);
+  if (mismatch) {
+    process.stderr.write(`embedline: ${mismatch}\n`);
+    process.exit(2);
+  }
+}
 const shutdown = new AbortController();
 const stats = new WorkerStats();
 const health = new Health();
@@ -118,6 +129,7 @@ consumer.consumer.on(consumer.consumer.events.CRASH, ({ payload }) => {
 async function start() {
   server.listen(cfg.http.port, cfg.http.host);
   await parquet?.init();
+  await warmCache();
   await admin.connect();
   await ensureTopics(kafka, [cfg.kafka.inputTopic, cfg.kafka.outputTopic, cfg.kafka.dlqTopic], cfg.kafka.partitions);
   await consumer.start();
@@ -125,6 +137,19 @@ async function start() {
     { port: cfg.http.port, input: cfg.kafka.inputTopic, group: cfg.kafka.group, batchSize: cfg.batch.size, maxWaitMs: cfg.batch.maxWaitMs, parquet: parquet?.dir ?? null, reddb: cfg.reddb?.mode ?? null, storeText: cfg.storeText },
     "embed-worker started",
   );
+}
+
+/** EMBED_CACHE_WARMUP: the newest (text, vector) pairs of the Parquet sink into the cache, before the first batch. */
+async function warmCache() {
+  if (cfg.cacheWarmup === 0) return;
+  const cache = "cache" in client ? client.cache : undefined;
+  if (!cache) {
+    log.warn({ warmup: cfg.cacheWarmup }, "EMBED_CACHE_WARMUP ignored: the cache is off (EMBED_CACHE_SIZE=0)");
+    return;
+  }
+  const started = performance.now();
+  const warmed = await warmCacheFromParquet(cache, cfg.parquet.dir, cfg.cacheWarmup, { model: cfg.embedding.model, normalize: cfg.normalize });
+  log.info({ requested: cfg.cacheWarmup, warmed, dir: cfg.parquet.dir, durationMs: Math.round(performance.now() - started) }, "cache warmed from Parquet");
 }
 
 let stopping = false;

@@ -1,4 +1,5 @@
-import type { KafkaMessage, Producer } from "kafkajs";
+import type { IHeaders, KafkaMessage, Producer } from "kafkajs";
+import { REPLAY_HEADER, parseReplayCount } from "../../lib/dlq/item";
 import type { EmbeddingRow, ParquetSink } from "../../lib/parquet";
 import type { DlqRecord } from "../../lib/records/dlq-record";
 import type { Batcher } from "./batcher";
@@ -18,10 +19,30 @@ export interface UnitDeps {
   maxTextBytes: number;
 }
 
+/**
+ * A DLQ record with the Kafka headers its message carries: the input's
+ * `x-embedline-replay-count` (set by the console's redrive), so a record that
+ * was redriven and fails again keeps its count and the console's replay limit
+ * (DLQ_REDRIVE_MAX_REPLAYS) still holds.
+ */
+export interface DlqOut {
+  record: DlqRecord;
+  headers: IHeaders;
+  /** The replay count as a number, for sinks without headers (RedDB's `replay_count`). */
+  replayCount: number;
+}
+
 /** What a unit turned into, before anything is written. */
 export interface UnitResult {
   rows: EmbeddingRow[];
-  dlq: DlqRecord[];
+  dlq: DlqOut[];
+}
+
+/** The headers of the input message a DLQ record passes on (only the replay count). */
+function carriedHeaders(m: KafkaMessage): { headers: IHeaders; replayCount: number } {
+  const replay = m.headers?.[REPLAY_HEADER];
+  if (replay === undefined) return { headers: {}, replayCount: 0 };
+  return { headers: { [REPLAY_HEADER]: replay }, replayCount: parseReplayCount(replay) };
 }
 
 /**
@@ -65,11 +86,11 @@ export async function transformUnit(deps: UnitDeps, topic: string, partition: nu
   const source = (m: KafkaMessage): Source => ({ topic, partition, offset: m.offset });
 
   const rows: EmbeddingRow[] = [];
-  const dlq: DlqRecord[] = [];
+  const dlq: DlqOut[] = [];
   const outcomeByOffset = new Map(toEmbed.map((x, i) => [x.m.offset, outcomes[i]!]));
   for (const { m, d } of decoded) {
     if (!d.ok) {
-      dlq.push(dlqRecord(d.partial, { reason: d.reason, error: d.error, attempts: 0, model: null }, deps.storeText, source(m), now) as DlqRecord);
+      dlq.push({ record: dlqRecord(d.partial, { reason: d.reason, error: d.error, attempts: 0, model: null }, deps.storeText, source(m), now) as DlqRecord, ...carriedHeaders(m) });
       continue;
     }
     const o = outcomeByOffset.get(m.offset)!;
@@ -77,7 +98,7 @@ export async function transformUnit(deps: UnitDeps, topic: string, partition: nu
       rows.push(embeddingRow(d.input, o.vector, o.model, deps.normalize, deps.storeText, source(m), now));
     } else {
       const partial = { text: d.input.text, topic: d.input.topic, kafka_ts: d.input.kafka_ts, doc_id: d.input.doc_id };
-      dlq.push(dlqRecord(partial, o, deps.storeText, source(m), now) as DlqRecord);
+      dlq.push({ record: dlqRecord(partial, o, deps.storeText, source(m), now) as DlqRecord, ...carriedHeaders(m) });
     }
   }
   return { rows, dlq };
@@ -113,17 +134,19 @@ export async function commitUnit(
   const messages = result.rows.map(embeddingMessage);
   if (deps.reddb) {
     const { sink, writeWithRetry } = deps.reddb;
-    await writeWithRetry(() => sink.write(messages, result.dlq, AbortSignal.timeout(60_000)));
+    // RedDB streams have no headers: the replay count travels in the record.
+    const dlq = result.dlq.map((d) => (d.replayCount > 0 ? { ...d.record, replay_count: d.replayCount } : d.record));
+    await writeWithRetry(() => sink.write(messages, dlq, AbortSignal.timeout(60_000)));
   }
   const tx = await producer.transaction();
   try {
-    const outgoing = [
+    const outgoing: { topic: string; key: string | null; value: string; headers?: IHeaders }[] = [
       ...messages.map((r) => ({ topic: deps.outputTopic, key: String(r.doc_id), value: JSON.stringify(r) })),
-      ...result.dlq.map((r) => ({ topic: deps.dlqTopic, key: r.doc_id, value: JSON.stringify(r) })),
+      ...result.dlq.map((d) => ({ topic: deps.dlqTopic, key: d.record.doc_id, value: JSON.stringify(d.record), headers: d.headers })),
     ];
     for (const chunk of bySize(outgoing, SEND_CHUNK_BYTES)) {
       const topics = [...new Set(chunk.map((m) => m.topic))];
-      await tx.sendBatch({ topicMessages: topics.map((topic) => ({ topic, messages: chunk.filter((m) => m.topic === topic).map(({ key, value }) => ({ key, value })) })) });
+      await tx.sendBatch({ topicMessages: topics.map((topic) => ({ topic, messages: chunk.filter((m) => m.topic === topic).map(({ key, value, headers }) => ({ key, value, headers })) })) });
     }
     await tx.sendOffsets({
       consumerGroupId: deps.group,

@@ -1,0 +1,98 @@
+/**
+ * The embed-worker's start against what its Parquet sink already holds (issue 3):
+ * a model of another dimension stops it with one line; EMBED_CACHE_WARMUP
+ * preloads the newest (text, vector) pairs so they cost no model call.
+ */
+import { mkdtempSync, rmSync, utimesSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import { createKafka } from "../../lib/kafka/client";
+import { ensureTopics } from "../../lib/kafka/topics";
+import { createLogger } from "../../lib/log";
+import { ParquetSink, type EmbeddingRow } from "../../lib/parquet";
+import { doubleVector, startInstantInfermesh, type InstantInfermesh } from "../doubles/instant-infermesh";
+import { freePort } from "../../scripts/launcher/ports";
+import { startCommand } from "../helpers/processes";
+import { waitFor } from "../helpers/wait-for";
+import { getJson, produce, readCommitted, repoRoot, startWorker, unique, waitUntilConsumed, type WorkerProcess } from "./embed-worker-harness";
+
+const brokers = inject("kafkaBrokers");
+const kafka = createKafka({ clientId: "embed-startup-test", brokers, log: createLogger("embed-startup-test", "error") });
+let infermesh: InstantInfermesh;
+const workers: WorkerProcess[] = [];
+const dirs: string[] = [];
+
+beforeAll(async () => {
+  infermesh = await startInstantInfermesh();
+});
+afterAll(async () => {
+  await infermesh.close();
+});
+afterEach(async (ctx) => {
+  if (ctx.task.result?.state === "fail") for (const w of workers) process.stderr.write(`--- worker output\n${w.output().slice(-6000)}\n`);
+  for (const w of workers.splice(0)) await w.terminate();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+const tmpDir = () => {
+  const d = mkdtempSync(path.join(os.tmpdir(), "embed-startup-"));
+  dirs.push(d);
+  return d;
+};
+
+/** A constant vector no embedding service here would make: proof that a vector came from the cache. */
+const seeded = (i: number, dim = 512) => Array.from({ length: dim }, () => 0.125 * (i + 1));
+const row = (i: number, text: string, dim = 512): EmbeddingRow => ({
+  topic: "agent.results", text, doc_id: `seed-${i}`, vector: seeded(i, dim), kafka_ts: null, embedded_ts: 1, model: "use-lite", dim, normalized: false, source_partition: 0, source_offset: String(i),
+});
+
+/** A sink file of an earlier run (another input topic, so no takeover deletes it), modified at `mtime` s. */
+async function seedFile(dir: string, first: number, rows: EmbeddingRow[], mtime: number) {
+  const name = await new ParquetSink(dir, true).write({ topic: "earlier-input", partition: 0, firstOffset: BigInt(first), lastOffset: BigInt(first + rows.length - 1) }, rows);
+  utimesSync(path.join(dir, name), mtime, mtime);
+}
+
+describe("embed-worker start", () => {
+  it("stops with one line naming both dimensions and the fix when the Parquet sink holds vectors of another dimension", async () => {
+    const dir = tmpDir();
+    await seedFile(dir, 0, [row(0, "from a 384-dim model", 384)], 1_000);
+    const cmd = startCommand(process.execPath, ["--conditions=react-server", "--import", "tsx", path.join(repoRoot, "workers/embed/index.ts")], {
+      cwd: repoRoot,
+      // No broker and no embedding service needed: the check comes first.
+      env: { ...process.env, EMBED_PARQUET_DIR: dir, EMBED_MODEL: "use-lite", KAFKA_BOOTSTRAP_SERVERS: "127.0.0.1:1", INFERMESH_URL: "http://127.0.0.1:1", EMBED_METRICS_PORT: String(await freePort()) },
+    });
+    const code = await cmd.exited;
+    expect(code).toBe(2);
+    const lines = cmd.output().trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/384-dim/);
+    expect(lines[0]).toMatch(/512-dim/);
+    expect(lines[0]).toMatch(/EMBED_MODEL.*EMBED_PARQUET_DIR/);
+  });
+
+  it("EMBED_CACHE_WARMUP=3 preloads the 3 newest pairs from Parquet: those texts get their stored vectors, older ones are embedded", async () => {
+    const dir = tmpDir();
+    await seedFile(dir, 0, [0, 1, 2].map((i) => row(i, `seeded text ${i}`)), 1_000);
+    await seedFile(dir, 3, [3, 4].map((i) => row(i, `seeded text ${i}`)), 2_000);
+    const t = { input: unique("in"), output: unique("out"), dlq: unique("dlq"), group: unique("group") };
+    await ensureTopics(kafka, [t.input, t.output, t.dlq], 1);
+    const worker = await startWorker({
+      KAFKA_BOOTSTRAP_SERVERS: brokers.join(","), EMBED_INPUT_TOPIC: t.input, EMBED_OUTPUT_TOPIC: t.output, EMBED_DLQ_TOPIC: t.dlq, EMBED_GROUP: t.group,
+      INFERMESH_URL: infermesh.url, EMBED_PARQUET_DIR: dir, EMBED_CACHE_WARMUP: "3",
+    });
+    workers.push(worker);
+    // Warming runs before consumption starts; /metrics answers meanwhile.
+    await waitFor("the cache to hold the 3 warmed pairs", async () => ((await getJson(`${worker.metricsUrl}/metrics`)).cache as { size: number }).size === 3, 60_000);
+    expect(worker.output()).toMatch(/"requested":3,"warmed":3/);
+
+    const texts = [0, 1, 2, 3, 4].map((i) => `seeded text ${i}`);
+    await produce(kafka, t.input, texts.map((text, i) => JSON.stringify({ text, topic: "t", kafka_ts: 1, doc_id: `again-${i}` })));
+    await waitUntilConsumed(kafka, t.group, t.input);
+    const out = new Map((await readCommitted(kafka, t.output)).map((o) => [o.value.doc_id, o.value.vector as number[]]));
+    expect(out.size).toBe(5);
+    // The newest three (4, 3, 2) came from the cache; 0 and 1 from the service.
+    for (const i of [2, 3, 4]) expect(out.get(`again-${i}`)).toEqual(seeded(i));
+    for (const i of [0, 1]) expect(out.get(`again-${i}`)).toEqual(doubleVector(texts[i]!, 512));
+  });
+});
