@@ -1,7 +1,8 @@
 "use client";
 
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useState } from "react";
 import { appendEvents, emptyFeed, type FeedEvent, type FeedState } from "./feed-reducer";
+import { streamHub } from "./stream-hub";
 
 /** Messages are folded into state this often: one render per burst, still live to the eye. */
 export const FLUSH_MS = 200;
@@ -14,29 +15,26 @@ export interface StreamFeed<T> extends FeedState<T> {
 }
 
 /**
- * Subscribe to `/api/<name>/stream`. The browser's EventSource resumes with
- * Last-Event-ID by itself after a drop; the server replays its ring buffer, so
- * charts start full. Closed on unmount.
+ * Watch one stream. Every component of a page shares one connection through
+ * the stream hub; the server replays its ring buffer, so charts start full, and
+ * the hub resumes after a drop where it stopped. Unsubscribed on unmount.
  */
 export function useStream<T>(name: StreamName): StreamFeed<T> {
   const [feed, setFeed] = useState<FeedState<T>>(emptyFeed);
   const [connection, setConnection] = useState<StreamFeed<T>["connection"]>("connecting");
-  const source = useRef<EventSource | null>(null);
 
   useEffect(() => {
-    const es = new EventSource(`/api/${name}/stream`);
-    source.current = es;
     let buffer: FeedEvent<T>[] = [];
-    const onMessage = (m: MessageEvent<string>) => {
-      try {
-        buffer.push({ id: Number(m.lastEventId), t: Date.now(), data: JSON.parse(m.data) as T });
-      } catch {
-        // A malformed event is skipped; the next poll brings a fresh one.
-      }
-    };
-    es.addEventListener(name, onMessage);
-    es.onopen = () => setConnection("open");
-    es.onerror = () => setConnection("reconnecting");
+    const unsubscribe = streamHub.subscribe(name, {
+      onEvent: (e) => {
+        try {
+          buffer.push({ id: e.id, t: Date.now(), data: JSON.parse(e.data) as T });
+        } catch {
+          // A malformed event is skipped; the next poll brings a fresh one.
+        }
+      },
+      onConnection: setConnection,
+    });
     const timer = setInterval(() => {
       if (buffer.length === 0) return;
       const batch = buffer;
@@ -45,9 +43,7 @@ export function useStream<T>(name: StreamName): StreamFeed<T> {
     }, FLUSH_MS);
     return () => {
       clearInterval(timer);
-      es.removeEventListener(name, onMessage);
-      es.close();
-      source.current = null;
+      unsubscribe();
     };
   }, [name]);
 

@@ -1,17 +1,16 @@
 "use client";
 
 import { useState, type FormEvent } from "react";
-import { useKnnQuery, type KnnRequest } from "@/components/search/use-knn-query";
+import { useKnnSearchQuery } from "@/components/search/use-knn-query";
 import { Card } from "@/components/ui/card";
 
 /** kNN by text, the five nearest; the Search page has every option. */
 export function QuickSearch() {
   const [text, setText] = useState("");
-  const [query, setQuery] = useState<KnnRequest | null>(null);
-  const { data, error, isFetching } = useKnnQuery(query);
+  const { data, error, isFetching, search } = useKnnSearchQuery();
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    if (text.trim()) setQuery({ text: text.trim(), k: 5 });
+    if (text.trim()) search({ text: text.trim(), k: 5 });
   };
   return (
     <Card title="Quick search" data-testid="quick-search">

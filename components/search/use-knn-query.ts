@@ -1,6 +1,7 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
+import { useCallback, useState } from "react";
 import type { KnnAnswer, KnnQuery } from "@/app/api/knn/query/schema";
 import { staleTimes } from "@/components/providers";
 import { getJson, postJson } from "@/components/ui/fetch-json";
@@ -15,18 +16,26 @@ export type KnnRequest = Partial<KnnQuery> & { k: number };
 
 export const knnKeys = {
   all: ["knn"] as const,
-  query: (q: KnnRequest) => [...knnKeys.all, "query", q] as const,
+  query: (q: KnnRequest, seq: number) => [...knnKeys.all, "query", q, seq] as const,
   shards: () => [...knnKeys.all, "shards"] as const,
 };
 
-/** kNN search; runs when a query is given (the form's submit), cached per exact query. */
-export function useKnnQuery(q: KnnRequest | null) {
-  return useQuery({
-    queryKey: knnKeys.query(q ?? { k: 0 }),
-    queryFn: ({ signal }) => postJson<KnnAnswer>("/api/knn/query", q, signal),
-    enabled: q !== null,
-    staleTime: staleTimes.default,
+/**
+ * kNN search as the user submits it. Every submit asks the indexer again, even
+ * for the same query: the index grows under it, so yesterday's answer to the
+ * same text is not today's. `search(q)` submits; `request` is the last submitted.
+ */
+export function useKnnSearchQuery(initial: KnnRequest | null = null) {
+  const [submitted, setSubmitted] = useState(initial ? { request: initial, seq: 0 } : null);
+  const result = useQuery({
+    queryKey: knnKeys.query(submitted?.request ?? { k: 0 }, submitted?.seq ?? 0),
+    queryFn: ({ signal }) => postJson<KnnAnswer>("/api/knn/query", submitted?.request, signal),
+    enabled: submitted !== null,
+    // A submission is answered once; the next submit is a new key.
+    staleTime: Infinity,
   });
+  const search = useCallback((request: KnnRequest) => setSubmitted((s) => ({ request, seq: (s?.seq ?? 0) + 1 })), []);
+  return { ...result, request: submitted?.request ?? null, search };
 }
 
 export function useShardsQuery() {

@@ -15,17 +15,24 @@ import { sha256Hex } from "./sha256";
  * JSON object, the id is sha256 of the text's UTF-8 bytes, lowercase hex.
  */
 export function deriveDocId(value: ReadValue, text: string): string {
-  if (value.kind === "object") {
-    let sources: Map<string, string> | undefined;
-    for (const field of DOC_ID_FIELDS) {
-      const v = Object.hasOwn(value.fields, field) ? value.fields[field] : undefined;
-      if (typeof v === "string" && v !== "") return v;
-      if (typeof v === "number") {
-        sources ??= jsonTopLevelSources(value.raw);
-        const literal = sources.get(field);
-        if (literal !== undefined) return literal;
-      }
+  return explicitDocId(value) ?? sha256Hex(text);
+}
+
+/**
+ * The id the message itself carries, by the rule above, or null when it carries
+ * none. Known before the text is checked, so a dead-lettered record keeps it.
+ */
+export function explicitDocId(value: ReadValue): string | null {
+  if (value.kind !== "object") return null;
+  let sources: Map<string, string> | undefined;
+  for (const field of DOC_ID_FIELDS) {
+    const v = Object.hasOwn(value.fields, field) ? value.fields[field] : undefined;
+    if (typeof v === "string" && v !== "") return v;
+    if (typeof v === "number") {
+      sources ??= jsonTopLevelSources(value.raw);
+      const literal = sources.get(field);
+      if (literal !== undefined) return literal;
     }
   }
-  return sha256Hex(text);
+  return null;
 }

@@ -1,7 +1,10 @@
 import type { SseEvent } from "./poller";
 
+/** What goes on the wire: a stream's own event, or the combined stream's with a cursor as its id. */
+export type WireEvent = Omit<SseEvent, "id"> & { id: number | string };
+
 export interface SseSink {
-  send(event: SseEvent): void;
+  send(event: WireEvent): void;
   /** End the stream from the server side (e.g. after `?once=1`). */
   close(): void;
 }
@@ -29,7 +32,7 @@ export const SSE_HEADERS = {
   "x-accel-buffering": "no",
 } as const;
 
-export function formatEvent(e: SseEvent): string {
+export function formatEvent(e: WireEvent): string {
   return `id: ${e.id}\nevent: ${e.event}\ndata: ${e.data}\n\n`;
 }
 

@@ -98,6 +98,8 @@ describe("embed-worker", () => {
     }
     expect(dlq.find((d) => d.value.doc_id === "rejected")?.value).toMatchObject({ reason: "provider_rejected", attempts: 1, model: "use-lite" });
     expect(dlq.find((d) => d.value.doc_id === "short")?.value.error).toMatch(/511 dimensions, expected 512/);
+    // The input's own id stays on the DLQ record whatever is wrong with the text.
+    for (const id of ["no-text", "blank", "big", "1mb"]) expect(dlq.filter((d) => d.value.doc_id === id)).toHaveLength(1);
     expect(dlq.find((d) => d.value.doc_id === "redriven")?.headers["x-embedline-replay-count"]).toBe("2");
     expect(dlq.filter((d) => d.headers["x-embedline-replay-count"] !== undefined)).toHaveLength(1);
     for (const o of out) {

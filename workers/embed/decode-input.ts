@@ -1,5 +1,5 @@
 import { decodeValue, readValue } from "../../lib/records/decode-value";
-import { deriveDocId } from "../../lib/records/derive-doc-id";
+import { deriveDocId, explicitDocId } from "../../lib/records/derive-doc-id";
 import type { DlqReason } from "../../lib/records/dlq-record";
 import { embeddingInputSchema, type EmbeddingInput } from "../../lib/records/embedding-input";
 import { isBlankText } from "../../lib/records/extract-text";
@@ -40,6 +40,11 @@ export function decodeInput(value: Buffer | null, timestampMs: string | undefine
   else if (f.topic !== undefined && f.topic !== null) return fail("invalid_json", "topic is not a string");
   if (typeof f.kafka_ts === "number") partial.kafka_ts = f.kafka_ts;
   else if (f.kafka_ts !== undefined && f.kafka_ts !== null) return fail("invalid_json", "kafka_ts is not a number");
+
+  // The message's own id, when it has a usable one, travels with a DLQ record
+  // whatever is wrong with the text, so an operator can tell which document failed.
+  const carried = explicitDocId(read);
+  if (carried !== null && isWellFormedUnicode(carried)) partial.doc_id = carried;
 
   if (f.text === undefined || f.text === null) return fail("empty_text", "record has no text");
   if (typeof f.text !== "string") return fail("invalid_json", "text is not a string");
