@@ -100,6 +100,9 @@ describe("embed-worker", () => {
     expect(dlq.find((d) => d.value.doc_id === "short")?.value.error).toMatch(/511 dimensions, expected 512/);
     // The input's own id stays on the DLQ record whatever is wrong with the text.
     for (const id of ["no-text", "blank", "big", "1mb"]) expect(dlq.filter((d) => d.value.doc_id === id)).toHaveLength(1);
+    // Blank text stays on its record, so the console can redrive it; an oversized one does not.
+    expect(dlq.find((d) => d.value.doc_id === "blank")?.value.text).toBe("  \n\t ");
+    expect(dlq.find((d) => d.value.doc_id === "1mb")?.value.text).toBeNull();
     expect(dlq.find((d) => d.value.doc_id === "redriven")?.headers["x-embedline-replay-count"]).toBe("2");
     expect(dlq.filter((d) => d.headers["x-embedline-replay-count"] !== undefined)).toHaveLength(1);
     for (const o of out) {

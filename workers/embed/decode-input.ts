@@ -50,11 +50,12 @@ export function decodeInput(value: Buffer | null, timestampMs: string | undefine
   if (typeof f.text !== "string") return fail("invalid_json", "text is not a string");
   const text = f.text;
   if (!isWellFormedUnicode(text)) return fail("invalid_unicode", "text contains a lone UTF-16 surrogate");
-  // Only text that passed the checks above is kept for the DLQ record.
-  if (isBlankText(text)) return fail("empty_text", "text is empty or whitespace only");
+  // Text travels with its DLQ record (so it can be redriven) unless it is too
+  // large to carry; the source offset still points at the original message.
   const bytes = Buffer.byteLength(text, "utf8");
   if (bytes > maxTextBytes) return fail("text_too_large", `text is ${bytes} UTF-8 bytes, over the limit of ${maxTextBytes}`);
   partial.text = text;
+  if (isBlankText(text)) return fail("empty_text", "text is empty or whitespace only");
 
   const docId = deriveDocId(read, text);
   if (!isWellFormedUnicode(docId)) return fail("invalid_unicode", "doc_id contains a lone UTF-16 surrogate");
