@@ -13,22 +13,14 @@
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer, type AddressInfo } from "node:net";
 import path from "node:path";
 import { createParser } from "eventsource-parser";
 import { Agent, fetch as ufetch } from "undici";
+import { freePort } from "../scripts/launcher/ports";
 
 const CLIENTS = 1_000;
 const MEASURE_MS = 30_000;
 const root = path.resolve(import.meta.dirname, "..");
-
-async function freePort(): Promise<number> {
-  const s = createServer().listen(0, "127.0.0.1");
-  await new Promise((r) => s.once("listening", r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 function procStats(pid: number) {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
