@@ -32,13 +32,26 @@ export const SSE_HEADERS = {
   "x-accel-buffering": "no",
 } as const;
 
+const encoder = new TextEncoder();
+/**
+ * A poller hands the same event object to every subscriber: encode it once,
+ * not once per client (1,000 clients on one stream would encode it 1,000 times).
+ */
+const KEEP_ALIVE = encoder.encode(": keep-alive\n\n");
+const encodedEvents = new WeakMap<WireEvent, Uint8Array>();
+
+function encodeEvent(e: WireEvent): Uint8Array {
+  let bytes = encodedEvents.get(e);
+  if (!bytes) encodedEvents.set(e, (bytes = encoder.encode(formatEvent(e))));
+  return bytes;
+}
+
 export function formatEvent(e: WireEvent): string {
   return `id: ${e.id}\nevent: ${e.event}\ndata: ${e.data}\n\n`;
 }
 
 /** The one helper that builds every SSE response of the console. */
 export function sseResponse(request: Request, opts: SseOptions): Response {
-  const encoder = new TextEncoder();
   let cleanup: (() => void) | undefined;
   let finished = false;
   let keepAlive: ReturnType<typeof setInterval> | undefined;
@@ -59,10 +72,10 @@ export function sseResponse(request: Request, opts: SseOptions): Response {
     }
   };
 
-  const write = (text: string) => {
+  const write = (bytes: Uint8Array) => {
     if (finished || !controllerRef) return;
     if ((controllerRef.desiredSize ?? 0) < -MAX_QUEUED_BYTES) return finish();
-    controllerRef.enqueue(encoder.encode(text));
+    controllerRef.enqueue(bytes);
   };
 
   const stream = new ReadableStream<Uint8Array>(
@@ -71,10 +84,10 @@ export function sseResponse(request: Request, opts: SseOptions): Response {
         controllerRef = controller;
         if (request.signal.aborted) return finish();
         request.signal.addEventListener("abort", finish, { once: true });
-        write(`retry: ${opts.retryMs}\n: connected\n\n`);
-        keepAlive = setInterval(() => write(": keep-alive\n\n"), opts.keepAliveMs);
+        write(encoder.encode(`retry: ${opts.retryMs}\n: connected\n\n`));
+        keepAlive = setInterval(() => write(KEEP_ALIVE), opts.keepAliveMs);
         keepAlive.unref?.();
-        const sink: SseSink = { send: (e) => write(formatEvent(e)), close: finish };
+        const sink: SseSink = { send: (e) => write(encodeEvent(e)), close: finish };
         const stop = opts.start(sink);
         if (finished) stop();
         else cleanup = stop;
