@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import usearch from "usearch";
 
@@ -14,7 +14,7 @@ export interface HnswParams {
 export type HnswGraph = InstanceType<typeof usearch.Index>;
 
 /**
- * One shard's HNSW graph over unit vectors with the inner-product metric
+ * An HNSW graph over unit vectors with the inner-product metric
  * (distance = 1 − cosine). f32 storage: the exact scan keeps its own copy, and
  * quantising the graph's copy would cost recall for memory this index can spare.
  */
@@ -39,19 +39,20 @@ interface Manifest {
 }
 
 /**
- * HNSW graphs saved to disk are a cache, never the truth (LMDB is): a snapshot
- * is a graph file plus the keys it holds, both named by a generation number,
- * and a manifest naming the current generation, replaced by rename. A crash at
- * any point leaves either the old or the new snapshot whole, and whatever a
- * snapshot misses is replayed from LMDB at start (see ShardIndex.restoreGraph).
+ * The index's HNSW graph saved to disk is a cache, never the truth (LMDB is):
+ * a snapshot is a graph file plus the keys it holds, both named by a generation
+ * number, and a manifest naming the current generation, replaced by rename. A
+ * crash at any point leaves either the old or the new snapshot whole, and
+ * whatever a snapshot misses is replayed from LMDB at start (see
+ * IndexGraph.restore).
  */
 export class GraphSnapshots {
   constructor(private readonly dir: string) {}
 
-  save(shard: number, graph: HnswGraph, keys: BigUint64Array, dim: number, p: HnswParams): void {
-    const dir = this.shardDir(shard);
+  save(graph: HnswGraph, keys: BigUint64Array, dim: number, p: HnswParams): void {
+    const dir = this.dir;
     mkdirSync(dir, { recursive: true });
-    const previous = this.readManifest(shard);
+    const previous = this.readManifest();
     const generation = (previous?.generation ?? 0) + 1;
     graph.save(path.join(dir, `g${generation}.usearch`));
     writeFileSync(path.join(dir, `g${generation}.keys`), Buffer.from(keys.buffer, keys.byteOffset, keys.byteLength));
@@ -59,19 +60,19 @@ export class GraphSnapshots {
     const tmp = path.join(dir, "manifest.json.tmp");
     writeFileSync(tmp, JSON.stringify(manifest));
     renameSync(tmp, path.join(dir, "manifest.json"));
-    if (previous) this.remove(dir, previous.generation);
+    if (previous) this.remove(previous.generation);
+    this.removeShardSnapshots();
   }
 
   /**
    * The saved graph and the keys it holds, or null when there is none or it was
    * built with other parameters (then the caller rebuilds from LMDB).
    */
-  load(shard: number, dim: number, p: HnswParams): { graph: HnswGraph; keys: BigUint64Array } | null {
-    const m = this.readManifest(shard);
+  load(dim: number, p: HnswParams): { graph: HnswGraph; keys: BigUint64Array } | null {
+    const m = this.readManifest();
     if (!m || m.dim !== dim || m.connectivity !== p.connectivity || m.efAdd !== p.efAdd) return null;
-    const dir = this.shardDir(shard);
-    const file = path.join(dir, `g${m.generation}.usearch`);
-    const keysFile = path.join(dir, `g${m.generation}.keys`);
+    const file = path.join(this.dir, `g${m.generation}.usearch`);
+    const keysFile = path.join(this.dir, `g${m.generation}.keys`);
     if (!existsSync(file) || !existsSync(keysFile)) return null;
     const graph = createGraph(dim, p);
     graph.load(file);
@@ -81,20 +82,23 @@ export class GraphSnapshots {
     return { graph, keys };
   }
 
-  private readManifest(shard: number): Manifest | null {
+  private readManifest(): Manifest | null {
     try {
-      return JSON.parse(readFileSync(path.join(this.shardDir(shard), "manifest.json"), "utf8")) as Manifest;
+      return JSON.parse(readFileSync(path.join(this.dir, "manifest.json"), "utf8")) as Manifest;
     } catch {
       return null;
     }
   }
 
-  private remove(dir: string, generation: number): void {
-    rmSync(path.join(dir, `g${generation}.usearch`), { force: true });
-    rmSync(path.join(dir, `g${generation}.keys`), { force: true });
+  private remove(generation: number): void {
+    rmSync(path.join(this.dir, `g${generation}.usearch`), { force: true });
+    rmSync(path.join(this.dir, `g${generation}.keys`), { force: true });
   }
 
-  private shardDir(shard: number): string {
-    return path.join(this.dir, `shard-${String(shard).padStart(3, "0")}`);
+  /** Per-shard graphs saved by earlier versions (one graph per shard): the index-wide graph replaces them. */
+  private removeShardSnapshots(): void {
+    for (const entry of readdirSync(this.dir)) {
+      if (/^shard-\d+$/.test(entry)) rmSync(path.join(this.dir, entry), { recursive: true, force: true });
+    }
   }
 }

@@ -1,4 +1,4 @@
-import type { DocFilter, ShardHit } from "./shard-index";
+import type { DocFilter, ShardHit, ShardIndex } from "./shard-index";
 import type { Scored } from "./top-k";
 import type { VectorIndex } from "./vector-index";
 
@@ -10,33 +10,51 @@ export interface SearchOptions {
   filter?: DocFilter;
   /** Leave this document out (a doc_id query without include_self). */
   excludeDocId?: string;
+  /**
+   * HNSW candidate list for this query when larger than the index's efSearch
+   * (usearch searches with max(efSearch, candidates asked for)); the benchmark
+   * sweeps it without reopening the index.
+   */
+  ef?: number;
 }
 
 export interface SearchResult {
   neighbors: Scored<ShardHit>[];
-  /** Candidates whose score was computed: every vector scanned (exact) or every candidate the graphs returned (HNSW). */
+  /** Candidates whose score was computed: every vector scanned (exact) plus every candidate the graph returned (HNSW). */
   countScored: number;
   /**
-   * `hnsw`: every shard answered from its graph. `exact`: every shard was scanned.
-   * `mixed`: filters were so selective in some shards that their graph's
-   * candidates ran out, and those shards were scanned exactly instead.
+   * `hnsw`: answered from the index's graph. `exact`: the shards were scanned,
+   * because exact search was asked for, the shards in scope hold too few
+   * documents for a graph search to pay, or the shard subset and filters were
+   * so selective that the graph's candidates ran out. `mixed` is no longer
+   * produced (it was per-shard graphs answering some shards and scans others).
    */
   mode: "hnsw" | "exact" | "mixed";
 }
 
 /**
- * With a filter, the graph is asked for this many times k candidates before a
- * shard falls back to an exact scan: filters that keep at least about a quarter
- * of a shard are answered from the graph.
+ * With a filter, the graph is asked for this many times k candidates (times
+ * the share of the index outside a `shards` subset) before the query falls back
+ * to an exact scan: filters that keep at least about a quarter of the documents
+ * in scope are answered from the graph.
  */
 const FILTER_OVERSAMPLE = 4;
 
 /**
- * Shards this small are scanned exactly even when HNSW is asked for: usearch's
- * SIMD scan of 1000 512-dim vectors takes about as long as one graph search
- * (≈50 µs on this machine), and is exact.
+ * Fewer documents in scope than this are scanned exactly even when HNSW is
+ * asked for: usearch's SIMD scan of 1000 512-dim vectors takes about as long as
+ * one graph search, and is exact.
  */
 const SCAN_BELOW = 1000;
+
+/**
+ * A graph search asked for n candidates costs about as much as an exact scan
+ * of this many times n vectors (measured on 100k 512-dim vectors, 2 loaded
+ * cores: ≈ 5–8 µs per candidate asked for, ≈ 0.07–0.1 µs per vector scanned).
+ * When a subset or filter needs so many candidates that scanning the shards in
+ * scope is cheaper, they are scanned.
+ */
+const SCAN_PER_CANDIDATE = 64;
 
 /** Top-k cosine neighbours of the unit vector `q` across the chosen shards. */
 export function searchIndex(index: VectorIndex, query: Float32Array, opts: SearchOptions): SearchResult {
@@ -47,28 +65,51 @@ export function searchIndex(index: VectorIndex, query: Float32Array, opts: Searc
   // The excluded document is dropped after the search, so one extra neighbour is asked for.
   const k = exclude === undefined ? opts.k : opts.k + 1;
   const filter = opts.filter;
-  const shards = opts.shards ? opts.shards.map((id) => index.shards[id]).filter((s) => s !== undefined) : index.shards;
-  const merged: Scored<ShardHit>[] = [];
+  const shards = opts.shards ? [...new Set(opts.shards)].map((id) => index.shards[id]).filter((s) => s !== undefined) : index.shards;
+  const inScope = shards.reduce((n, s) => n + s.count, 0);
+  const finish = (hits: Scored<ShardHit>[], countScored: number, mode: SearchResult["mode"]): SearchResult => ({
+    neighbors: hits.filter((h) => h.item.docId !== exclude).sort((a, b) => b.score - a.score).slice(0, opts.k),
+    countScored,
+    mode,
+  });
+  if (inScope === 0) return finish([], 0, opts.exact ? "exact" : "hnsw");
+
   let countScored = 0;
-  let graphShards = 0;
-  let scannedShards = 0;
+  const graph = index.graph;
+  if (!opts.exact && graph && inScope >= SCAN_BELOW) {
+    const total = graph.size;
+    const subset = inScope < total ? new Set(shards.map((s) => s.id)) : undefined;
+    // Ask for enough candidates that about k of them fall in scope and pass the filter.
+    const oversample = (filter ? FILTER_OVERSAMPLE : 1) * (total / inScope);
+    const wanted = Math.min(total, Math.max(k, Math.ceil(k * oversample), opts.ef ?? 0));
+    if (!(subset || filter) || wanted * SCAN_PER_CANDIDATE < inScope) {
+      const { keys, distances } = graph.search(q, wanted);
+      const hits: Scored<ShardHit>[] = [];
+      for (let i = 0; i < keys.length && hits.length < k; i++) {
+        const key = Number(keys[i]);
+        const found = graph.hit(key);
+        if (!found) continue;
+        countScored++;
+        if (subset && !subset.has(found.shard.id)) continue;
+        if (filter && !filter(found.meta)) continue;
+        hits.push({ item: { ...found.meta, key }, score: 1 - (distances[i] as number) });
+      }
+      // Complete when k were found, or when the graph returned every document it holds.
+      if (hits.length >= k || keys.length < wanted || wanted >= total) return finish(hits, countScored, "hnsw");
+    }
+  }
+  return finish(...scan(shards, q, k, filter, countScored), "exact");
+}
+
+/** Exact top k over `shards`, merged. */
+function scan(shards: readonly ShardIndex[], q: Float32Array, k: number, filter: DocFilter | undefined, scoredBefore: number): [Scored<ShardHit>[], number] {
+  const merged: Scored<ShardHit>[] = [];
+  let countScored = scoredBefore;
   for (const shard of shards) {
     if (shard.count === 0) continue;
-    if (!opts.exact && shard.count >= SCAN_BELOW) {
-      const answer = shard.searchGraph(q, k, filter, filter ? FILTER_OVERSAMPLE : 1);
-      countScored += answer.scored;
-      if (answer.complete) {
-        merged.push(...answer.hits);
-        graphShards++;
-        continue;
-      }
-    }
     const answer = shard.searchExact(q, k, filter);
     countScored += answer.scored;
     merged.push(...answer.hits);
-    scannedShards++;
   }
-  const neighbors = merged.filter((h) => h.item.docId !== exclude).sort((a, b) => b.score - a.score);
-  const mode = scannedShards === 0 ? "hnsw" : graphShards === 0 ? "exact" : "mixed";
-  return { neighbors: neighbors.slice(0, opts.k), countScored, mode: opts.exact ? "exact" : mode };
+  return [merged, countScored];
 }

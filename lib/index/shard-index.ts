@@ -1,5 +1,4 @@
 import usearch from "usearch";
-import { createGraph, type HnswGraph, type HnswParams } from "./hnsw";
 import { TopK, type Scored } from "./top-k";
 import { dotRow } from "./vector";
 
@@ -22,10 +21,12 @@ const INITIAL_CAPACITY = 256;
 
 /**
  * One shard in memory: its unit vectors packed row by row (the exact scan reads
- * them; deleting moves the last row into the hole so the rows stay dense), their
- * metadata, and an HNSW graph over the same vectors. Every vector has a key,
- * unique across the index and never reused: an upsert gets a new key, so the
- * graph never holds two versions of a document under one key.
+ * them; deleting moves the last row into the hole so the rows stay dense) and
+ * their metadata. Every vector has a key, unique across the index and never
+ * reused: an upsert gets a new key, so the index-wide HNSW graph (held by
+ * VectorIndex, over every shard's keys) never holds two versions of a document
+ * under one key. Shards are the unit of placement, eviction, statistics and the
+ * `shards` query subset; approximate search runs on the one graph.
  */
 export class ShardIndex {
   private vectors: Float32Array;
@@ -33,19 +34,16 @@ export class ShardIndex {
   private rowMeta: DocMeta[] = [];
   private readonly rowOfKey = new Map<number, number>();
   private readonly keyOfDoc = new Map<string, number>();
-  graph: HnswGraph;
   /** Epoch ms of the last change, or null when never changed since start. */
   lastUpdate: number | null = null;
-  /** Changed since its graph was last saved. */
-  dirty = false;
 
   constructor(
     readonly id: number,
     readonly dim: number,
-    private readonly params: HnswParams,
+    /** HNSW links per node, for the memory estimate of the shard's share of the graph. */
+    private readonly connectivity: number,
   ) {
     this.vectors = new Float32Array(INITIAL_CAPACITY * dim);
-    this.graph = createGraph(dim, params);
   }
 
   get count(): number {
@@ -56,10 +54,20 @@ export class ShardIndex {
     return this.keyOfDoc.get(docId);
   }
 
+  has(key: number): boolean {
+    return this.rowOfKey.has(key);
+  }
+
   /** A copy of the unit vector stored under `key`. */
   vectorOf(key: number): Float32Array | undefined {
     const row = this.rowOfKey.get(key);
     return row === undefined ? undefined : this.vectors.slice(row * this.dim, (row + 1) * this.dim);
+  }
+
+  /** A view (no copy) of the unit vector stored under `key`; valid until the shard next changes. */
+  vectorView(key: number): Float32Array | undefined {
+    const row = this.rowOfKey.get(key);
+    return row === undefined ? undefined : this.vectors.subarray(row * this.dim, (row + 1) * this.dim);
   }
 
   metaOf(key: number): DocMeta | undefined {
@@ -68,16 +76,15 @@ export class ShardIndex {
   }
 
   /** Every key held, in row order. */
-  keys(): BigUint64Array {
-    return BigUint64Array.from(this.rowKeys, (k) => BigInt(k));
+  keys(): readonly number[] {
+    return this.rowKeys;
   }
 
   /**
-   * Store a vector and its metadata without touching the graph: callers add the
-   * new keys to the graph in bulk (`addToGraph`), which is several times faster
-   * than one insert at a time.
+   * Store a vector and its metadata, replacing the document's previous version.
+   * Returns the replaced key, if any (the caller drops it from the graph).
    */
-  putRow(key: number, unit: Float32Array, meta: DocMeta): void {
+  putRow(key: number, unit: Float32Array, meta: DocMeta): number | undefined {
     const previous = this.keyOfDoc.get(meta.docId);
     if (previous !== undefined) this.deleteRow(previous);
     const row = this.rowKeys.length;
@@ -92,74 +99,14 @@ export class ShardIndex {
     this.rowOfKey.set(key, row);
     this.keyOfDoc.set(meta.docId, key);
     this.touch();
+    return previous;
   }
 
-  /** Remove a document's vector from the rows and the graph. */
+  /** Remove a document's vector from the rows. */
   remove(key: number): void {
     if (!this.rowOfKey.has(key)) return;
     this.deleteRow(key);
     this.touch();
-  }
-
-  addToGraph(keys: number[], threads: number): void {
-    if (keys.length === 0) return;
-    const flat = new Float32Array(keys.length * this.dim);
-    keys.forEach((key, i) => flat.set(this.vectors.subarray(...this.rowSpan(key)), i * this.dim));
-    this.graph.add(BigUint64Array.from(keys, (k) => BigInt(k)), flat, threads);
-  }
-
-  /**
-   * Bring a graph loaded from a snapshot up to date with the rows (which come
-   * from LMDB, the truth): drop keys the rows no longer hold, add the ones the
-   * snapshot missed. Returns how many keys changed.
-   */
-  restoreGraph(graph: HnswGraph, snapshotKeys: BigUint64Array, threads: number): number {
-    const live = new Set(this.rowKeys);
-    let changed = 0;
-    const inSnapshot = new Set<number>();
-    for (const big of snapshotKeys) {
-      const key = Number(big);
-      inSnapshot.add(key);
-      if (!live.has(key)) {
-        graph.remove(big);
-        changed++;
-      }
-    }
-    this.graph = graph;
-    const missing = this.rowKeys.filter((k) => !inSnapshot.has(k));
-    this.addToGraph(missing, threads);
-    return changed + missing.length;
-  }
-
-  /** Rebuild the graph from the rows. */
-  rebuildGraph(threads: number): void {
-    this.graph = createGraph(this.dim, this.params);
-    this.addToGraph(this.rowKeys, threads);
-  }
-
-  /**
-   * Approximate top `k` by HNSW. With a filter, asks the graph for more
-   * candidates than `k` (`oversample`) and keeps those that pass; `complete`
-   * says whether the answer can be trusted to hold k matches or all there are.
-   */
-  searchGraph(q: Float32Array, k: number, filter?: DocFilter, oversample = 1): { hits: Scored<ShardHit>[]; scored: number; complete: boolean } {
-    const size = this.count;
-    if (size === 0) return { hits: [], scored: 0, complete: true };
-    // usearch searches with max(efSearch, wanted) candidates, so a large k stays exact enough.
-    const wanted = Math.min(size, Math.max(k, Math.ceil(k * oversample)));
-    const { keys, distances } = this.graph.search(q, wanted, 1);
-    const hits: Scored<ShardHit>[] = [];
-    let scored = 0;
-    for (let i = 0; i < keys.length; i++) {
-      const key = Number(keys[i]);
-      const meta = this.metaOf(key);
-      if (!meta) continue;
-      scored++;
-      if (filter && !filter(meta)) continue;
-      hits.push({ item: { ...meta, key }, score: 1 - (distances[i] as number) });
-      if (hits.length === k) break;
-    }
-    return { hits, scored, complete: hits.length >= k || wanted >= size };
   }
 
   /**
@@ -185,19 +132,14 @@ export class ShardIndex {
     return { hits: top.sorted(), scored };
   }
 
-  /** Estimated resident bytes: the rows, the graph's own copy of them, and its links. */
+  /** Estimated resident bytes: the rows, and the shard's share of the graph (its copy of the vectors and its links). */
   bytes(): number {
-    const linkBytes = this.params.connectivity * 2 * 4;
+    const linkBytes = this.connectivity * 2 * 4;
     return this.vectors.byteLength + this.count * (this.dim * 4 + linkBytes);
   }
 
   private hitAt(row: number, score: number): Scored<ShardHit> {
     return { item: { ...(this.rowMeta[row] as DocMeta), key: this.rowKeys[row] as number }, score };
-  }
-
-  private rowSpan(key: number): [number, number] {
-    const row = this.rowOfKey.get(key) as number;
-    return [row * this.dim, (row + 1) * this.dim];
   }
 
   private deleteRow(key: number): void {
@@ -215,11 +157,9 @@ export class ShardIndex {
     this.rowMeta.pop();
     this.rowOfKey.delete(key);
     if (this.keyOfDoc.get(meta.docId) === key) this.keyOfDoc.delete(meta.docId);
-    if (this.graph.contains(BigInt(key))) this.graph.remove(BigInt(key));
   }
 
   private touch(): void {
     this.lastUpdate = Date.now();
-    this.dirty = true;
   }
 }

@@ -2,6 +2,7 @@ import { availableParallelism } from "node:os";
 import path from "node:path";
 import type { EmbeddingRecord } from "../records/embedding-record";
 import { shardOf } from "../records/shard";
+import { IndexGraph } from "./graph";
 import { GraphSnapshots, type HnswParams } from "./hnsw";
 import { ShardIndex, type DocMeta } from "./shard-index";
 import { IndexStore, type Change, type DocRow } from "./store";
@@ -54,11 +55,13 @@ export interface ApplyResult {
 
 export interface OpenReport {
   docs: number;
-  /** Shards whose graph came from a snapshot (with what it missed replayed). */
-  restoredShards: number;
-  /** Keys added to or dropped from restored graphs to match LMDB. */
+  /**
+   * Where the HNSW graph came from: `restored` from its snapshot (with what it
+   * missed replayed), `rebuilt` from LMDB (no usable snapshot), `empty` (no documents).
+   */
+  graph: "restored" | "rebuilt" | "empty";
+  /** Keys added to or dropped from a restored graph to match LMDB. */
   replayedKeys: number;
-  rebuiltShards: number;
   ms: number;
 }
 
@@ -67,13 +70,15 @@ const RECENT_CAPACITY = 512;
 
 /**
  * The emb-indexer's index: LMDB (the truth: documents, vectors, applied
- * offsets) mirrored in memory by one ShardIndex per shard (rows for exact
- * search, an HNSW graph for approximate search). Changes go to LMDB first, in
- * one transaction per Kafka batch, then to memory; graphs are saved now and
- * then as a cache and replayed from LMDB at start.
+ * offsets) mirrored in memory by one ShardIndex per shard (rows and metadata,
+ * for exact search, eviction and statistics) and one HNSW graph over every
+ * shard's vectors (approximate search). Changes go to LMDB first, in one
+ * transaction per Kafka batch, then to memory; the graph is saved now and then
+ * as a cache and replayed from LMDB at start.
  */
 export class VectorIndex {
   private shardIndexes: ShardIndex[] = [];
+  private indexGraph: IndexGraph | undefined;
   private readonly snapshots: GraphSnapshots;
   /** Ring buffer of recently applied doc_ids; `recentNext` is where the next one goes. */
   private readonly recent: string[] = [];
@@ -103,11 +108,12 @@ export class VectorIndex {
     }
     store.claimShards(opts.shards);
     const index = new VectorIndex(opts, store);
-    const report: OpenReport = { docs: 0, restoredShards: 0, replayedKeys: 0, rebuiltShards: 0, ms: 0 };
+    const report: OpenReport = { docs: 0, graph: "empty", replayedKeys: 0, ms: 0 };
     const dim = store.dim;
     if (dim !== undefined) {
       index.createShards(dim);
       for (const shard of index.shardIndexes) index.loadShard(shard, report);
+      index.loadGraph(report);
       index.fillRecent();
     }
     report.ms = Math.round(performance.now() - started);
@@ -121,6 +127,11 @@ export class VectorIndex {
 
   get shards(): readonly ShardIndex[] {
     return this.shardIndexes;
+  }
+
+  /** The HNSW graph over every shard, or undefined before the first vector. */
+  get graph(): IndexGraph | undefined {
+    return this.indexGraph;
   }
 
   /** Models the index holds documents of, each with the index's dimension. */
@@ -230,18 +241,14 @@ export class VectorIndex {
     return { ...plan, ...this.commit(plan) };
   }
 
-  /** Save the graphs of shards changed since their last save; returns how many. */
+  /** Save the graph when it changed since its last save; returns how many graphs were saved (0 or 1). */
   snapshot(): number {
     const dim = this.store.dim;
-    if (dim === undefined) return 0;
-    let saved = 0;
-    for (const shard of this.shardIndexes) {
-      if (!shard.dirty) continue;
-      this.snapshots.save(shard.id, shard.graph, shard.keys(), dim, this.opts.hnsw);
-      shard.dirty = false;
-      saved++;
-    }
-    return saved;
+    const graph = this.indexGraph;
+    if (dim === undefined || !graph?.dirty) return 0;
+    this.snapshots.save(graph.native, graph.keys(), dim, this.opts.hnsw);
+    graph.dirty = false;
+    return 1;
   }
 
   async close(): Promise<void> {
@@ -250,6 +257,9 @@ export class VectorIndex {
 
   /** Make the in-memory shards follow the changes LMDB just committed. */
   private follow(result: ApplyResult): void {
+    const graph = this.indexGraph as IndexGraph;
+    // Keys put by this batch and still held at its end, added to the graph in bulk
+    // (several times faster than one insert at a time).
     const pendingGraphAdds = new Map<ShardIndex, Set<number>>();
     for (const change of result.changes) {
       const shard = this.shardIndexes[change.kind === "put" ? change.row.shard : change.shard] as ShardIndex;
@@ -259,6 +269,7 @@ export class VectorIndex {
         if (change.replacedKey !== undefined) {
           this.countModel(shard.metaOf(change.replacedKey)?.model, -1);
           pending.delete(change.replacedKey);
+          graph.remove(change.replacedKey);
           result.updated++;
         } else {
           result.inserted++;
@@ -270,15 +281,17 @@ export class VectorIndex {
       } else {
         this.countModel(shard.metaOf(change.key)?.model, -1);
         pending.delete(change.key);
+        graph.remove(change.key);
         shard.remove(change.key);
         result.evicted++;
       }
     }
-    for (const [shard, keys] of pendingGraphAdds) shard.addToGraph([...keys], this.threads);
+    for (const [shard, keys] of pendingGraphAdds) graph.add(shard, [...keys], this.threads);
   }
 
   private createShards(dim: number): void {
-    this.shardIndexes = Array.from({ length: this.opts.shards }, (_, id) => new ShardIndex(id, dim, this.opts.hnsw));
+    this.shardIndexes = Array.from({ length: this.opts.shards }, (_, id) => new ShardIndex(id, dim, this.opts.hnsw.connectivity));
+    this.indexGraph = new IndexGraph(dim, this.opts.hnsw);
   }
 
   private loadShard(shard: ShardIndex, report: OpenReport): void {
@@ -287,18 +300,21 @@ export class VectorIndex {
       this.countModel(row.model, 1);
       report.docs++;
     }
-    const saved = this.snapshots.load(shard.id, shard.dim, this.opts.hnsw);
-    if (saved) {
-      const changed = shard.restoreGraph(saved.graph, saved.keys, this.threads);
-      report.restoredShards++;
-      report.replayedKeys += changed;
-      shard.dirty = changed > 0;
-    } else {
-      shard.rebuildGraph(this.threads);
-      report.rebuiltShards++;
-      shard.dirty = shard.count > 0;
-    }
     shard.lastUpdate = null;
+  }
+
+  /** The graph from its snapshot with what it missed replayed, or rebuilt from the rows. */
+  private loadGraph(report: OpenReport): void {
+    const graph = this.indexGraph as IndexGraph;
+    const dim = this.store.dim as number;
+    const saved = this.snapshots.load(dim, this.opts.hnsw);
+    if (saved) {
+      report.replayedKeys = graph.restore(saved.graph, saved.keys, this.shardIndexes, this.threads);
+      report.graph = "restored";
+    } else if (report.docs > 0) {
+      graph.rebuild(this.shardIndexes, this.threads);
+      report.graph = "rebuilt";
+    }
   }
 
   private fillRecent(): void {

@@ -98,7 +98,7 @@ describe("VectorIndex", () => {
     opened.pop();
 
     const { index: reopened, report } = open(dir, { shards: 1 });
-    expect(report).toMatchObject({ docs: 1500, restoredShards: 1, rebuiltShards: 0, replayedKeys: 502 });
+    expect(report).toMatchObject({ docs: 1500, graph: "restored", replayedKeys: 502 });
     expect(reopened.totalIds).toBe(1500);
     expect(reopened.nextOffset("e", 1)).toBe(1501);
     expect(searchIndex(reopened, q, { k: 10, exact: true }).neighbors.map((n) => n.item.docId)).toEqual(before);

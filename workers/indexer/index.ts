@@ -1,6 +1,6 @@
 /**
  * The emb-indexer: consumes embedding records into a sharded vector index
- * (LMDB + per-shard HNSW graphs) and serves kNN queries and shard statistics.
+ * (LMDB + one HNSW graph over all shards) and serves kNN queries and shard statistics.
  *
  *   node --conditions=react-server --import tsx workers/indexer/index.ts
  */
@@ -85,7 +85,7 @@ function saveSnapshots(): void {
   if (saved === 0) return;
   metrics.snapshotsSaved += saved;
   metrics.lastSnapshotTs = Date.now();
-  log.info({ shards: saved, durationMs: Math.round(performance.now() - started) }, "HNSW snapshots saved");
+  log.info({ keys: index.graph?.size ?? 0, durationMs: Math.round(performance.now() - started) }, "HNSW graph snapshot saved");
 }
 
 async function checkRecall(): Promise<void> {
@@ -112,7 +112,7 @@ async function shutdown(signal: string, code = 0): Promise<void> {
   clearInterval(recallTimer);
   shutdownController.abort();
   await consumer.disconnect().catch((err: Error) => log.warn({ err: { message: err.message } }, "consumer disconnect failed"));
-  // Saved graphs make the next start quick; LMDB already holds everything applied.
+  // A saved graph makes the next start quick; LMDB already holds everything applied.
   saveSnapshots();
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
