@@ -16,6 +16,7 @@ import { createKafka } from "../../lib/kafka/client";
 import { ensureTopics } from "../../lib/kafka/topics";
 import { createLogger } from "../../lib/log";
 import { serializeEmbeddingRecord, type EmbeddingRecord } from "../../lib/records/embedding-record";
+import { indexRecordSchema } from "../../lib/records/index-record";
 import { shardOf } from "../../lib/records/shard";
 import { freePort } from "../../scripts/launcher/ports";
 import { waitFor } from "../helpers/wait-for";
@@ -62,6 +63,7 @@ interface IndexerOptions {
   dir?: string;
   shards?: number;
   maxIds?: number;
+  env?: Record<string, string>;
 }
 
 async function startIndexer(o: IndexerOptions): Promise<Proc & { dir: string; group: string }> {
@@ -82,6 +84,7 @@ async function startIndexer(o: IndexerOptions): Promise<Proc & { dir: string; gr
       INFERMESH_URL: embedder.base,
       EMBED_MODEL: "use-lite",
       INDEX_RECALL_INTERVAL_SEC: "1",
+      ...o.env,
     },
     port,
   );
@@ -286,5 +289,36 @@ describe("emb-indexer restarts", () => {
       }
     }
     await stop(indexer);
+  });
+});
+
+describe("emb-indexer RedDB mirror", () => {
+  it("appends every indexed document to the index stream and puts KV embvec:{doc_id}", async () => {
+    const reddbPort = await freePort();
+    const reddbDir = mkdtempSync(path.join(tmpdir(), "reddb-it-"));
+    tempDirs.push(reddbDir);
+    const token = "mirror-secret";
+    const reddb = spawnWorker("workers/reddb/index.ts", { REDDB_PORT: String(reddbPort), REDDB_HOST: "127.0.0.1", REDDB_DATA_DIR: reddbDir, REDDB_TOKEN: token }, reddbPort);
+    await healthy(reddb, "reddb");
+
+    const topic = unique("embeddings-mirror");
+    await ensureTopics(kafka, [topic], 1);
+    const docs = Array.from({ length: 12 }, (_, i) => `m-${i}`);
+    await feedEmbeddings(topic, docs.map((id, i) => record(id, Array.from({ length: 16 }, (_, d) => Math.sin(i + d + 1)))), 0);
+    const ns = "mirror-test";
+    const indexer = await startIndexer({ topic, env: { REDDB_URL: reddb.base, REDDB_TOKEN: token, REDDB_NAMESPACE: ns, REDDB_INDEX_STREAM: "emb_index" } });
+    await waitFor("every record indexed", async () => (await getJson<{ records_in: number }>(indexer, "/metrics")).records_in === docs.length, 60_000);
+
+    const auth = { authorization: `Bearer ${token}` };
+    const kv = await fetch(`${reddb.base}/api/kv/${ns}/${encodeURIComponent("embvec:m-3")}`, { headers: auth });
+    expect(kv.status).toBe(200);
+    const stored = indexRecordSchema.parse(await kv.json());
+    expect(stored).toMatchObject({ doc_id: "m-3", model: "use-lite", unit: false });
+    expect(stored.vector).toHaveLength(16);
+    expect(stored.norm).toBeCloseTo(Math.hypot(...stored.vector), 5);
+    const stream = (await (await fetch(`${reddb.base}/api/streams/${ns}/emb_index/read?start=0&count=1000`, { headers: auth })).json()) as { value: { doc_id: string } }[];
+    expect(new Set(stream.map((e) => e.value.doc_id))).toEqual(new Set(docs));
+    await stop(indexer);
+    await stop(reddb);
   });
 });
