@@ -11,6 +11,8 @@ USER node
 
 # Dependencies first, so a source change does not re-run the install.
 COPY --chown=node:node package.json package-lock.json ./
+# postinstall applies these fixes to installed packages (patch-package).
+COPY --chown=node:node patches ./patches
 # install, not ci: see scripts/bootstrap.mjs for why the lock does not satisfy `npm ci`.
 RUN npm install --no-audit --no-fund
 

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // Entry point of `npm start` and `npm test` on a fresh clone. It may use nothing
 // but Node itself: it installs the npm dependencies (only when package-lock.json
-// changed since the last install), then hands over to the TypeScript command in
+// or patches/ changed since the last install), then hands over to the TypeScript command in
 // scripts/<command>.ts. Every other install step lives in those commands.
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -23,9 +23,16 @@ if (!commands.includes(command)) fail(`usage: node scripts/bootstrap.mjs <${comm
 const [major, minor] = process.versions.node.split(".").map(Number);
 if (major < 20 || (major === 20 && minor < 19)) fail(`Node ${process.versions.node} is too old: install Node 20.19 or newer`);
 
+/** What an install depends on: the lock, and the fixes patch-package applies to installed packages (patches/). */
+function installHash() {
+  const hash = createHash("sha256").update(readFileSync(path.join(root, "package-lock.json")));
+  const patches = path.join(root, "patches");
+  if (existsSync(patches)) for (const name of readdirSync(patches).sort()) hash.update(name).update(readFileSync(path.join(patches, name)));
+  return hash.digest("hex");
+}
+
 function installDependencies() {
-  const lock = readFileSync(path.join(root, "package-lock.json"));
-  const hash = createHash("sha256").update(lock).digest("hex");
+  const hash = installHash();
   const stamp = path.join(root, "node_modules", ".embedline-lock-sha256");
   if (existsSync(stamp) && readFileSync(stamp, "utf8") === hash) return;
   process.stdout.write("embedline: installing npm dependencies (npm install)…\n");
@@ -37,7 +44,7 @@ function installDependencies() {
   const result = spawnSync(npm, ["install", "--no-audit", "--no-fund"], { cwd: root, stdio: "inherit" });
   if (result.error) fail(`could not run npm: ${result.error.message}`);
   if (result.status !== 0) fail("npm install failed (see above); check the network to the npm registry and retry");
-  writeFileSync(stamp, createHash("sha256").update(readFileSync(path.join(root, "package-lock.json"))).digest("hex"));
+  writeFileSync(stamp, installHash());
 }
 
 installDependencies();

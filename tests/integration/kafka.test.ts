@@ -290,6 +290,38 @@ describe("kafkajs 2.2.4 against the test cluster", () => {
     expect(everything.filter((r) => r.value.startsWith("aborted-"))).toHaveLength(6);
   });
 
+  // What kill -9 of the embed-worker leaves behind: several per-partition
+  // producers fenced at once, their open transactions interleaved on the same
+  // output partition and aborted in an order unrelated to where they started.
+  // The broker lists aborted transactions in the order they were aborted, not by
+  // first offset; kafkajs 2.2.4 assumed the latter and let such records through
+  // (patches/kafkajs+2.2.4.patch sorts them as the Java consumer does).
+  it("overlapping aborted transactions, aborted last-started first, are never seen by a read_committed consumer", async () => {
+    const topic = unique("tx-abort-overlap");
+    await ensureTopics(kafka, [topic], 1);
+    const a = await connectedProducer(kafka, { transactionalId: unique("tx-a"), idempotent: true, maxInFlightRequests: 1 });
+    const b = await connectedProducer(kafka, { transactionalId: unique("tx-b"), idempotent: true, maxInFlightRequests: 1 });
+
+    const txA = await a.transaction();
+    const txB = await b.transaction();
+    await txA.send({ topic, messages: [{ partition: 0, value: "aborted-a-1" }] });
+    await txB.send({ topic, messages: [{ partition: 0, value: "aborted-b-1" }] });
+    await txA.send({ topic, messages: [{ partition: 0, value: "aborted-a-2" }] });
+    await txB.abort();
+    // abort() returns once the abort is logged; its marker lands a moment later,
+    // and must land before a's for the broker to list b first.
+    await new Promise((r) => setTimeout(r, 1_000));
+    await txA.abort();
+
+    const after = await a.transaction();
+    await after.send({ topic, messages: [{ partition: 0, value: "committed" }] });
+    await after.commit();
+    await writeEndMarkers(a, topic, 1);
+
+    const committed = await readUntilEndMarkers(topic, 1, false);
+    expect(committed.map((r) => r.value)).toEqual(["committed"]);
+  });
+
   it("creates topics idempotently: existing topics are left alone, concurrent creators agree", async () => {
     const a = unique("idem-a");
     const b = unique("idem-b");
