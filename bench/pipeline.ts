@@ -41,9 +41,9 @@ const TRANSPORT_RECORDS = arg("transport-records", 30_000);
 const LATENCY_SEC = arg("latency-sec", 30);
 /** `--transport-only`: just the transport ceiling, printed, no JSON written (for profiling the worker). */
 const TRANSPORT_ONLY = process.argv.includes("--transport-only");
-/** `--worker-node-options="--cpu-prof --cpu-prof-dir=/tmp/prof"`: NODE_OPTIONS for the worker process. */
+/** `--worker-node-args="--cpu-prof --cpu-prof-dir=/tmp/prof"`: node flags for the worker process. */
 const WORKER_LOG_LEVEL = process.argv.find((a) => a.startsWith("--worker-log-level="))?.split("=")[1] ?? "warn";
-const WORKER_NODE_OPTIONS = process.argv.find((a) => a.startsWith("--worker-node-options="))?.slice("--worker-node-options=".length);
+const WORKER_NODE_ARGS = process.argv.find((a) => a.startsWith("--worker-node-args="))?.slice("--worker-node-args=".length).split(" ").filter(Boolean) ?? [];
 /** The worker's default EMBED_BATCH_SIZE, so raw and end-to-end use the same batch. */
 const BATCH = 64;
 /** The worker keeps this many embed calls in flight (EMBED_CALLS_IN_FLIGHT in workers/embed/index.ts). */
@@ -72,6 +72,7 @@ const record = (kafkaTs: number | null = null) => {
 async function rawThroughput(url: string, clients: number, servicePid: () => number | undefined) {
   const agent = new Agent({ connections: clients, keepAliveTimeout: 30_000 });
   let inputs = 0;
+  const modelBefore = await modelCounters(url);
   const cpuBefore = cpuSeconds(servicePid());
   const started = performance.now();
   try {
@@ -91,7 +92,27 @@ async function rawThroughput(url: string, clients: number, servicePid: () => num
   }
   const secs = (performance.now() - started) / 1000;
   const serviceCores = Math.round(((cpuSeconds(servicePid()) - cpuBefore) / secs) * 100) / 100;
-  return { clients, batch: BATCH, inputs, seconds: r1(secs), inputs_per_sec: r1(inputs / secs), embedding_service_cpu_cores_used: serviceCores, load_avg_after: load() };
+  const model = modelFigures(modelBefore, await modelCounters(url), secs);
+  return { clients, batch: BATCH, inputs, seconds: r1(secs), inputs_per_sec: r1(inputs / secs), embedding_service_cpu_cores_used: serviceCores, ...model, load_avg_after: load() };
+}
+
+/** Counters of the bundled service's model (Prometheus text of /metrics): how busy it was and how it batched. */
+async function modelCounters(url: string) {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const value = (name: string) => Number(new RegExp(`^${name} ([0-9.e+-]+)$`, "m").exec(text)?.[1] ?? NaN);
+  return { busySec: value("infermesh_inference_duration_seconds_sum"), calls: value("infermesh_inference_duration_seconds_count"), inputs: value("infermesh_batch_size_sum") };
+}
+
+/** What the model did between two modelCounters() snapshots over `secs`: busy share, inputs per call, compute per input. */
+function modelFigures(before: Awaited<ReturnType<typeof modelCounters>>, after: Awaited<ReturnType<typeof modelCounters>>, secs: number) {
+  const busy = after.busySec - before.busySec;
+  const calls = after.calls - before.calls;
+  const inputs = after.inputs - before.inputs;
+  return {
+    model_busy_share: Math.round((busy / secs) * 1000) / 1000,
+    model_inputs_per_call: r1(inputs / Math.max(1, calls)),
+    model_ms_per_input: Math.round((busy / Math.max(1, inputs)) * 1000 * 100) / 100,
+  };
 }
 
 /** CPU seconds (user + system, all threads) a process has used so far, from /proc (Linux); NaN when unknown. */
@@ -143,9 +164,8 @@ async function stage(kafka: Kafka, brokers: string[], infermeshUrl: string, env:
   const worker = await startWorker({
     KAFKA_BOOTSTRAP_SERVERS: brokers.join(","), EMBED_INPUT_TOPIC: t.input, EMBED_OUTPUT_TOPIC: t.output, EMBED_DLQ_TOPIC: t.dlq, EMBED_GROUP: t.group,
     INFERMESH_URL: infermeshUrl, EMBED_PARQUET_DIR: parquetDir, EMBED_CACHE_SIZE: "0", LOG_LEVEL: WORKER_LOG_LEVEL,
-    ...(WORKER_NODE_OPTIONS ? { NODE_OPTIONS: WORKER_NODE_OPTIONS } : {}),
     ...env,
-  });
+  }, WORKER_NODE_ARGS);
   const warm = 3 * BATCH;
   await produce(kafka, t.input, Array.from({ length: warm }, () => record()));
   await waitCommitted(kafka, t.group, t.input, warm, 180_000);
@@ -159,8 +179,9 @@ async function stage(kafka: Kafka, brokers: string[], infermeshUrl: string, env:
 }
 
 /** A backlog of `n` records produced at once; records/s from the first produce to the last commit. */
-async function backlogRun(s: Stage, n: number, pids: Pids) {
+async function backlogRun(s: Stage, n: number, pids: Pids, modelUrl?: string) {
   const before = await getJson(`${s.worker.metricsUrl}/metrics`);
+  const modelBefore = modelUrl ? await modelCounters(modelUrl) : undefined;
   const loadBefore = load();
   const cpuBefore = cpuNow({ ...pids, worker: () => s.worker.child.pid, bench_driver: () => process.pid });
   const started = performance.now();
@@ -170,6 +191,7 @@ async function backlogRun(s: Stage, n: number, pids: Pids) {
   const secs = (performance.now() - started) / 1000;
   const cpuAfter = cpuNow({ ...pids, worker: () => s.worker.child.pid, bench_driver: () => process.pid });
   const after = await getJson(`${s.worker.metricsUrl}/metrics`);
+  const model = modelUrl && modelBefore ? modelFigures(modelBefore, await modelCounters(modelUrl), secs) : {};
   return {
     records: n,
     seconds: r1(secs),
@@ -178,6 +200,7 @@ async function backlogRun(s: Stage, n: number, pids: Pids) {
     batch_size_avg: r1((Number(after.records_out) - Number(before.records_out)) / Math.max(1, Number(after.batches) - Number(before.batches))),
     dlq_records: Number(after.dlq_records) - Number(before.dlq_records),
     parquet_files: Number(after.parquet_files) - Number(before.parquet_files),
+    ...model,
     load_avg_before: loadBefore,
     load_avg_after: load(),
     /** CPU seconds each process used during the run, and as a share of one core over the run. */
@@ -287,7 +310,7 @@ async function main() {
     console.log(`raw /embed, ${WORKER_CALLS_IN_FLIGHT} clients, batch ${BATCH}: ${rawPar.inputs_per_sec}/s`);
     const realStage = await stage(kafka, brokers, real.url);
     const pids: Pids = { broker: () => broker?.child.pid, embedding_service: () => real.pid() };
-    const e2e = await backlogRun(realStage, RECORDS, pids);
+    const e2e = await backlogRun(realStage, RECORDS, pids, real.url);
     console.log(`end to end with the real model: ${e2e.records_per_sec} records/s`);
     // Raw again after, so a change in machine load shows in the figures.
     const rawAfter = await rawThroughput(real.url, WORKER_CALLS_IN_FLIGHT, real.pid);

@@ -21,9 +21,10 @@ export interface WorkerProcess extends RunningCommand {
   terminate(): Promise<number | null>;
 }
 
-export async function startWorker(env: Record<string, string>): Promise<WorkerProcess> {
+/** `nodeArgs`: extra node flags for the worker (the benchmark's `--cpu-prof`, which NODE_OPTIONS refuses). */
+export async function startWorker(env: Record<string, string>, nodeArgs: string[] = []): Promise<WorkerProcess> {
   const port = await freePort();
-  const cmd = startCommand(process.execPath, ["--conditions=react-server", "--import", "tsx", path.join(repoRoot, "workers/embed/index.ts")], {
+  const cmd = startCommand(process.execPath, [...nodeArgs, "--conditions=react-server", "--import", "tsx", path.join(repoRoot, "workers/embed/index.ts")], {
     cwd: repoRoot,
     env: { ...process.env, LOG_LEVEL: process.env.EMBED_TEST_LOG_LEVEL ?? "info", SHUTDOWN_TIMEOUT_SEC: "20", EMBED_METRICS_PORT: String(port), ...env },
   });
