@@ -1,4 +1,4 @@
-import type { Consumer, EachBatchPayload, Kafka } from "kafkajs";
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
 import type { Logger } from "../../lib/log";
 import { Backoff } from "./backoff";
 import type { Health } from "./health";
@@ -119,13 +119,27 @@ export class EmbedConsumer {
     const producer = this.deps.owners.producer(topic, partition);
     if (!producer) return;
 
-    for (let i = 0; i < messages.length; i += UNIT_MAX_RECORDS) {
+    const units: KafkaMessage[][] = [];
+    for (let i = 0; i < messages.length; i += UNIT_MAX_RECORDS) units.push(messages.slice(i, i + UNIT_MAX_RECORDS));
+    const transform = (unit: KafkaMessage[]) => {
+      const work = transformUnit(this.deps.unit, topic, partition, unit);
+      // A unit transformed ahead may be abandoned (failed commit, lost partition, shutdown).
+      work.catch(() => undefined);
+      return work;
+    };
+    let next = transform(units[0]!);
+    for (let u = 0; u < units.length; u++) {
       if (!live()) return;
-      const unit = messages.slice(i, i + UNIT_MAX_RECORDS);
+      const unit = units[u]!;
       const range = { topic, partition, firstOffset: unit[0]!.offset, lastOffset: unit[unit.length - 1]!.offset };
       const started = performance.now();
-      const result = await this.whileHeartbeating(transformUnit(this.deps.unit, topic, partition, unit), heartbeat, live);
+      const result = await this.whileHeartbeating(next, heartbeat, live);
       if (result === undefined) return;
+      // The next unit is embedded while this one commits, so the embedding service
+      // is not left idle for the commit (and this unit's last, partial batch
+      // fills up with the next unit's texts instead of waiting EMBED_MAX_WAIT_SEC).
+      // Commits stay in offset order; a transformed unit has no side effects.
+      if (u + 1 < units.length) next = transform(units[u + 1]!);
       this.deps.log.debug({ ...range, rows: result.rows.length, dlq: result.dlq.length, durationMs: Math.round(performance.now() - started) }, "unit embedded");
       try {
         const { parquetFile } = await commitUnit(this.deps.unit, producer, range, result, live);
