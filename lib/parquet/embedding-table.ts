@@ -46,18 +46,31 @@ export function embeddingSchema(storeText: boolean): Schema {
   ]);
 }
 
-/** The vectors as one List column built straight from offsets and a flat Float32Array (no per-row objects). */
-function vectorColumn(rows: readonly EmbeddingRow[]): Data<List<Float32>> {
+/** A row without its vector: what travels to the encoder thread next to the flat vectors. */
+export type EmbeddingRowMeta = Omit<EmbeddingRow, "vector">;
+
+/** All rows' vectors in one Float32Array; row i is values[offsets[i]..offsets[i+1]). */
+export interface FlatVectors {
+  offsets: Int32Array;
+  values: Float32Array;
+}
+
+export function flattenVectors(rows: readonly { vector: readonly number[] }[]): FlatVectors {
   const offsets = new Int32Array(rows.length + 1);
   let total = 0;
   rows.forEach((r, i) => {
     total += r.vector.length;
     offsets[i + 1] = total;
   });
-  const flat = new Float32Array(total);
-  rows.forEach((r, i) => flat.set(r.vector, offsets[i]));
-  const child = makeData({ type: new Float32(), length: total, data: flat });
-  return makeData({ type: vectorType, length: rows.length, nullCount: 0, valueOffsets: offsets, child });
+  const values = new Float32Array(total);
+  rows.forEach((r, i) => values.set(r.vector, offsets[i]));
+  return { offsets, values };
+}
+
+/** The vectors as one List column built straight from the flat arrays (no per-row objects). */
+function vectorColumn({ offsets, values }: FlatVectors): Data<List<Float32>> {
+  const child = makeData({ type: new Float32(), length: values.length, data: values });
+  return makeData({ type: vectorType, length: offsets.length - 1, nullCount: 0, valueOffsets: offsets, child });
 }
 
 /** One column as a single Data chunk (a builder never splits it, unlike vectorFromArray). */
@@ -69,14 +82,19 @@ function column<T extends DataType>(type: T, values: readonly unknown[]): Data<T
 
 /** Rows → an Arrow table in the sink's schema. */
 export function embeddingTable(rows: readonly EmbeddingRow[], storeText: boolean): Table {
+  return embeddingTableOf(rows, flattenVectors(rows), storeText);
+}
+
+/** Rows without vectors plus their flat vectors → an Arrow table in the sink's schema. */
+export function embeddingTableOf(rows: readonly EmbeddingRowMeta[], vectors: FlatVectors, storeText: boolean): Table {
   const schema = embeddingSchema(storeText);
-  const pick = (f: (r: EmbeddingRow) => unknown) => rows.map(f);
+  const pick = (f: (r: EmbeddingRowMeta) => unknown) => rows.map(f);
   const plain = (type: Int32 | Float64 | Int64, values: Int32Array | Float64Array | BigInt64Array) => makeData({ type, length: rows.length, nullCount: 0, data: values } as never) as Data;
   // Thunks: only the schema's columns are built (text or its privacy form).
   const columns: Record<string, () => Data> = {
     topic: () => column(new Utf8(), pick((r) => r.topic)),
     doc_id: () => column(new Utf8(), pick((r) => r.doc_id)),
-    vector: () => vectorColumn(rows),
+    vector: () => vectorColumn(vectors),
     kafka_ts: () => column(new Float64(), pick((r) => r.kafka_ts)),
     embedded_ts: () => plain(new Float64(), Float64Array.from(rows, (r) => r.embedded_ts)),
     model: () => column(new Utf8(), pick((r) => r.model)),

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
-import { toParquet } from "./codec";
-import { embeddingTable, type EmbeddingRow } from "./embedding-table";
+import type { EmbeddingRow } from "./embedding-table";
+import { ParquetEncoder } from "./encoder";
 import { TMP_SUFFIX, formatFileName, parseFileName, type ParquetFileName } from "./file-name";
 
 export interface UnitRange {
@@ -33,6 +33,7 @@ export interface UnitRange {
 export class ParquetSink {
   /** Distinguishes this process's files from a predecessor's with the same range. */
   readonly writer = randomBytes(4).toString("hex");
+  private readonly encoder = new ParquetEncoder();
 
   constructor(
     readonly dir: string,
@@ -43,12 +44,17 @@ export class ParquetSink {
     await fs.mkdir(this.dir, { recursive: true });
   }
 
+  /** Stop the encoder thread. */
+  close(): Promise<void> {
+    return this.encoder.close();
+  }
+
   /** Write the unit's rows as one file, atomically; returns its name. */
   async write(range: UnitRange, rows: readonly EmbeddingRow[], beforeRename?: () => void): Promise<string> {
     const name = formatFileName({ ...range, writer: this.writer });
     const final = path.join(this.dir, name);
     const tmp = final + TMP_SUFFIX;
-    const bytes = toParquet(embeddingTable(rows, this.storeText));
+    const bytes = await this.encoder.encode(rows, this.storeText);
     const handle = await fs.open(tmp, "w");
     try {
       await handle.writeFile(bytes);

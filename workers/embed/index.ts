@@ -168,6 +168,7 @@ async function stop(reason: string, code = 0) {
   shutdown.abort(new Error("shutting down"));
   await disconnecting.catch((err: Error) => log.warn({ err: { message: err.message } }, "consumer disconnect failed"));
   await owners.closeAll();
+  await parquet?.close();
   await admin.disconnect().catch(() => undefined);
   await client.close().catch(() => undefined);
   await reddbClient?.close().catch(() => undefined);

@@ -1,0 +1,7 @@
+// Entry of the Parquet encoder's worker thread. Node 20 does not hand the
+// parent's `--import tsx` loader to worker threads, so this plain-JS shim
+// registers it and then loads the TypeScript module that does the work.
+import { register } from "tsx/esm/api";
+
+register();
+await import("./encode-worker.ts");
