@@ -5,6 +5,7 @@ import { wireFormats, type ProviderName } from "./providers";
 import { Transport } from "./transport";
 import type { EmbedResult, EmbeddingClient } from "./types";
 import { checkVectors } from "./validate";
+import { vectorJsonTexts } from "./vector-json";
 
 /** A client that speaks one provider's wire format to one upstream, without cache. */
 export function createProviderClient(provider: ProviderName, cfg: Omit<EmbeddingClientConfig, "provider" | "cacheSize">): EmbeddingClient {
@@ -15,10 +16,10 @@ export function createProviderClient(provider: ProviderName, cfg: Omit<Embedding
     model: cfg.model,
     async embed(texts, signal) {
       if (texts.length === 0) return { vectors: [], model: cfg.model, dim: 0, rttMs: 0, attempts: 0, cacheHits: 0 };
-      const { json, rttMs, attempts } = await transport.postJson(wire.path, wire.body(texts, cfg.model), signal);
+      const { json, text, rttMs, attempts } = await transport.postJson(wire.path, wire.body(texts, cfg.model), signal);
       const parsed = wire.parse(json);
       const vectors = checkVectors(parsed.vectors, texts.length);
-      return { vectors, model: parsed.model ?? cfg.model, dim: vectors[0]?.length ?? 0, rttMs, attempts, cacheHits: 0 };
+      return { vectors, vectorsJson: vectorJsonTexts(text, vectors), model: parsed.model ?? cfg.model, dim: vectors[0]?.length ?? 0, rttMs, attempts, cacheHits: 0 };
     },
     close: () => transport.close(),
   };
@@ -45,7 +46,10 @@ export function withCache(inner: EmbeddingClient, cache: EmbeddingCache): Embedd
       const byText = new Map(missing.map((t, i) => [t, res.vectors[i] as number[]]));
       for (const [t, v] of byText) cache.set(inner.model, t, v);
       const vectors = texts.map((t, i) => out[i] ?? (byText.get(t) as number[]));
-      return { ...res, vectors, cacheHits: hits };
+      // JSON texts only for the vectors that came from this answer.
+      const jsonByText = new Map(missing.map((t, i) => [t, res.vectorsJson?.[i]]));
+      const vectorsJson = texts.map((t, i) => (out[i] === undefined ? jsonByText.get(t) : undefined));
+      return { ...res, vectors, vectorsJson, cacheHits: hits };
     },
     close: () => inner.close(),
   };

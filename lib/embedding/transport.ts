@@ -17,6 +17,8 @@ export interface TransportOptions {
 
 export interface PostResult {
   json: unknown;
+  /** The body `json` was parsed from. */
+  text: string;
   rttMs: number;
   attempts: number;
 }
@@ -63,8 +65,8 @@ export class Transport {
       signal?.throwIfAborted();
       const started = performance.now();
       try {
-        const json = await this.attempt(this.fullPath(path), payload, signal);
-        return { json, rttMs: performance.now() - started, attempts: attempt };
+        const { json, text } = await this.attempt(this.fullPath(path), payload, signal);
+        return { json, text, rttMs: performance.now() - started, attempts: attempt };
       } catch (err) {
         if (signal?.aborted) throw signal.reason;
         if (!(err instanceof Retryable)) throw err;
@@ -95,7 +97,7 @@ export class Transport {
     return Math.min(cap, Math.max(jittered, retryAfterMs ?? 0));
   }
 
-  private async attempt(path: string, payload: string, signal?: AbortSignal): Promise<unknown> {
+  private async attempt(path: string, payload: string, signal?: AbortSignal): Promise<{ json: unknown; text: string }> {
     const timeout = AbortSignal.timeout(this.opts.timeoutMs);
     const bounded = signal ? AbortSignal.any([signal, timeout]) : timeout;
     const headers: Record<string, string> = { "content-type": "application/json", accept: "application/json" };
@@ -115,7 +117,7 @@ export class Transport {
         throw asRetryable(err, timeout);
       }
       try {
-        return JSON.parse(text) as unknown;
+        return { json: JSON.parse(text) as unknown, text };
       } catch {
         throw new BadEmbeddingResponseError("body is not JSON");
       }

@@ -1,6 +1,12 @@
 export interface EmbedResult {
   /** One vector per input, in input order. */
   vectors: number[][];
+  /**
+   * Each vector's JSON text as the upstream sent it (vector-json.ts), for
+   * writers that pass vectors on as JSON; undefined where unknown (cache hits,
+   * answers it could not be matched in).
+   */
+  vectorsJson?: (string | undefined)[];
   /** The model that made them, as the upstream (or the configuration) names it. */
   model: string;
   dim: number;

@@ -35,11 +35,26 @@ export function embeddingRow(input: EmbeddingInput, vector: number[], model: str
   };
 }
 
+export type EmbeddingMessage = Omit<EmbeddingRow, "source_partition" | "source_offset">;
+
 /** The Kafka/RedDB form of a row: the contract's fields only. */
-export function embeddingMessage(row: EmbeddingRow): Record<string, unknown> {
+export function embeddingMessage(row: EmbeddingRow): EmbeddingMessage {
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
   const { source_partition, source_offset, ...record } = row;
   return record;
+}
+
+/**
+ * The record as JSON, with `vectorJson` — the upstream's own text of the same
+ * numbers (lib/embedding/vector-json.ts) — in place of formatting the vector
+ * again. `"vector":` occurs once in the output: inside a JSON string a quote is
+ * always escaped, so that sequence can only be the key.
+ */
+export function embeddingJson(record: EmbeddingMessage, vectorJson: string | undefined): string {
+  if (vectorJson === undefined) return JSON.stringify(record);
+  const json = JSON.stringify({ ...record, vector: 0 });
+  const at = json.indexOf('"vector":0') + '"vector":'.length;
+  return json.slice(0, at) + vectorJson + json.slice(at + 1);
 }
 
 export function dlqRecord(

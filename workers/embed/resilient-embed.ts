@@ -6,7 +6,7 @@ import type { WorkerStats } from "./stats";
 
 /** The fate of one text: a vector to emit, or the DLQ reason it cannot have one. */
 export type EmbedOutcome =
-  | { ok: true; vector: number[]; model: string }
+  | { ok: true; vector: number[]; /** The vector's JSON text from the upstream, when it is emitted unchanged. */ vectorJson?: string; model: string }
   | { ok: false; reason: "provider_rejected" | "bad_vector"; error: string; attempts: number; model: string };
 
 export interface ResilientEmbedOptions {
@@ -49,7 +49,7 @@ export class ResilientEmbedder {
         if (res.attempts > 0) this.stats.recordCall(res.rttMs);
         this.health.recover("embedding");
         this.backoff.reset();
-        return res.vectors.map((v) => this.check(v, res.model));
+        return res.vectors.map((v, i) => this.check(v, res.vectorsJson?.[i], res.model));
       } catch (err) {
         if (this.opts.signal.aborted) throw this.opts.signal.reason;
         this.stats.failures++;
@@ -75,12 +75,12 @@ export class ResilientEmbedder {
   }
 
   /** The vector as it will be emitted, or why it cannot be. */
-  private check(vector: number[], model: string): EmbedOutcome {
+  private check(vector: number[], vectorJson: string | undefined, model: string): EmbedOutcome {
     this.expectedDim ??= vector.length;
     if (vector.length !== this.expectedDim) {
       return { ok: false, reason: "bad_vector", error: `vector has ${vector.length} dimensions, expected ${this.expectedDim}`, attempts: 1, model };
     }
-    if (!this.opts.normalize) return { ok: true, vector, model };
+    if (!this.opts.normalize) return { ok: true, vector, vectorJson, model };
     const norm = Math.hypot(...vector);
     if (!(norm > 0) || !Number.isFinite(norm)) {
       return { ok: false, reason: "bad_vector", error: "vector has zero length and cannot be normalised", attempts: 1, model };

@@ -4,7 +4,7 @@ import type { EmbeddingRow, ParquetSink } from "../../lib/parquet";
 import type { DlqRecord } from "../../lib/records/dlq-record";
 import type { Batcher } from "./batcher";
 import { decodeInput } from "./decode-input";
-import { dlqRecord, embeddingMessage, embeddingRow, type Source } from "./output-records";
+import { dlqRecord, embeddingJson, embeddingMessage, embeddingRow, type Source } from "./output-records";
 import type { ReddbSink } from "./reddb-sink";
 
 export interface UnitDeps {
@@ -35,6 +35,8 @@ export interface DlqOut {
 /** What a unit turned into, before anything is written. */
 export interface UnitResult {
   rows: EmbeddingRow[];
+  /** Per row, its vector's JSON text from the upstream when known (embeddingJson passes it on). */
+  vectorsJson: (string | undefined)[];
   dlq: DlqOut[];
 }
 
@@ -86,6 +88,7 @@ export async function transformUnit(deps: UnitDeps, topic: string, partition: nu
   const source = (m: KafkaMessage): Source => ({ topic, partition, offset: m.offset });
 
   const rows: EmbeddingRow[] = [];
+  const vectorsJson: (string | undefined)[] = [];
   const dlq: DlqOut[] = [];
   const outcomeByOffset = new Map(toEmbed.map((x, i) => [x.m.offset, outcomes[i]!]));
   for (const { m, d } of decoded) {
@@ -96,20 +99,23 @@ export async function transformUnit(deps: UnitDeps, topic: string, partition: nu
     const o = outcomeByOffset.get(m.offset)!;
     if (o.ok) {
       rows.push(embeddingRow(d.input, o.vector, o.model, deps.normalize, deps.storeText, source(m), now));
+      vectorsJson.push(o.vectorJson);
     } else {
       const partial = { text: d.input.text, topic: d.input.topic, kafka_ts: d.input.kafka_ts, doc_id: d.input.doc_id };
       dlq.push({ record: dlqRecord(partial, o, deps.storeText, source(m), now) as DlqRecord, ...carriedHeaders(m) });
     }
   }
-  return { rows, dlq };
+  return { rows, vectorsJson, dlq };
 }
 
 /**
  * Make a transformed unit durable, in the order the exactly-once protocol
- * needs (lib/parquet/sink.ts explains the recovery side):
- *  1. Parquet file of the unit's rows: temp file, fsync, rename, fsync dir;
- *  2. RedDB (optional; at-least-once by design);
- *  3. one Kafka transaction: embeddings + DLQ records + the consumed offset.
+ * needs (lib/parquet/sink.ts explains the recovery side): the Parquet file of
+ * the unit's rows (temp file, fsync, rename, fsync dir) and RedDB (optional;
+ * at-least-once by design) must be done before the Kafka transaction —
+ * embeddings + DLQ records + the consumed offset — commits. The Parquet file
+ * is written while the transaction's records are sent, which is most of a
+ * unit's commit time.
  * If anything fails the caller recovers the partition (PartitionOwners.takeOver)
  * and consumes again from the committed offset; the Parquet file of a failed
  * unit is deleted then.
@@ -121,43 +127,60 @@ export async function commitUnit(
   result: UnitResult,
   stillOwner: () => boolean,
 ): Promise<{ parquetFile?: string }> {
-  let parquetFile: string | undefined;
-  if (deps.parquet && result.rows.length > 0) {
-    parquetFile = await deps.parquet.write(
-      { topic: range.topic, partition: range.partition, firstOffset: BigInt(range.firstOffset), lastOffset: BigInt(range.lastOffset) },
-      result.rows,
-      () => {
-        if (!stillOwner()) throw new PartitionLost("partition lost before the Parquet rename");
-      },
-    );
-  }
   const messages = result.rows.map(embeddingMessage);
-  if (deps.reddb) {
-    const { sink, writeWithRetry } = deps.reddb;
-    // RedDB streams have no headers: the replay count travels in the record.
-    const dlq = result.dlq.map((d) => (d.replayCount > 0 ? { ...d.record, replay_count: d.replayCount } : d.record));
-    await writeWithRetry(() => sink.write(messages, dlq, AbortSignal.timeout(60_000)));
-  }
-  const tx = await producer.transaction();
+  const parquet = writeParquet(deps, range, result, stillOwner);
+  // Handled from the start: the write may fail while the records are still being sent.
+  const parquetSettled = parquet.then(() => undefined, () => undefined);
+  // RedDB before the transaction opens: an outage of RedDB is waited out, and a
+  // transaction open that long would time out.
+  const tx = await writeReddb(deps, messages, result)
+    .then(() => producer.transaction())
+    .catch(async (err: unknown) => {
+      await parquetSettled;
+      throw err;
+    });
   try {
     const outgoing: { topic: string; key: string | null; value: string; headers?: IHeaders }[] = [
-      ...messages.map((r) => ({ topic: deps.outputTopic, key: String(r.doc_id), value: JSON.stringify(r) })),
+      ...messages.map((r, i) => ({ topic: deps.outputTopic, key: String(r.doc_id), value: embeddingJson(r, result.vectorsJson[i]) })),
       ...result.dlq.map((d) => ({ topic: deps.dlqTopic, key: d.record.doc_id, value: JSON.stringify(d.record), headers: d.headers })),
     ];
     for (const chunk of bySize(outgoing, SEND_CHUNK_BYTES)) {
       const topics = [...new Set(chunk.map((m) => m.topic))];
       await tx.sendBatch({ topicMessages: topics.map((topic) => ({ topic, messages: chunk.filter((m) => m.topic === topic).map(({ key, value, headers }) => ({ key, value, headers })) })) });
     }
+    const parquetFile = await parquet;
     await tx.sendOffsets({
       consumerGroupId: deps.group,
       topics: [{ topic: range.topic, partitions: [{ partition: range.partition, offset: (BigInt(range.lastOffset) + 1n).toString() }] }],
     });
     await tx.commit();
+    return { parquetFile };
   } catch (err) {
+    // A Parquet rename still under way must land before the partition's
+    // recovery looks for files to delete, or it would outlive that clean-up.
+    await parquetSettled;
     // The file stays: whether this transaction committed is known only after
     // the partition's next takeover, which deletes the file if it did not.
     await tx.abort().catch(() => undefined);
     throw err;
   }
-  return { parquetFile };
+}
+
+async function writeParquet(deps: UnitDeps, range: { topic: string; partition: number; firstOffset: string; lastOffset: string }, result: UnitResult, stillOwner: () => boolean): Promise<string | undefined> {
+  if (!deps.parquet || result.rows.length === 0) return undefined;
+  return deps.parquet.write(
+    { topic: range.topic, partition: range.partition, firstOffset: BigInt(range.firstOffset), lastOffset: BigInt(range.lastOffset) },
+    result.rows,
+    () => {
+      if (!stillOwner()) throw new PartitionLost("partition lost before the Parquet rename");
+    },
+  );
+}
+
+async function writeReddb(deps: UnitDeps, messages: Record<string, unknown>[], result: UnitResult): Promise<void> {
+  if (!deps.reddb) return;
+  const { sink, writeWithRetry } = deps.reddb;
+  // RedDB streams have no headers: the replay count travels in the record.
+  const dlq = result.dlq.map((d) => (d.replayCount > 0 ? { ...d.record, replay_count: d.replayCount } : d.record));
+  await writeWithRetry(() => sink.write(messages, dlq, AbortSignal.timeout(60_000)));
 }
