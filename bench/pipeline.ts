@@ -178,15 +178,22 @@ async function stage(kafka: Kafka, brokers: string[], infermeshUrl: string, env:
   };
 }
 
-/** A backlog of `n` records produced at once; records/s from the first produce to the last commit. */
+/**
+ * A backlog of `n` records, produced while the worker is paused (its operator
+ * endpoint), then drained: records/s from resume to the last commit. So the
+ * figure is the worker's, not shared with this driver producing on the same cores.
+ */
 async function backlogRun(s: Stage, n: number, pids: Pids, modelUrl?: string) {
   const before = await getJson(`${s.worker.metricsUrl}/metrics`);
+  await fetch(`${s.worker.metricsUrl}/pause`, { method: "POST" });
+  const produceStarted = performance.now();
+  await produce(s.kafka, s.input, Array.from({ length: n }, () => record()));
+  const producedMs = performance.now() - produceStarted;
   const modelBefore = modelUrl ? await modelCounters(modelUrl) : undefined;
   const loadBefore = load();
   const cpuBefore = cpuNow({ ...pids, worker: () => s.worker.child.pid, bench_driver: () => process.pid });
   const started = performance.now();
-  await produce(s.kafka, s.input, Array.from({ length: n }, () => record()));
-  const producedMs = performance.now() - started;
+  await fetch(`${s.worker.metricsUrl}/resume`, { method: "POST" });
   await waitCommitted(s.kafka, s.group, s.input, n + Number(before.records_in), 600_000);
   const secs = (performance.now() - started) / 1000;
   const cpuAfter = cpuNow({ ...pids, worker: () => s.worker.child.pid, bench_driver: () => process.pid });
@@ -196,7 +203,7 @@ async function backlogRun(s: Stage, n: number, pids: Pids, modelUrl?: string) {
     records: n,
     seconds: r1(secs),
     records_per_sec: r1(n / secs),
-    produce_seconds: r1(producedMs / 1000),
+    produce_seconds_before_resume: r1(producedMs / 1000),
     batch_size_avg: r1((Number(after.records_out) - Number(before.records_out)) / Math.max(1, Number(after.batches) - Number(before.batches))),
     dlq_records: Number(after.dlq_records) - Number(before.dlq_records),
     parquet_files: Number(after.parquet_files) - Number(before.parquet_files),

@@ -16,10 +16,14 @@ export const REJECT_MARKER = "\u27e6reject\u27e7";
 export const NAN_MARKER = "\u27e6nan\u27e7";
 export const SHORT_MARKER = "\u27e6short\u27e7";
 
-/** Component `i` of a text's vector: one of 256 values k/128 − 1, picked by the text's sha256. */
-const component = (seed: Buffer, i: number) => (seed[i % 32]! + i) % 256;
-/** The 256 component values, formatted once: the double must cost the pipeline benchmark next to nothing. */
-const FORMATTED = Array.from({ length: 256 }, (_, k) => String(k / 128 - 1));
+/**
+ * Components come in blocks of BLOCK; block b is set by byte b % 32 of the
+ * text's sha256: component i is one of 256 values k/128 − 1 with
+ * k = (seed[⌊i/BLOCK⌋ % 32] + i) mod 256.
+ */
+const BLOCK = 16;
+const component = (seed: Buffer, i: number) => (seed[Math.floor(i / BLOCK) % 32]! + i) % 256;
+const format = (k: number) => String(k / 128 - 1);
 
 /** A unit-free deterministic vector: sha256 of the text spread over `dim` components in [-1, 1). */
 export function doubleVector(text: string, dim: number): number[] {
@@ -27,10 +31,36 @@ export function doubleVector(text: string, dim: number): number[] {
   return Array.from({ length: dim }, (_, i) => component(seed, i) / 128 - 1);
 }
 
+/**
+ * Per dimension, every block's JSON text for each of the 256 seed bytes,
+ * formatted once: a vector is then 32 string joins, so the double costs the
+ * pipeline benchmark (which shares its cores) next to nothing.
+ */
+const blockTexts = new Map<number, string[][]>();
+function blocksFor(dim: number): string[][] {
+  let blocks = blockTexts.get(dim);
+  if (!blocks) {
+    blocks = Array.from({ length: Math.ceil(dim / BLOCK) }, (_, b) =>
+      Array.from({ length: 256 }, (_, byte) => {
+        const parts: string[] = [];
+        for (let i = b * BLOCK; i < Math.min(dim, (b + 1) * BLOCK); i++) parts.push(format((byte + i) % 256));
+        return parts.join(",");
+      }),
+    );
+    blockTexts.set(dim, blocks);
+  }
+  return blocks;
+}
+
 /** doubleVector(text, dim) as JSON array text, without formatting a number. */
-function doubleVectorJson(text: string, dim: number): string[] {
+function doubleVectorJson(text: string, dim: number, nanFirst: boolean): string {
   const seed = createHash("sha256").update(text).digest();
-  return Array.from({ length: dim }, (_, i) => FORMATTED[component(seed, i)]!);
+  const blocks = blocksFor(dim);
+  let json = "[";
+  for (let b = 0; b < blocks.length; b++) json += (b > 0 ? "," : "") + blocks[b]![seed[b % 32]!];
+  // NaN is not JSON: a body carrying it is what a broken upstream sends.
+  if (nanFirst) json = `[NaN${json.includes(",") ? json.slice(json.indexOf(",")) : ""}`;
+  return `${json}]`;
 }
 
 export async function startInstantInfermesh(opts: { dim?: number; port?: number; model?: string; delayMs?: number } = {}) {
@@ -56,11 +86,7 @@ export async function startInstantInfermesh(opts: { dim?: number; port?: number;
       res.writeHead(422, { "content-type": "application/json" }).end(JSON.stringify({ error: { message: "input rejected", code: "invalid_input" } }));
       return;
     }
-    const vectors = inputs.map((t) => {
-      const components = doubleVectorJson(t, t.includes(SHORT_MARKER) ? dim - 1 : dim);
-      if (t.includes(NAN_MARKER)) components[0] = "NaN";
-      return `[${components.join(",")}]`;
-    });
+    const vectors = inputs.map((t) => doubleVectorJson(t, t.includes(SHORT_MARKER) ? dim - 1 : dim, t.includes(NAN_MARKER)));
     const body = `{"vectors":[${vectors.join(",")}],"model":${JSON.stringify(model)},"dim":${dim}}`;
     res.writeHead(200, { "content-type": "application/json" }).end(body);
   });
