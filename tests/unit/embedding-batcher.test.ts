@@ -65,7 +65,8 @@ describe("DynamicBatcher", () => {
 
   it("drops the queued inputs of a request whose client went away", async () => {
     const m = gatedModel();
-    const b = new DynamicBatcher(m.run, { ...opts, maxBatch: 1 });
+    // maxBatch 3: "b" and "c" are not a full batch, so they wait here (a full one would be handed to the thread).
+    const b = new DynamicBatcher(m.run, { ...opts, maxBatch: 3 });
     const first = b.submit(["a"]);
     await expect.poll(() => m.calls.length).toBe(1);
     const ac = new AbortController();
@@ -102,6 +103,24 @@ describe("DynamicBatcher with two model threads", () => {
     await expect.poll(() => m.calls.length).toBe(3);
     expect(m.calls[2]?.texts).toEqual(["i"]);
     m.calls[0]?.finish();
+    m.calls[2]?.finish();
+    expect(await p).toEqual(["A", "B", "C", "D", "E", "F", "G", "H", "I"]);
+    await b.idle();
+  });
+
+  it("hands a full batch to a busy thread to queue in (one per thread), never a partial one", async () => {
+    const m = gatedModel();
+    const b = new DynamicBatcher(m.run, { ...opts, queueMax: 16, concurrency: 1 });
+    const p = b.submit(["a", "b", "c", "d", "e", "f", "g", "h", "i"]);
+    // One computing, one full batch queued behind it; "i" waits for a free thread.
+    await expect.poll(() => m.calls.length).toBe(2);
+    expect(m.calls.map((c) => c.texts)).toEqual([["a", "b", "c", "d"], ["e", "f", "g", "h"]]);
+    await new Promise((r) => setTimeout(r, 3 * opts.maxWaitMs));
+    expect(m.calls).toHaveLength(2);
+    m.calls[0]?.finish();
+    m.calls[1]?.finish();
+    await expect.poll(() => m.calls.length).toBe(3);
+    expect(m.calls[2]?.texts).toEqual(["i"]);
     m.calls[2]?.finish();
     expect(await p).toEqual(["A", "B", "C", "D", "E", "F", "G", "H", "I"]);
     await b.idle();

@@ -35,15 +35,20 @@ async function main() {
   const warm = await embed(model, ["warm up"]);
   send({ type: "ready", model: modelName, dim: warm.dim, backend: tf.getBackend(), loadMs: performance.now() - started });
 
-  port!.on("message", async (msg: ToWorker) => {
+  // One call after the other: a call queued behind a running one (the batcher
+  // hands full batches over early) must not start at the running one's await.
+  let previous = Promise.resolve();
+  port!.on("message", (msg: ToWorker) => {
     if (msg.type !== "embed") return;
-    try {
-      const t0 = performance.now();
-      const r = await embed(model, msg.texts);
-      send({ type: "result", id: msg.id, data: r.data, dim: r.dim, tokens: r.tokens, inferenceMs: performance.now() - t0 }, [r.data.buffer as ArrayBuffer]);
-    } catch (err) {
-      send({ type: "error", id: msg.id, message: err instanceof Error ? err.message : String(err) });
-    }
+    previous = previous.then(async () => {
+      try {
+        const t0 = performance.now();
+        const r = await embed(model, msg.texts);
+        send({ type: "result", id: msg.id, data: r.data, dim: r.dim, tokens: r.tokens, inferenceMs: performance.now() - t0 }, [r.data.buffer as ArrayBuffer]);
+      } catch (err) {
+        send({ type: "error", id: msg.id, message: err instanceof Error ? err.message : String(err) });
+      }
+    });
   });
 }
 

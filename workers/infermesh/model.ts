@@ -9,9 +9,10 @@ export interface ModelOutput {
 }
 
 /**
- * The bundled model, running in its own worker thread. One call at a time is
- * in flight (the batcher guarantees it); a crashed thread fails every pending
- * call and reports through `onFatal`, so the process can stop and be restarted.
+ * The bundled model, running in its own worker thread. It computes one call
+ * at a time; at most one more waits in the thread (the batcher guarantees it).
+ * A crashed thread fails every pending call and reports through `onFatal`, so
+ * the process can stop and be restarted.
  */
 export class LocalModel {
   private worker?: Worker;
@@ -92,12 +93,12 @@ export class LocalModel {
 /**
  * `threads` copies of the model, each in its own worker thread. tfjs' wasm
  * backend runs one core per model in Node, so a second copy is the way to use
- * a second core. The batcher runs at most `threads` calls at once, so a call
- * always finds an idle copy.
+ * a second core. The batcher runs at most `threads` calls at once plus one
+ * queued per thread, so a call goes to the copy with the fewest calls.
  */
 export class ModelPool {
   private readonly models: LocalModel[];
-  private readonly busy = new Set<LocalModel>();
+  private readonly calls = new Map<LocalModel, number>();
 
   constructor(name: string, threads: number, onFatal: (err: Error) => void) {
     this.models = Array.from({ length: threads }, () => new LocalModel(name, onFatal));
@@ -122,13 +123,14 @@ export class ModelPool {
   }
 
   async embed(texts: string[]): Promise<ModelOutput> {
-    const model = this.models.find((m) => !this.busy.has(m));
-    if (!model) throw new Error("every model thread is busy");
-    this.busy.add(model);
+    const load = (m: LocalModel) => this.calls.get(m) ?? 0;
+    const model = this.models.reduce((best, m) => (load(m) < load(best) ? m : best));
+    if (load(model) >= 2) throw new Error("every model thread is busy");
+    this.calls.set(model, load(model) + 1);
     try {
       return await model.embed(texts);
     } finally {
-      this.busy.delete(model);
+      this.calls.set(model, load(model) - 1);
     }
   }
 
