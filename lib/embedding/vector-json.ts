@@ -7,8 +7,8 @@
  * JSON.parse gave us.
  *
  * Every provider's answer holds its vectors as flat arrays of numbers in
- * answer order. This finds the flat arrays outside strings; only when there
- * are exactly as many as vectors, and each one's first and last numbers are
+ * answer order. This finds the non-empty flat arrays outside strings; only
+ * when there are exactly as many as vectors, and each one's first and last numbers are
  * its vector's, are they returned. Otherwise undefined: callers format the
  * parsed vectors themselves (correct, only slower).
  */
@@ -41,8 +41,10 @@ function flatArrays(body: string, limit: number): string[] | undefined {
     const inner = body.slice(at + 1, close);
     // Not flat: the scan goes on inside it (its arrays may be the flat ones).
     if (NOT_FLAT.test(inner)) continue;
-    if (spans.push(body.slice(at, close + 1)) > limit) return undefined;
     re.lastIndex = close + 1;
+    // Empty: never a vector (our own service answers `"truncated":[]`).
+    if (inner.trim() === "") continue;
+    if (spans.push(body.slice(at, close + 1)) > limit) return undefined;
   }
   return spans;
 }

@@ -6,6 +6,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseEmbeddingClientConfig } from "../../lib/config/embedding-client";
+import { createProviderClient } from "../../lib/embedding";
 
 const root = path.resolve(__dirname, "../..");
 const API_KEY = `test-key-${process.pid}-${Date.now()}`;
@@ -126,6 +128,17 @@ describe("embedding service with the bundled model", () => {
     expect(maxAbsDiff(alone!, concurrent[0]![0]!)).toBeLessThan(1e-5);
     // Eight concurrent single-input requests shared model calls (dynamic batching).
     expect((await modelCalls()) - callsBefore).toBeLessThan(8);
+  });
+
+  it("answers in a form the embed-worker can pass each vector's JSON on from (lib/embedding/vector-json.ts)", async () => {
+    const client = createProviderClient("infermesh", parseEmbeddingClientConfig({ INFERMESH_URL: base, INFERMESH_API_KEY: API_KEY }));
+    try {
+      const res = await client.embed(["one sentence", "another, with \"quotes\" and [brackets]"]);
+      expect(res.vectorsJson).toHaveLength(2);
+      res.vectorsJson!.forEach((json, i) => expect(JSON.parse(json!)).toEqual(res.vectors[i]));
+    } finally {
+      await client.close();
+    }
   });
 
   it("truncates an over-long input to the model's limit and says which one", async () => {
