@@ -10,7 +10,7 @@
  *  3. p50/p99 latency from produce to `embeddings` (read_committed) at a
  *     steady rate below capacity with the default batching, goal p99 < 2 s.
  *
- *   npm run bench:pipeline      (tsx bench/pipeline.ts [--rounds=3] [--round-records=2048] [--transport-records=30000] [--latency-sec=30])
+ *   npm run bench:pipeline      (tsx bench/pipeline.ts [--rounds=2] [--round-records=6144] [--transport-records=30000] [--latency-sec=30])
  *
  * Runs its own Kafka broker on free ports in a temp dir (or uses
  * KAFKA_BOOTSTRAP_SERVERS), the bundled embedding service with the real model,
@@ -38,12 +38,14 @@ const arg = (name: string, dflt: number) => Number(process.argv.find((a) => a.st
  * The real-model comparison alternates raw and end-to-end runs ROUNDS times and
  * compares the totals: the model's own speed drifts ~10% from one minute to the
  * next on this machine, more than the margin being measured. Each end-to-end
- * round drains ROUND_RECORDS (~10 s of work, a multiple of the batch size, so no
- * partial batch waits out EMBED_MAX_WAIT_SEC at the end); each raw round runs
- * as long.
+ * round drains ROUND_RECORDS (~30 s of work, a multiple of the batch size, so no
+ * partial batch waits out EMBED_MAX_WAIT_SEC at the end): long enough that its
+ * start (the first fetch after resume) and end (the last commits, with nothing
+ * left to embed meanwhile), ~0.7 s together, weigh ~2% as in any long backlog.
+ * Each raw round runs as long.
  */
-const ROUNDS = arg("rounds", 3);
-const ROUND_RECORDS = arg("round-records", 2048);
+const ROUNDS = arg("rounds", 2);
+const ROUND_RECORDS = arg("round-records", 6144);
 /** Backlog for the transport run: several seconds even at 5,000 records/s. */
 const TRANSPORT_RECORDS = arg("transport-records", 30_000);
 const LATENCY_SEC = arg("latency-sec", 30);
@@ -56,7 +58,7 @@ const WORKER_NODE_ARGS = process.argv.find((a) => a.startsWith("--worker-node-ar
 const BATCH = 64;
 /** The worker keeps this many embed calls in flight (EMBED_CALLS_IN_FLIGHT in workers/embed/index.ts). */
 const WORKER_CALLS_IN_FLIGHT = 2;
-const RAW_MS = 10_000;
+const RAW_MS = 30_000;
 
 const log = createLogger("bench-pipeline", "warn");
 const r1 = (x: number) => Math.round(x * 10) / 10;

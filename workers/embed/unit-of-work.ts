@@ -48,11 +48,14 @@ function carriedHeaders(m: KafkaMessage): { headers: IHeaders; replayCount: numb
 }
 
 /**
- * Bytes of records per produce request. A 512-dim vector is ~10 KB of JSON, and
+ * Bytes of records per produce request. A 512-dim vector is 5–10 KB of JSON, and
  * kafkajs puts a request's records for one partition in one record batch,
- * which the broker refuses above max.message.bytes (1 MB by default).
+ * which the broker refuses above max.message.bytes (1 MB by default): 900 KB
+ * stays under it even if every record of a request goes to one partition, with
+ * as few round trips as that allows (512 KB measured ~5% slower at the
+ * transport ceiling).
  */
-const SEND_CHUNK_BYTES = 512 * 1024;
+const SEND_CHUNK_BYTES = 900 * 1024;
 
 /** Consecutive runs of `items` whose values add up to at most `limit` bytes (a larger item alone). */
 function* bySize<T extends { value: string }>(items: T[], limit: number): Generator<T[]> {
