@@ -1,11 +1,10 @@
 import "server-only";
 import type { EmbeddingClientConfig } from "../config/embedding-client";
 import { EmbeddingCache } from "./cache";
+import { decodeAnswer } from "./decode-answer";
 import { wireFormats, type ProviderName } from "./providers";
 import { Transport } from "./transport";
 import type { EmbedResult, EmbeddingClient } from "./types";
-import { checkVectors } from "./validate";
-import { vectorJsonTexts } from "./vector-json";
 
 /** A client that speaks one provider's wire format to one upstream, without cache. */
 export function createProviderClient(provider: ProviderName, cfg: Omit<EmbeddingClientConfig, "provider" | "cacheSize">): EmbeddingClient {
@@ -16,10 +15,9 @@ export function createProviderClient(provider: ProviderName, cfg: Omit<Embedding
     model: cfg.model,
     async embed(texts, signal) {
       if (texts.length === 0) return { vectors: [], model: cfg.model, dim: 0, rttMs: 0, attempts: 0, cacheHits: 0 };
-      const { json, text, rttMs, attempts } = await transport.postJson(wire.path, wire.body(texts, cfg.model), signal);
-      const parsed = wire.parse(json);
-      const vectors = checkVectors(parsed.vectors, texts.length);
-      return { vectors, vectorsJson: vectorJsonTexts(text, vectors), model: parsed.model ?? cfg.model, dim: vectors[0]?.length ?? 0, rttMs, attempts, cacheHits: 0 };
+      const { text, rttMs, attempts } = await transport.postJson(wire.path, wire.body(texts, cfg.model), signal);
+      const { vectors, vectorsJson, model } = decodeAnswer(provider, text, texts.length);
+      return { vectors, vectorsJson, model: model ?? cfg.model, dim: vectors[0]?.length ?? 0, rttMs, attempts, cacheHits: 0 };
     },
     close: () => transport.close(),
   };

@@ -1,7 +1,7 @@
 import "server-only";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Pool, errors as undiciErrors } from "undici";
-import { BadEmbeddingResponseError, EmbeddingRejectedError, EmbeddingUnavailableError } from "./errors";
+import { EmbeddingRejectedError, EmbeddingUnavailableError } from "./errors";
 
 export interface TransportOptions {
   /** Base URL; a path prefix (e.g. behind a proxy) is kept. */
@@ -16,8 +16,7 @@ export interface TransportOptions {
 }
 
 export interface PostResult {
-  json: unknown;
-  /** The body `json` was parsed from. */
+  /** The answer's body; the caller parses it (decode-answer.ts). */
   text: string;
   rttMs: number;
   attempts: number;
@@ -65,8 +64,8 @@ export class Transport {
       signal?.throwIfAborted();
       const started = performance.now();
       try {
-        const { json, text } = await this.attempt(this.fullPath(path), payload, signal);
-        return { json, text, rttMs: performance.now() - started, attempts: attempt };
+        const text = await this.attempt(this.fullPath(path), payload, signal);
+        return { text, rttMs: performance.now() - started, attempts: attempt };
       } catch (err) {
         if (signal?.aborted) throw signal.reason;
         if (!(err instanceof Retryable)) throw err;
@@ -97,7 +96,7 @@ export class Transport {
     return Math.min(cap, Math.max(jittered, retryAfterMs ?? 0));
   }
 
-  private async attempt(path: string, payload: string, signal?: AbortSignal): Promise<{ json: unknown; text: string }> {
+  private async attempt(path: string, payload: string, signal?: AbortSignal): Promise<string> {
     const timeout = AbortSignal.timeout(this.opts.timeoutMs);
     const bounded = signal ? AbortSignal.any([signal, timeout]) : timeout;
     const headers: Record<string, string> = { "content-type": "application/json", accept: "application/json" };
@@ -110,16 +109,10 @@ export class Transport {
     }
     const { statusCode } = res;
     if (statusCode >= 200 && statusCode < 300) {
-      let text: string;
       try {
-        text = await res.body.text();
+        return await res.body.text();
       } catch (err) {
         throw asRetryable(err, timeout);
-      }
-      try {
-        return { json: JSON.parse(text) as unknown, text };
-      } catch {
-        throw new BadEmbeddingResponseError("body is not JSON");
       }
     }
     const detail = await readErrorDetail(res.body);
