@@ -8,6 +8,7 @@ import { brokerCases, caseMessages, expectedReason, expectedValue } from "../hel
 import { startParseWorker, workerMetrics, type ParseWorkerProcess } from "../helpers/parse-worker";
 import { descendants, isAlive } from "../helpers/processes";
 import { waitFor } from "../helpers/wait-for";
+import { isFenced } from "../../lib/kafka/errors";
 
 // The TypeScript parse worker as a real process against the test broker:
 // shared vectors in, exact records out; bad input on the DLQ with reasons;
@@ -19,7 +20,7 @@ const running: ParseWorkerProcess[] = [];
 let producer: Producer;
 
 beforeAll(async () => {
-  producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
 });
 
@@ -119,5 +120,19 @@ describe("parse worker (workers/parse)", () => {
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.sort()).toEqual(Array.from({ length: total }, (_, i) => `doc-${i}`).sort());
     expect(await readWholeTopic(kafka, setup.dlq)).toEqual([]);
+  });
+
+  it("fences a predecessor with its transactional id before reading offsets: the predecessor's open transaction can no longer commit", async () => {
+    const setup = topics("fence");
+    await createTopics(kafka, [setup.input, setup.output, setup.dlq], 1);
+    const predecessor = kafka.producer({ transactionalId: setup.transactionalId, idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+    await predecessor.connect();
+    const tx = await predecessor.transaction();
+    await tx.send({ topic: setup.output, messages: [{ value: "predecessor" }] });
+    await tx.sendOffsets({ consumerGroupId: setup.group, topics: [{ topic: setup.input, partitions: [{ partition: 0, offset: "1" }] }] });
+    await started(setup);
+    const err = await tx.commit().then(() => undefined, (e: unknown) => e);
+    expect(isFenced(err)).toBe(true);
+    await predecessor.disconnect();
   });
 });

@@ -58,6 +58,11 @@ export class PartitionOwners {
     });
     this.producers.set(key(topic, partition), producer);
     await producer.connect();
+    // The fencing itself: kafkajs initialises the transactional id only when a
+    // first transaction begins (connect() takes a plain idempotent id), so an
+    // empty one is begun and aborted here. Until then the previous owner could
+    // still commit, and the offset read below could be stale.
+    await (await producer.transaction()).abort();
     const [entry] = await this.admin.fetchOffsets({ groupId: this.group, topics: [topic] });
     const committed = BigInt(entry?.partitions.find((p) => p.partition === partition)?.offset ?? "-1");
     const dropped = (await this.parquet?.dropUncommitted(topic, partition, committed < 0n ? 0n : committed)) ?? [];

@@ -73,6 +73,11 @@ export async function startParseLoop(kafka: Kafka, cfg: ParseWorkerConfig, metri
   });
 
   await producer.connect();
+  // Fence a predecessor with our transactional id (a crashed or still-running
+  // instance) before the group's committed offsets are read: kafkajs
+  // initialises the transactional id only when a first transaction begins, and
+  // until then a predecessor's transaction caught mid-commit could still land.
+  await (await producer.transaction()).abort();
   await consumer.connect();
   await consumer.subscribe({ topics: cfg.inputTopics, fromBeginning: true });
 
