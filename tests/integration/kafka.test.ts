@@ -4,6 +4,7 @@ import { afterEach, describe, expect, inject, it } from "vitest";
 import { createKafka } from "../../lib/kafka/client";
 import { ensureTopics } from "../../lib/kafka/topics";
 import { createLogger } from "../../lib/log";
+import { isFenced } from "../../lib/kafka/errors";
 import { waitFor } from "../helpers/wait-for";
 
 // kafkajs 2.2.4 against the broker the global setup started (Kafka 4.x from
@@ -208,7 +209,8 @@ describe("kafkajs 2.2.4 against the test cluster", () => {
     const count = 20;
     await ensureTopics(kafka, [input, output], partitions);
 
-    const plain = await connectedProducer();
+    // Idempotent: a retried send must not duplicate the input this test counts.
+    const plain = await connectedProducer(kafka, { idempotent: true, maxInFlightRequests: 1 });
     await plain.send({ topic: input, acks: -1, messages: Array.from({ length: count }, (_, i) => ({ partition: i % partitions, key: `d${i}`, value: `${i}` })) });
 
     // The failed attempt below throws on purpose; its kafkajs error line is expected noise.
@@ -320,6 +322,23 @@ describe("kafkajs 2.2.4 against the test cluster", () => {
 
     const committed = await readUntilEndMarkers(topic, 1, false);
     expect(committed.map((r) => r.value)).toEqual(["committed"]);
+  });
+
+  // The embed-worker removes its own Parquet file when its commit fails this way
+  // (workers/embed/unit-of-work.ts): check kafkajs reports fencing as it expects.
+  it("a producer fenced by a newer one with its transactional id fails to commit with an error isFenced recognises", async () => {
+    const topic = unique("tx-fenced");
+    await ensureTopics(kafka, [topic], 1);
+    const transactionalId = unique("tx-fenced-id");
+    const old = await connectedProducer(kafka, { transactionalId, idempotent: true, maxInFlightRequests: 1 });
+    const tx = await old.transaction();
+    await tx.send({ topic, messages: [{ value: "from the old owner" }] });
+    const newer = await connectedProducer(kafka, { transactionalId, idempotent: true, maxInFlightRequests: 1 });
+    // connect() alone does not fence: kafkajs initialises the transactional id at the first transaction.
+    await (await newer.transaction()).abort();
+    const err = await tx.commit().then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(isFenced(err)).toBe(true);
   });
 
   it("creates topics idempotently: existing topics are left alone, concurrent creators agree", async () => {

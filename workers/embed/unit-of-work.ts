@@ -1,5 +1,6 @@
 import type { IHeaders, KafkaMessage, Producer } from "kafkajs";
 import { REPLAY_HEADER, parseReplayCount } from "../../lib/dlq/item";
+import { isFenced } from "../../lib/kafka/errors";
 import type { EmbeddingRow, ParquetSink } from "../../lib/parquet";
 import type { DlqRecord } from "../../lib/records/dlq-record";
 import type { Batcher } from "./batcher";
@@ -161,10 +162,14 @@ export async function commitUnit(
   } catch (err) {
     // A Parquet rename still under way must land before the partition's
     // recovery looks for files to delete, or it would outlive that clean-up.
-    await parquetSettled;
-    // The file stays: whether this transaction committed is known only after
-    // the partition's next takeover, which deletes the file if it did not.
+    const parquetFile = await parquet.catch(() => undefined);
     await tx.abort().catch(() => undefined);
+    // Fenced: a newer owner took the partition over, so this transaction can
+    // never commit — and that owner's clean-up of uncommitted files may have
+    // run before our rename (a worker that lost its session without noticing).
+    // Our file is ours to remove. Any other failure may have committed: the
+    // partition's next takeover, which knows, deletes the file if it did not.
+    if (parquetFile && deps.parquet && isFenced(err)) await deps.parquet.discard(parquetFile);
     throw err;
   }
 }
