@@ -94,7 +94,7 @@ async function main() {
 
     const input = unique("bench-in");
     await createTopics(kafka, [input], PARTITIONS);
-    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     say(`loading ${RECORDS} messages into ${input}`);
     for (let i = 0; i < RECORDS; i += 2000) {

@@ -271,7 +271,7 @@ async function latencyRun(s: Stage, rate: number, seconds: number) {
   const loadBefore = load();
   const started = performance.now();
   let sent = 0;
-  const producer = s.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  const producer = s.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   try {
     while (sent < total) {

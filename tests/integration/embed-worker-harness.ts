@@ -60,7 +60,8 @@ export async function produce(
   keyOf?: (i: number) => string,
   headersOf?: (i: number) => Record<string, string> | undefined,
 ): Promise<void> {
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  // Idempotent: a retried send must not duplicate input that exactly-once checks count.
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   try {
     for (let i = 0; i < values.length; i += 500) {

@@ -132,7 +132,7 @@ const totalIds = async (proc: Proc) => (await getJson<{ total_ids: number }>(pro
 beforeAll(async () => {
   const port = await freePort();
   embedder = spawnWorker("workers/infermesh/index.ts", { INFERMESH_PORT: String(port), INFERMESH_HOST: "127.0.0.1" }, port);
-  producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   await healthy(embedder, "embedding service", 150_000);
 });

@@ -97,7 +97,7 @@ beforeAll(async () => {
   uiPort = await freePort();
   await createTopics(kafka, [t.input, t.sparkOut, t.sparkDlq, t.tsOut, t.tsDlq], 3);
   await createTopics(kafka, [t.progress], 1);
-  producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   progress = await followProgress(kafka, t.progress);
   for (const send of caseMessages(brokerCases())) await producer.send({ topic: t.input, acks: -1, messages: send.messages });
