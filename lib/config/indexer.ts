@@ -21,6 +21,8 @@ export function parseIndexerConfig(env: RawEnv) {
       "INDEX_HNSW_CONNECTIVITY",
       "INDEX_HNSW_EF_ADD",
       "INDEX_HNSW_EF_SEARCH",
+      "INDEX_HNSW_EF_SEARCH_MAX",
+      "INDEX_RECALL_TARGET",
       "INDEX_SNAPSHOT_SEC",
       "INDEX_RECALL_INTERVAL_SEC",
       "INDEX_RECALL_SAMPLES",
@@ -51,7 +53,13 @@ export function parseIndexerConfig(env: RawEnv) {
       hnsw: { connectivity: e.INDEX_HNSW_CONNECTIVITY, efAdd: e.INDEX_HNSW_EF_ADD, efSearch: e.INDEX_HNSW_EF_SEARCH },
       snapshotMs: e.INDEX_SNAPSHOT_SEC * 1000,
     },
-    recall: { intervalMs: e.INDEX_RECALL_INTERVAL_SEC * 1000, samples: e.INDEX_RECALL_SAMPLES },
+    recall: {
+      intervalMs: e.INDEX_RECALL_INTERVAL_SEC * 1000,
+      samples: e.INDEX_RECALL_SAMPLES,
+      target: e.INDEX_RECALL_TARGET,
+      /** The ef searches start at and never go below is index.hnsw.efSearch. */
+      efMax: Math.max(e.INDEX_HNSW_EF_SEARCH_MAX, e.INDEX_HNSW_EF_SEARCH),
+    },
     reddb:
       e.REDDB_URL === undefined
         ? undefined

@@ -26,6 +26,12 @@ export const seconds = (min = 0) =>
     .transform(Number)
     .pipe(z.number().min(min, `expected a number of seconds ≥ ${min}`));
 
+/** A decimal number from 0 to 1, e.g. 0.95. */
+export const fraction = () =>
+  trimmed
+    .regex(/^(0(\.\d+)?|1(\.0+)?)$/, "expected a number from 0 to 1")
+    .transform(Number);
+
 /** 1/0, true/false, yes/no, on/off — the spellings operators actually use. */
 export const flag = () =>
   trimmed

@@ -1,3 +1,4 @@
+import type { EfTuner } from "./ef-tuner";
 import { searchIndex } from "./search";
 import type { VectorIndex } from "./vector-index";
 
@@ -8,6 +9,8 @@ export interface RecallSample {
   recall: number;
   queries: number;
   ms: number;
+  /** The HNSW ef the check searched with. */
+  ef: number;
 }
 
 export interface RecallReport {
@@ -15,6 +18,8 @@ export interface RecallReport {
   /** Latest minus the mean of the checks before it (up to TREND_WINDOW): below 0 means recall is falling. */
   trend: number | null;
   direction: "rising" | "falling" | "steady" | null;
+  /** The HNSW ef searches use now (EfTuner). */
+  ef_search: number;
   history: RecallSample[];
 }
 
@@ -30,7 +35,8 @@ const STEADY_BAND = 0.01;
  * Watches HNSW recall live: a check takes the most recently indexed vectors as
  * queries and compares each one's HNSW top-10 with its exact top-10 over the
  * whole index. Queries run one per event-loop turn, so API requests are served
- * between them even when an exact scan over a large index takes a while.
+ * between them even when an exact scan over a large index takes a while. Each
+ * check also tunes the ef that searches use (`ef`, EfTuner).
  */
 export class RecallMonitor {
   private readonly history: RecallSample[] = [];
@@ -38,11 +44,18 @@ export class RecallMonitor {
   constructor(
     private readonly index: VectorIndex,
     private readonly samples: number,
+    private readonly tuner: EfTuner,
   ) {}
+
+  /** The HNSW ef to search with: the configured one, raised while recall is below target. */
+  get ef(): number {
+    return this.tuner.current;
+  }
 
   /** Run one check; resolves to undefined when the index holds too little to measure. */
   async check(): Promise<RecallSample | undefined> {
     const started = performance.now();
+    const ef = this.tuner.current;
     const docIds = this.index.recentDocIds(this.samples);
     let sum = 0;
     let queries = 0;
@@ -52,13 +65,14 @@ export class RecallMonitor {
       if (!found) continue;
       const exact = searchIndex(this.index, found.vector, { k: K, exact: true });
       if (exact.neighbors.length === 0) continue;
-      const approx = searchIndex(this.index, found.vector, { k: K, exact: false });
+      const approx = searchIndex(this.index, found.vector, { k: K, exact: false, ef });
       const truth = new Set(exact.neighbors.map((n) => n.item.key));
       sum += approx.neighbors.filter((n) => truth.has(n.item.key)).length / truth.size;
       queries++;
     }
     if (queries === 0) return undefined;
-    const sample = { ts: Date.now(), recall: sum / queries, queries, ms: Math.round(performance.now() - started) };
+    const sample = { ts: Date.now(), recall: sum / queries, queries, ms: Math.round(performance.now() - started), ef };
+    this.tuner.observe(sample.recall);
     this.history.push(sample);
     if (this.history.length > HISTORY) this.history.shift();
     return sample;
@@ -67,9 +81,9 @@ export class RecallMonitor {
   report(): RecallReport {
     const latest = this.history.at(-1);
     const before = this.history.slice(-1 - TREND_WINDOW, -1);
-    if (!latest) return { recall_at_10: null, trend: null, direction: null, history: [] };
+    if (!latest) return { recall_at_10: null, trend: null, direction: null, ef_search: this.ef, history: [] };
     const trend = before.length === 0 ? null : latest.recall - before.reduce((s, x) => s + x.recall, 0) / before.length;
     const direction = trend === null ? null : trend > STEADY_BAND ? "rising" : trend < -STEADY_BAND ? "falling" : "steady";
-    return { recall_at_10: latest.recall, trend, direction, history: [...this.history] };
+    return { recall_at_10: latest.recall, trend, direction, ef_search: this.ef, history: [...this.history] };
   }
 }

@@ -59,6 +59,8 @@ describe("bad values by type", () => {
     ["seconds (below minimum)", "SHUTDOWN_TIMEOUT_SEC", "0.5", "expected a number of seconds ≥ 1"],
     ["seconds (negative)", "INFERMESH_BACKOFF_SEC", "-1", "expected a number of seconds ≥ 0"],
     ["flag", "EMBED_NORMALIZE", "maybe", "expected 1 or 0 (or true/false)"],
+    ["fraction", "INDEX_RECALL_TARGET", "1.5", "expected a number from 0 to 1"],
+    ["fraction (percent)", "INDEX_RECALL_TARGET", "95", "expected a number from 0 to 1"],
     ["url", "INFERMESH_URL", "localhost:9000", "expected an http(s) URL"],
     ["url (other scheme)", "SPARK_VECTOR_UI_URL", "ftp://spark/api", "expected an http(s) URL"],
     ["host:port list", "KAFKA_BOOTSTRAP_SERVERS", "broker1,broker2:9092", "expected host:port[,host:port…]"],

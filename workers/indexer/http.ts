@@ -32,7 +32,7 @@ export function createIndexerHandler(deps: IndexerHttpDeps) {
         const started = performance.now();
         const parsed = knnQuerySchema.safeParse(await readJson(req, MAX_BODY_BYTES));
         if (!parsed.success) throw new ApiError(422, "invalid_request", describeZodError(parsed.error));
-        const answer = await runKnnQuery(index, parsed.data, deps.embedText);
+        const answer = await runKnnQuery(index, parsed.data, deps.embedText, recall.ef);
         metrics.observeQuery(performance.now() - started);
         return sendJson(res, 200, answer);
       }

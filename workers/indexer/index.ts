@@ -9,6 +9,7 @@ import { parseEmbeddingClientConfig } from "../../lib/config/embedding-client";
 import { parseIndexerConfig } from "../../lib/config/indexer";
 import { loadOrExit } from "../../lib/config/load";
 import { createEmbeddingClient, dimensionMismatch, findModel } from "../../lib/embedding";
+import { EfTuner } from "../../lib/index/ef-tuner";
 import { RecallMonitor } from "../../lib/index/recall-monitor";
 import { VectorIndex } from "../../lib/index/vector-index";
 import { createKafka } from "../../lib/kafka/client";
@@ -51,7 +52,7 @@ log.info({ dir: cfg.index.dir, dim: storedDim ?? null, ...report }, "index loade
 
 let status: "starting" | "ok" | "stopping" = "starting";
 const metrics = new IndexerMetrics();
-const recall = new RecallMonitor(index, cfg.recall.samples);
+const recall = new RecallMonitor(index, cfg.recall.samples, new EfTuner(cfg.index.hnsw.efSearch, cfg.recall.efMax, cfg.recall.target));
 const embeddingClient = createEmbeddingClient(embeddingCfg);
 const shutdownController = new AbortController();
 const mirror = cfg.reddb && new ReddbMirror(cfg.reddb, log, () => metrics.mirrorFailures++);
@@ -92,8 +93,10 @@ async function checkRecall(): Promise<void> {
   if (recallRunning) return;
   recallRunning = true;
   try {
+    const efBefore = recall.ef;
     const sample = await recall.check();
     if (sample) log.debug(sample, "recall checked");
+    if (recall.ef !== efBefore) log.info({ recall: sample?.recall, target: cfg.recall.target, from: efBefore, to: recall.ef }, "HNSW search ef tuned to the recall target");
   } finally {
     recallRunning = false;
   }

@@ -60,7 +60,8 @@ function filterOf(q: KnnQuery): DocFilter | undefined {
 }
 
 /** Answer a validated query; semantic errors (dimensions, shards, unknown doc_id) are ApiErrors. */
-export async function runKnnQuery(index: VectorIndex, q: KnnQuery, embedText: EmbedText): Promise<KnnAnswer> {
+/** `ef`: the HNSW candidate list to search with (the recall monitor's, RecallMonitor.ef). */
+export async function runKnnQuery(index: VectorIndex, q: KnnQuery, embedText: EmbedText, ef?: number): Promise<KnnAnswer> {
   const started = performance.now();
   const shardCount = index.opts.shards;
   const unknownShard = q.shards?.find((s) => s >= shardCount);
@@ -86,7 +87,7 @@ export async function runKnnQuery(index: VectorIndex, q: KnnQuery, embedText: Em
     query = unit.unit;
   }
 
-  const result = searchIndex(index, query, { k: q.k, shards: q.shards, exact: q.exact, filter: filterOf(q), excludeDocId });
+  const result = searchIndex(index, query, { k: q.k, shards: q.shards, exact: q.exact, filter: filterOf(q), excludeDocId, ef });
   return {
     neighbors: result.neighbors.map(({ item, score }) => ({ doc_id: item.docId, score, model: item.model, topic: item.topic, embedded_ts: item.embeddedTs })),
     count_scored: result.countScored,
