@@ -5,6 +5,7 @@ import { createKafka } from "../../lib/kafka/client";
 import { ensureTopics } from "../../lib/kafka/topics";
 import { createLogger } from "../../lib/log";
 import { isFenced } from "../../lib/kafka/errors";
+import { TopicLimits, fitsAlone, isTooLarge, recordBytes } from "../../lib/kafka/record-limits";
 import { waitFor } from "../helpers/wait-for";
 
 // kafkajs 2.2.4 against the broker the global setup started (Kafka 4.x from
@@ -362,5 +363,26 @@ describe("kafkajs 2.2.4 against the test cluster", () => {
     const c = unique("idem-race");
     const results = await Promise.all([ensureTopics(kafka, [c], 3), ensureTopics(kafka, [c], 3)]);
     expect(results.flat()).toEqual([c]);
+  });
+
+  it("TopicLimits reads a topic's max.message.bytes, and fitsAlone agrees with what the broker accepts", async () => {
+    const topic = unique("limits");
+    const limit = 20_000;
+    await withAdmin((admin) => admin.createTopics({ topics: [{ topic, numPartitions: 1, configEntries: [{ name: "max.message.bytes", value: String(limit) }] }] }));
+    const limits = await withAdmin((admin) => new TopicLimits(admin).maxMessageBytes(topic));
+    expect(limits).toBe(limit);
+
+    const headers = { "x-embedline-replay-count": "1" };
+    const overhead = recordBytes({ key: "k", value: "", headers }) + 61;
+    const largest = { key: "k", value: "x".repeat(limit - overhead), headers };
+    expect(fitsAlone(largest, limit)).toBe(true);
+    const producer = await connectedProducer(kafka, { retry: { retries: 0 } });
+    await producer.send({ topic, acks: -1, messages: [largest] });
+
+    // The bound is conservative by the varints' slack, never optimistic: well past it the broker refuses.
+    const tooLarge = { key: "k", value: "x".repeat(limit), headers };
+    expect(fitsAlone(tooLarge, limit)).toBe(false);
+    const err = await producer.send({ topic, acks: -1, messages: [tooLarge] }).then(() => undefined, (e: unknown) => e);
+    expect(isTooLarge(err)).toBe(true);
   });
 });
