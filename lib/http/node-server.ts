@@ -1,12 +1,22 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { ApiError } from "./api-error";
+import { ApiError, type ApiErrorBody } from "./api-error";
 
 /**
- * Helpers for the workers' plain node:http servers (/health, /metrics, control
- * and query endpoints). Errors use the same `ApiError` and body shape as the
- * console's routes: `{error: {code, message, type}}` — `type` keeps the body
- * readable by OpenAI-style clients too.
+ * Low-level helpers for the workers' node:http servers, used by the kit in
+ * `worker-server.ts` (workers do not call them directly).
+ *
+ * Error bodies: the console's shape `{error: {code, message}}` plus a `type`
+ * ("invalid_request_error" for a 4xx, "server_error" for a 5xx) — the field
+ * OpenAI-style clients of the embedding service read. Every worker sends it, so
+ * there is one worker error shape; the console's own routes do not.
  */
+export interface WorkerErrorBody extends ApiErrorBody {
+  error: ApiErrorBody["error"] & { type: "invalid_request_error" | "server_error" };
+}
+
+export function errorBody(status: number, code: string, message: string): WorkerErrorBody {
+  return { error: { code, message, type: status >= 500 ? "server_error" : "invalid_request_error" } };
+}
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const payload = JSON.stringify(body);
@@ -14,36 +24,54 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(payload);
 }
 
-export function sendText(res: ServerResponse, status: number, body: string, contentType: string): void {
-  res.writeHead(status, { "content-type": contentType, "content-length": Buffer.byteLength(body) });
+export function sendText(res: ServerResponse, status: number, body: string, contentType: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { "content-type": contentType, "content-length": Buffer.byteLength(body), ...headers });
   res.end(body);
 }
 
 export function sendApiError(res: ServerResponse, err: ApiError): void {
-  const type = err.status >= 500 ? "server_error" : "invalid_request_error";
-  sendJson(res, err.status, { error: { code: err.code, message: err.message, type } }, err.headers);
+  sendJson(res, err.status, errorBody(err.status, err.code, err.message), { "cache-control": "no-store", ...err.headers });
 }
 
-/** Read a JSON body of at most `limit` bytes: 413 above it, 400 when it is not JSON. */
-export async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+/**
+ * Read a JSON body of at most `limit` bytes: 413 above it, 400 when it is not
+ * JSON. A declared Content-Length over the limit is refused before any byte is
+ * read. Past the limit the rest is read and dropped (not kept) so the client,
+ * still sending, gets to read the 413; `connection: close` ends the socket after it.
+ */
+export function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   const declared = Number(req.headers["content-length"]);
-  if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw tooLarge(limit);
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString("utf8");
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new ApiError(400, "invalid_json", text.trim() === "" ? "request body is empty; expected JSON" : "request body is not valid JSON");
-  }
+  if (Number.isFinite(declared) && declared > limit) return Promise.reject(tooLarge(limit));
+  return new Promise((resolve, reject) => {
+    let chunks: Buffer[] | undefined = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      if (!chunks) return;
+      size += chunk.length;
+      if (size > limit) {
+        chunks = undefined;
+        reject(tooLarge(limit));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      if (!chunks) return;
+      const text = Buffer.concat(chunks).toString("utf8");
+      try {
+        resolve(JSON.parse(text) as unknown);
+      } catch {
+        reject(new ApiError(400, "invalid_json", text.trim() === "" ? "request body is empty; expected JSON" : "request body is not valid JSON"));
+      }
+    };
+    req.on("data", onData);
+    req.once("end", onEnd);
+    // The client went away mid-body: nobody is left to answer.
+    req.once("error", (err) => reject(err));
+    req.once("aborted", () => reject(new Error("client closed the connection")));
+  });
 }
 
 function tooLarge(limit: number): ApiError {
-  // The rest of the body is not read: the connection closes after the answer.
   return new ApiError(413, "body_too_large", `request body is larger than ${limit} bytes`, { connection: "close" });
 }

@@ -61,6 +61,13 @@ it("serves KV and streams with bearer auth, clamps reads, tails, and keeps every
   expect(tail[1]?.value).toEqual({ x: 1 });
   expect(await db.read("ns", "other", 0, 10)).toEqual([]);
 
+  // A key LMDB cannot hold is the request's fault (a 4xx about the key), not a 500 a sink would retry forever.
+  const long = await fetch(`${url}/api/kv/ns/${"k".repeat(3000)}`, { method: "PUT", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: "1" });
+  expect(long.status).toBe(414);
+  expect(((await long.json()) as { error: { code: string } }).error.code).toBe("key_too_long");
+  const badPath = await fetch(`${url}/api/kv/%ZZ/x`, { headers: { authorization: `Bearer ${token}` } });
+  expect(badPath.status).toBe(400);
+
   await db.close();
   server.child.kill("SIGTERM");
   expect(await server.exited).toBe(0);

@@ -1,10 +1,10 @@
-import { timingSafeEqual } from "node:crypto";
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { Server } from "node:http";
 import { z } from "zod";
-import { ApiError, describeZodError } from "../../lib/http/api-error";
-import { readJson, sendApiError, sendJson } from "../../lib/http/node-server";
+import { ApiError } from "../../lib/http/api-error";
+import { bearerCheck } from "../../lib/http/bearer";
+import { createWorkerServer, json, route } from "../../lib/http/worker-server";
 import type { Logger } from "../../lib/log";
-import type { ReddbStore } from "./store";
+import { KeyTooLongError, type ReddbStore } from "./store";
 
 /** Largest value one request may carry: an embedding record with a long text fits many times over. */
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
@@ -24,67 +24,58 @@ const clampedInt = (min: number, max: number, fallback: number) =>
 
 const readQuery = z.object({ start: clampedInt(0, Number.MAX_SAFE_INTEGER, 0), count: clampedInt(1, 1000, 100) });
 const tailQuery = z.object({ limit: clampedInt(1, 1000, 100) });
+/** Any JSON value is stored as sent. */
+const anyJson = z.unknown();
+
+/** A write refused for its key's size is the request's fault (414, code key_too_long), never a 500 a client would retry. */
+async function keyed<T>(write: Promise<T>): Promise<T> {
+  try {
+    return await write;
+  } catch (err) {
+    if (err instanceof KeyTooLongError) throw new ApiError(414, "key_too_long", "key too long: namespace and key (or stream name) must fit LMDB's 1,978-byte key limit");
+    throw err;
+  }
+}
 
 /**
  * The RedDB HTTP API (ARCHITECTURE.md): KV `PUT|GET|DELETE /api/kv/{ns}/{key}`,
  * streams `POST …/append`, `GET …/read?start&count`, and our `GET …/tail?limit`;
  * `GET /health` is open, everything under /api needs the bearer token when one
- * is configured.
+ * is configured. Namespaces, keys and stream names are percent-decoded path segments.
  */
 export function createReddbServer(store: ReddbStore, token: string | undefined, log: Logger): Server {
-  return createServer(async (req, res) => {
-    const url = new URL(req.url ?? "/", "http://localhost");
-    const parts = url.pathname.split("/").slice(1).map(decodeURIComponent);
-    try {
-      if (req.method === "GET" && url.pathname === "/health") return sendJson(res, 200, { status: "ok" });
-      if (parts[0] !== "api") throw new ApiError(404, "not_found", "no such route");
-      authorize(req, token);
-      const [, kind, ns, name, action] = parts;
-      if (kind === "kv" && ns && name !== undefined && parts.length === 4) {
-        if (req.method === "PUT") {
-          await store.putKv(ns, name, await readJson(req, MAX_BODY_BYTES));
-          return sendJson(res, 200, { ok: true, namespace: ns, key: name });
-        }
-        if (req.method === "GET") {
-          const value = store.getKv(ns, name);
+  const kv = "/api/kv/:ns/:key";
+  const stream = "/api/streams/:ns/:stream";
+  return createWorkerServer({
+    log,
+    bearer: bearerCheck(token, "reddb"),
+    maxBodyBytes: MAX_BODY_BYTES,
+    routes: {
+      "GET /health": route({ handle: () => json({ status: "ok" }) }),
+      [`PUT ${kv}`]: route({
+        auth: true,
+        body: anyJson,
+        handle: async ({ params: { ns, key }, body }) => {
+          await keyed(store.putKv(ns!, key!, body));
+          return json({ ok: true, namespace: ns, key });
+        },
+      }),
+      [`GET ${kv}`]: route({
+        auth: true,
+        handle: ({ params: { ns, key } }) => {
+          const value = store.getKv(ns!, key!);
           if (value === undefined) throw new ApiError(404, "not_found", "no such key");
-          return sendJson(res, 200, value);
-        }
-        if (req.method === "DELETE") return sendJson(res, 200, { ok: true, deleted: await store.deleteKv(ns, name) });
-      }
-      if (kind === "streams" && ns && name && parts.length === 5) {
-        if (req.method === "POST" && action === "append") {
-          const offset = await store.append(ns, name, await readJson(req, MAX_BODY_BYTES));
-          return sendJson(res, 200, { ok: true, namespace: ns, stream: name, offset });
-        }
-        if (req.method === "GET" && action === "read") {
-          const q = parse(readQuery, url);
-          return sendJson(res, 200, store.read(ns, name, q.start, q.count));
-        }
-        if (req.method === "GET" && action === "tail") {
-          return sendJson(res, 200, store.tail(ns, name, parse(tailQuery, url).limit));
-        }
-      }
-      throw new ApiError(404, "not_found", `no route ${req.method} ${url.pathname}`);
-    } catch (err) {
-      if (err instanceof ApiError) return sendApiError(res, err);
-      log.error({ err: { message: (err as Error).message }, path: url.pathname }, "request failed");
-      return sendApiError(res, new ApiError(500, "internal", "internal error"));
-    }
+          return json(value);
+        },
+      }),
+      [`DELETE ${kv}`]: route({ auth: true, handle: async ({ params: { ns, key } }) => json({ ok: true, deleted: await keyed(store.deleteKv(ns!, key!)) }) }),
+      [`POST ${stream}/append`]: route({
+        auth: true,
+        body: anyJson,
+        handle: async ({ params: { ns, stream: name }, body }) => json({ ok: true, namespace: ns, stream: name, offset: await keyed(store.append(ns!, name!, body)) }),
+      }),
+      [`GET ${stream}/read`]: route({ auth: true, query: readQuery, handle: ({ params: { ns, stream: name }, query }) => json(store.read(ns!, name!, query.start, query.count)) }),
+      [`GET ${stream}/tail`]: route({ auth: true, query: tailQuery, handle: ({ params: { ns, stream: name }, query }) => json(store.tail(ns!, name!, query.limit)) }),
+    },
   });
-}
-
-function parse<S extends z.ZodType>(schema: S, url: URL): z.output<S> {
-  const r = schema.safeParse(Object.fromEntries(url.searchParams));
-  if (!r.success) throw new ApiError(422, "invalid_request", describeZodError(r.error));
-  return r.data;
-}
-
-function authorize(req: IncomingMessage, token: string | undefined): void {
-  if (token === undefined) return;
-  const given = Buffer.from(/^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1] ?? "");
-  const expected = Buffer.from(token);
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-    throw new ApiError(401, "unauthorized", "a valid bearer token is required", { "www-authenticate": "Bearer" });
-  }
 }

@@ -1,5 +1,20 @@
 import { open, type RootDatabase } from "lmdb";
 
+/** LMDB refused a key (namespace + key or stream name) over its 1,978-byte limit: no retry changes that. */
+export class KeyTooLongError extends Error {
+  override name = "KeyTooLongError";
+}
+
+/** Run an LMDB write, turning its key-size refusal into a `KeyTooLongError`. */
+async function writing<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if (err instanceof Error && /maximum key size/i.test(err.message)) throw new KeyTooLongError(err.message);
+    throw err;
+  }
+}
+
 /**
  * The store behind the RedDB-compatible server: one LMDB environment on disk
  * (memory-mapped, crash-safe, synced at every commit), so everything survives
@@ -16,7 +31,7 @@ export class ReddbStore {
   }
 
   async putKv(ns: string, key: string, value: unknown): Promise<void> {
-    await this.db.put(["kv", ns, key], value);
+    await writing(() => this.db.put(["kv", ns, key], value));
   }
 
   getKv(ns: string, key: string): unknown {
@@ -25,17 +40,19 @@ export class ReddbStore {
 
   /** True when the key existed. */
   async deleteKv(ns: string, key: string): Promise<boolean> {
-    return this.db.remove(["kv", ns, key]);
+    return writing(() => this.db.remove(["kv", ns, key]));
   }
 
   /** Append and return the record's offset; concurrent appends get distinct, gap-free offsets. */
   async append(ns: string, stream: string, value: unknown): Promise<number> {
-    return this.db.transaction(() => {
-      const offset = (this.db.get(["n", ns, stream]) as number | undefined) ?? 0;
-      void this.db.put(["s", ns, stream, offset], value);
-      void this.db.put(["n", ns, stream], offset + 1);
-      return offset;
-    });
+    return writing(() =>
+      this.db.transaction(() => {
+        const offset = (this.db.get(["n", ns, stream]) as number | undefined) ?? 0;
+        void this.db.put(["s", ns, stream, offset], value);
+        void this.db.put(["n", ns, stream], offset + 1);
+        return offset;
+      }),
+    );
   }
 
   read(ns: string, stream: string, start: number, count: number): { offset: number; value: unknown }[] {
