@@ -9,17 +9,18 @@ import { parseParseWorkerConfig } from "../../lib/config/parse";
 import { createKafka } from "../../lib/kafka/client";
 import { ensureTopics } from "../../lib/kafka/topics";
 import { createLogger } from "../../lib/log";
-import { createParseServer, type WorkerState } from "./http";
+import { createParseServer } from "./http";
+import { ParseHealth } from "./health";
 import { ParseMetrics } from "./metrics";
 import { startParseLoop, type ParseLoop } from "./parse-loop";
 
 const cfg = loadOrExit(parseParseWorkerConfig);
 const log = createLogger("parse-worker", cfg.logLevel);
-const state: WorkerState = { status: "starting" };
+const health = new ParseHealth();
 const metrics = new ParseMetrics();
 let loop: ParseLoop | undefined;
 
-const server = createParseServer(state, metrics, { input: cfg.inputTopics, output: cfg.outputTopic, dlq: cfg.dlqTopic, group: cfg.groupId });
+const server = createParseServer(health, metrics, { input: cfg.inputTopics, output: cfg.outputTopic, dlq: cfg.dlqTopic, group: cfg.groupId });
 server.on("error", (err) => {
   log.fatal({ err: { message: err.message }, port: cfg.metricsPort }, "metrics server error; stopping");
   process.exit(1);
@@ -27,9 +28,9 @@ server.on("error", (err) => {
 server.listen(cfg.metricsPort, "127.0.0.1", () => log.info({ port: cfg.metricsPort }, "parse worker /health and /metrics listening"));
 
 function fail(err: Error): void {
-  if (state.status === "stopping" || state.status === "failed") return;
-  state.status = "failed";
-  state.detail = err.message.split("\n")[0];
+  if (health.process === "stopping" || health.process === "failed") return;
+  health.process = "failed";
+  health.detail = err.message.split("\n")[0];
   log.fatal({ err: { message: err.message } }, "parse worker cannot go on; stopping");
   // A supervisor restarts it; the transaction in flight was aborted, offsets never moved past it.
   void shutdown("failure", 1);
@@ -39,9 +40,9 @@ async function start(): Promise<void> {
   const kafka = createKafka({ clientId: "parse-worker", brokers: cfg.brokers, log });
   // The launcher creates the stack's topics; the DLQ is this worker's own.
   await ensureTopics(kafka, [...cfg.inputTopics, cfg.outputTopic, cfg.dlqTopic], cfg.partitions);
-  loop = await startParseLoop(kafka, cfg, metrics, log, {
+  loop = await startParseLoop(kafka, cfg, metrics, health, log, {
     onJoined: () => {
-      if (state.status === "starting") state.status = "ok";
+      if (health.process === "starting") health.process = "ok";
     },
     onFatal: fail,
   });
@@ -49,8 +50,8 @@ async function start(): Promise<void> {
 }
 
 async function shutdown(signal: string, code = 0): Promise<void> {
-  if (state.status === "stopping") return;
-  if (state.status !== "failed") state.status = "stopping";
+  if (health.process === "stopping") return;
+  if (health.process !== "failed") health.process = "stopping";
   log.info({ signal }, "stopping");
   const deadline = setTimeout(() => {
     log.error({ timeoutMs: cfg.shutdownTimeoutMs }, "shutdown timed out; exiting");

@@ -1,9 +1,9 @@
 import type { KafkaMessage } from "kafkajs";
+import { fitsAlone, recordBytes } from "../../lib/kafka/record-limits";
 import type { DlqReason } from "../../lib/records/dlq-record";
 import { serializeEmbeddingInput } from "../../lib/records/embedding-input";
-import { kafkaTimestampToSeconds } from "../../lib/records/kafka-timestamp";
 import { parseRawMessage } from "../../lib/records/parse-raw-message";
-import { parseDlqRecord, serializeDlqRecord } from "./dlq-record";
+import { parseDlqRecord, serializeParseDlq, type DlqMessage, type Rejection } from "./dlq-record";
 
 export interface OutgoingMessage {
   key: Buffer | string | null;
@@ -11,10 +11,10 @@ export interface OutgoingMessage {
 }
 
 export interface ParsedBatch {
-  /** `embedding_input` records, keyed by doc_id. */
+  /** `embedding_input` records, keyed by doc_id, each checked to fit the output topic. */
   records: OutgoingMessage[];
-  /** Parse DLQ records, keyed like the message they came from. */
-  dead: OutgoingMessage[];
+  /** Parse DLQ records, keyed like the message they came from (dlqKey), each fitted to the DLQ topic. */
+  dead: DlqMessage[];
   deadByReason: Partial<Record<DlqReason, number>>;
 }
 
@@ -24,46 +24,51 @@ export interface IncomingBatch {
   messages: KafkaMessage[];
 }
 
-/** One batch of raw messages → what to produce for it. Pure: no I/O, nothing thrown for bad input. */
-export function parseBatch(batch: IncomingBatch, maxTextBytes: number, nowMs: number): ParsedBatch {
+export interface BatchLimits {
+  /** Largest text accepted, in UTF-8 bytes (PARSE_MAX_TEXT_BYTES). */
+  maxTextBytes: number;
+  /** The output topic's `max.message.bytes`, as read from the broker. */
+  outputMaxMessageBytes: number;
+  /** The DLQ topic's `max.message.bytes`, as read from the broker. */
+  dlqMaxMessageBytes: number;
+  /** The output topic's name, for the too_large error line. */
+  outputTopic: string;
+}
+
+/**
+ * One batch of raw messages → what to produce for it. Pure: no I/O, nothing
+ * thrown for bad input. Every embedding_input record is checked as it will be
+ * written (key + value + record framing, alone in a record batch) against the
+ * output topic's limit: one that does not fit goes to the DLQ as `too_large`
+ * with the original bytes, instead of making the broker refuse the batch.
+ * Throws DlqTooSmallError only when the DLQ topic cannot take any DLQ record.
+ */
+export function parseBatch(batch: IncomingBatch, limits: BatchLimits, nowMs: number): ParsedBatch {
   const out: ParsedBatch = { records: [], dead: [], deadByReason: {} };
   for (const message of batch.messages) {
-    const result = parseRawMessage(message.value, batch.topic, message.timestamp, { maxTextBytes });
+    const result = parseRawMessage(message.value, batch.topic, message.timestamp, { maxTextBytes: limits.maxTextBytes });
+    let rejection: Rejection;
     if (result.ok) {
-      out.records.push({ key: result.record.doc_id, value: serializeEmbeddingInput(result.record) });
-      continue;
+      const record = { key: result.record.doc_id, value: serializeEmbeddingInput(result.record) };
+      if (fitsAlone(record, limits.outputMaxMessageBytes)) {
+        out.records.push(record);
+        continue;
+      }
+      rejection = {
+        reason: "too_large",
+        error: `the embedding_input record is ${recordBytes(record)} bytes as written (key, value, framing), over max.message.bytes ${limits.outputMaxMessageBytes} of ${limits.outputTopic}`,
+      };
+    } else {
+      rejection = result;
     }
-    const source = { topic: batch.topic, partition: batch.partition, offset: message.offset };
-    const record = parseDlqRecord(result, source, kafkaTimestampToSeconds(message.timestamp), nowMs);
-    out.dead.push({ key: message.key, value: serializeDlqRecord(record) });
-    out.deadByReason[result.reason] = (out.deadByReason[result.reason] ?? 0) + 1;
+    out.dead.push(deadLetter(batch, message, rejection, limits.dlqMaxMessageBytes, nowMs));
+    out.deadByReason[rejection.reason] = (out.deadByReason[rejection.reason] ?? 0) + 1;
   }
   return out;
 }
 
-/**
- * Split messages into runs of at most `maxBytes` (keys + values), so no produce
- * request builds a record batch the broker refuses (message.max.bytes, 1 MiB by
- * default). kafkajs does not split by size itself. A single larger message
- * still goes alone.
- */
-export function chunkBySize(messages: OutgoingMessage[], maxBytes: number): OutgoingMessage[][] {
-  const chunks: OutgoingMessage[][] = [];
-  let current: OutgoingMessage[] = [];
-  let size = 0;
-  for (const m of messages) {
-    const bytes = Buffer.byteLength(m.value) + (m.key === null ? 0 : Buffer.byteLength(m.key)) + RECORD_OVERHEAD_BYTES;
-    if (current.length > 0 && size + bytes > maxBytes) {
-      chunks.push(current);
-      current = [];
-      size = 0;
-    }
-    current.push(m);
-    size += bytes;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
+/** The DLQ message for one raw message of `batch`. */
+export function deadLetter(batch: Pick<IncomingBatch, "topic" | "partition">, message: KafkaMessage, rejection: Rejection, dlqMaxMessageBytes: number, nowMs: number, attempts = 1): DlqMessage {
+  const source = { topic: batch.topic, partition: batch.partition, offset: message.offset };
+  return serializeParseDlq(parseDlqRecord(rejection, source, message.timestamp, nowMs, attempts), message, dlqMaxMessageBytes);
 }
-
-/** Per-record framing in a v2 record batch (varints, attributes, deltas): at most ~20 bytes without headers. */
-const RECORD_OVERHEAD_BYTES = 24;
