@@ -106,6 +106,17 @@ export async function readRanges(plan: ReadPlan, onMessage: (m: ReadMessage) => 
   const done = new Promise<boolean>((resolve) => (finish = resolve));
   const onAbort = () => finish(false);
   signal.addEventListener("abort", onAbort, { once: true });
+  const reached = (partition: number, lastOffset: string) => {
+    const range = pending.get(partition);
+    if (!range || BigInt(lastOffset) < range.end - 1n) return;
+    pending.delete(partition);
+    consumer.pause([{ topic: plan.topic, partitions: [partition] }]);
+    if (pending.size === 0) finish(true);
+  };
+  // A fetch that holds only aborted records or transaction markers never reaches eachBatch; kafkajs still reports it here.
+  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+    if (payload.topic === plan.topic && payload.batchSize === 0) reached(payload.partition, String(payload.lastOffset));
+  });
   try {
     await consumer.connect();
     await consumer.subscribe({ topic: plan.topic, fromBeginning: true });
@@ -121,11 +132,7 @@ export async function readRanges(plan: ReadPlan, onMessage: (m: ReadMessage) => 
           await onMessage({ partition: batch.partition, offset: m.offset, timestamp: Number(m.timestamp), key: m.key?.toString("utf8") ?? null, value: m.value, headers: m.headers ?? {} });
         }
         // lastOffset() counts transaction markers too, so a range ending in a commit marker still completes.
-        if (BigInt(batch.lastOffset()) >= range.end - 1n) {
-          pending.delete(batch.partition);
-          consumer.pause([{ topic: plan.topic, partitions: [batch.partition] }]);
-          if (pending.size === 0) finish(true);
-        }
+        reached(batch.partition, batch.lastOffset());
       },
     });
     const all = await withAdmin((a) => a.fetchTopicOffsets(plan.topic));

@@ -1,9 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { csvCell } from "@/lib/dlq/csv";
-import { toDlqItem } from "@/lib/dlq/item";
 import { fillReddbPath } from "@/lib/dlq/reddb-path";
-import { planRedrive } from "@/lib/dlq/redrive";
-import { dlqDownloadSchema, dlqQuerySchema } from "@/app/api/embed-worker/dlq/schema";
+import { dlqDownloadSchema, dlqQuerySchema, redriveSchema } from "@/app/api/embed-worker/dlq/schema";
 
 const base = "http://reddb.test:8080";
 const template = "/api/streams/{ns}/{stream}/tail?limit={limit}";
@@ -45,40 +43,25 @@ describe("DLQ limits", () => {
     if (ok) expect(r.data?.limit).toBe(limit);
   });
 
+  it.each([
+    { query: { stage: "parse" }, ok: true },
+    { query: { stage: "index", source: "reddb" }, ok: true },
+    { query: { stage: "spark" }, ok: false },
+    { query: { source: "redis" }, ok: false },
+  ])("stage and source $query → ok=$ok", ({ query, ok }) => {
+    expect(dlqQuerySchema.safeParse(query).success).toBe(ok);
+    expect(dlqDownloadSchema.safeParse(query).success).toBe(ok);
+    expect(redriveSchema.safeParse({ ids: "all", ...query }).success).toBe(ok);
+  });
+
+  it("reads Kafka unless RedDB is asked for", () => {
+    expect(dlqQuerySchema.parse({}).source).toBe("kafka");
+  });
+
   it("downloads take any N or all", () => {
-    expect(dlqDownloadSchema.parse({ limit: "250000", format: "csv" })).toEqual({ limit: 250000, format: "csv" });
+    expect(dlqDownloadSchema.parse({ limit: "250000", format: "csv" })).toEqual({ limit: 250000, format: "csv", source: "kafka" });
     expect(dlqDownloadSchema.parse({ limit: "all" }).limit).toBe("all");
     expect(dlqDownloadSchema.safeParse({ format: "xml" }).success).toBe(false);
-  });
-});
-
-const record = (over: Record<string, unknown> = {}) => ({
-  text: "hello", topic: "agent.results", kafka_ts: 1700000000, doc_id: "d1", reason: "provider_rejected", error: "HTTP 422",
-  attempts: 1, ts: 1700000001, model: "use-lite", source: { topic: "embedding_input", partition: 2, offset: "41" }, ...over,
-});
-const opts = { maxReplays: 3, embedInputTopic: "embedding_input", dlqName: "kafka:embeddings_dlq" };
-
-describe("redrive plan", () => {
-  it("sends an entry back to its source topic as an embedding_input record, replay count raised", () => {
-    const plan = planRedrive([toDlqItem("kafka:0:7", record(), 1, null)], opts);
-    expect(plan.skipped).toEqual([]);
-    expect(plan.send).toHaveLength(1);
-    const [s] = plan.send;
-    expect(s!.topic).toBe("embedding_input");
-    expect(s!.message.key).toBe("d1");
-    expect(JSON.parse(String(s!.message.value))).toEqual({ text: "hello", topic: "agent.results", kafka_ts: 1700000000, doc_id: "d1" });
-    expect(s!.message.headers).toEqual({ "x-embedline-replay-count": "2", "x-embedline-redriven-from": "kafka:embeddings_dlq/kafka:0:7" });
-  });
-
-  it("stops a record that was already redriven the maximum number of times", () => {
-    const plan = planRedrive([toDlqItem("kafka:0:8", record(), 3, null)], opts);
-    expect(plan.send).toEqual([]);
-    expect(plan.skipped).toEqual([{ id: "kafka:0:8", reason: "replay_limit" }]);
-  });
-
-  it("skips what cannot be rebuilt: no text, or not a DLQ record at all", () => {
-    const plan = planRedrive([toDlqItem("kafka:0:9", record({ text: null, reason: "invalid_json" }), 0, null), toDlqItem("kafka:0:10", "garbage", 0, 5)], opts);
-    expect(plan.skipped.map((s) => s.reason)).toEqual(["not_redrivable", "not_redrivable"]);
   });
 });
 

@@ -1,5 +1,6 @@
 import "server-only";
-import { readDlq } from "@/lib/dlq/source";
+import { forList } from "@/lib/dlq/item";
+import { describeSource, dlqSources, readDlq } from "@/lib/dlq/source";
 import { parseSearchParams, withApiErrors } from "@/lib/http/api-error";
 import { proxied, softUnavailable } from "@/lib/upstreams/errors";
 import { consoleLog } from "@/lib/upstreams/log";
@@ -9,12 +10,18 @@ export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
 
 /**
- * GET /api/embed-worker/dlq?limit=N (1..10000, default 500) → `{items, count, complete, source, timestamp}`,
- * newest first: a bounded read_committed read of the DLQ topic, or the RedDB stream when REDDB_URL is set.
+ * GET /api/embed-worker/dlq?limit=N (1..10000, default 500)&stage=parse|embed|index&source=kafka|reddb
+ * → `{items, count, complete, source, sources, timestamp}`, newest first: a bounded
+ * read_committed read of both Kafka DLQ topics (PARSE_DLQ_TOPIC, EMBED_DLQ_TOPIC)
+ * merged, or of RedDB's DLQ stream with `source=reddb`. Each item carries its
+ * stage and original message (long data clipped: the download has it whole).
  * `complete: false` when the read hit its deadline and answers with what it had.
  */
 export const GET = withApiErrors(consoleLog("/api/embed-worker/dlq"), (request: Request) => softUnavailable(request, async () => {
-  const { limit } = parseSearchParams(request.url, dlqQuerySchema);
-  const { items, complete } = await proxied("DLQ source", () => readDlq(limit, request.signal));
-  return Response.json({ items, count: items.length, complete, timestamp: Date.now() / 1000 }, { headers: { "cache-control": "no-store" } });
+  const q = parseSearchParams(request.url, dlqQuerySchema);
+  const { items, complete } = await proxied(q.source === "reddb" ? "RedDB" : "Kafka", () => readDlq(q, request.signal));
+  return Response.json(
+    { items: items.map((i) => forList(i)), count: items.length, complete, source: describeSource(q.source, q.stage), sources: dlqSources(), timestamp: Date.now() / 1000 },
+    { headers: { "cache-control": "no-store" } },
+  );
 }));

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DLQ_STAGES } from "@/lib/records/dlq-record";
 
 /** Most entries one read returns: a bounded read the page can render and the server can hold. */
 export const MAX_DLQ_LIMIT = 10_000;
@@ -9,18 +10,27 @@ const limit = z.coerce
   .min(1, `expected 1..${MAX_DLQ_LIMIT}`)
   .max(MAX_DLQ_LIMIT, `expected 1..${MAX_DLQ_LIMIT}`);
 
-export const dlqQuerySchema = z.object({ limit: limit.default(500) });
+/** Only entries of this stage (recorded, or inferred for entries written before stages were). */
+const stage = z.enum(DLQ_STAGES, { error: `expected one of ${DLQ_STAGES.join(", ")}` }).optional();
+/** `kafka` (default): both Kafka DLQ topics; `reddb`: RedDB's DLQ stream, when REDDB_URL is set. */
+const source = z.enum(["kafka", "reddb"], { error: "expected kafka or reddb" }).default("kafka");
+
+export const dlqQuerySchema = z.object({ limit: limit.default(500), stage, source });
 
 /** Downloads take any N (streamed, never held in memory), or `all`. */
 export const dlqDownloadSchema = z.object({
   format: z.enum(["jsonl", "csv"]).default("jsonl"),
   limit: z.union([z.literal("all"), z.coerce.number().int("expected an integer or all").min(1, "expected ≥ 1 or all").max(1e9)]).default(500),
+  stage,
+  source,
 });
 
 export const redriveSchema = z
   .object({
-    /** Entries to redrive by id (`kafka:<p>:<offset>`), or `all` of the newest `limit`. */
-    ids: z.union([z.literal("all"), z.array(z.string().max(100)).min(1).max(MAX_DLQ_LIMIT)]),
+    /** Entries to redrive by id (`kafka:<topic>:<partition>:<offset>`; the older `kafka:<p>:<offset>` means EMBED_DLQ_TOPIC), or `all` of the newest `limit`. */
+    ids: z.union([z.literal("all"), z.array(z.string().max(400)).min(1).max(MAX_DLQ_LIMIT)]),
     limit: limit.default(500),
+    stage,
+    source,
   })
   .strict();

@@ -1,7 +1,9 @@
 import "server-only";
 import { requireToken } from "@/lib/auth/guard";
+import { consoleConfig } from "@/lib/config/console";
+import { normalizeDlqId } from "@/lib/dlq/item";
 import { executeRedrive, planRedrive, redriveOptions } from "@/lib/dlq/redrive";
-import { dlqSourceName, readDlq } from "@/lib/dlq/source";
+import { describeSource, readDlq } from "@/lib/dlq/source";
 import { parseJsonBody, withApiErrors } from "@/lib/http/api-error";
 import { proxied } from "@/lib/upstreams/errors";
 import { consoleLog } from "@/lib/upstreams/log";
@@ -13,24 +15,26 @@ export const dynamic = "force-dynamic";
 const log = consoleLog("/api/embed-worker/dlq/redrive");
 
 /**
- * POST /api/embed-worker/dlq/redrive `{ids: [...] | "all", limit}` → `{redriven, skipped}`.
- * Entries are re-read from the DLQ on the server (the browser's copy is never
- * trusted), sent back to their source topic with the replay count raised, and
- * the operation is logged as one audit line.
+ * POST /api/embed-worker/dlq/redrive `{ids: [...] | "all", limit, stage?, source?}` → `{redriven, skipped}`.
+ * Entries are re-read from the DLQs on the server (the browser's copy is never
+ * trusted) and sent back to their source topic (lib/dlq/redrive.ts: the
+ * original message when kept whole, else rebuilt from text) with the replay
+ * count raised; the operation is logged as one audit line.
  */
 export const POST = withApiErrors(log, async (request: Request) => {
   const auth = requireToken(request);
   const body = await parseJsonBody(request, redriveSchema);
-  const { items } = await proxied("DLQ source", () => readDlq(body.limit, request.signal));
-  const wanted = body.ids === "all" ? items : items.filter((i) => (body.ids as string[]).includes(i.id));
-  const missing = body.ids === "all" ? [] : body.ids.filter((id) => !wanted.some((i) => i.id === id));
-  const source = dlqSourceName();
-  const plan = planRedrive(wanted, redriveOptions(source));
+  const cfg = consoleConfig();
+  const { items } = await proxied(body.source === "reddb" ? "RedDB" : "Kafka", () => readDlq(body, request.signal));
+  const ids = body.ids === "all" ? undefined : [...new Set(body.ids.map((id) => normalizeDlqId(id, { embedTopic: cfg.topics.dlq, reddbStream: cfg.reddb?.dlqStream })))];
+  const wanted = ids ? items.filter((i) => ids.includes(i.id)) : items;
+  const missing = ids ? ids.filter((id) => !wanted.some((i) => i.id === id)) : [];
+  const plan = planRedrive(wanted, redriveOptions());
   await proxied("Kafka", () => executeRedrive(plan));
-  const skipped = [...plan.skipped, ...missing.map((id) => ({ id, reason: "not_found" as const }))];
+  const skipped = [...plan.skipped, ...missing.map((id) => ({ id, reason: "not_found" as const, detail: `not among the newest ${body.limit} entries read` }))];
   log().info(
-    { audit: "dlq_redrive", source, by: auth, requested: body.ids === "all" ? "all" : body.ids.length, redriven: plan.send.length, skipped: skipped.length, ids: plan.send.slice(0, 100).map((s) => s.id), topics: [...new Set(plan.send.map((s) => s.topic))] },
+    { audit: "dlq_redrive", source: describeSource(body.source, body.stage), by: auth, requested: ids ? ids.length : "all", redriven: plan.send.length, skipped: skipped.length, ids: plan.send.slice(0, 100).map((s) => s.id), topics: [...new Set(plan.send.map((s) => s.topic))] },
     "DLQ redrive",
   );
-  return Response.json({ redriven: plan.send.map((s) => ({ id: s.id, topic: s.topic })), skipped }, { headers: { "cache-control": "no-store" } });
+  return Response.json({ redriven: plan.send.map((s) => ({ id: s.id, topic: s.topic, how: s.how })), skipped }, { headers: { "cache-control": "no-store" } });
 });
