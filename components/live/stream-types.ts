@@ -4,6 +4,7 @@ export type { EmbedWorkerEvent, EmbedWorkerMetrics } from "@/lib/upstreams/embed
 export type { IndexerEvent } from "@/lib/upstreams/indexer";
 export type { SparkEvent } from "@/lib/upstreams/spark";
 export type { LagEvent, GroupLag } from "@/lib/upstreams/lag";
+export type { DlqCountsEvent } from "@/lib/upstreams/dlq-counts";
 export type { DirStats } from "@/lib/upstreams/parquet-dir";
 
 import type { DirStats } from "@/lib/upstreams/parquet-dir";

@@ -7,7 +7,7 @@ import { streamHub } from "./stream-hub";
 /** Messages are folded into state this often: one render per burst, still live to the eye. */
 export const FLUSH_MS = 200;
 
-export type StreamName = "infermesh" | "vectorizer" | "embed-worker" | "spark" | "indexer" | "lag";
+export type StreamName = "infermesh" | "vectorizer" | "embed-worker" | "spark" | "indexer" | "lag" | "dlq";
 
 export interface StreamFeed<T> extends FeedState<T> {
   latest: T | undefined;

@@ -1,5 +1,6 @@
 import "server-only";
 import { consoleConfig } from "@/lib/config/console";
+import { dlqCountsPoll } from "@/lib/upstreams/dlq-counts";
 import { embedWorkerPoll } from "@/lib/upstreams/embed-worker";
 import { indexerPoll } from "@/lib/upstreams/indexer";
 import { infermeshPoll } from "@/lib/upstreams/infermesh";
@@ -19,6 +20,8 @@ const definitions = {
   spark: { intervalMs: 5_000, poll: sparkPoll },
   indexer: { intervalMs: 3_000, poll: indexerPoll },
   lag: { intervalMs: 3_000, poll: lagPoll },
+  // Entries in both Kafka DLQs per stage; each poll reads only what was added since the last.
+  dlq: { intervalMs: 5_000, poll: dlqCountsPoll },
 } satisfies Record<string, { intervalMs: number; poll: () => (signal: AbortSignal) => Promise<unknown> }>;
 
 export type StreamName = keyof typeof definitions;
