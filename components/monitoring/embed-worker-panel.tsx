@@ -3,6 +3,7 @@
 import { TimeSeriesChart } from "@/components/charts/time-series-chart";
 import type { EmbedWorkerEvent } from "@/components/live/stream-types";
 import { useStream } from "@/components/live/use-stream";
+import { DlqCountStat } from "@/components/dlq/dlq-count-stat";
 import { Card } from "@/components/ui/card";
 import { formatClock, formatCount, formatLatency, formatRate } from "@/components/ui/format";
 import { Stat, StatGrid, Unavailable } from "@/components/ui/stat";
@@ -26,7 +27,8 @@ export function EmbedWorkerPanel() {
         <StatGrid>
           <Stat label="records in" value={formatCount(m?.records_in)} />
           <Stat label="records out" value={formatCount(m?.records_out)} />
-          <Stat label="DLQ" value={formatCount(m?.dlq_records)} data-testid="embed-worker-dlq" />
+          <Stat label="dead-lettered here" value={formatCount(m?.dlq_records)} data-testid="embed-worker-dlq" />
+          <DlqCountStat label="in DLQs (all stages)" data-testid="embed-worker-dlq-all" />
           <Stat label="batches/s" value={formatRate(rates?.batches_per_sec)} />
           <Stat label="failures" value={formatCount(m?.infermesh_failures)} />
           <Stat label="last RTT" value={formatLatency(m?.last_infermesh_rtt_ms)} />

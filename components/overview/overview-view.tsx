@@ -2,6 +2,7 @@
 
 import type { EmbedWorkerEvent, LagEvent } from "@/components/live/stream-types";
 import { useStream } from "@/components/live/use-stream";
+import { DlqCountStat } from "@/components/dlq/dlq-count-stat";
 import { Card } from "@/components/ui/card";
 import { formatCount, formatRate } from "@/components/ui/format";
 import { Stat, StatGrid } from "@/components/ui/stat";
@@ -20,7 +21,7 @@ export function OverviewView() {
         <StatGrid>
           <Stat label="embedded/s" value={m ? formatRate(m.rates.records_out_per_sec) : worker ? "unreachable" : "—"} data-testid="overview-rate" />
           <Stat label="consumer lag" value={lag && "total_lag" in lag ? formatCount(lag.total_lag) : lag ? "unreachable" : "—"} data-testid="overview-lag" />
-          <Stat label="DLQ records" value={m ? formatCount(m.metrics.dlq_records) : worker ? "unreachable" : "—"} data-testid="overview-dlq" />
+          <DlqCountStat data-testid="overview-dlq" />
           <Stat label="embedded total" value={m ? formatCount(m.metrics.records_out) : "—"} />
         </StatGrid>
       </Card>
