@@ -1,6 +1,7 @@
 // `npm start`: install what is missing, start the whole stack, stop it on Ctrl-C.
 import { inheritedEnv, loadOrExit } from "../lib/config/load";
 import { parseStackConfig } from "../lib/config/stack";
+import { describeExit } from "../lib/health/supervisor-state";
 import { createLogger } from "../lib/log";
 import { startStack } from "./launcher";
 import { stackProcesses } from "./launcher/processes";
@@ -44,12 +45,15 @@ async function main(): Promise<number> {
     return code;
   };
   if (signalled) return stop(signalled, 0);
-  process.stdout.write(`\nEmbedline is running. Console: ${stack.consoleUrl}  (Ctrl-C stops everything)\n\n`);
+  process.stdout.write(`\nEmbedline is running. Console: ${stack.consoleUrl}  (Ctrl-C stops everything; a process that exits is restarted)\n\n`);
   return Promise.race([
     interrupted.then((signal) => stop(signal, 0)),
-    stack.crashed.then(({ name, exit }) => {
-      process.stderr.write(`embedline: ${name} exited unexpectedly (${exit.code ?? exit.signal}); stopping the stack\n`);
-      return stop(`${name} exited`, 1);
+    stack.crashLooped.then(({ name, exit, exitsInWindow }) => {
+      const window = cfg.supervision.crashLoopWindowMs / 1000;
+      process.stderr.write(
+        `embedline: ${name} is crash-looping (${exitsInWindow} exits within ${window} s, last: ${describeExit(exit)}${exit.error ? `: ${exit.error}` : ""}); stopping the stack\n`,
+      );
+      return stop(`${name} crash-looped`, 1);
     }),
   ]);
 }

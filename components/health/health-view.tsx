@@ -3,6 +3,7 @@
 import { HealthSummary } from "./health-summary";
 import { HealthTable } from "./health-table";
 import { LatencyChart } from "./latency-chart";
+import { SupervisorCard } from "./supervisor-card";
 import { useHealthHistory, useHealthQuery } from "./use-health-query";
 
 /** The Health page's live part: summary, component table, one latency chart per component. */
@@ -14,6 +15,7 @@ export function HealthView() {
     <div className="space-y-6">
       <HealthSummary report={report} fetchError={error} />
       <HealthTable components={report?.components} />
+      <SupervisorCard report={report?.supervisor} />
       {report && (
         <section aria-label="Probe latency" className="space-y-3">
           <h2 className="text-sm font-semibold">Probe latency</h2>

@@ -3,6 +3,8 @@
 import type { EmbedWorkerEvent, LagEvent } from "@/components/live/stream-types";
 import { useStream } from "@/components/live/use-stream";
 import { DlqCountStat } from "@/components/dlq/dlq-count-stat";
+import { SupervisorCard } from "@/components/health/supervisor-card";
+import { useHealthQuery } from "@/components/health/use-health-query";
 import { Card } from "@/components/ui/card";
 import { formatCount, formatRate } from "@/components/ui/format";
 import { Stat, StatGrid } from "@/components/ui/stat";
@@ -12,6 +14,8 @@ import { QuickSearch } from "./quick-search";
 export function OverviewView() {
   const worker = useStream<EmbedWorkerEvent>("embed-worker").latest;
   const lag = useStream<LagEvent>("lag").latest;
+  // Restarts and last exits of the processes `npm start` supervises (from /api/health).
+  const supervisor = useHealthQuery().data?.supervisor;
   const m = worker && "metrics" in worker ? worker : undefined;
   return (
     <div className="grid gap-4" data-testid="overview-page">
@@ -25,6 +29,7 @@ export function OverviewView() {
           <Stat label="embedded total" value={m ? formatCount(m.metrics.records_out) : "—"} />
         </StatGrid>
       </Card>
+      <SupervisorCard report={supervisor} />
       <QuickSearch />
     </div>
   );

@@ -13,6 +13,7 @@ export function parseConsoleConfig(env: RawEnv) {
       "EMBED_DLQ_TOPIC", "PARSE_DLQ_TOPIC", "EMBED_INPUT_TOPIC", "EMBED_OUTPUT_TOPIC", "SPARK_KAFKA_TOPICS", "SPARK_PROGRESS_TOPIC",
       "DATA_DIR", "EMBED_PARQUET_DIR", "VEC_OUTPUT_DIR", "EMBED_CONTROL_TOKEN",
       "REDDB_URL", "REDDB_NAMESPACE", "REDDB_TOKEN", "REDDB_DLQ_STREAM", "REDDB_DLQ_HTTP_PATH",
+      "LAUNCHER_STATE_FILE",
     ],
     env,
   );
@@ -40,6 +41,8 @@ export function parseConsoleConfig(env: RawEnv) {
       parseDlq: e.PARSE_DLQ_TOPIC,
     },
     maxReplays: e.DLQ_REDRIVE_MAX_REPLAYS,
+    /** Set by `npm start` for its children; unset when the console runs on its own (docker-compose). */
+    launcherStateFile: e.LAUNCHER_STATE_FILE,
     parquet: { embedDir: embedParquetDir(e.DATA_DIR, e.EMBED_PARQUET_DIR), vectorizerDir: e.VEC_OUTPUT_DIR },
     reddb: e.REDDB_URL
       ? { url: e.REDDB_URL, namespace: e.REDDB_NAMESPACE, token: e.REDDB_TOKEN, dlqStream: e.REDDB_DLQ_STREAM, dlqPath: e.REDDB_DLQ_HTTP_PATH }

@@ -8,6 +8,8 @@ export function parseStackConfig(env: RawEnv) {
       "DATA_DIR",
       "LOG_LEVEL",
       "SHUTDOWN_TIMEOUT_SEC",
+      "LAUNCHER_CRASH_LOOP_RESTARTS",
+      "LAUNCHER_CRASH_LOOP_WINDOW_SEC",
       "KAFKA_BOOTSTRAP_SERVERS",
       "KAFKA_PORT",
       "KAFKA_CONTROLLER_PORT",
@@ -38,6 +40,13 @@ export function parseStackConfig(env: RawEnv) {
     dataDir,
     logLevel: e.LOG_LEVEL,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SEC * 1000,
+    supervision: {
+      /** Restarts allowed within the window; one more unexpected exit there stops the stack. */
+      crashLoopRestarts: e.LAUNCHER_CRASH_LOOP_RESTARTS,
+      crashLoopWindowMs: e.LAUNCHER_CRASH_LOOP_WINDOW_SEC * 1000,
+      /** Where the launcher publishes each process's state for the console (LAUNCHER_STATE_FILE in children). */
+      stateFile: path.join(dataDir, "launcher", "state.json"),
+    },
     kafka: {
       /** An operator-supplied cluster: the launcher starts no broker. */
       external: e.KAFKA_BOOTSTRAP_SERVERS !== undefined,

@@ -29,6 +29,9 @@ export const variables = {
   DATA_DIR: v({ group: "Stack", schema: t.str(), default: "./data", doc: "Root of all local state: Kafka logs, Parquet, index, Spark checkpoints. Delete it to reset the stack." }),
   LOG_LEVEL: v({ group: "Stack", schema: t.logLevel(), default: "info", doc: "pino log level for every process." }),
   SHUTDOWN_TIMEOUT_SEC: v({ group: "Stack", schema: t.seconds(1), default: "15", doc: "How long a process may take to stop after SIGTERM before it is killed." }),
+  LAUNCHER_CRASH_LOOP_RESTARTS: v({ group: "Stack", schema: t.int(1, 1000), default: "5", doc: "Restarts `npm start` allows one process within LAUNCHER_CRASH_LOOP_WINDOW_SEC; its next unexpected exit in that window stops the stack with one line naming it. Restarts back off from 1 s doubling to 30 s, and the backoff resets after a minute of stable running." }),
+  LAUNCHER_CRASH_LOOP_WINDOW_SEC: v({ group: "Stack", schema: t.seconds(1), default: "300", doc: "Window in which LAUNCHER_CRASH_LOOP_RESTARTS restarts of one process count as a crash loop. 300 s holds the 5 default restarts with their backoff (1+2+4+8+16 s) plus start-up times, so a process that dies at once every time is stopped within about a minute, while one that dies every few minutes keeps being restarted." }),
+  LAUNCHER_STATE_FILE: v({ group: "Stack", schema: t.str(), doc: "Set by `npm start` for the processes it starts (do not set it by hand): the JSON file where the launcher publishes each process's state, restarts and last exit (DATA_DIR/launcher/state.json); the console reads it for /api/health and the Overview. Unset (docker-compose): the console says the stack is not supervised by npm start." }),
 
   // ---- Kafka
   KAFKA_BOOTSTRAP_SERVERS: v({ group: "Kafka", schema: t.hostPortList(), doc: "Kafka bootstrap servers (embed-worker, console, workers). When unset, `npm start` runs a local KRaft broker on 127.0.0.1:KAFKA_PORT and uses it; when set, no broker is started." }),

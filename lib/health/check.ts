@@ -4,8 +4,9 @@ import { createLogger, type Logger } from "../log";
 import { healthComponents } from "./components";
 import { runProbe, type HealthComponent } from "./probe";
 import type { ComponentHealth, HealthResponse } from "./schema";
+import { readSupervision } from "./supervisor";
 
-let state: { log: Logger; components: HealthComponent[]; timeoutMs: number } | undefined;
+let state: { log: Logger; components: HealthComponent[]; timeoutMs: number; launcherStateFile: string | undefined } | undefined;
 let inflight: Promise<HealthResponse> | undefined;
 const lastOk = new Map<string, boolean>();
 
@@ -13,7 +14,7 @@ function setup() {
   if (!state) {
     const cfg = consoleConfig();
     const log = createLogger("console", cfg.logLevel).child({ module: "health" });
-    state = { log, components: healthComponents(cfg, log), timeoutMs: cfg.healthTimeoutMs };
+    state = { log, components: healthComponents(cfg, log), timeoutMs: cfg.healthTimeoutMs, launcherStateFile: cfg.launcherStateFile };
   }
   return state;
 }
@@ -30,13 +31,14 @@ function logTransitions(log: Logger, results: ComponentHealth[]) {
 }
 
 async function runAll(): Promise<HealthResponse> {
-  const { log, components, timeoutMs } = setup();
-  const results = await Promise.all(components.map((c) => runProbe(c, timeoutMs)));
+  const { log, components, timeoutMs, launcherStateFile } = setup();
+  const [results, supervisor] = await Promise.all([Promise.all(components.map((c) => runProbe(c, timeoutMs))), readSupervision(launcherStateFile)]);
   logTransitions(log, results);
   return {
     status: results.every((r) => r.ok) ? "ok" : "degraded",
     components: results,
     timestamp: new Date().toISOString(),
+    supervisor,
   };
 }
 

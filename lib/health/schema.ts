@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { supervisionReportSchema } from "./supervisor-state";
 
 /**
  * Wire format of `GET /api/health`, shared by the route (which builds it) and the
@@ -26,6 +27,12 @@ export const healthResponseSchema = z.object({
   components: z.array(componentHealthSchema),
   /** ISO-8601 time the check finished. */
   timestamp: z.iso.datetime(),
+  /**
+   * Restarts and last exits of the processes `npm start` supervises, or why there
+   * are none (the console runs without the launcher). It never changes `status`:
+   * a process restarting shows as a component down above.
+   */
+  supervisor: supervisionReportSchema.optional(),
 });
 
 export type ComponentHealth = z.infer<typeof componentHealthSchema>;

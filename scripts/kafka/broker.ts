@@ -38,6 +38,8 @@ export interface StartBrokerOptions {
   classpath?: string;
   /** How long stop() waits after SIGTERM before SIGKILL. */
   stopTimeoutMs?: number;
+  /** The JVM was spawned (before it is ready): the launcher's supervisor can stop a start under way. */
+  onSpawn?: (child: ChildProcess) => void;
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -166,6 +168,7 @@ export async function startLocalBroker(kafkaCfg: KafkaStackConfig, log: Logger, 
     cwd: dir, // hs_err_pid*.log and the like land in the data dir, not the repo
     stdio: ["ignore", "pipe", "pipe"],
   });
+  opts.onSpawn?.(child);
 
   let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   const spawnFailed = new Promise<Error>((resolve) => child.once("error", resolve));

@@ -6,11 +6,12 @@ import { ensureTopics } from "../../lib/kafka/topics";
 import type { Logger } from "../../lib/log";
 import { ensureSparkInstalled } from "../install/spark";
 import { ensureKafkaInstalled, startLocalBroker } from "../kafka/broker";
-import { StackError } from "../stack-error";
 import { ensureConsoleBuilt } from "./console-build";
 import { assertPortFree } from "./ports";
 import { stackProcesses, type LaunchContext, type StackProcess } from "./processes";
-import { supervise, type Exit } from "./supervise";
+import { defaultBackoff, restartPolicy } from "./restart-policy";
+import { StateFile } from "./state-file";
+import { nodeStarter, ProcessSupervisor, type CrashLoop, type Exit, type Starter } from "./supervise";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -28,35 +29,39 @@ export interface StartOptions {
 export interface RunningStack {
   brokers: string[];
   consoleUrl: string;
-  /** Settles with the name of the first process that exits on its own. */
-  crashed: Promise<{ name: string; exit: Exit }>;
+  /** Where the launcher publishes each process's state (restarts, last exit). */
+  stateFile: string;
+  /**
+   * Settles when a process crash-loops: it exited more than
+   * LAUNCHER_CRASH_LOOP_RESTARTS times within LAUNCHER_CRASH_LOOP_WINDOW_SEC.
+   * Any other unexpected exit is restarted, never reported here.
+   */
+  crashLooped: Promise<CrashLoop>;
   /** Stops everything in reverse start order; safe to call more than once. */
   stop(): Promise<void>;
 }
 
-interface Stoppable {
-  name: string;
-  stop(): Promise<unknown>;
-}
-
 const defaultOnLine = (name: string, line: string) => process.stdout.write(`${name.padEnd(8)}| ${line}\n`);
 
-async function waitUntilReady(url: string, timeoutMs: number, exited: Promise<Exit>, name: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let gone: Exit | undefined;
-  void exited.then((e) => (gone = e));
-  while (Date.now() < deadline) {
-    if (gone) throw new StackError(`${name} exited during start-up (code ${gone.code ?? gone.signal}); its output above says why`);
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
-      await res.body?.cancel();
-      if (res.ok) return;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new StackError(`${name} was not ready at ${url} within ${Math.round(timeoutMs / 1000)} s`);
+/** The local broker as a supervised process: a restart runs it again on the same data dir. */
+function brokerStarter(cfg: StackConfig, log: Logger, classpath: string): Starter {
+  return async ({ onLine, signal }) => {
+    const broker = await startLocalBroker(cfg.kafka, log, {
+      classpath,
+      onOutput: onLine,
+      stopTimeoutMs: cfg.shutdownTimeoutMs,
+      onSpawn: (child) => {
+        if (signal.aborted) child.kill("SIGTERM");
+        else signal.addEventListener("abort", () => child.kill("SIGTERM"), { once: true });
+      },
+    });
+    const { child } = broker;
+    const exited = new Promise<Exit>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) resolve({ code: child.exitCode, signal: child.signalCode });
+      else child.once("exit", (code, sig) => resolve({ code, signal: sig }));
+    });
+    return { pid: child.pid, exited, ready: Promise.resolve(), stop: () => broker.stop() };
+  };
 }
 
 /**
@@ -69,22 +74,43 @@ export async function startStack(opts: StartOptions): Promise<RunningStack> {
   const onLine = opts.onLine ?? defaultOnLine;
   const ctx: LaunchContext = { cfg, root: repoRoot };
   const selected = stackProcesses.filter((p: StackProcess) => (!p.flag || flags.has(p.flag)) && !(p.unlessFlag && flags.has(p.unlessFlag)));
-  const started: Stoppable[] = [];
-  let crash!: (c: { name: string; exit: Exit }) => void;
-  const crashed = new Promise<{ name: string; exit: Exit }>((resolve) => (crash = resolve));
-  let stopping = false;
+  const supervisors: ProcessSupervisor[] = [];
+  const { supervision } = cfg;
+  const state = new StateFile(supervision.stateFile, { restarts: supervision.crashLoopRestarts, windowMs: supervision.crashLoopWindowMs }, () =>
+    supervisors.map((s) => s.snapshot()),
+  );
+  let crashLoop!: (c: CrashLoop) => void;
+  const crashLooped = new Promise<CrashLoop>((resolve) => (crashLoop = resolve));
+  let stopping: Promise<void> | undefined;
 
-  const stop = async () => {
-    stopping = true;
-    for (const s of started.splice(0).reverse()) {
-      log.info({ process: s.name }, "stopping");
-      await s.stop();
-    }
+  const stop = () =>
+    (stopping ??= (async () => {
+      for (const s of [...supervisors].reverse()) {
+        log.info({ process: s.name }, "stopping");
+        await s.stop();
+        state.write();
+      }
+      state.remove();
+    })());
+
+  const supervise = (name: string, start: Starter) => {
+    const s = new ProcessSupervisor({
+      name,
+      start,
+      policy: restartPolicy({ ...defaultBackoff, crashLoopRestarts: supervision.crashLoopRestarts, crashLoopWindowMs: supervision.crashLoopWindowMs }),
+      log,
+      onLine,
+      onChange: () => stopping || state.write(),
+      onCrashLoop: crashLoop,
+    });
+    supervisors.push(s);
+    return s;
   };
 
   try {
-    const childEnv: NodeJS.ProcessEnv = { ...opts.env, NEXT_TELEMETRY_DISABLED: "1" };
-    if (!cfg.kafka.external) await ensureKafkaInstalled(log);
+    // Every child learns where the launcher publishes its state (the console shows it).
+    const childEnv: NodeJS.ProcessEnv = { ...opts.env, NEXT_TELEMETRY_DISABLED: "1", LAUNCHER_STATE_FILE: state.file };
+    const classpath = cfg.kafka.external ? undefined : await ensureKafkaInstalled(log);
     if (selected.some((p) => p.name === "spark")) await ensureSparkInstalled(log);
     if (selected.some((p) => p.name === "console")) ensureConsoleBuilt(repoRoot, childEnv, log);
     for (const p of selected) {
@@ -101,21 +127,25 @@ export async function startStack(opts: StartOptions): Promise<RunningStack> {
         }
         continue;
       }
-      if (p.launch.kind === "kafka") {
-        const broker = await startLocalBroker(cfg.kafka, log, { onOutput: (line) => onLine(p.name, line) });
-        started.push({ name: p.name, stop: () => broker.stop() });
-        void new Promise<Exit>((resolve) => broker.child.once("exit", (code, signal) => resolve({ code, signal }))).then(
-          (exit) => stopping || crash({ name: p.name, exit }),
-        );
-        continue;
-      }
-      const proc = supervise(p.name, process.execPath, p.launch.args(ctx), { cwd: repoRoot, env: childEnv, onLine });
-      started.push({ name: p.name, stop: () => proc.stop(cfg.shutdownTimeoutMs) });
-      void proc.exited.then((exit) => stopping || crash({ name: p.name, exit }));
-      await waitUntilReady(p.launch.readyUrl(ctx), p.readyTimeoutMs ?? 60_000, proc.exited, p.name);
+      const starter =
+        p.launch.kind === "kafka"
+          ? brokerStarter(cfg, log, classpath!)
+          : nodeStarter({
+              name: p.name,
+              command: process.execPath,
+              args: p.launch.args(ctx),
+              cwd: repoRoot,
+              // A copy: later processes add their variables to childEnv, and a restart must see the same environment.
+              env: { ...childEnv },
+              readyUrl: p.launch.readyUrl(ctx),
+              readyTimeoutMs: p.readyTimeoutMs ?? 60_000,
+              stopTimeoutMs: cfg.shutdownTimeoutMs,
+            });
+      await supervise(p.name, starter).start();
       log.info({ process: p.name, port: p.port(cfg) }, "ready");
     }
-    return { brokers: cfg.kafka.brokers, consoleUrl: `http://127.0.0.1:${cfg.console.port}`, crashed, stop };
+    state.write();
+    return { brokers: cfg.kafka.brokers, consoleUrl: `http://127.0.0.1:${cfg.console.port}`, stateFile: state.file, crashLooped, stop };
   } catch (err) {
     await stop();
     throw err;
