@@ -11,6 +11,8 @@ export function parseIndexerConfig(env: RawEnv) {
       "KAFKA_BOOTSTRAP_SERVERS",
       "KAFKA_PORT",
       "EMBED_OUTPUT_TOPIC",
+      "EMBED_DLQ_TOPIC",
+      "EMBED_TOPIC_PARTITIONS",
       "EMBED_MODEL",
       "EMB_INDEX_SHARDS",
       "EMB_SHARD_MAX_IDS",
@@ -42,6 +44,14 @@ export function parseIndexerConfig(env: RawEnv) {
       brokers: e.KAFKA_BOOTSTRAP_SERVERS ?? [`127.0.0.1:${e.KAFKA_PORT}`],
       topic: e.EMBED_OUTPUT_TOPIC,
       groupId: e.INDEXER_GROUP,
+      /**
+       * The index stage's dead letters go to the embed stage's DLQ topic (stage
+       * "index", source topic EMBED_OUTPUT_TOPIC): the console reads that
+       * topic, and a redrive re-sends to the source topic either way.
+       */
+      dlqTopic: e.EMBED_DLQ_TOPIC,
+      /** Partitions of the DLQ topic when the indexer is the first to need it. */
+      dlqPartitions: e.EMBED_TOPIC_PARTITIONS,
     },
     /** The model text queries are embedded with; its registry dimension is checked against the index at start. */
     model: e.EMBED_MODEL,

@@ -1,4 +1,5 @@
 import { open, type Database, type RootDatabase } from "lmdb";
+import { sha256Hex } from "../records/sha256";
 
 /** A document as LMDB keeps it (its vector lives in `vectors` under `key`). */
 export interface DocRow {
@@ -15,6 +16,21 @@ export interface DocRow {
   unit: boolean;
 }
 
+/** A row of a long doc_id, stored under its hash: the full doc_id is kept in the value. */
+type LongDocRow = DocRow & { docId: string };
+
+/**
+ * Longest doc_id (UTF-8 bytes) stored under its own text as the LMDB key.
+ * LMDB refuses keys over 1,978 bytes (lmdb-js' compiled-in limit) and
+ * ordered-binary may add a byte or, for short strings, escape control
+ * characters to two bytes; 960 stays under the limit whatever the characters.
+ * Longer ids are keyed by their SHA-256 in a database of their own.
+ */
+export const DOC_KEY_MAX_BYTES = 960;
+
+/** True when `docId` is stored under its own text (`docs`), false when under its hash (`longdocs`). */
+export const isShortDocId = (docId: string) => Buffer.byteLength(docId, "utf8") <= DOC_KEY_MAX_BYTES;
+
 /** One change a batch makes, in the order it was made. */
 export type Change =
   | { kind: "put"; docId: string; row: DocRow; vector: Float32Array; replacedKey: number | undefined }
@@ -22,7 +38,15 @@ export type Change =
 
 /**
  * The index's source of truth, in one LMDB environment:
- * - `docs`     doc_id → DocRow
+ * - `docs`     doc_id → DocRow, for doc_ids of at most DOC_KEY_MAX_BYTES
+ * - `longdocs` sha256(doc_id) as hex → DocRow + the full doc_id, for longer
+ *              ids (LMDB's key limit is ~1,978 bytes). A separate database, so
+ *              no real short doc_id can ever be mistaken for a hash. Directories
+ *              written before it existed keep working without a rebuild: their
+ *              short ids are where they always were, the database is created
+ *              empty on first open, and an id between DOC_KEY_MAX_BYTES and
+ *              LMDB's limit that an older version stored in `docs` is still
+ *              found there (`legacyDoc`) and moves to `longdocs` when next written.
  * - `vectors`  key → unit vector (f32 bytes)
  * - `recency`  [shard, key] → doc_id; keys only grow, so the first entry of a
  *              shard is its oldest document (eviction) and the last its newest
@@ -35,6 +59,7 @@ export type Change =
 export class IndexStore {
   private readonly root: RootDatabase;
   private readonly docs: Database<DocRow, string>;
+  private readonly longDocs: Database<LongDocRow, string>;
   private readonly vectors: Database<Buffer, number>;
   private readonly recency: Database<string, [number, number]>;
   private readonly offsets: Database<number, [string, number]>;
@@ -44,6 +69,7 @@ export class IndexStore {
     // Vectors do not compress; LMDB's own compression would only cost CPU.
     this.root = open({ path: dir, maxDbs: 8, compression: false });
     this.docs = this.root.openDB({ name: "docs" });
+    this.longDocs = this.root.openDB({ name: "longdocs" });
     this.vectors = this.root.openDB({ name: "vectors", encoding: "binary" });
     this.recency = this.root.openDB({ name: "recency" });
     this.offsets = this.root.openDB({ name: "offsets" });
@@ -72,7 +98,39 @@ export class IndexStore {
   }
 
   doc(docId: string): DocRow | undefined {
-    return this.docs.get(docId);
+    if (isShortDocId(docId)) return this.docs.get(docId);
+    const row = this.longDocs.get(sha256Hex(docId));
+    // A different id under the same SHA-256 would need a collision; checked anyway.
+    if (!row) return this.legacyDoc(docId);
+    const { docId: stored, ...rest } = row;
+    return stored === docId ? rest : undefined;
+  }
+
+  /** A long id an older version stored under its text (it fit LMDB's limit); undefined when it cannot be a key there. */
+  private legacyDoc(docId: string): DocRow | undefined {
+    try {
+      return this.docs.get(docId);
+    } catch {
+      return undefined; // over LMDB's key limit: never stored that way
+    }
+  }
+
+  private putDoc(docId: string, row: DocRow): void {
+    if (isShortDocId(docId)) {
+      this.docs.putSync(docId, row);
+      return;
+    }
+    if (this.legacyDoc(docId)) this.docs.removeSync(docId);
+    this.longDocs.putSync(sha256Hex(docId), { ...row, docId });
+  }
+
+  private removeDoc(docId: string): void {
+    if (isShortDocId(docId)) {
+      this.docs.removeSync(docId);
+      return;
+    }
+    this.longDocs.removeSync(sha256Hex(docId));
+    if (this.legacyDoc(docId)) this.docs.removeSync(docId);
   }
 
   vector(key: number): Float32Array | undefined {
@@ -83,7 +141,7 @@ export class IndexStore {
   /** Every document of `shard`, oldest first. */
   *shardDocs(shard: number): Generator<{ docId: string; row: DocRow; vector: Float32Array }> {
     for (const { value: docId } of this.recency.getRange({ start: [shard, 0], end: [shard + 1, 0] })) {
-      const row = this.docs.get(docId);
+      const row = this.doc(docId);
       const vector = row && this.vector(row.key);
       if (row && vector) yield { docId, row, vector };
     }
@@ -115,7 +173,7 @@ export class IndexStore {
       let nextKey = this.nextKey;
       const growth = new Map<number, number>();
       for (const put of args.puts) {
-        const previous = this.docs.get(put.docId);
+        const previous = this.doc(put.docId);
         if (previous) {
           this.vectors.removeSync(previous.key);
           this.recency.removeSync([previous.shard, previous.key]);
@@ -123,7 +181,7 @@ export class IndexStore {
           growth.set(put.row.shard, (growth.get(put.row.shard) ?? 0) + 1);
         }
         const row: DocRow = { ...put.row, key: nextKey++ };
-        this.docs.putSync(put.docId, row);
+        this.putDoc(put.docId, row);
         this.vectors.putSync(row.key, Buffer.from(put.vector.buffer, put.vector.byteOffset, put.vector.byteLength));
         this.recency.putSync([row.shard, row.key], put.docId);
         changes.push({ kind: "put", docId: put.docId, row, vector: put.vector, replacedKey: previous?.key });
@@ -156,7 +214,7 @@ export class IndexStore {
       const recencyKey = key as [number, number];
       this.recency.removeSync(recencyKey);
       this.vectors.removeSync(recencyKey[1]);
-      this.docs.removeSync(docId);
+      this.removeDoc(docId);
       return { kind: "evict", docId, shard, key: recencyKey[1] };
     });
   }

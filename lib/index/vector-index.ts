@@ -235,6 +235,15 @@ export class VectorIndex {
     return result;
   }
 
+  /**
+   * Move a partition's stored offset to `nextOffset` (never backward) without
+   * changing any document: past records that were dead-lettered. It always
+   * writes, so it also tells whether the store takes writes at all.
+   */
+  advanceOffset(topic: string, partition: number, nextOffset: number): void {
+    this.store.advanceOffset(topic, partition, Math.max(nextOffset, this.store.nextOffset(topic, partition) ?? 0));
+  }
+
   /** `plan` then `commit`, for callers with nothing to do in between. */
   apply(topic: string, partition: number, records: IncomingRecord[], nextOffset: number): ApplyResult & Omit<BatchPlan, "puts"> {
     const plan = this.plan(topic, partition, records, nextOffset);

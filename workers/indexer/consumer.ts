@@ -1,8 +1,9 @@
 import type { Consumer, EachBatchPayload, Kafka } from "kafkajs";
-import { dimensionMismatch } from "../../lib/embedding/registry";
-import type { IncomingRecord, VectorIndex } from "../../lib/index/vector-index";
+import type { VectorIndex } from "../../lib/index/vector-index";
 import type { Logger } from "../../lib/log";
-import { embeddingRecordSchema } from "../../lib/records/embedding-record";
+import { BatchRunner } from "./batch-runner";
+import type { DeadLetters } from "./dead-letters";
+import type { PartitionHealth } from "./health";
 import type { IndexerMetrics } from "./metrics";
 import type { ReddbMirror } from "./mirror";
 
@@ -14,7 +15,11 @@ export interface IndexConsumerOptions {
   metrics: IndexerMetrics;
   log: Logger;
   mirror?: ReddbMirror;
-  /** Aborted at shutdown: a mirror write waiting out an outage gives up. */
+  /** Where records that can never be indexed go (EMBED_DLQ_TOPIC, stage "index"). */
+  deadLetters: DeadLetters;
+  /** Partitions not advancing, for /health. */
+  health: PartitionHealth;
+  /** Aborted at shutdown: a mirror write or a retry waiting out an outage gives up. */
   signal: AbortSignal;
 }
 
@@ -39,6 +44,7 @@ export async function startIndexConsumer(opts: IndexConsumerOptions): Promise<Co
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
 
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    opts.health.retain(payload.memberAssignment[topic] ?? []);
     for (const partition of payload.memberAssignment[topic] ?? []) {
       const offset = index.nextOffset(topic, partition) ?? firstOffsets.get(partition) ?? 0;
       consumer.seek({ topic, partition, offset: String(offset) });
@@ -46,50 +52,24 @@ export async function startIndexConsumer(opts: IndexConsumerOptions): Promise<Co
     log.info({ topic, partitions: payload.memberAssignment[topic] ?? [] }, "partitions assigned; resuming at the index's stored offsets");
   });
 
-  const refusedOnce = new Set<string>();
+  const runner = new BatchRunner({ topic, index, deadLetters: opts.deadLetters, health: opts.health, metrics, log, mirror: opts.mirror, signal: opts.signal });
   await consumer.run({
     eachBatchAutoResolve: false,
     eachBatch: async ({ batch, resolveOffset, commitOffsetsIfNecessary, heartbeat, isRunning, isStale }: EachBatchPayload) => {
       if (!isRunning() || isStale() || batch.messages.length === 0) return;
       const started = performance.now();
-      const records: IncomingRecord[] = [];
-      for (const message of batch.messages) {
-        const record = decode(message.value);
-        if (record) records.push({ offset: Number(message.offset), record });
-        else {
-          metrics.invalidRecords++;
-          log.warn({ topic, partition: batch.partition, offset: message.offset }, "not an embedding record; skipped");
-        }
-      }
       const nextOffset = Number(batch.lastOffset()) + 1;
-      const plan = index.plan(topic, batch.partition, records, nextOffset);
-      if (opts.mirror && plan.puts.length > 0) {
-        await opts.mirror.send(plan.puts, opts.signal);
-        metrics.mirrored += plan.puts.length;
-      }
-      if (!isRunning() || isStale()) return;
-      const result = index.commit(plan);
+      const stillOurs = () => isRunning() && !isStale() && !opts.signal.aborted;
+      // Every record ends indexed, refused (another model's dimension) or dead-lettered;
+      // false: the partition was revoked or the process stops mid-way (the next owner re-reads).
+      if (!(await runner.run({ partition: batch.partition, messages: batch.messages, nextOffset }, { stillOurs, heartbeat }))) return;
 
       metrics.recordsIn += batch.messages.length;
       metrics.batches++;
-      metrics.inserted += result.inserted;
-      metrics.updated += result.updated;
-      metrics.evicted += result.evicted;
-      metrics.alreadyApplied += plan.alreadyApplied;
-      metrics.zeroVectors += plan.zeroVectors;
-      metrics.refusedDim += plan.refused.length;
       metrics.lastBatchTs = Date.now();
       metrics.lastBatchMs = Math.round(performance.now() - started);
       metrics.lag.set(batch.partition, Math.max(0, Number(batch.highWatermark) - nextOffset));
-      for (const r of plan.refused) {
-        // One line per model and dimension, not one per record.
-        const what = `${r.model}/${r.dim}`;
-        if (refusedOnce.has(what)) continue;
-        refusedOnce.add(what);
-        const line = dimensionMismatch({ component: "the index", storedDim: index.dim ?? r.dim, model: r.model, modelDim: r.dim, fix: "its records are skipped; index that model in its own indexer (another INDEX_DIR and INDEXER_GROUP)" });
-        log.error({ topic, partition: batch.partition, model: r.model, dim: r.dim, indexDim: index.dim }, line ?? "dimension mismatch");
-      }
-      log.debug({ topic, partition: batch.partition, count: batch.messages.length, ...result, changes: undefined, durationMs: metrics.lastBatchMs }, "batch indexed");
+      log.debug({ topic, partition: batch.partition, count: batch.messages.length, durationMs: metrics.lastBatchMs }, "batch indexed");
 
       resolveOffset(batch.lastOffset());
       await commitOffsetsIfNecessary();
@@ -97,16 +77,6 @@ export async function startIndexConsumer(opts: IndexConsumerOptions): Promise<Co
     },
   });
   return consumer;
-}
-
-function decode(value: Buffer | null): IncomingRecord["record"] | undefined {
-  if (!value) return undefined;
-  try {
-    const parsed = embeddingRecordSchema.safeParse(JSON.parse(value.toString("utf8")));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** First offset of each partition of `topic` (where a never-applied partition starts). */

@@ -17,8 +17,8 @@ export interface IndexerHttpDeps {
   recall: RecallMonitor;
   embedText: EmbedText;
   log: Logger;
-  /** "ok" once the index is loaded and the consumer runs. */
-  status: () => "starting" | "ok" | "stopping";
+  /** The /health answer as data (workers/indexer/health.ts): ok or degraded is 200, starting or stopping 503. */
+  health: () => { httpStatus: number; body: unknown };
 }
 
 /** Routes of the emb-indexer: /knn/query, /knn/shards, /health, /metrics. */
@@ -40,8 +40,8 @@ export function createIndexerHandler(deps: IndexerHttpDeps) {
       if (path === "/knn/shards") return sendJson(res, 200, shardStats(index));
       if (path === "/metrics") return sendJson(res, 200, metrics.toJSON({ total_ids: index.totalIds, dim: index.dim ?? null, recall: recall.report() }));
       if (path === "/health") {
-        const status = deps.status();
-        return sendJson(res, status === "ok" ? 200 : 503, { status, total_ids: index.totalIds, dim: index.dim ?? null, timestamp: Date.now() / 1000 });
+        const { httpStatus, body } = deps.health();
+        return sendJson(res, httpStatus, body);
       }
       throw new ApiError(404, "not_found", `no route ${path}`);
     } catch (err) {

@@ -15,6 +15,8 @@ import { VectorIndex } from "../../lib/index/vector-index";
 import { createKafka } from "../../lib/kafka/client";
 import { createLogger } from "../../lib/log";
 import { startIndexConsumer } from "./consumer";
+import { DeadLetters } from "./dead-letters";
+import { indexerHealth, PartitionHealth } from "./health";
 import { embedTextWith } from "./embed-text";
 import { createIndexerHandler } from "./http";
 import { IndexerMetrics } from "./metrics";
@@ -55,11 +57,14 @@ const metrics = new IndexerMetrics();
 const recall = new RecallMonitor(index, cfg.recall.samples, new EfTuner(cfg.index.hnsw.efSearch, cfg.recall.efMax, cfg.recall.target));
 const embeddingClient = createEmbeddingClient(embeddingCfg);
 const shutdownController = new AbortController();
-const mirror = cfg.reddb && new ReddbMirror(cfg.reddb, log, () => metrics.mirrorFailures++);
+const mirror = cfg.reddb && new ReddbMirror(cfg.reddb, log, () => metrics.mirrorFailures++, () => metrics.mirrorRefused++);
+const partitionHealth = new PartitionHealth();
+/** /health as data: ok, or degraded with the partitions not advancing (HTTP 200), starting/stopping (503). */
+const health = () => indexerHealth(status, partitionHealth, index);
 
 const server = createServer(
   { keepAliveTimeout: 65_000 },
-  createIndexerHandler({ index, metrics, recall, embedText: embedTextWith(embeddingClient), log, status: () => status }),
+  createIndexerHandler({ index, metrics, recall, embedText: embedTextWith(embeddingClient), log, health }),
 );
 server.on("error", (err) => {
   log.fatal({ err: { message: err.message }, port: cfg.port }, "server error; stopping");
@@ -68,7 +73,9 @@ server.on("error", (err) => {
 server.listen(cfg.port, cfg.host, () => log.info({ host: cfg.host, port: cfg.port }, "emb-indexer listening"));
 
 const kafka = createKafka({ clientId: "emb-indexer", brokers: cfg.kafka.brokers, log });
-const consumer = await startIndexConsumer({ kafka, topic: cfg.kafka.topic, groupId: cfg.kafka.groupId, index, metrics, log, mirror: mirror || undefined, signal: shutdownController.signal });
+const deadLetters = new DeadLetters(kafka, cfg.kafka.dlqTopic, cfg.kafka.topic, cfg.kafka.dlqPartitions);
+await deadLetters.connect();
+const consumer = await startIndexConsumer({ kafka, topic: cfg.kafka.topic, groupId: cfg.kafka.groupId, index, metrics, log, mirror: mirror || undefined, deadLetters, health: partitionHealth, signal: shutdownController.signal });
 consumer.on(consumer.events.CRASH, ({ payload }) => {
   log.fatal({ err: { message: payload.error.message }, restart: payload.restart }, "consumer crashed");
   if (!payload.restart) void shutdown("consumer crash", 1);
@@ -115,6 +122,7 @@ async function shutdown(signal: string, code = 0): Promise<void> {
   clearInterval(recallTimer);
   shutdownController.abort();
   await consumer.disconnect().catch((err: Error) => log.warn({ err: { message: err.message } }, "consumer disconnect failed"));
+  await deadLetters.close().catch((err: Error) => log.warn({ err: { message: err.message } }, "dead-letter producer disconnect failed"));
   // A saved graph makes the next start quick; LMDB already holds everything applied.
   saveSnapshots();
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));

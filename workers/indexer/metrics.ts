@@ -1,4 +1,5 @@
 import type { RecallReport } from "../../lib/index/recall-monitor";
+import type { DlqReason } from "../../lib/records/dlq-record";
 
 /** Latencies kept for the query percentiles: enough for a stable p99, bounded memory. */
 const LATENCY_WINDOW = 2048;
@@ -21,13 +22,27 @@ export class IndexerMetrics {
   lastBatchMs: number | null = null;
   mirrored = 0;
   mirrorFailures = 0;
+  /** Mirror writes RedDB refused for good (left out of the mirror; the documents are indexed). */
+  mirrorRefused = 0;
   snapshotsSaved = 0;
   lastSnapshotTs: number | null = null;
   queries = 0;
   queryErrors = 0;
+  /** Batches that failed for an unclassified reason and were tried again. */
+  batchRetries = 0;
+  /** Batches whose records were applied one by one after `maxAttempts` failures. */
+  isolations = 0;
+  /** Produce requests to the dead-letter topic that failed (and were retried). */
+  deadLetterFailures = 0;
+  /** Records dead-lettered by the index stage, by reason. */
+  readonly deadLetters = new Map<DlqReason, number>();
   /** Per partition: high watermark minus the next offset to apply. */
   readonly lag = new Map<number, number>();
   private readonly latencies: number[] = [];
+
+  deadLettered(reason: DlqReason): void {
+    this.deadLetters.set(reason, (this.deadLetters.get(reason) ?? 0) + 1);
+  }
 
   observeQuery(ms: number): void {
     this.queries++;
@@ -58,7 +73,14 @@ export class IndexerMetrics {
       recall_at_10: extra.recall.recall_at_10,
       recall: extra.recall,
       snapshots: { saved: this.snapshotsSaved, last_ts: this.lastSnapshotTs === null ? null : this.lastSnapshotTs / 1000 },
-      mirror: { records: this.mirrored, failures: this.mirrorFailures },
+      mirror: { records: this.mirrored, failures: this.mirrorFailures, refused: this.mirrorRefused },
+      dead_letters: {
+        total: [...this.deadLetters.values()].reduce((a, b) => a + b, 0),
+        by_reason: Object.fromEntries(this.deadLetters),
+        produce_failures: this.deadLetterFailures,
+      },
+      batch_retries: this.batchRetries,
+      isolations: this.isolations,
     };
   }
 }
