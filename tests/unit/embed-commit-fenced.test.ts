@@ -24,6 +24,8 @@ async function setUp() {
   const deps: UnitDeps = {
     batcher: new Batcher(async (texts) => texts.map(() => ({ ok: true as const, vector: [1, 0], model: "m" })), { size: 64, maxWaitMs: 1, maxInFlight: 1 }),
     parquet,
+    // The broker's default limit, as TopicLimits would read it.
+    limits: { maxMessageBytes: async () => 1_048_588, invalidate: () => undefined },
     outputTopic: "out",
     dlqTopic: "dlq",
     group: "g",

@@ -10,7 +10,9 @@ function deps(writes: unknown[][] = []): UnitDeps {
   const batcher = new Batcher(async (texts) => texts.map(() => ({ ok: true as const, vector: [1, 0], model: "m" })), { size: 64, maxWaitMs: 1, maxInFlight: 1 });
   return {
     batcher,
-    reddb: { sink: { write: async (_records: unknown, dlq: unknown[]) => void writes.push(dlq) } as never, writeWithRetry: (fn) => fn() },
+    reddb: { sink: { write: async (_records: unknown, dlq: unknown[]) => (writes.push(dlq), []) } as never, writeWithRetry: (fn) => fn() },
+    // The broker's default limit, as TopicLimits would read it.
+    limits: { maxMessageBytes: async () => 1_048_588, invalidate: () => undefined },
     outputTopic: "out",
     dlqTopic: "dlq",
     group: "g",

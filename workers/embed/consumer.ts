@@ -1,10 +1,11 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
 import type { Logger } from "../../lib/log";
 import { Backoff } from "./backoff";
-import type { Health } from "./health";
+import { UnitFailures, classifyFailure, splitUnits } from "./failures";
+import type { Health, PartitionStall } from "./health";
 import type { PartitionOwners } from "./partition-owners";
 import type { WorkerStats } from "./stats";
-import { PartitionLost, commitUnit, transformUnit, type UnitDeps } from "./unit-of-work";
+import { PartitionLost, commitUnit, deadLetterUnit, transformUnit, type UnitDeps, type UnitResult } from "./unit-of-work";
 
 /**
  * Most records committed as one unit (one transaction, at most one Parquet
@@ -17,6 +18,13 @@ const UNIT_MAX_RECORDS = 1_000;
 const PARTITIONS_CONCURRENTLY = 8;
 /** How often a long embed wait heartbeats the group and checks for shutdown. */
 const WAIT_TICK_MS = 1_000;
+/**
+ * A unit in progress this long counts as not advancing in /health even when
+ * no dependency reports trouble (a broker that stopped answering mid-commit:
+ * the producer retries without end). A unit of 1,000 records at the real
+ * model's ~100 records/s, shared by 3 partitions, takes ~30 s.
+ */
+const SLOW_UNIT_MS = 60_000;
 
 export interface EmbedConsumerDeps {
   kafka: Kafka;
@@ -41,7 +49,14 @@ export class EmbedConsumer {
   /** Partitions taken over since the last rebalance. */
   private readonly owned = new Set<number>();
   private readonly kafkaBackoff = new Backoff();
+  /** Failed units per partition: bounded retries, then isolation, then the DLQ (failures.ts). */
+  private readonly failures = new UnitFailures();
+  /** Per partition, the first offset of the unit being embedded or committed, and since when. */
+  private readonly inProgress = new Map<number, { offset: string; since: number }>();
+  /** Per partition, the next offset to commit, as far as this worker knows. */
+  private readonly position = new Map<number, string>();
   private operatorPaused = false;
+  private pausedSince = 0;
   private running = false;
 
   constructor(private readonly deps: EmbedConsumerDeps) {
@@ -54,6 +69,9 @@ export class EmbedConsumer {
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
       const assigned = [...(payload.memberAssignment[deps.inputTopic] ?? [])].sort((a, b) => a - b);
       this.owned.clear();
+      this.failures.forget();
+      this.inProgress.clear();
+      this.position.clear();
       deps.stats.assignedPartitions = assigned;
       for (const p of [...deps.stats.lagByPartition.keys()]) if (!assigned.includes(p)) deps.stats.lagByPartition.delete(p);
       deps.log.info({ assigned, memberId: payload.memberId }, "partitions assigned");
@@ -64,6 +82,28 @@ export class EmbedConsumer {
       // During an outage nothing new is fetched; what is in flight waits.
       this.applyPause();
     });
+    deps.health.reportStalls(() => this.stalls());
+  }
+
+  /**
+   * The input partitions not advancing, and why: a unit failing (retried,
+   * isolated, waited out), a unit waiting for a dependency in trouble or slow
+   * beyond SLOW_UNIT_MS, or an operator pause. One entry per partition, the
+   * most specific reason first.
+   */
+  stalls(): PartitionStall[] {
+    const out = new Map<number, PartitionStall>();
+    const add = (partition: number, offset: string | null, reason: string, since: number) => {
+      if (!out.has(partition)) out.set(partition, { topic: this.deps.inputTopic, partition, offset, reason, since_ts: since / 1000 });
+    };
+    for (const f of this.failures.stalls()) add(f.partition, f.offset, f.reason, f.since);
+    const trouble = this.deps.health.trouble();
+    for (const [partition, unit] of this.inProgress) {
+      if (trouble) add(partition, unit.offset, `waiting for ${trouble.component}: ${trouble.reason}`, unit.since);
+      else if (Date.now() - unit.since > SLOW_UNIT_MS) add(partition, unit.offset, `unit in progress for ${Math.round((Date.now() - unit.since) / 1000)} s`, unit.since);
+    }
+    if (this.operatorPaused) for (const p of this.deps.stats.assignedPartitions) add(p, this.position.get(p) ?? null, "paused by an operator", this.pausedSince);
+    return [...out.values()].sort((a, b) => a.partition - b.partition);
   }
 
   get paused(): boolean {
@@ -85,6 +125,7 @@ export class EmbedConsumer {
 
   /** Operator pause (POST /pause): batches in flight finish, nothing new is fetched. */
   pause(): void {
+    if (!this.operatorPaused) this.pausedSince = Date.now();
     this.operatorPaused = true;
     this.applyPause();
   }
@@ -110,6 +151,7 @@ export class EmbedConsumer {
     if (!this.owned.has(partition)) {
       const committed = await this.takeOver(topic, partition, live);
       if (committed === undefined) return;
+      if (committed >= 0n) this.position.set(partition, committed.toString());
       // Committed offsets may have moved while the previous owner was fenced.
       if (committed >= 0n && BigInt(messages[0]!.offset) < committed) {
         this.consumer.seek({ topic, partition, offset: committed.toString() });
@@ -119,8 +161,8 @@ export class EmbedConsumer {
     const producer = this.deps.owners.producer(topic, partition);
     if (!producer) return;
 
-    const units: KafkaMessage[][] = [];
-    for (let i = 0; i < messages.length; i += UNIT_MAX_RECORDS) units.push(messages.slice(i, i + UNIT_MAX_RECORDS));
+    // Records of a unit that failed again and again go one per unit (failures.ts).
+    const units = splitUnits(messages, UNIT_MAX_RECORDS, this.failures.isolateThrough(partition));
     const transform = (unit: KafkaMessage[]) => {
       const work = transformUnit(this.deps.unit, topic, partition, unit);
       // A unit transformed ahead may be abandoned (failed commit, lost partition, shutdown).
@@ -128,63 +170,154 @@ export class EmbedConsumer {
       return work;
     };
     let next = transform(units[0]!);
-    for (let u = 0; u < units.length; u++) {
-      if (!live()) return;
-      const unit = units[u]!;
-      const range = { topic, partition, firstOffset: unit[0]!.offset, lastOffset: unit[unit.length - 1]!.offset };
-      const started = performance.now();
-      const result = await this.whileHeartbeating(next, heartbeat, live);
-      if (result === undefined) return;
-      // The next unit is embedded while this one commits, so the embedding service
-      // is not left idle for the commit (and this unit's last, partial batch
-      // fills up with the next unit's texts instead of waiting EMBED_MAX_WAIT_SEC).
-      // Commits stay in offset order; a transformed unit has no side effects.
-      if (u + 1 < units.length) next = transform(units[u + 1]!);
-      this.deps.log.debug({ ...range, rows: result.rows.length, dlq: result.dlq.length, durationMs: Math.round(performance.now() - started) }, "unit embedded");
-      try {
-        const { parquetFile } = await commitUnit(this.deps.unit, producer, range, result, live);
-        this.recordCommitted(unit.length, result, parquetFile);
-        this.deps.log.info({ ...range, rows: result.rows.length, dlq: result.dlq.length, durationMs: Math.round(performance.now() - started) }, "unit committed");
-      } catch (err) {
-        if (err instanceof PartitionLost || !live()) return;
-        await this.recoverAfterFailedCommit(topic, partition, messages[0]!.offset, err, live);
-        return;
+    try {
+      for (let u = 0; u < units.length; u++) {
+        if (!live()) return;
+        const unit = units[u]!;
+        const range = { topic, partition, firstOffset: unit[0]!.offset, lastOffset: unit[unit.length - 1]!.offset };
+        const started = performance.now();
+        this.inProgress.set(partition, { offset: range.firstOffset, since: Date.now() });
+        const transformed = await this.whileHeartbeating(next, heartbeat, live);
+        if (transformed === undefined) return;
+        if ("error" in transformed) {
+          // Nothing was written: consume again from this unit's first record.
+          await this.unitFailed(range, unit, transformed.error, "transform", live);
+          return;
+        }
+        const result = transformed.value;
+        // The next unit is embedded while this one commits, so the embedding service
+        // is not left idle for the commit (and this unit's last, partial batch
+        // fills up with the next unit's texts instead of waiting EMBED_MAX_WAIT_SEC).
+        // Commits stay in offset order; a transformed unit has no side effects.
+        if (u + 1 < units.length) next = transform(units[u + 1]!);
+        this.deps.log.debug({ ...range, rows: result.rows.length, dlq: result.dlq.length, durationMs: Math.round(performance.now() - started) }, "unit embedded");
+        if (!(await this.commit(producer, range, unit, result, live, started))) return;
+        resolveOffset(range.lastOffset);
+        this.deps.stats.lagByPartition.set(partition, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(range.lastOffset) - 1n)));
+        await heartbeat();
       }
-      resolveOffset(range.lastOffset);
-      this.deps.stats.lagByPartition.set(partition, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(range.lastOffset) - 1n)));
-      await heartbeat();
+    } finally {
+      this.inProgress.delete(partition);
     }
-  }
-
-  private recordCommitted(count: number, result: { rows: unknown[]; dlq: unknown[] }, parquetFile: string | undefined): void {
-    const s = this.deps.stats;
-    s.recordsIn += count;
-    s.recordsOut += result.rows.length;
-    s.dlqRecords += result.dlq.length;
-    s.transactions++;
-    if (parquetFile) {
-      s.parquetFiles++;
-      s.parquetRows += result.rows.length;
-    }
-    this.deps.health.recover("kafka");
-    this.kafkaBackoff.reset();
   }
 
   /**
-   * The transaction failed (broker away, fenced, timed out) and may or may not
-   * have committed. Take the partition over again — which settles that and
-   * deletes the unit's Parquet file if it did not — and consume again from the
+   * Commit one unit; true when it committed. A failure is classified and
+   * handled (unitFailed), and false tells the caller to stop this batch: the
+   * partition consumes again from its committed offset.
+   */
+  private async commit(
+    producer: NonNullable<ReturnType<PartitionOwners["producer"]>>,
+    range: { topic: string; partition: number; firstOffset: string; lastOffset: string },
+    unit: KafkaMessage[],
+    result: UnitResult,
+    live: () => boolean,
+    started: number,
+  ): Promise<boolean> {
+    try {
+      const committed = await commitUnit(this.deps.unit, producer, range, result, live);
+      this.recordCommitted(unit.length, committed);
+      this.failures.succeeded(range.partition, range.lastOffset);
+      this.position.set(range.partition, (BigInt(range.lastOffset) + 1n).toString());
+      this.deps.log.info({ ...range, rows: committed.rows, dlq: committed.dlq, durationMs: Math.round(performance.now() - started) }, "unit committed");
+      return true;
+    } catch (err) {
+      if (err instanceof PartitionLost || !live()) return false;
+      await this.unitFailed(range, unit, err, "commit", live);
+      return false;
+    }
+  }
+
+  /**
+   * A unit failed. Transient causes (Kafka away, fencing, a rebalance, a full
+   * disk) are waited out; a size refusal re-reads the topics' limits; anything
+   * else is retried MAX_UNIT_ATTEMPTS times, then the unit is split into single
+   * records and the one that keeps failing is dead-lettered — so no record
+   * stops its partition for good. Either way the partition is recovered (a
+   * failed commit may or may not have committed) and consumes again from the
    * committed offset.
    */
-  private async recoverAfterFailedCommit(topic: string, partition: number, batchStart: string, err: unknown, live: () => boolean): Promise<void> {
+  private async unitFailed(
+    range: { topic: string; partition: number; firstOffset: string; lastOffset: string },
+    unit: KafkaMessage[],
+    err: unknown,
+    stage: "transform" | "commit",
+    live: () => boolean,
+  ): Promise<void> {
+    const { topic, partition } = range;
     const message = err instanceof Error ? err.message : String(err);
+    const kind = classifyFailure(err);
+    const action = this.failures.failed(partition, range.firstOffset, range.lastOffset, kind, `${stage} failed: ${message}`);
     this.deps.stats.transactionFailures++;
-    this.deps.health.degrade("kafka", `transaction failed: ${message}`);
-    this.deps.log.warn({ topic, partition, err: { message } }, "transaction failed; recovering the partition");
+    if (kind === "transient") this.deps.health.degrade("kafka", `${stage} failed: ${message}`);
+    if (kind === "too_large") {
+      // The limit was lowered since it was read: read it again before the retry.
+      this.deps.unit.limits.invalidate(this.deps.unit.outputTopic);
+      this.deps.unit.limits.invalidate(this.deps.unit.dlqTopic);
+    }
+    this.deps.log.warn({ ...range, kind, action, err: { message } }, "unit failed");
+    await this.kafkaBackoff.wait(this.deps.signal).catch(() => undefined);
+    if (!live()) return;
+    if (stage === "transform" && action.kind !== "dead_letter") {
+      // Nothing was sent: no transaction to settle, only the records to read again.
+      this.consumer.seek({ topic, partition, offset: range.firstOffset });
+      return;
+    }
     this.owned.delete(partition);
     const committed = await this.takeOver(topic, partition, live);
     if (committed === undefined) return;
-    this.consumer.seek({ topic, partition, offset: committed >= 0n ? committed.toString() : batchStart });
+    const resumeAt = committed >= 0n ? committed.toString() : range.firstOffset;
+    if (action.kind === "dead_letter" && BigInt(resumeAt) === BigInt(action.offset) && unit.length === 1) {
+      if (await this.deadLetter(range, unit[0]!, action, message, live)) {
+        this.consumer.seek({ topic, partition, offset: (BigInt(action.offset) + 1n).toString() });
+        return;
+      }
+    }
+    this.consumer.seek({ topic, partition, offset: resumeAt });
+  }
+
+  /**
+   * Commit the DLQ record of a message that failed every attempt, alone; true
+   * when it committed. If even that fails, the record is read and tried again
+   * (and dead-lettered again) after a backoff: only a DLQ topic that cannot be
+   * written to keeps the partition waiting, as an outage would.
+   */
+  private async deadLetter(
+    range: { topic: string; partition: number },
+    m: KafkaMessage,
+    action: { reason: "too_large" | "unprocessable"; attempts: number },
+    error: string,
+    live: () => boolean,
+  ): Promise<boolean> {
+    const producer = this.deps.owners.producer(range.topic, range.partition);
+    if (!producer) return false;
+    const result = deadLetterUnit(this.deps.unit, range.topic, range.partition, m, { reason: action.reason, error: error.replace(/\s+/g, " ").slice(0, 500), attempts: action.attempts });
+    const at = { ...range, firstOffset: m.offset, lastOffset: m.offset };
+    this.deps.log.error({ ...at, reason: action.reason, attempts: action.attempts, err: { message: error } }, "record failed every attempt; dead-lettering it");
+    try {
+      const committed = await commitUnit(this.deps.unit, producer, at, result, live);
+      this.recordCommitted(1, committed);
+      this.failures.succeeded(range.partition, m.offset);
+      this.position.set(range.partition, (BigInt(m.offset) + 1n).toString());
+      return true;
+    } catch (err) {
+      this.deps.log.error({ ...at, err: { message: err instanceof Error ? err.message : String(err) } }, "dead-lettering failed; the record will be tried again");
+      return false;
+    }
+  }
+
+  private recordCommitted(count: number, committed: { rows: number; dlq: number; parquetFile?: string }): void {
+    const s = this.deps.stats;
+    s.recordsIn += count;
+    s.recordsOut += committed.rows;
+    s.dlqRecords += committed.dlq;
+    s.transactions++;
+    if (committed.parquetFile) {
+      s.parquetFiles++;
+      s.parquetRows += committed.rows;
+    }
+    this.deps.health.recover("kafka");
+    this.kafkaBackoff.reset();
   }
 
   /** PartitionOwners.takeOver, retried with capped backoff while Kafka is unreachable. */
@@ -205,11 +338,12 @@ export class EmbedConsumer {
   }
 
   /**
-   * Await `work` while keeping the group membership alive. Resolves undefined
-   * when the partition was lost or the worker is stopping: the unit is then
-   * abandoned (its records come again from the committed offset).
+   * Await `work` while keeping the group membership alive: its value or its
+   * error (a heartbeat's own error, e.g. a rebalance, is thrown to kafkajs).
+   * Resolves undefined when the partition was lost or the worker is stopping:
+   * the unit is then abandoned (its records come again from the committed offset).
    */
-  private async whileHeartbeating<T>(work: Promise<T>, heartbeat: () => Promise<void>, live: () => boolean): Promise<T | undefined> {
+  private async whileHeartbeating<T>(work: Promise<T>, heartbeat: () => Promise<void>, live: () => boolean): Promise<{ value: T } | { error: unknown } | undefined> {
     let settled = false;
     const done = work.then(
       (value) => ({ value }),
@@ -220,11 +354,8 @@ export class EmbedConsumer {
       const tick = new Promise<"tick">((r) => setTimeout(() => r("tick"), WAIT_TICK_MS).unref());
       const first = await Promise.race([done, tick]);
       if (first !== "tick") {
-        if ("error" in first) {
-          if (!live()) return undefined;
-          throw first.error;
-        }
-        return first.value;
+        if ("error" in first && !live()) return undefined;
+        return first;
       }
       if (!live() && !settled) return undefined;
       await heartbeat();

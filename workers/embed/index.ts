@@ -9,6 +9,7 @@ import { parseEmbedWorkerConfig, redactEmbedWorkerConfig } from "../../lib/confi
 import { loadOrExit } from "../../lib/config/load";
 import { createEmbeddingClient, findModel } from "../../lib/embedding";
 import { createKafka } from "../../lib/kafka/client";
+import { TopicLimits } from "../../lib/kafka/record-limits";
 import { ensureTopics } from "../../lib/kafka/topics";
 import { createLogger } from "../../lib/log";
 import { ParquetSink } from "../../lib/parquet";
@@ -59,13 +60,13 @@ const reddb =
     ? {
         sink: new ReddbSink(reddbClient, cfg.reddb),
         /** RedDB being away is waited out like any other outage. */
-        async writeWithRetry(write: () => Promise<void>) {
+        async writeWithRetry<T>(write: () => Promise<T>): Promise<T> {
           for (;;) {
             try {
-              await write();
+              const done = await write();
               health.recover("reddb");
               reddbBackoff.reset();
-              return;
+              return done;
             } catch (err) {
               shutdown.signal.throwIfAborted();
               stats.reddbFailures++;
@@ -94,6 +95,8 @@ const consumer = new EmbedConsumer({
     normalize: cfg.normalize,
     storeText: cfg.storeText,
     maxTextBytes: cfg.maxTextBytes,
+    // Read from the broker (describeConfigs) once admin has connected in start().
+    limits: new TopicLimits(admin),
   },
   owners,
   stats,

@@ -8,6 +8,8 @@ export interface Source {
   topic: string;
   partition: number;
   offset: string;
+  /** The input message's Kafka timestamp, epoch seconds (DLQ records keep it). */
+  timestamp?: number | null;
 }
 
 /**
@@ -73,7 +75,8 @@ export function dlqRecord(
     attempts: failure.attempts,
     ts,
     model: failure.model,
-    source,
+    source: { topic: source.topic, partition: source.partition, offset: source.offset, timestamp: source.timestamp ?? null },
+    stage: "embed" as const,
   };
   if (storeText) return { text: partial.text, ...base };
   const hidden = partial.text === null ? { text_sha256: null, text_len: null } : (textFields(partial.text, false) as { text_sha256: string; text_len: number });

@@ -7,7 +7,10 @@ import type { WorkerStats } from "./stats";
 /** The fate of one text: a vector to emit, or the DLQ reason it cannot have one. */
 export type EmbedOutcome =
   | { ok: true; vector: number[]; /** The vector's JSON text from the upstream, when it is emitted unchanged. */ vectorJson?: string; model: string }
-  | { ok: false; reason: "provider_rejected" | "bad_vector"; error: string; attempts: number; model: string };
+  | { ok: false; reason: "provider_rejected" | "bad_vector" | "unprocessable"; error: string; attempts: number; model: string };
+
+/** Tries of a batch that fails for an unknown reason (not an outage, not a rejection) before it is split, and of a single text before it is dead-lettered. */
+const UNKNOWN_FAILURE_TRIES = 3;
 
 export interface ResilientEmbedOptions {
   normalize: boolean;
@@ -24,7 +27,10 @@ export interface ResilientEmbedOptions {
  *    are waited out with capped backoff while /health says `degraded`;
  *  - a rejected input (400/422), an oversized request (413) or a bad response
  *    (NaN, wrong count) is narrowed down by splitting the batch in halves, so
- *    only the culprit goes to the DLQ and its neighbours are embedded.
+ *    only the culprit goes to the DLQ and its neighbours are embedded;
+ *  - any other failure (a bug, an answer no rule covers) is tried a few times
+ *    with backoff, then narrowed down the same way: the text that keeps
+ *    failing alone goes to the DLQ as `unprocessable`.
  * Only aborting `signal` (shutdown) ends it early, by rejecting.
  */
 export class ResilientEmbedder {
@@ -42,6 +48,7 @@ export class ResilientEmbedder {
   }
 
   async embed(texts: string[]): Promise<EmbedOutcome[]> {
+    let unknownFailures = 0;
     for (;;) {
       this.opts.signal.throwIfAborted();
       try {
@@ -65,7 +72,15 @@ export class ResilientEmbedder {
           const half = Math.ceil(texts.length / 2);
           return [...(await this.embed(texts.slice(0, half))), ...(await this.embed(texts.slice(half)))];
         }
-        throw err;
+        const message = oneLine(err instanceof Error ? err.message : String(err));
+        if (++unknownFailures < UNKNOWN_FAILURE_TRIES) {
+          this.log.warn({ err: { message }, count: texts.length, attempt: unknownFailures }, "embedding failed for an unknown reason; trying again");
+          await this.backoff.wait(this.opts.signal);
+          continue;
+        }
+        if (texts.length === 1) return [{ ok: false, reason: "unprocessable", error: message, attempts: unknownFailures, model: this.client.model }];
+        const half = Math.ceil(texts.length / 2);
+        return [...(await this.embed(texts.slice(0, half))), ...(await this.embed(texts.slice(half)))];
       }
     }
   }
