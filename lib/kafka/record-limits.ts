@@ -1,4 +1,8 @@
-import { ConfigResourceTypes, type Admin, type IHeaders } from "kafkajs";
+import kafkajs, { type Admin, type IHeaders } from "kafkajs";
+
+// kafkajs is CommonJS: Node's ESM loader finds only some of its named exports
+// (Kafka, Partitioners…), not ConfigResourceTypes; read it from the default export.
+const { ConfigResourceTypes } = kafkajs;
 
 /**
  * Size limits of what a stage writes, checked before it is sent: the broker
