@@ -15,6 +15,13 @@ export interface ProcessSettings {
 const RETRY_FIRST_MS = 1_000;
 const RETRY_CAP_MS = 30_000;
 
+export interface StartOptions {
+  /** Which failures to retry; default `isTransientError`. */
+  transient?: (err: unknown) => boolean;
+  /** Called before each wait, e.g. to say in /health what start-up is waiting for. */
+  onRetry?: (err: unknown) => void;
+}
+
 type Closer = { what: string; close: () => unknown };
 
 /**
@@ -103,7 +110,8 @@ export class WorkerProcess {
    * succeeds or the process stops; any other failure stops the process (exit 1).
    * Resolves true once `fn` succeeded, false when the process stopped first.
    */
-  async start(what: string, fn: () => Promise<void>, transient: (err: unknown) => boolean = isTransientError): Promise<boolean> {
+  async start(what: string, fn: () => Promise<void>, opts: StartOptions = {}): Promise<boolean> {
+    const transient = opts.transient ?? isTransientError;
     for (let attempt = 1; ; attempt++) {
       if (this.stopping) return false;
       try {
@@ -117,6 +125,7 @@ export class WorkerProcess {
         }
         const delayMs = Math.min(RETRY_CAP_MS, RETRY_FIRST_MS * 2 ** (attempt - 1));
         this.log.warn({ err: describe(err), attempt, retryInMs: delayMs }, `${what} failed to start; retrying`);
+        opts.onRetry?.(err);
         const woke = await sleep(delayMs, true, { signal: this.signal }).catch(() => false);
         if (!woke) return false;
       }

@@ -55,4 +55,4 @@ void proc.start("model", async () => {
   state.status = "ok";
   metrics.modelLoaded.set({ model: spec.shortName }, 1);
   log.info({ model: spec.shortName, dim: model.dim, backend: model.backend, loadMs: Math.round(loadMs) }, "model ready");
-}, () => false);
+}, { transient: () => false });
