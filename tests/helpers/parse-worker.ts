@@ -1,5 +1,7 @@
 import { fileURLToPath } from "node:url";
 import path from "node:path";
+import kafkajs, { type Kafka } from "kafkajs";
+import { ensureTopics } from "../../lib/kafka/topics";
 import { freePort } from "../../scripts/launcher/ports";
 import { startCommand, type RunningCommand } from "./processes";
 import { waitFor } from "./wait-for";
@@ -53,4 +55,48 @@ export async function startParseWorker(s: ParseWorkerSetup, port?: number): Prom
 
 export async function workerMetrics(w: ParseWorkerProcess): Promise<Record<string, unknown>> {
   return (await (await fetch(`${w.metricsUrl}/metrics`)).json()) as Record<string, unknown>;
+}
+
+/**
+ * Topics for a parse test with a `max.message.bytes` of their own (a small one
+ * keeps hostile-record tests fast), kept forever like createTopics' topics.
+ */
+export async function createTopicsWithLimit(kafka: Kafka, topics: string[], partitions: number, maxMessageBytes: number): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: -1, configEntries: topicConfig(maxMessageBytes) })) });
+  } finally {
+    await admin.disconnect();
+  }
+  await waitFor(`topics ${topics.join(", ")}`, async () => {
+    await ensureTopics(kafka, topics, partitions);
+    return true;
+  }, 60_000);
+}
+
+/** Change a topic's `max.message.bytes` while workers run (AlterConfigs replaces the topic's settings: retention is set again with it). */
+export async function setTopicLimit(kafka: Kafka, topic: string, maxMessageBytes: number): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.alterConfigs({ validateOnly: false, resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: topic, configEntries: topicConfig(maxMessageBytes) }] });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+const topicConfig = (maxMessageBytes: number) => [
+  { name: "retention.ms", value: "-1" },
+  { name: "max.message.bytes", value: String(maxMessageBytes) },
+];
+
+export interface ParseWorkerHealth {
+  status: string;
+  partitions: { topic: string; partition: number; offset: string; reason: string; since_ts: number }[];
+}
+
+export async function workerHealth(w: ParseWorkerProcess): Promise<{ httpStatus: number; body: ParseWorkerHealth }> {
+  const res = await fetch(`${w.metricsUrl}/health`);
+  return { httpStatus: res.status, body: (await res.json()) as ParseWorkerHealth };
 }

@@ -70,7 +70,7 @@ describe("parseBatch", () => {
     // Fits alone under the DLQ topic's limit, key and framing included.
     expect(Buffer.byteLength(dead!.value) + 7 + 61 + 36).toBeLessThanOrEqual(limit);
     const rec = dlqRecordSchema.parse(JSON.parse(dead!.value));
-    expect(rec.error).toMatch(/^the embedding_input record is \d+ bytes as written .* over max\.message\.bytes 200000 of embedding_input$/);
+    expect(rec.error).toMatch(/^the embedding_input record makes a \d+-byte record batch .* over max\.message\.bytes 200000 of embedding_input$/);
     expect(rec.original!.value).toMatchObject({ encoding: "base64", size: 180_000, sha256: sha(value), truncated: true });
     expect(value.subarray(0, Buffer.from(rec.original!.value!.data!, "base64").length).equals(Buffer.from(rec.original!.value!.data!, "base64"))).toBe(true);
     expect(originalBytes(rec.original!.key)).toEqual(Buffer.from("src-key"));

@@ -5,6 +5,9 @@ import { serializeEmbeddingInput } from "../../lib/records/embedding-input";
 import { parseRawMessage } from "../../lib/records/parse-raw-message";
 import { parseDlqRecord, serializeParseDlq, type DlqMessage, type Rejection } from "./dlq-record";
 
+/** A v2 record batch's header, as lib/kafka/record-limits.ts counts it (fitsAlone): the error line reports what the broker would see. */
+const BATCH_HEADER_BYTES = 61;
+
 export interface OutgoingMessage {
   key: Buffer | string | null;
   value: string;
@@ -56,7 +59,7 @@ export function parseBatch(batch: IncomingBatch, limits: BatchLimits, nowMs: num
       }
       rejection = {
         reason: "too_large",
-        error: `the embedding_input record is ${recordBytes(record)} bytes as written (key, value, framing), over max.message.bytes ${limits.outputMaxMessageBytes} of ${limits.outputTopic}`,
+        error: `the embedding_input record makes a ${BATCH_HEADER_BYTES + recordBytes(record)}-byte record batch (key, value, framing), over max.message.bytes ${limits.outputMaxMessageBytes} of ${limits.outputTopic}`,
       };
     } else {
       rejection = result;
