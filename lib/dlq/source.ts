@@ -11,6 +11,17 @@ import { fillReddbPath } from "./reddb-path";
 const READ_DEADLINE_MS = 10_000;
 
 /**
+ * Offsets read per entry wanted. Every DLQ writer is transactional, and each
+ * transaction leaves a commit marker on each partition it wrote: N offsets hold
+ * as few as N/2 entries. Reading 2N and keeping the newest N answers N entries
+ * whenever the topics hold them (fewer only past aborted transactions).
+ */
+const OFFSETS_PER_ENTRY = 2;
+
+/** Downloads up to this many entries are the newest N exactly, merged across topics as the page shows them; larger ones stream. */
+export const BUFFERED_DOWNLOAD_MAX = 10_000;
+
+/**
  * Where entries are read from. `kafka` (the default): both Kafka DLQ topics,
  * PARSE_DLQ_TOPIC and EMBED_DLQ_TOPIC, which between them hold every stage's
  * entries. `reddb`: RedDB's REDDB_DLQ_STREAM, when REDDB_URL is set — the
@@ -81,7 +92,7 @@ export async function readDlq(q: DlqQuery, signal: AbortSignal): Promise<{ items
   const deadline = AbortSignal.any([signal, AbortSignal.timeout(READ_DEADLINE_MS)]);
   const reads = await Promise.all(kafkaTopicsFor(q.stage, topics).map(async (topic) => {
     const items: DlqItem[] = [];
-    const { complete } = await readRanges(await planNewest(topic, q.limit), (m) => void items.push(kafkaItem(topic, m, topics)), deadline);
+    const { complete } = await readRanges(await planNewest(topic, q.limit * OFFSETS_PER_ENTRY), (m) => void items.push(kafkaItem(topic, m, topics)), deadline);
     return { items, complete };
   }));
   return { items: mergeDlqItems(reads.map((r) => r.items), q), complete: reads.every((r) => r.complete) };
@@ -89,15 +100,18 @@ export async function readDlq(q: DlqQuery, signal: AbortSignal): Promise<{ items
 
 /**
  * A download: plans first (so an unreachable broker is a 502, not a broken
- * file), then `run` streams each topic's entries of the stage, topic by topic,
- * as they are read — nothing held in memory, any N. RedDB: its newest 10,000 at most.
+ * file), then `run` writes the entries of the stage. Up to 10,000: the newest
+ * N, as the page lists them. More, or `all`: each topic streamed as it is
+ * read, topic by topic, nothing held in memory; N then counts each topic's
+ * newest offsets, transaction markers included. RedDB: its newest 10,000 at most.
  */
 export async function planDownload(q: { limit: number | "all"; stage?: DlqStage; source?: DlqSourceKind }): Promise<(onItem: (i: DlqItem) => void, signal: AbortSignal) => Promise<void>> {
   const source = q.source ?? "kafka";
   requireSource(source);
   const keep = (i: DlqItem) => !q.stage || i.stage === q.stage;
-  if (source === "reddb") {
-    const limit = q.limit === "all" ? 10_000 : Math.min(q.limit, 10_000);
+  if (source === "reddb" || (q.limit !== "all" && q.limit <= BUFFERED_DOWNLOAD_MAX)) {
+    const limit = q.limit === "all" ? BUFFERED_DOWNLOAD_MAX : Math.min(q.limit, BUFFERED_DOWNLOAD_MAX);
+    if (source === "kafka") await planNewest(dlqTopics().parse, 1); // fail before the file starts when Kafka is down
     return async (onItem, signal) => (await readDlq({ limit, stage: q.stage, source }, signal)).items.forEach(onItem);
   }
   const topics = dlqTopics();

@@ -64,7 +64,8 @@ export interface ReadMessage {
   partition: number;
   offset: string;
   timestamp: number;
-  key: string | null;
+  /** The key's bytes as read (the DLQ's original keys need not be UTF-8). */
+  key: Buffer | null;
   value: Buffer | null;
   headers: IHeaders;
 }
@@ -129,7 +130,7 @@ export async function readRanges(plan: ReadPlan, onMessage: (m: ReadMessage) => 
           if (!isRunning() || signal.aborted) return;
           const offset = BigInt(m.offset);
           if (offset < range.start || offset >= range.end) continue;
-          await onMessage({ partition: batch.partition, offset: m.offset, timestamp: Number(m.timestamp), key: m.key?.toString("utf8") ?? null, value: m.value, headers: m.headers ?? {} });
+          await onMessage({ partition: batch.partition, offset: m.offset, timestamp: Number(m.timestamp), key: m.key ?? null, value: m.value, headers: m.headers ?? {} });
         }
         // lastOffset() counts transaction markers too, so a range ending in a commit marker still completes.
         reached(batch.partition, batch.lastOffset());
