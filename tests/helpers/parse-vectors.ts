@@ -78,3 +78,60 @@ export function caseMessages(cases: ParseCase[]): { messages: { value: Buffer | 
   }
   return sends;
 }
+
+/**
+ * A DLQ vector (the file's "dlq_cases"): one raw message as both parse
+ * implementations read it from Kafka, the limits they work under, and the
+ * exact DLQ record (key and JSON value) both must write for it — or
+ * `expect.sink: true` when the record fits the sink topic and is no DLQ case.
+ */
+export interface DlqCase {
+  name: string;
+  key?: string | null;
+  key_base64?: string;
+  value?: string | null;
+  value_json?: unknown;
+  value_base64?: string;
+  value_generate?: Generate;
+  /** Wire order: [key, value as UTF-8 text, or null]. */
+  headers?: [string, string | null][];
+  topic: string;
+  partition: number;
+  offset: string;
+  timestamp: string;
+  /** When the record is dead-lettered, epoch ms (the record's `ts` is this / 1000). */
+  now_ms: number;
+  max_text_bytes?: number;
+  sink_max_message_bytes: number;
+  dlq_max_message_bytes: number;
+  expect: { sink: true } | { key: string | null; key_base64?: string; json: string };
+}
+
+const dlqFile = JSON.parse(readFileSync(path.join(here, "../vectors/parse-cases.json"), "utf8")) as { dlq_cases: DlqCase[] };
+
+export const dlqCases = (): DlqCase[] => dlqFile.dlq_cases;
+
+export function dlqCaseKey(c: DlqCase): Buffer | null {
+  if (c.key_base64 !== undefined) return Buffer.from(c.key_base64, "base64");
+  return c.key === null || c.key === undefined ? null : Buffer.from(c.key, "utf8");
+}
+
+/**
+ * Headers as kafkajs hands them to the worker: folded into an object, a
+ * repeated key becoming an array at its first position (kafkajs'
+ * protocol/recordBatch/record/v0/decoder.js).
+ */
+export function kafkajsHeaders(headers: [string, string | null][] = []): Record<string, Buffer | null | (Buffer | null)[]> {
+  const obj: Record<string, Buffer | null | (Buffer | null)[]> = {};
+  for (const [k, v] of headers) {
+    const value = v === null ? null : Buffer.from(v, "utf8");
+    const was = obj[k];
+    obj[k] = was === undefined ? value : Array.isArray(was) ? [...was, value] : [was, value];
+  }
+  return obj;
+}
+
+/** The DLQ case's message as kafkajs would give it to the worker. */
+export function dlqCaseMessage(c: DlqCase) {
+  return { key: dlqCaseKey(c), value: messageValue(c as unknown as ParseCase), headers: kafkajsHeaders(c.headers), offset: c.offset, timestamp: c.timestamp, attributes: 0 };
+}

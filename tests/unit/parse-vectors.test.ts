@@ -1,6 +1,11 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import type { KafkaMessage } from "kafkajs";
 import { describe, expect, it } from "vitest";
+import { originalBytes } from "@/lib/records/dlq-original";
+import { dlqRecordSchema } from "@/lib/records/dlq-record";
+import { parseBatch } from "@/workers/parse/parse-batch";
+import { dlqCaseMessage, dlqCases } from "../helpers/parse-vectors";
 import { embeddingInputSchema, serializeEmbeddingInput } from "@/lib/records/embedding-input";
 import { parseRawMessage } from "@/lib/records/parse-raw-message";
 
@@ -65,5 +70,40 @@ describe("parse vectors (tests/vectors/parse-cases.json)", () => {
     expect(embeddingInputSchema.parse(result.record)).toEqual(want);
     // Byte-exact Kafka value: the file's key order is the contract's.
     expect(serializeEmbeddingInput(result.record)).toBe(c.expect.json ?? JSON.stringify(want));
+  });
+});
+
+describe("parse DLQ vectors (parse-cases.json dlq_cases): the exact DLQ record, original message included", () => {
+  const cases = dlqCases();
+
+  it("covers every way an original is kept: whole UTF-8, base64, a prefix, headers dropped; and the sink limit's edge", () => {
+    expect(cases.length).toBeGreaterThan(10);
+    const originals = cases.flatMap((c) => ("json" in c.expect ? [dlqRecordSchema.parse(JSON.parse(c.expect.json)).original!] : []));
+    expect(originals.some((o) => o.value?.encoding === "base64" && !o.value.truncated)).toBe(true);
+    expect(originals.some((o) => o.value?.truncated)).toBe(true);
+    expect(cases.some((c) => "sink" in c.expect)).toBe(true);
+  });
+
+  it.each(cases.map((c) => [c.name, c] as const))("%s", (_name, c) => {
+    const message = dlqCaseMessage(c) as unknown as KafkaMessage;
+    const out = parseBatch(
+      { topic: c.topic, partition: c.partition, messages: [message] },
+      { maxTextBytes: c.max_text_bytes ?? file.defaults.max_text_bytes, outputMaxMessageBytes: c.sink_max_message_bytes, dlqMaxMessageBytes: c.dlq_max_message_bytes, outputTopic: "embedding_input" },
+      c.now_ms,
+    );
+    if ("sink" in c.expect) {
+      expect(out.dead).toEqual([]);
+      expect(out.records).toHaveLength(1);
+      return;
+    }
+    expect(out.records).toEqual([]);
+    const [dead] = out.dead;
+    const key = dead!.key === null ? null : Buffer.from(dead!.key);
+    expect(key?.toString("base64") ?? null).toBe(c.expect.key_base64 ?? null);
+    expect(dead!.value).toBe(c.expect.json);
+    const record = dlqRecordSchema.parse(JSON.parse(dead!.value));
+    expect(record).toMatchObject({ stage: "parse", source: { topic: c.topic, partition: c.partition, offset: c.offset } });
+    // A whole original is the message's exact bytes: what a redrive re-sends.
+    if (record.original!.value && !record.original!.value.truncated) expect(originalBytes(record.original!.value)).toEqual(message.value);
   });
 });
