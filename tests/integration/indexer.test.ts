@@ -16,9 +16,12 @@ import { createKafka } from "../../lib/kafka/client";
 import { ensureTopics } from "../../lib/kafka/topics";
 import { createLogger } from "../../lib/log";
 import { serializeEmbeddingRecord, type EmbeddingRecord } from "../../lib/records/embedding-record";
+import { originalBytes } from "../../lib/records/dlq-original";
+import { dlqRecordSchema, type DlqReason } from "../../lib/records/dlq-record";
 import { indexRecordSchema } from "../../lib/records/index-record";
 import { shardOf } from "../../lib/records/shard";
 import { freePort } from "../../scripts/launcher/ports";
+import { readWholeTopic } from "../helpers/kafka-topics";
 import { waitFor } from "../helpers/wait-for";
 
 const root = path.resolve(__dirname, "../..");
@@ -318,6 +321,114 @@ describe("emb-indexer RedDB mirror", () => {
     expect(stored.norm).toBeCloseTo(Math.hypot(...stored.vector), 5);
     const stream = (await (await fetch(`${reddb.base}/api/streams/${ns}/emb_index/read?start=0&count=1000`, { headers: auth })).json()) as { value: { doc_id: string } }[];
     expect(new Set(stream.map((e) => e.value.doc_id))).toEqual(new Set(docs));
+    await stop(indexer);
+    await stop(reddb);
+  });
+});
+
+describe("emb-indexer and hostile records", () => {
+  const dim = 16;
+  const vec = (seed: number) => Array.from({ length: dim }, (_, d) => Math.sin(seed * 0.7 + d * 0.13) + 0.05);
+  const json = (r: Record<string, unknown>) => Buffer.from(JSON.stringify(r));
+  const base = (docId: string, extra: Record<string, unknown> = {}) => ({ ...record(docId, vec(docId.length)), ...extra });
+  const longDocId = `long-${"d".repeat(2995)}`;
+  // Each hostile record is followed on the same partition by an ordinary one that must still be indexed.
+  const hostile: { name: string; value: Buffer | null; reason: DlqReason | "indexed" | "refused" }[] = [
+    { name: "a 3,000-character doc_id", value: Buffer.from(serializeEmbeddingRecord(record(longDocId, vec(3)))), reason: "indexed" },
+    { name: "invalid UTF-8", value: Buffer.concat([Buffer.from('{"doc_id":"bad-'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}')]), reason: "invalid_unicode" },
+    { name: "not JSON", value: Buffer.from("this is not JSON {"), reason: "invalid_json" },
+    { name: "deeply nested JSON", value: Buffer.from(`${"[".repeat(100_000)}${"]".repeat(100_000)}`), reason: "invalid_json" },
+    { name: "a vector nested 100,000 deep", value: Buffer.from(JSON.stringify(base("nested-vec", { vector: 0 })).replace('"vector":0', `"vector":${"[".repeat(100_000)}${"]".repeat(100_000)}`)), reason: "bad_vector" },
+    { name: "valid JSON that is not an embedding record", value: json({ hello: "world", doc_id: "not-a-record" }), reason: "invalid_json" },
+    { name: "no value (a tombstone)", value: null, reason: "invalid_json" },
+    { name: "a NaN component (not JSON)", value: Buffer.from(JSON.stringify(base("nan-doc", { vector: 0 })).replace('"vector":0', `"vector":[NaN${",0.5".repeat(dim - 1)}]`)), reason: "invalid_json" },
+    { name: "an infinite component", value: Buffer.from(JSON.stringify(base("inf-doc", { vector: 0 })).replace('"vector":0', `"vector":[1e999${",0.5".repeat(dim - 1)}]`)), reason: "bad_vector" },
+    { name: "dim that is not the vector's length", value: json(base("dim-doc", { dim: dim + 1 })), reason: "bad_vector" },
+    { name: "an all-zero vector", value: json(base("zero-doc", { vector: new Array(dim).fill(0) })), reason: "bad_vector" },
+    { name: "a lone surrogate in doc_id", value: Buffer.from(JSON.stringify(base("X")).replace('"doc_id":"X"', '"doc_id":"\\ud800"')), reason: "invalid_unicode" },
+    { name: "another model's dimension", value: json({ ...record("other-dim", Array.from({ length: 8 }, (_, d) => d + 1)), model: "other-model" }), reason: "refused" },
+  ];
+  let indexer: Proc;
+  let dlqTopic: string;
+  let topic: string;
+  const afterDoc = (i: number) => `after-${i}`;
+
+  beforeAll(async () => {
+    topic = unique("embeddings-hostile");
+    dlqTopic = unique("embeddings-dlq");
+    await ensureTopics(kafka, [topic], 1);
+    // The first record sets the index's dimension (16).
+    const messages = [{ key: "first", value: serializeEmbeddingRecord(record("first", vec(0))) }];
+    for (const [i, h] of hostile.entries()) {
+      messages.push({ key: `hostile-${i}`, value: h.value as unknown as string });
+      messages.push({ key: afterDoc(i), value: serializeEmbeddingRecord(record(afterDoc(i), vec(100 + i))) });
+    }
+    await producer.send({ topic, acks: -1, messages: messages.map((m) => ({ ...m, partition: 0, headers: { origin: "hostile-test" } })) });
+    indexer = await startIndexer({ topic, env: { EMBED_DLQ_TOPIC: dlqTopic, EMBED_TOPIC_PARTITIONS: "1" } });
+    await waitFor("every record read", async () => (await getJson<{ records_in: number }>(indexer, "/metrics")).records_in >= messages.length, 90_000);
+  });
+
+  it("stays up, healthy, with every ordinary record after a hostile one indexed", async () => {
+    expect(indexer.child.exitCode).toBeNull();
+    const health = await fetch(`${indexer.base}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: "ok", partitions: [] });
+    for (const i of hostile.keys()) expect((await query(indexer, { doc_id: afterDoc(i), k: 1, include_self: true, exact: true })).status, afterDoc(i)).toBe(200);
+  });
+
+  it("indexes a 3,000-character doc_id and finds it by a kNN doc_id query and in the shard samples", async () => {
+    const self = await query(indexer, { doc_id: longDocId, k: 1, include_self: true, exact: true });
+    expect(self.status).toBe(200);
+    expect(self.json.neighbors).toMatchObject([{ doc_id: longDocId }]);
+    const stats = await getJson<{ shards: { samples: string[] }[] }>(indexer, "/knn/shards");
+    expect(stats.shards[shardOf(longDocId, 32)]!.samples).toContain(longDocId);
+  });
+
+  it("dead-letters each unusable record to the DLQ with stage index, its reason, source and original bytes", async () => {
+    const dlq = (await readWholeTopic(kafka, dlqTopic)).map((r) => dlqRecordSchema.parse(JSON.parse(r.value)));
+    const expected = hostile.filter((h) => h.reason !== "indexed" && h.reason !== "refused");
+    expect(dlq).toHaveLength(expected.length);
+    for (const h of expected) {
+      const offset = String(1 + 2 * hostile.indexOf(h));
+      const letter = dlq.find((d) => d.source.offset === offset);
+      expect(letter, h.name).toMatchObject({ stage: "index", reason: h.reason, source: { topic, partition: 0, offset } });
+      expect(letter!.source.timestamp).toBeGreaterThan(1_700_000_000);
+      expect(originalBytes(letter!.original!.value), h.name).toEqual(h.value);
+      expect(letter!.original!.key?.data).toBe(`hostile-${hostile.indexOf(h)}`);
+      expect(letter!.original!.headers).toMatchObject([{ key: "origin", value: { data: "hostile-test" } }]);
+    }
+    const metrics = await getJson<{ dead_letters: { total: number; by_reason: Record<string, number> }; refused_dim: number }>(indexer, "/metrics");
+    const byReason: Record<string, number> = {};
+    for (const h of expected) byReason[h.reason] = (byReason[h.reason] ?? 0) + 1;
+    expect(metrics.dead_letters).toMatchObject({ total: expected.length, by_reason: byReason });
+    // Another model's records are valid, for another index: refused and counted, not dead-lettered.
+    expect(metrics.refused_dim).toBe(1);
+    expect((await query(indexer, { doc_id: "other-dim" })).status).toBe(404);
+  });
+});
+
+describe("emb-indexer health while a partition cannot advance", () => {
+  it("says degraded with the partition, offset and reason while the RedDB mirror is down, and ok once it is back", async () => {
+    const reddbPort = await freePort();
+    const topic = unique("embeddings-stall");
+    await ensureTopics(kafka, [topic], 1);
+    await feedEmbeddings(topic, [record("stall-0", [1, 2, 3, 4])], 0);
+    const indexer = await startIndexer({ topic, env: { REDDB_URL: `http://127.0.0.1:${reddbPort}`, REDDB_NAMESPACE: "stall", EMBED_DLQ_TOPIC: unique("embeddings-dlq") } });
+    const degraded = await waitFor("health degraded", async () => {
+      const res = await fetch(`${indexer.base}/health`);
+      const body = (await res.json()) as { status: string; partitions: { partition: number; offset: number; reason: string }[] };
+      return body.status === "degraded" && { code: res.status, body };
+    }, 30_000);
+    expect(degraded.code).toBe(200);
+    expect(degraded.body.partitions).toMatchObject([{ partition: 0, offset: 0, reason: expect.stringMatching(/RedDB mirror/) }]);
+    expect((await query(indexer, { doc_id: "stall-0" })).status).toBe(404);
+
+    const reddbDir = mkdtempSync(path.join(tmpdir(), "reddb-stall-"));
+    tempDirs.push(reddbDir);
+    const reddb = spawnWorker("workers/reddb/index.ts", { REDDB_PORT: String(reddbPort), REDDB_HOST: "127.0.0.1", REDDB_DATA_DIR: reddbDir }, reddbPort);
+    await healthy(reddb, "reddb");
+    await waitFor("health ok again", async () => ((await (await fetch(`${indexer.base}/health`)).json()) as { status: string }).status === "ok", 30_000);
+    expect((await query(indexer, { doc_id: "stall-0", include_self: true })).status).toBe(200);
     await stop(indexer);
     await stop(reddb);
   });
