@@ -12,6 +12,13 @@ export class OverviewPage extends ConsolePage {
     await this.page.getByTestId("quick-search-input").fill(text);
     await this.page.getByTestId("quick-search-submit").click();
   }
+  /** "DLQ records": entries in both DLQs, and the line per stage under it. */
+  get dlqCount(): Locator {
+    return this.page.getByTestId("overview-dlq");
+  }
+  get dlqStages(): Locator {
+    return this.page.getByTestId("overview-dlq-stages");
+  }
   get quickResults(): Locator {
     return this.page.getByTestId("quick-search-result");
   }

@@ -66,7 +66,25 @@ export class DlqPage extends ConsolePage {
   row(docId: string): Locator {
     return this.page.locator(`[data-testid="dlq-row"][data-doc-id="${docId}"]`);
   }
+  /** Rows whose original message had this (UTF-8) key: parse-stage entries have no doc_id. */
+  rowByOriginalKey(key: string): Locator {
+    return this.page.locator(`[data-testid="dlq-row"][data-original-key="${key}"]`);
+  }
   async refresh() {
     await this.page.getByTestId("dlq-refresh").click();
+  }
+  async filterStage(stage: "" | "parse" | "embed" | "index") {
+    await this.page.getByTestId("dlq-stage-filter").selectOption(stage);
+  }
+  /** The opened entry's original message: key, value, headers. */
+  get original(): Locator {
+    return this.page.getByTestId("dlq-original");
+  }
+  async redrive(row: Locator) {
+    await row.getByTestId("dlq-select").check();
+    await this.page.getByTestId("dlq-redrive-selected").click();
+  }
+  get redriveResult(): Locator {
+    return this.page.getByTestId("dlq-redrive-result");
   }
 }
