@@ -89,7 +89,7 @@ export const variables = {
   REDDB_MODE: v({ group: "RedDB", schema: t.oneOf(["stream", "kv", "both"] as const), default: "both", doc: "Write to the stream, to KV `embedding:{doc_id}`, or both." }),
   REDDB_DLQ_STREAM: v({ group: "RedDB", schema: t.str(), default: "embeddings_dlq", doc: "Stream DLQ records are appended to." }),
   REDDB_INDEX_STREAM: v({ group: "RedDB", schema: t.str(), default: "emb_index", doc: "Stream the indexer mirrors index records to." }),
-  REDDB_DLQ_HTTP_PATH: v({ group: "RedDB", schema: t.str(), default: "/api/streams/{ns}/{stream}/tail?limit={limit}", doc: "Path the console reads the DLQ from when REDDB_URL is set; `{ns}`, `{stream}`, `{limit}` are filled URL-encoded." }),
+  REDDB_DLQ_HTTP_PATH: v({ group: "RedDB", schema: t.str(), default: "/api/streams/{ns}/{stream}/tail?limit={limit}", doc: "Path the console reads RedDB's DLQ stream from (the DLQ page's RedDB source, shown when REDDB_URL is set; the Kafka DLQ topics stay the default); `{ns}`, `{stream}`, `{limit}` are filled URL-encoded." }),
 
   // ---- Index
   EMB_INDEX_SHARDS: v({ group: "Index", schema: t.int(1, 4096), default: "32", doc: "Number of index shards; shard = sha256(doc_id) mod this." }),
