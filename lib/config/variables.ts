@@ -44,7 +44,7 @@ export const variables = {
   SINK_INPUT_TOPIC: v({ group: "Kafka", schema: t.str(), default: "embedding_input", doc: "Topic the parse stage writes `embedding_input` records to." }),
   EMBED_INPUT_TOPIC: v({ group: "Kafka", schema: t.str(), default: "embedding_input", doc: "Topic the embed-worker consumes." }),
   EMBED_OUTPUT_TOPIC: v({ group: "Kafka", schema: t.str(), default: "embeddings", doc: "Topic the embed-worker writes embedding records to." }),
-  EMBED_DLQ_TOPIC: v({ group: "Kafka", schema: t.str(), default: "embeddings_dlq", doc: "Dead-letter topic for records that cannot be embedded." }),
+  EMBED_DLQ_TOPIC: v({ group: "Kafka", schema: t.str(), default: "embeddings_dlq", doc: "Dead-letter topic for records that cannot be embedded, and for those the emb-indexer can never index (`stage: \"index\"`)." }),
   EMBED_GROUP: v({ group: "Kafka", schema: t.str(), default: "embed-worker", doc: "Consumer group of the embed-worker." }),
   EMBED_TOPIC_PARTITIONS: v({ group: "Kafka", schema: t.int(1, 1024), default: "3", doc: "Partitions of the topics the launcher creates." }),
 

@@ -113,7 +113,6 @@ export class BatchRunner {
       const decoded = decodeEmbedding(message.value);
       if (decoded.ok) records.push({ offset, record: decoded.record });
       else {
-        metrics.invalidRecords++;
         dead.push({ partition, message, reason: decoded.reason, error: decoded.error, attempts: 1, partial: decoded.partial });
       }
     }
@@ -212,6 +211,7 @@ export class BatchRunner {
         await this.deps.deadLetters.send(letters);
         for (const l of letters) {
           this.deps.metrics.deadLettered(l.reason);
+          if (l.reason !== "unprocessable") this.deps.metrics.invalidRecords++;
           this.deps.log.warn({ topic: this.deps.topic, partition, offset: l.message.offset, reason: l.reason, error: l.error, dlq: this.deps.deadLetters.topic }, "record dead-lettered");
         }
         return true;
