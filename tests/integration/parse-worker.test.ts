@@ -1,10 +1,12 @@
+import { createHash } from "node:crypto";
 import { Partitioners, type Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createKafka } from "../../lib/kafka/client";
 import { createLogger } from "../../lib/log";
 import { dlqRecordSchema } from "../../lib/records/dlq-record";
 import { createTopics, groupCaughtUp, readWholeTopic, unique } from "../helpers/kafka-topics";
-import { brokerCases, caseMessages, expectedReason, expectedValue } from "../helpers/parse-vectors";
+import { brokerCases, caseMessages, expectedReason, expectedValue, messageValue } from "../helpers/parse-vectors";
+import { originalBytes } from "../../lib/records/dlq-original";
 import { startParseWorker, workerMetrics, type ParseWorkerProcess } from "../helpers/parse-worker";
 import { descendants, isAlive } from "../helpers/processes";
 import { waitFor } from "../helpers/wait-for";
@@ -74,7 +76,16 @@ describe("parse worker (workers/parse)", () => {
     });
     const byName = (a: { name?: string }, b: { name?: string }) => String(a.name).localeCompare(String(b.name));
     expect(gotReasons.sort(byName)).toEqual(wantedReasons.sort(byName));
-    for (const d of dead) expect(d).toMatchObject({ text: null, doc_id: null, attempts: 1, model: null });
+    for (const d of dead) {
+      expect(d).toMatchObject({ text: null, doc_id: null, attempts: 1, model: null, stage: "parse" });
+      // The original message: its exact bytes, or (over the DLQ topic's limit) a prefix with the whole one's size and sha256.
+      const value = messageValue(caseAtOffset.get(Number(d.source.offset))!);
+      const kept = d.original!.value;
+      if (value === null) expect(kept).toBeNull();
+      else if (kept!.truncated) expect(kept).toMatchObject({ size: value.length, sha256: createHash("sha256").update(value).digest("hex") });
+      else expect(originalBytes(kept)).toEqual(value);
+      expect(d.original!.headers.map((h) => h.key)).toEqual(["case"]);
+    }
 
     const metrics = await workerMetrics(worker);
     expect(metrics).toMatchObject({ records_in: cases.length, records_out: wanted.length, dlq_records: wantedReasons.length });
