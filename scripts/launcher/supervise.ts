@@ -47,11 +47,11 @@ const MAX_ERROR_CHARS = 240;
 /**
  * The last line of `lines` most likely to say why a process died: the last
  * error-looking line (a pino error/fatal entry, an exception, "Error:"), else
- * the last line. Bounded, one line.
+ * the last line (unless `orLastLine` is false). Bounded, one line.
  */
-export function lastError(lines: readonly string[]): string | null {
+export function lastError(lines: readonly string[], { orLastLine = true } = {}): string | null {
   const errorLike = (l: string) => /"level":(50|60)\b|\b(ERROR|FATAL|Error|Exception|EADDRINUSE|fatal)\b/.test(l);
-  const line = [...lines].reverse().find(errorLike) ?? lines.at(-1);
+  const line = [...lines].reverse().find(errorLike) ?? (orLastLine ? lines.at(-1) : undefined);
   if (line === undefined) return null;
   // A pino JSON line reads better as its msg and error message.
   let text = line;
@@ -149,7 +149,8 @@ export class ProcessSupervisor {
     await new Promise((r) => setImmediate(r));
     if (this.stopping) return;
     this.instance = undefined;
-    this.failed({ code: exit.code, signal: exit.signal, ts: this.now(), error: lastError(this.lines) });
+    // Killed by a signal, its last ordinary line says nothing about why: keep only an error it printed.
+    this.failed({ code: exit.code, signal: exit.signal, ts: this.now(), error: lastError(this.lines, { orLastLine: exit.signal === null }) });
   }
 
   private failed(reason: ExitReason) {
@@ -258,12 +259,22 @@ async function waitUntilReady(url: string, timeoutMs: number, exited: Promise<Ex
   while (Date.now() < deadline) {
     if (gone) throw new StackError(`${name} exited during start-up (${describeExit(gone)}); its output above says why`);
     if (signal.aborted) throw new StackError(`${name}: start abandoned, the stack is stopping`);
+    // A timer of our own rather than AbortSignal.timeout() inside AbortSignal.any():
+    // a signal only the composite refers to can be collected, and then a probe of
+    // something that accepts but never answers would hang this loop for good.
+    const probe = new AbortController();
+    const timer = setTimeout(() => probe.abort(), 2000);
+    const onStop = () => probe.abort();
+    signal.addEventListener("abort", onStop, { once: true });
     try {
-      const res = await fetch(url, { signal: AbortSignal.any([signal, AbortSignal.timeout(2000)]) });
+      const res = await fetch(url, { signal: probe.signal });
       await res.body?.cancel();
       if (res.ok) return;
     } catch {
       // Not listening yet.
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", onStop);
     }
     await delay(250, undefined, { signal }).catch(() => undefined);
   }

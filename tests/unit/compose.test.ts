@@ -13,6 +13,7 @@ interface Service {
   ports?: (string | { published?: string | number; target?: number })[];
   environment?: Record<string, string | null>;
   healthcheck?: { test?: string[] };
+  restart?: string;
   depends_on?: Record<string, { condition?: string }>;
 }
 
@@ -50,6 +51,11 @@ describe("docker-compose.yml", () => {
   it.each(stackProcesses.map((p) => [p.name, p.compose] as const))("has a service for the launcher's %s process (%s)", (_name, service) => {
     expect(Object.keys(services)).toContain(service);
     expect(services[service]?.healthcheck?.test?.length).toBeGreaterThan(0);
+  });
+
+  // docker's counterpart of npm start's supervision: a service that dies comes back.
+  it.each(stackProcesses.map((p) => [p.name, p.compose] as const))("restarts the service of the launcher's %s process (%s) when it exits", (_name, service) => {
+    expect(services[service]?.restart).toBe("unless-stopped");
   });
 
   it("runs Kafka from the official image, KRaft, reachable from the host on 9092", () => {

@@ -77,5 +77,6 @@ describe("lastError", () => {
     expect(lastError(["a", "b   c"])).toBe("b c");
     expect(lastError(["x".repeat(1000)])!.length).toBe(240);
     expect(lastError([])).toBeNull();
+    expect(lastError(['{"level":30,"msg":"embed-worker started"}'], { orLastLine: false })).toBeNull();
   });
 });
