@@ -51,7 +51,7 @@ export function DlqView() {
         <a className={btn} href={download("jsonl")} download data-testid="dlq-download-jsonl">download JSONL</a>
         <a className={btn} href={download("csv")} download data-testid="dlq-download-csv">download CSV</a>
         <button type="button" className={btn} disabled={selected.size === 0 || redrive.isPending} onClick={() => redrive.mutate([...selected], { onSuccess: () => setSelected(new Set()) })} data-testid="dlq-redrive-selected">redrive selected ({selected.size})</button>
-        <button type="button" className={btn} disabled={!data?.count || redrive.isPending} onClick={() => confirm(`Redrive all ${data?.count} entries shown?`) && redrive.mutate("all")} data-testid="dlq-redrive-all">redrive all</button>
+        <button type="button" className={btn} disabled={items.length === 0 || redrive.isPending} onClick={() => confirm(`Redrive all ${items.length} entries shown?`) && redrive.mutate(reason ? items.map((i) => i.id) : "all")} data-testid="dlq-redrive-all">redrive all shown</button>
       </div>
       {redrive.data && (
         <p className="text-xs" data-testid="dlq-redrive-result">
