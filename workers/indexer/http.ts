@@ -1,6 +1,5 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
-import { ApiError, describeZodError } from "../../lib/http/api-error";
-import { readJson, sendApiError, sendJson } from "../../lib/http/node-server";
+import type { Server } from "node:http";
+import { createWorkerServer, json, route } from "../../lib/http/worker-server";
 import type { RecallMonitor } from "../../lib/index/recall-monitor";
 import { shardStats } from "../../lib/index/stats";
 import type { VectorIndex } from "../../lib/index/vector-index";
@@ -21,38 +20,33 @@ export interface IndexerHttpDeps {
   health: () => { httpStatus: number; body: unknown };
 }
 
-/** Routes of the emb-indexer: /knn/query, /knn/shards, /health, /metrics. */
-export function createIndexerHandler(deps: IndexerHttpDeps) {
-  const { index, metrics, recall, log } = deps;
-  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const path = new URL(req.url ?? "/", "http://indexer").pathname;
-    try {
-      if (path === "/knn/query") {
-        if (req.method !== "POST") throw methodNotAllowed("POST");
-        const started = performance.now();
-        const parsed = knnQuerySchema.safeParse(await readJson(req, MAX_BODY_BYTES));
-        if (!parsed.success) throw new ApiError(422, "invalid_request", describeZodError(parsed.error));
-        const answer = await runKnnQuery(index, parsed.data, deps.embedText, recall.ef);
-        metrics.observeQuery(performance.now() - started);
-        return sendJson(res, 200, answer);
-      }
-      if (req.method !== "GET") throw methodNotAllowed("GET");
-      if (path === "/knn/shards") return sendJson(res, 200, shardStats(index));
-      if (path === "/metrics") return sendJson(res, 200, metrics.toJSON({ total_ids: index.totalIds, dim: index.dim ?? null, recall: recall.report() }));
-      if (path === "/health") {
-        const { httpStatus, body } = deps.health();
-        return sendJson(res, httpStatus, body);
-      }
-      throw new ApiError(404, "not_found", `no route ${path}`);
-    } catch (err) {
-      if (path === "/knn/query") metrics.queryErrors++;
-      if (err instanceof ApiError) return sendApiError(res, err);
-      log.error({ err, method: req.method, path }, "request failed");
-      return sendApiError(res, new ApiError(500, "internal", "internal error"));
-    }
-  };
-}
-
-function methodNotAllowed(allowed: string): ApiError {
-  return new ApiError(405, "method_not_allowed", `use ${allowed}`, { allow: allowed });
+/** Routes of the emb-indexer: POST /knn/query, GET /knn/shards, /health, /metrics. */
+export function createIndexerServer(deps: IndexerHttpDeps): Server {
+  const { index, metrics, recall } = deps;
+  return createWorkerServer({
+    log: deps.log,
+    maxBodyBytes: MAX_BODY_BYTES,
+    onResponse: ({ route: path, status }) => {
+      if (path === "/knn/query" && status >= 400) metrics.queryErrors++;
+    },
+    routes: {
+      "POST /knn/query": route({
+        body: knnQuerySchema,
+        handle: async ({ body }) => {
+          const started = performance.now();
+          const answer = await runKnnQuery(index, body, deps.embedText, recall.ef);
+          metrics.observeQuery(performance.now() - started);
+          return json(answer);
+        },
+      }),
+      "GET /knn/shards": route({ handle: () => json(shardStats(index)) }),
+      "GET /metrics": route({ handle: () => json(metrics.toJSON({ total_ids: index.totalIds, dim: index.dim ?? null, recall: recall.report() })) }),
+      "GET /health": route({
+        handle: () => {
+          const { httpStatus, body } = deps.health();
+          return json(body, httpStatus);
+        },
+      }),
+    },
+  });
 }

@@ -4,7 +4,7 @@
  *
  *   node --conditions=react-server --import tsx workers/indexer/index.ts
  */
-import { createServer } from "node:http";
+import type { Consumer } from "kafkajs";
 import { parseEmbeddingClientConfig } from "../../lib/config/embedding-client";
 import { parseIndexerConfig } from "../../lib/config/indexer";
 import { loadOrExit } from "../../lib/config/load";
@@ -13,31 +13,29 @@ import { EfTuner } from "../../lib/index/ef-tuner";
 import { RecallMonitor } from "../../lib/index/recall-monitor";
 import { VectorIndex } from "../../lib/index/vector-index";
 import { createKafka } from "../../lib/kafka/client";
-import { createLogger } from "../../lib/log";
+import { beginProcess } from "../../lib/process/lifecycle";
 import { startIndexConsumer } from "./consumer";
 import { DeadLetters } from "./dead-letters";
 import { indexerHealth, PartitionHealth } from "./health";
 import { embedTextWith } from "./embed-text";
-import { createIndexerHandler } from "./http";
+import { createIndexerServer } from "./http";
 import { IndexerMetrics } from "./metrics";
 import { ReddbMirror } from "./mirror";
 
-const cfg = loadOrExit(parseIndexerConfig);
+const proc = beginProcess("emb-indexer");
+const cfg = proc.configure(parseIndexerConfig);
 const embeddingCfg = loadOrExit(parseEmbeddingClientConfig);
-const log = createLogger("emb-indexer", cfg.logLevel);
+const log = proc.log;
 
-function stopAtStart(line: string): never {
-  process.stderr.write(`embedline: ${line}\n`);
-  process.exit(2);
+function openIndex() {
+  try {
+    return VectorIndex.open({ dir: cfg.index.dir, shards: cfg.index.shards, maxIdsPerShard: cfg.index.maxIdsPerShard, hnsw: cfg.index.hnsw });
+  } catch (err) {
+    return proc.refuse((err as Error).message);
+  }
 }
-
-let opened: ReturnType<typeof VectorIndex.open>;
-try {
-  opened = VectorIndex.open({ dir: cfg.index.dir, shards: cfg.index.shards, maxIdsPerShard: cfg.index.maxIdsPerShard, hnsw: cfg.index.hnsw });
-} catch (err) {
-  stopAtStart((err as Error).message);
-}
-const { index, report } = opened;
+const { index, report } = openIndex();
+proc.onStop("index", () => index.close());
 const modelDim = findModel(cfg.model)?.dim;
 const storedDim = index.dim;
 if (storedDim !== undefined && modelDim !== undefined) {
@@ -48,7 +46,7 @@ if (storedDim !== undefined && modelDim !== undefined) {
     modelDim,
     fix: `set EMBED_MODEL to a ${storedDim}-dim model, or stop the indexer and delete ${cfg.index.dir} to rebuild it from the topic`,
   });
-  if (mismatch) stopAtStart(mismatch);
+  if (mismatch) proc.refuse(mismatch);
 }
 log.info({ dir: cfg.index.dir, dim: storedDim ?? null, ...report }, "index loaded");
 
@@ -56,36 +54,48 @@ let status: "starting" | "ok" | "stopping" = "starting";
 const metrics = new IndexerMetrics();
 const recall = new RecallMonitor(index, cfg.recall.samples, new EfTuner(cfg.index.hnsw.efSearch, cfg.recall.efMax, cfg.recall.target));
 const embeddingClient = createEmbeddingClient(embeddingCfg);
-const shutdownController = new AbortController();
 const mirror = cfg.reddb && new ReddbMirror(cfg.reddb, log, () => metrics.mirrorFailures++, () => metrics.mirrorRefused++);
 const partitionHealth = new PartitionHealth();
 /** /health as data: ok, or degraded with the partitions not advancing (HTTP 200), starting/stopping (503). */
 const health = () => indexerHealth(status, partitionHealth, index);
+proc.onStop("reddb mirror", () => mirror?.close());
+proc.onStop("embedding client", () => embeddingClient.close());
 
-const server = createServer(
-  { keepAliveTimeout: 65_000 },
-  createIndexerHandler({ index, metrics, recall, embedText: embedTextWith(embeddingClient), log, health }),
-);
-server.on("error", (err) => {
-  log.fatal({ err: { message: err.message }, port: cfg.port }, "server error; stopping");
-  process.exit(1);
-});
-server.listen(cfg.port, cfg.host, () => log.info({ host: cfg.host, port: cfg.port }, "emb-indexer listening"));
+await proc.listen(createIndexerServer({ index, metrics, recall, embedText: embedTextWith(embeddingClient), log, health }), cfg.port, cfg.host);
 
 const kafka = createKafka({ clientId: "emb-indexer", brokers: cfg.kafka.brokers, log });
 const deadLetters = new DeadLetters(kafka, cfg.kafka.dlqTopic, cfg.kafka.topic, cfg.kafka.dlqPartitions);
-await deadLetters.connect();
-const consumer = await startIndexConsumer({ kafka, topic: cfg.kafka.topic, groupId: cfg.kafka.groupId, index, metrics, log, mirror: mirror || undefined, deadLetters, health: partitionHealth, signal: shutdownController.signal });
-consumer.on(consumer.events.CRASH, ({ payload }) => {
-  log.fatal({ err: { message: payload.error.message }, restart: payload.restart }, "consumer crashed");
-  if (!payload.restart) void shutdown("consumer crash", 1);
-});
-status = "ok";
-log.info({ topic: cfg.kafka.topic, group: cfg.kafka.groupId, mirror: Boolean(mirror) }, "emb-indexer consuming");
-
-const snapshotTimer = setInterval(saveSnapshots, cfg.index.snapshotMs);
-const recallTimer = cfg.recall.intervalMs > 0 ? setInterval(() => void checkRecall(), cfg.recall.intervalMs) : undefined;
+let consumer: Consumer | undefined;
+let snapshotTimer: NodeJS.Timeout | undefined;
+let recallTimer: NodeJS.Timeout | undefined;
 let recallRunning = false;
+
+// At stop, in this order: timers, consumer, dead-letter producer, a last snapshot, then the HTTP server and the rest above.
+// A saved graph makes the next start quick; LMDB already holds everything applied.
+proc.onStop("HNSW snapshot", saveSnapshots);
+proc.onStop("dead-letter producer", () => deadLetters.close());
+proc.onStop("consumer", () => consumer?.disconnect());
+proc.onStop("timers", () => {
+  status = "stopping";
+  clearInterval(snapshotTimer);
+  clearInterval(recallTimer);
+});
+
+// Kafka being away at start (the broker restarting, a stack starting) is waited out with backoff.
+const consuming = await proc.start("emb-indexer consumer", async () => {
+  await deadLetters.connect();
+  consumer = await startIndexConsumer({ kafka, topic: cfg.kafka.topic, groupId: cfg.kafka.groupId, index, metrics, log, mirror: mirror || undefined, deadLetters, health: partitionHealth, signal: proc.signal });
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (payload.restart) log.error({ err: { message: payload.error.message } }, "consumer crashed; kafkajs restarts it");
+    else proc.fail(payload.error, "consumer");
+  });
+});
+if (consuming) {
+  status = "ok";
+  log.info({ topic: cfg.kafka.topic, group: cfg.kafka.groupId, mirror: Boolean(mirror) }, "emb-indexer consuming");
+  snapshotTimer = setInterval(saveSnapshots, cfg.index.snapshotMs);
+  recallTimer = cfg.recall.intervalMs > 0 ? setInterval(() => void checkRecall(), cfg.recall.intervalMs) : undefined;
+}
 
 function saveSnapshots(): void {
   const started = performance.now();
@@ -108,31 +118,3 @@ async function checkRecall(): Promise<void> {
     recallRunning = false;
   }
 }
-
-async function shutdown(signal: string, code = 0): Promise<void> {
-  if (status === "stopping") return;
-  status = "stopping";
-  log.info({ signal }, "stopping");
-  const deadline = setTimeout(() => {
-    log.error({ timeoutMs: cfg.shutdownTimeoutMs }, "shutdown timed out; exiting");
-    process.exit(1);
-  }, cfg.shutdownTimeoutMs);
-  deadline.unref();
-  clearInterval(snapshotTimer);
-  clearInterval(recallTimer);
-  shutdownController.abort();
-  await consumer.disconnect().catch((err: Error) => log.warn({ err: { message: err.message } }, "consumer disconnect failed"));
-  await deadLetters.close().catch((err: Error) => log.warn({ err: { message: err.message } }, "dead-letter producer disconnect failed"));
-  // A saved graph makes the next start quick; LMDB already holds everything applied.
-  saveSnapshots();
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  server.closeIdleConnections();
-  await closed;
-  await embeddingClient.close();
-  await mirror?.close();
-  await index.close();
-  log.info("stopped");
-  process.exit(code);
-}
-process.on("SIGTERM", () => void shutdown("SIGTERM"));
-process.on("SIGINT", () => void shutdown("SIGINT"));
