@@ -3,7 +3,7 @@ import { consoleConfig } from "@/lib/config/console";
 import { ApiError } from "@/lib/http/api-error";
 import type { DlqStage } from "@/lib/records/dlq-record";
 import { upstreamJson } from "@/lib/upstreams/http";
-import { planNewest, readRanges, type ReadMessage, type ReadPlan } from "@/lib/upstreams/kafka";
+import { isMissingTopic, planNewest as planTopic, readRanges, type ReadMessage, type ReadPlan } from "@/lib/upstreams/kafka";
 import { REPLAY_HEADER, decodeJson, toDlqItem, type DlqItem, type DlqTopics } from "./item";
 import { fillReddbPath } from "./reddb-path";
 
@@ -54,6 +54,16 @@ export function kafkaTopicsFor(stage: DlqStage | undefined, topics: DlqTopics): 
   return [...new Set([topics.parse, topics.embed])];
 }
 
+/** A DLQ topic nothing has written to may not exist yet (the Spark job's, on a stack that never ran it): it holds nothing. */
+async function planNewest(topic: string, limit: number | "all"): Promise<ReadPlan> {
+  try {
+    return await planTopic(topic, limit);
+  } catch (err) {
+    if (isMissingTopic(err)) return { topic, ranges: [] };
+    throw err;
+  }
+}
+
 /** Newest first by when dead-lettered; ties by id, so the order is stable. */
 export function newestFirst(a: DlqItem, b: DlqItem): number {
   return (b.ts ?? 0) - (a.ts ?? 0) || a.id.localeCompare(b.id);
@@ -81,8 +91,8 @@ function requireSource(source: DlqSourceKind): void {
 
 /**
  * The newest `limit` entries of the stage asked for (all stages by default),
- * newest first: each Kafka DLQ topic's newest `limit` read in parallel and
- * merged, or RedDB's stream. `complete: false` when a read hit its deadline.
+ * newest first: each Kafka DLQ topic's newest 2×`limit` offsets read in
+ * parallel and merged, or RedDB's stream. `complete: false` when a read hit its deadline.
  */
 export async function readDlq(q: DlqQuery, signal: AbortSignal): Promise<{ items: DlqItem[]; complete: boolean }> {
   const source = q.source ?? "kafka";
@@ -111,7 +121,7 @@ export async function planDownload(q: { limit: number | "all"; stage?: DlqStage;
   const keep = (i: DlqItem) => !q.stage || i.stage === q.stage;
   if (source === "reddb" || (q.limit !== "all" && q.limit <= BUFFERED_DOWNLOAD_MAX)) {
     const limit = q.limit === "all" ? BUFFERED_DOWNLOAD_MAX : Math.min(q.limit, BUFFERED_DOWNLOAD_MAX);
-    if (source === "kafka") await planNewest(dlqTopics().parse, 1); // fail before the file starts when Kafka is down
+    if (source === "kafka") await planNewest(dlqTopics().embed, 1); // fail before the file starts when Kafka is down
     return async (onItem, signal) => (await readDlq({ limit, stage: q.stage, source }, signal)).items.forEach(onItem);
   }
   const topics = dlqTopics();

@@ -2,7 +2,7 @@ import "server-only";
 import { consoleConfig } from "@/lib/config/console";
 import { decodeJson, inferStage, type DlqTopics } from "@/lib/dlq/item";
 import { DLQ_STAGES, type DlqStage } from "@/lib/records/dlq-record";
-import { readRanges, withAdmin, type ReadMessage } from "./kafka";
+import { isMissingTopic, readRanges, withAdmin, type ReadMessage } from "./kafka";
 import { nowSec } from "./rate";
 
 export type StageCounts = Record<DlqStage, number>;
@@ -70,9 +70,9 @@ export function dlqCountsPoll() {
       const byTopic: Record<string, number> = {};
       const byStage: StageCounts = { parse: 0, embed: 0, index: 0 };
       for (const topic of new Set([topics.parse, topics.embed])) {
-        const offsets = await withAdmin((a) => a.fetchTopicOffsets(topic)).catch((err: Error) => {
+        const offsets = await withAdmin((a) => a.fetchTopicOffsets(topic)).catch((err: unknown) => {
           // A DLQ topic nothing has written to yet may not exist: it holds nothing.
-          if (/does not host this topic-partition|UNKNOWN_TOPIC/i.test(`${err.message} ${(err as { type?: string }).type ?? ""}`)) return [];
+          if (isMissingTopic(err)) return [];
           throw err;
         });
         const ranges = [];

@@ -76,6 +76,12 @@ export interface ReadPlan {
   ranges: { partition: number; start: bigint; end: bigint }[];
 }
 
+/** A topic that does not exist (yet): kafkajs says the broker "does not host this topic-partition", after its retries. */
+export function isMissingTopic(err: unknown): boolean {
+  const e = err as { message?: unknown; type?: unknown } | null;
+  return /does not host this topic-partition/i.test(String(e?.message ?? "")) || e?.type === "UNKNOWN_TOPIC_OR_PARTITION";
+}
+
 /**
  * Plan a read of the newest `limit` records: each partition's tail, `limit`
  * split across partitions in proportion to what each holds (all of the topic

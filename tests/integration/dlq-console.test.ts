@@ -151,6 +151,13 @@ describe("reading both DLQs", () => {
   });
 });
 
+it("knows a DLQ topic that does not exist yet when the broker says so (it holds nothing)", async () => {
+  const { isMissingTopic, planNewest } = await import("../../lib/upstreams/kafka");
+  const err = await planNewest(unique("never-written"), 10).then(() => undefined, (e: unknown) => e);
+  expect(isMissingTopic(err)).toBe(true);
+  expect(isMissingTopic(new Error("Connection error: connect ECONNREFUSED"))).toBe(false);
+});
+
 describe("redrive", () => {
   it("re-sends a parse entry's original to its source topic: key, value and headers byte for byte, replay count raised", async () => {
     const { POST } = await import("../../app/api/embed-worker/dlq/redrive/route");
