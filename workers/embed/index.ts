@@ -6,13 +6,12 @@
  *   node --conditions=react-server --import tsx workers/embed/index.ts
  */
 import { parseEmbedWorkerConfig, redactEmbedWorkerConfig } from "../../lib/config/embed-worker";
-import { loadOrExit } from "../../lib/config/load";
 import { createEmbeddingClient, findModel } from "../../lib/embedding";
 import { createKafka } from "../../lib/kafka/client";
 import { TopicLimits } from "../../lib/kafka/record-limits";
 import { ensureTopics } from "../../lib/kafka/topics";
-import { createLogger } from "../../lib/log";
 import { ParquetSink } from "../../lib/parquet";
+import { beginProcess } from "../../lib/process/lifecycle";
 import { ReddbClient } from "../../lib/reddb/client";
 import { Backoff } from "./backoff";
 import { Batcher } from "./batcher";
@@ -28,19 +27,16 @@ import { WorkerStats } from "./stats";
 /** Embed calls in flight: one computing while the next is on the wire keeps the model busy. */
 const EMBED_CALLS_IN_FLIGHT = 2;
 
-const cfg = loadOrExit(parseEmbedWorkerConfig);
-const log = createLogger("embed-worker", cfg.logLevel);
+const proc = beginProcess("embed-worker");
+const cfg = proc.configure(parseEmbedWorkerConfig);
+const log = proc.log;
 
 // Vectors of two dimensions in one sink would break every reader of it: refuse
 // to start, with one line naming both numbers and the fix (as loadOrExit does).
 if (cfg.parquet.enabled) {
   const mismatch = await parquetDimensionMismatch(cfg.parquet.dir, cfg.embedding.model);
-  if (mismatch) {
-    process.stderr.write(`embedline: ${mismatch}\n`);
-    process.exit(2);
-  }
+  if (mismatch) proc.refuse(mismatch);
 }
-const shutdown = new AbortController();
 const stats = new WorkerStats();
 const health = new Health();
 
@@ -48,7 +44,7 @@ const client = createEmbeddingClient(cfg.embedding);
 const embedder = new ResilientEmbedder(client, health, stats, log, {
   normalize: cfg.normalize,
   expectedDim: findModel(cfg.embedding.model)?.dim,
-  signal: shutdown.signal,
+  signal: proc.signal,
 });
 const batcher = new Batcher((texts) => embedder.embed(texts), { size: cfg.batch.size, maxWaitMs: cfg.batch.maxWaitMs, maxInFlight: EMBED_CALLS_IN_FLIGHT }, (n) => stats.recordBatch(n));
 
@@ -68,10 +64,10 @@ const reddb =
               reddbBackoff.reset();
               return done;
             } catch (err) {
-              shutdown.signal.throwIfAborted();
+              proc.signal.throwIfAborted();
               stats.reddbFailures++;
               health.degrade("reddb", err instanceof Error ? err.message : String(err));
-              await reddbBackoff.wait(shutdown.signal);
+              await reddbBackoff.wait(proc.signal);
             }
           }
         },
@@ -102,7 +98,7 @@ const consumer = new EmbedConsumer({
   stats,
   health,
   log,
-  signal: shutdown.signal,
+  signal: proc.signal,
 });
 
 const cacheStats = () => ("cache" in client && client.cache ? client.cache.stats() : undefined);
@@ -119,28 +115,22 @@ const server = createControlServer(
   cfg.controlToken,
   log,
 );
-server.on("error", (err) => {
-  log.fatal({ err: { message: err.message }, port: cfg.http.port }, "control server error; stopping");
-  process.exit(1);
-});
-
 consumer.consumer.on(consumer.consumer.events.CRASH, ({ payload }) => {
-  log.error({ err: { message: payload.error.message }, restart: payload.restart }, "kafka consumer crashed");
-  if (!payload.restart) void stop("consumer crash", 1);
+  if (payload.restart) log.error({ err: { message: payload.error.message } }, "kafka consumer crashed; kafkajs restarts it");
+  else proc.fail(payload.error, "kafka consumer");
 });
 
-async function start() {
-  server.listen(cfg.http.port, cfg.http.host);
-  await parquet?.init();
-  await warmCache();
-  await admin.connect();
-  await ensureTopics(kafka, [cfg.kafka.inputTopic, cfg.kafka.outputTopic, cfg.kafka.dlqTopic], cfg.kafka.partitions);
-  await consumer.start();
-  log.info(
-    { port: cfg.http.port, input: cfg.kafka.inputTopic, group: cfg.kafka.group, batchSize: cfg.batch.size, maxWaitMs: cfg.batch.maxWaitMs, parquet: parquet?.dir ?? null, reddb: cfg.reddb?.mode ?? null, storeText: cfg.storeText },
-    "embed-worker started",
-  );
-}
+// At stop, in reverse order of these lines: stop fetching first (the abort of
+// proc.signal ends waits at once): a unit in flight is abandoned uncommitted
+// and its records come again to whoever owns the partition next. The HTTP
+// server closes last, so /health answers throughout.
+await proc.listen(server, cfg.http.port, cfg.http.host);
+proc.onStop("reddb client", () => reddbClient?.close());
+proc.onStop("embedding client", () => client.close());
+proc.onStop("kafka admin", () => admin.disconnect());
+proc.onStop("parquet sink", () => parquet?.close());
+proc.onStop("transactional producers", () => owners.closeAll());
+proc.onStop("kafka consumer", () => consumer.consumer.disconnect());
 
 /** EMBED_CACHE_WARMUP: the newest (text, vector) pairs of the Parquet sink into the cache, before the first batch. */
 async function warmCache() {
@@ -155,34 +145,25 @@ async function warmCache() {
   log.info({ requested: cfg.cacheWarmup, warmed, dir: cfg.parquet.dir, durationMs: Math.round(performance.now() - started) }, "cache warmed from Parquet");
 }
 
-let stopping = false;
-async function stop(reason: string, code = 0) {
-  if (stopping) return;
-  stopping = true;
-  log.info({ reason }, "stopping");
-  const deadline = setTimeout(() => {
-    log.error({ timeoutMs: cfg.shutdownTimeoutMs }, "shutdown timed out; exiting");
-    process.exit(1);
-  }, cfg.shutdownTimeoutMs);
-  deadline.unref();
-  // Stop fetching first, then abort waits: a unit in flight is abandoned
-  // uncommitted and its records come again to whoever owns the partition next.
-  const disconnecting = consumer.consumer.disconnect();
-  shutdown.abort(new Error("shutting down"));
-  await disconnecting.catch((err: Error) => log.warn({ err: { message: err.message } }, "consumer disconnect failed"));
-  await owners.closeAll();
-  await parquet?.close();
-  await admin.disconnect().catch(() => undefined);
-  await client.close().catch(() => undefined);
-  await reddbClient?.close().catch(() => undefined);
-  await new Promise<void>((r) => server.close(() => r()));
-  log.info("stopped");
-  process.exit(code);
+const sinksReady = await proc.start(
+  "parquet sink",
+  async () => {
+    await parquet?.init();
+    await warmCache();
+  },
+  { transient: () => false },
+);
+// Kafka being away at start (the broker restarting, a stack starting) is waited out with backoff.
+const consuming =
+  sinksReady &&
+  (await proc.start("kafka consumer", async () => {
+    await admin.connect();
+    await ensureTopics(kafka, [cfg.kafka.inputTopic, cfg.kafka.outputTopic, cfg.kafka.dlqTopic], cfg.kafka.partitions);
+    await consumer.start();
+  }));
+if (consuming) {
+  log.info(
+    { port: cfg.http.port, input: cfg.kafka.inputTopic, group: cfg.kafka.group, batchSize: cfg.batch.size, maxWaitMs: cfg.batch.maxWaitMs, parquet: parquet?.dir ?? null, reddb: cfg.reddb?.mode ?? null, storeText: cfg.storeText },
+    "embed-worker started",
+  );
 }
-
-process.on("SIGTERM", () => void stop("SIGTERM"));
-process.on("SIGINT", () => void stop("SIGINT"));
-start().catch((err: Error) => {
-  log.fatal({ err: { message: err.message } }, "embed-worker failed to start");
-  void stop("start failed", 1);
-});
