@@ -1,60 +1,33 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, mkdtempSync, symlinkSync } from "node:fs";
 import os from "node:os";
 import net from "node:net";
+import { once } from "node:events";
 import path from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import { afterEach, describe, expect, it } from "vitest";
-import { freePort } from "../../scripts/launcher/ports";
-import { repoRoot } from "../../scripts/launcher";
-import { descendants, isAlive, pgrep, startCommand, type RunningCommand } from "../helpers/processes";
+import { healthResponseSchema } from "../../lib/health/schema";
+import { npmStart as startNpmStack, type NpmStack } from "../helpers/npm-start";
+import { descendants, isAlive, pgrep } from "../helpers/processes";
 import { waitFor } from "../helpers/wait-for";
 
-// `npm start` exactly as an operator runs it (bootstrap → launcher → processes),
-// on ports and a data directory of its own.
+const stacks: NpmStack[] = [];
+
+// `npm start` exactly as an operator runs it, on ports and a data directory of its own.
 async function npmStart(extraEnv: Record<string, string> = {}) {
-  mkdirSync(path.join(repoRoot, "data", "test"), { recursive: true });
-  const dataDir = mkdtempSync(path.join(repoRoot, "data", "test", "launcher-"));
-  const ports = { console: await freePort(), kafka: await freePort(), controller: await freePort(), infermesh: await freePort(), indexer: await freePort(), embedWorker: await freePort(), parse: await freePort() };
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    DATA_DIR: dataDir,
-    CONSOLE_PORT: String(ports.console),
-    KAFKA_PORT: String(ports.kafka),
-    KAFKA_CONTROLLER_PORT: String(ports.controller),
-    INFERMESH_PORT: String(ports.infermesh),
-    INDEXER_PORT: String(ports.indexer),
-    EMBED_METRICS_PORT: String(ports.embedWorker),
-    PARSE_METRICS_PORT: String(ports.parse),
-    ...extraEnv,
-  };
-  // Whatever the caller's environment says, this stack runs its own services.
-  delete env.KAFKA_BOOTSTRAP_SERVERS;
-  delete env.INFERMESH_URL;
-  delete env.INDEXER_URL;
-  delete env.EMBED_WORKER_METRICS_URL;
-  delete env.PARSE_METRICS_URL;
-  const run = startCommand(process.execPath, ["scripts/bootstrap.mjs", "start"], { cwd: repoRoot, env });
-  runs.push({ run, dataDir });
-  return { run, dataDir, ports };
+  const stack = await startNpmStack(extraEnv);
+  stacks.push(stack);
+  return stack;
 }
 
-const runs: { run: RunningCommand; dataDir: string }[] = [];
-
 afterEach(async () => {
-  for (const { run, dataDir } of runs.splice(0)) {
-    if (run.child.exitCode === null) {
-      process.kill(-run.child.pid!, "SIGKILL");
-      await run.exited;
-    }
-    for (const line of pgrep(dataDir)) process.kill(Number(line.split(" ")[0]), "SIGKILL");
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+  for (const stack of stacks.splice(0)) await stack.destroy();
 });
 
 describe("npm start", () => {
-  it("runs Kafka and the console, carries records, and Ctrl-C leaves nothing running", async () => {
-    const { run, dataDir, ports } = await npmStart();
-    await waitFor("the launcher to report the stack up", () => run.output().includes("Embedline is running"), 150_000, 500);
+  // A first start may build the console (next build): minutes on a busy 2-core machine.
+  it("runs Kafka and the console, carries records, and Ctrl-C leaves nothing running", { timeout: 300_000 }, async () => {
+    const { run, dataDir, ports, stateFile } = await npmStart();
+    await waitFor("the launcher to report the stack up", () => run.output().includes("Embedline is running"), 270_000, 500);
 
     const health = (await (await fetch(`http://127.0.0.1:${ports.console}/api/health`)).json()) as {
       components: { name: string; ok: boolean }[];
@@ -86,6 +59,52 @@ describe("npm start", () => {
     process.kill(-run.child.pid!, "SIGINT"); // what Ctrl-C in a terminal sends
     expect(await run.exited).toBe(0);
     await waitFor("every process of the stack to be gone", () => tree.every((pid) => !isAlive(pid)), 10_000);
+    expect(pgrep(dataDir)).toEqual([]);
+    // A console started by hand later must not read a dead launcher's state.
+    expect(existsSync(stateFile)).toBe(false);
+  });
+
+  it("restarts a process killed with SIGKILL and shows it in /api/health; stops the stack when one crash-loops", { timeout: 300_000 }, async () => {
+    const { run, dataDir, ports } = await npmStart({ LAUNCHER_CRASH_LOOP_RESTARTS: "2", LAUNCHER_CRASH_LOOP_WINDOW_SEC: "120" });
+    await waitFor("the launcher to report the stack up", () => run.output().includes("Embedline is running"), 270_000, 500);
+    const supervision = async () => {
+      const health = healthResponseSchema.parse(await (await fetch(`http://127.0.0.1:${ports.console}/api/health?degraded=200`)).json());
+      if (!health.supervisor?.supervised) throw new Error(`not supervised: ${JSON.stringify(health.supervisor)}`);
+      return new Map(health.supervisor.state.processes.map((p) => [p.name, p]));
+    };
+    const before = await supervision();
+    expect([...before.values()].map((p) => [p.name, p.state, p.restarts])).toEqual(
+      ["kafka", "infermesh", "parse-worker", "embed-worker", "emb-indexer", "console"].map((name) => [name, "running", 0]),
+    );
+
+    // kill -9 of one child: it comes back by itself, the rest keeps running.
+    const worker = before.get("embed-worker")!;
+    process.kill(worker.pid!, "SIGKILL");
+    const after = await waitFor("the embed-worker to be restarted and ready", async () => {
+      const p = (await supervision()).get("embed-worker")!;
+      return p.state === "running" && p.pid !== worker.pid ? p : undefined;
+    }, 90_000, 500);
+    expect(after).toMatchObject({ restarts: 1, last_exit: { code: null, signal: "SIGKILL" } });
+    expect(isAlive(after.pid!)).toBe(true);
+    expect(run.output()).toContain("embed-worker exited unexpectedly (signal SIGKILL); restarting in 1 s");
+    const others = await supervision();
+    for (const name of ["kafka", "infermesh", "parse-worker", "emb-indexer", "console"]) expect(others.get(name)).toMatchObject({ restarts: 0, pid: before.get(name)!.pid });
+
+    // A child that exits at once on every start (its port is taken from under it):
+    // after LAUNCHER_CRASH_LOOP_RESTARTS restarts the stack stops, with one line naming it.
+    const tree = descendants(run.child.pid!);
+    const parse = before.get("parse-worker")!;
+    process.kill(parse.pid!, "SIGKILL");
+    await waitFor("the parse worker to be gone", () => !isAlive(parse.pid!), 10_000, 20);
+    const squatter = net.createServer().listen(ports.parse, "127.0.0.1");
+    await once(squatter, "listening");
+    try {
+      expect(await run.exited).toBe(1);
+    } finally {
+      squatter.close();
+    }
+    expect(run.output()).toMatch(/embedline: parse-worker is crash-looping \(3 exits within 120 s, last: exit code \d+[^\n]*\); stopping the stack\n/);
+    await waitFor("every process of the stack to be gone", () => tree.every((pid) => !isAlive(pid)), 20_000);
     expect(pgrep(dataDir)).toEqual([]);
   });
 
