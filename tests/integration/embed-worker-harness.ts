@@ -6,7 +6,9 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
-import { Partitioners, type Kafka } from "kafkajs";
+import kafkajs, { Partitioners, type Kafka } from "kafkajs";
+import { chunkRecords } from "../../lib/kafka/record-limits";
+import { ensureTopics } from "../../lib/kafka/topics";
 import { fromParquet } from "../../lib/parquet";
 import { freePort } from "../../scripts/launcher/ports";
 import { startCommand, type RunningCommand } from "../helpers/processes";
@@ -48,6 +50,35 @@ export async function startWorker(env: Record<string, string>, nodeArgs: string[
   };
 }
 
+/** Bytes per produce request of the tests' input (kafkajs does not split a batch by size). */
+const PRODUCE_CHUNK_BYTES = 900 * 1024;
+
+/** Create `topics` with per-topic configuration, e.g. a small `max.message.bytes` (the worker's ensureTopics leaves existing topics as they are). */
+export async function createTopicsWithConfig(kafka: Kafka, topics: { topic: string; config?: Record<string, string> }[], partitions: number): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: topics.map(({ topic, config = {} }) => ({ topic, numPartitions: partitions, replicationFactor: -1, configEntries: Object.entries(config).map(([name, value]) => ({ name, value })) })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+  await ensureTopics(kafka, topics.map((t) => t.topic), partitions);
+}
+
+/** Change a topic's configuration on the running broker (e.g. lower `max.message.bytes` under a running worker). */
+export async function alterTopicConfig(kafka: Kafka, topic: string, config: Record<string, string>): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.alterConfigs({ validateOnly: false, resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: topic, configEntries: Object.entries(config).map(([name, value]) => ({ name, value })) }] });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 export async function getJson<T = Record<string, unknown>>(url: string, init?: RequestInit): Promise<T> {
   const res = await fetch(url, init);
   return (await res.json()) as T;
@@ -64,8 +95,11 @@ export async function produce(
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   try {
-    for (let i = 0; i < values.length; i += 500) {
-      await producer.send({ topic, acks: -1, messages: values.slice(i, i + 500).map((value, j) => ({ key: keyOf?.(i + j) ?? `k${i + j}`, value, headers: headersOf?.(i + j) })) });
+    const messages = values.map((value, i) => ({ key: keyOf?.(i) ?? `k${i}`, value, headers: headersOf?.(i) }));
+    // At most 500 per request, and batches under the broker's default limit: a
+    // message near the input topic's limit goes on its own.
+    for (let i = 0; i < messages.length; i += 500) {
+      for (const chunk of chunkRecords(messages.slice(i, i + 500), PRODUCE_CHUNK_BYTES)) await producer.send({ topic, acks: -1, messages: chunk });
     }
   } finally {
     await producer.disconnect();
