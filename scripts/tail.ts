@@ -4,14 +4,14 @@
  * Prints a console SSE stream's events, one JSON line each (`{id, event, data}`),
  * using eventsource-parser; reconnects with Last-Event-ID after a drop, waiting
  * the `retry:` delay the server sent. Streams: infermesh, vectorizer,
- * embed-worker, spark, indexer, lag. With CONSOLE_TOKEN on the console, pass a
+ * embed-worker, spark, indexer, lag, dlq. With CONSOLE_TOKEN on the console, pass a
  * file holding the token (never the token itself on the command line).
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { createParser } from "eventsource-parser";
 
-const STREAMS = ["infermesh", "vectorizer", "embed-worker", "spark", "indexer", "lag"];
+const STREAMS = ["infermesh", "vectorizer", "embed-worker", "spark", "indexer", "lag", "dlq"];
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
