@@ -22,6 +22,7 @@ import { indexRecordSchema } from "../../lib/records/index-record";
 import { shardOf } from "../../lib/records/shard";
 import { freePort } from "../../scripts/launcher/ports";
 import { readWholeTopic } from "../helpers/kafka-topics";
+import { mirrorKvKey } from "../../workers/indexer/mirror";
 import { waitFor } from "../helpers/wait-for";
 
 const root = path.resolve(__dirname, "../..");
@@ -306,7 +307,9 @@ describe("emb-indexer RedDB mirror", () => {
 
     const topic = unique("embeddings-mirror");
     await ensureTopics(kafka, [topic], 1);
-    const docs = Array.from({ length: 12 }, (_, i) => `m-${i}`);
+    // The last one's KV key `embvec:{doc_id}` would be over RedDB's key limit: it is put under its hash.
+    const longId = `m-long-${"é".repeat(1500)}`;
+    const docs = [...Array.from({ length: 12 }, (_, i) => `m-${i}`), longId];
     await feedEmbeddings(topic, docs.map((id, i) => record(id, Array.from({ length: 16 }, (_, d) => Math.sin(i + d + 1)))), 0);
     const ns = "mirror-test";
     const indexer = await startIndexer({ topic, env: { REDDB_URL: reddb.base, REDDB_TOKEN: token, REDDB_NAMESPACE: ns, REDDB_INDEX_STREAM: "emb_index" } });
@@ -321,6 +324,11 @@ describe("emb-indexer RedDB mirror", () => {
     expect(stored.norm).toBeCloseTo(Math.hypot(...stored.vector), 5);
     const stream = (await (await fetch(`${reddb.base}/api/streams/${ns}/emb_index/read?start=0&count=1000`, { headers: auth })).json()) as { value: { doc_id: string } }[];
     expect(new Set(stream.map((e) => e.value.doc_id))).toEqual(new Set(docs));
+    const long = await fetch(`${reddb.base}/api/kv/${ns}/${encodeURIComponent(mirrorKvKey(longId))}`, { headers: auth });
+    expect(mirrorKvKey(longId)).toMatch(/^embvec-sha256:[0-9a-f]{64}$/);
+    expect(long.status).toBe(200);
+    expect(indexRecordSchema.parse(await long.json()).doc_id).toBe(longId);
+    expect(await getJson<{ mirror: { failures: number; refused: number } }>(indexer, "/metrics")).toMatchObject({ mirror: { failures: 0, refused: 0 } });
     await stop(indexer);
     await stop(reddb);
   });
