@@ -52,6 +52,10 @@ def options(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--dlq-topic", default=env("PARSE_DLQ_TOPIC", "agent.results.dlq"))
     p.add_argument("--progress-topic", default=env("SPARK_PROGRESS_TOPIC", "spark.progress"))
     p.add_argument("--max-text-bytes", type=int, default=int(env("PARSE_MAX_TEXT_BYTES", "1000000")))
+    # max.message.bytes of the sink and DLQ topics, as spark/run.ts reads them from the broker (pyspark has no
+    # admin client). By hand they default to the broker's default (1 MiB + 12): give the real ones if the topics differ.
+    p.add_argument("--sink-max-message-bytes", type=int, default=1_048_588)
+    p.add_argument("--dlq-max-message-bytes", type=int, default=1_048_588)
     p.add_argument("--checkpoint-dir", default=env("SPARK_CHECKPOINT_DIR", str(Path(env("DATA_DIR", "./data")) / "spark" / "checkpoints")))
     p.add_argument("--parquet-dir", default=env("VEC_OUTPUT_DIR") or None)
     p.add_argument("--master", default=env("SPARK_MASTER", "local[2]"))
@@ -113,9 +117,11 @@ def kafka_rows(spark, opts: argparse.Namespace):
         .option("maxOffsetsPerTrigger", str(opts.max_offsets_per_trigger))
         # Input written in transactions counts only once committed, as for the TypeScript worker.
         .option("kafka.isolation.level", "read_committed")
+        # A DLQ record keeps the original message's headers.
+        .option("includeHeaders", "true")
         .load()
     )
-    return source.select("key", "value", "topic", "partition", "offset", F.unix_millis("timestamp").alias("ts_ms"))
+    return source.select("key", "value", "topic", "partition", "offset", F.unix_millis("timestamp").alias("ts_ms"), "headers")
 
 
 def start_queries(spark, opts: argparse.Namespace):
@@ -129,7 +135,10 @@ def start_queries(spark, opts: argparse.Namespace):
         return writer.trigger(processingTime=f"{opts.trigger_sec} seconds") if opts.trigger_sec > 0 else writer
 
     to_kafka = (
-        rows.mapInArrow(to_kafka_rows(opts.max_text_bytes, opts.sink_topic, opts.dlq_topic), KAFKA_SINK_DDL)
+        rows.mapInArrow(
+            to_kafka_rows(opts.max_text_bytes, opts.sink_topic, opts.dlq_topic, sink_max_message_bytes=opts.sink_max_message_bytes, dlq_max_message_bytes=opts.dlq_max_message_bytes),
+            KAFKA_SINK_DDL,
+        )
         .writeStream.queryName(KAFKA_QUERY)
         .format("kafka")
         .option("kafka.bootstrap.servers", opts.bootstrap)
@@ -139,13 +148,16 @@ def start_queries(spark, opts: argparse.Namespace):
         # The Java client's defaults (16 KB batches, no linger) send a request per few
         # dozen records; bigger batches carry a micro-batch's output in far fewer round trips.
         .option("kafka.linger.ms", "10")
-        .option("kafka.batch.size", str(512 * 1024))
+        # Never a batch over the smaller topic limit (the broker would refuse it), and a request
+        # size that lets through every record the transform let through (the client's default is 1 MiB).
+        .option("kafka.batch.size", str(min(512 * 1024, opts.sink_max_message_bytes, opts.dlq_max_message_bytes)))
+        .option("kafka.max.request.size", str(max(1_048_576, opts.sink_max_message_bytes, opts.dlq_max_message_bytes)))
         .option("checkpointLocation", str(checkpoints / KAFKA_QUERY))
     )
     queries = [with_trigger(to_kafka).start()]
     if opts.parquet_dir:
         to_parquet = (
-            rows.mapInArrow(to_parquet_rows(opts.max_text_bytes), PARQUET_DDL)
+            rows.mapInArrow(to_parquet_rows(opts.max_text_bytes, opts.sink_max_message_bytes), PARQUET_DDL)
             .writeStream.queryName(PARQUET_QUERY)
             .format("parquet")
             .option("path", opts.parquet_dir)
@@ -184,7 +196,7 @@ def main(argv: list[str]) -> int:
     queries = start_queries(spark, opts)
     log.info(
         "spark job started",
-        extra={"fields": {"app_id": app_id, "ui_port": opts.ui_port, "master": opts.master, "topics": opts.topics, "sink": opts.sink_topic, "dlq": opts.dlq_topic, "progress_topic": opts.progress_topic, "parquet": opts.parquet_dir, "startup_ms": round((time.monotonic() - started) * 1000)}},
+        extra={"fields": {"app_id": app_id, "ui_port": opts.ui_port, "master": opts.master, "topics": opts.topics, "sink": opts.sink_topic, "dlq": opts.dlq_topic, "sink_max_message_bytes": opts.sink_max_message_bytes, "dlq_max_message_bytes": opts.dlq_max_message_bytes, "progress_topic": opts.progress_topic, "parquet": opts.parquet_dir, "startup_ms": round((time.monotonic() - started) * 1000)}},
     )
 
     code = 0

@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { inheritedEnv, loadOrExit } from "../lib/config/load";
 import { parseSparkJobConfig, type SparkJobConfig } from "../lib/config/parse";
 import { createKafka } from "../lib/kafka/client";
+import { TopicLimits } from "../lib/kafka/record-limits";
 import { ensureTopics } from "../lib/kafka/topics";
 import { createLogger } from "../lib/log";
 import { ensureSparkInstalled } from "../scripts/install/spark";
@@ -25,7 +26,7 @@ const cfg = loadOrExit(parseSparkJobConfig);
 const log = createLogger("spark-job", cfg.logLevel);
 
 /** spark/job.py's command line: everything it needs, nothing read from the environment on its side. */
-function jobArguments(c: SparkJobConfig): string[] {
+function jobArguments(c: SparkJobConfig, limits: { sink: number; dlq: number }): string[] {
   const args = [
     ["--bootstrap", c.brokers.join(",")],
     ["--topics", c.inputTopics.join(",")],
@@ -33,6 +34,8 @@ function jobArguments(c: SparkJobConfig): string[] {
     ["--dlq-topic", c.dlqTopic],
     ["--progress-topic", c.progressTopic],
     ["--max-text-bytes", String(c.maxTextBytes)],
+    ["--sink-max-message-bytes", String(limits.sink)],
+    ["--dlq-max-message-bytes", String(limits.dlq)],
     ["--checkpoint-dir", c.checkpointDir],
     ["--master", c.master],
     ["--ui-port", String(c.uiPort)],
@@ -45,6 +48,24 @@ function jobArguments(c: SparkJobConfig): string[] {
   return args.flat();
 }
 
+/**
+ * The sink and DLQ topics' `max.message.bytes` as the broker reports them:
+ * pyspark has no admin client, so the job gets them as arguments and checks
+ * every record it writes against them (too_large to the DLQ). Read at each
+ * start: a limit lowered while the job runs makes the broker refuse a record,
+ * the query fails, the job exits, and the launcher's restart reads the new one.
+ */
+async function topicLimits(kafka: ReturnType<typeof createKafka>): Promise<{ sink: number; dlq: number }> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const limits = new TopicLimits(admin);
+    return { sink: await limits.maxMessageBytes(cfg.outputTopic), dlq: await limits.maxMessageBytes(cfg.dlqTopic) };
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 async function main(): Promise<number> {
   await assertPortFree(cfg.uiPort, "the Spark UI", "SPARK_UI_PORT");
   const { python } = await ensureSparkInstalled(log);
@@ -54,8 +75,10 @@ async function main(): Promise<number> {
   // One partition: progress events stay in order and "the newest" is one read.
   await ensureTopics(kafka, [cfg.progressTopic], 1);
   await fs.mkdir(cfg.checkpointDir, { recursive: true });
+  const limits = await topicLimits(kafka);
+  log.info({ sink: cfg.outputTopic, sinkMaxMessageBytes: limits.sink, dlq: cfg.dlqTopic, dlqMaxMessageBytes: limits.dlq }, "output topics' max.message.bytes");
 
-  const child = spawn(python, [path.join(here, "job.py"), ...jobArguments(cfg)], {
+  const child = spawn(python, [path.join(here, "job.py"), ...jobArguments(cfg, limits)], {
     cwd: here,
     env: { ...inheritedEnv(), SPARK_LOCAL_IP: cfg.localIp, PYTHONUNBUFFERED: "1" },
     stdio: ["ignore", "inherit", "inherit"],

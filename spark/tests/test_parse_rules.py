@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from embedline_parse.rules import Parsed, Rejected, parse_raw_message, serialize_dlq_record, serialize_embedding_input
+from embedline_parse.rules import Parsed, Rejected, kafkajs_header_order, parse_dlq_record, parse_raw_message, serialize_embedding_input
 
 VECTORS = json.loads((Path(__file__).resolve().parents[2] / "tests" / "vectors" / "parse-cases.json").read_text(encoding="utf-8"))
 CASES = VECTORS["cases"]
@@ -56,9 +56,12 @@ def test_a_string_value_with_a_lone_surrogate_is_invalid_unicode():
 
 
 def test_dlq_record_has_the_contract_fields_in_order():
-    line = serialize_dlq_record(Rejected("empty_text", "text is empty or whitespace only"), topic="agent.results", partition=2, offset=41, kafka_ts=1700000000.123, ts=1700000001.5)
-    assert line == (
-        '{"text":null,"topic":"agent.results","kafka_ts":1700000000.123,"doc_id":null,"reason":"empty_text",'
-        '"error":"text is empty or whitespace only","attempts":1,"ts":1700000001.5,"model":null,'
-        '"source":{"topic":"agent.results","partition":2,"offset":"41"}}'
-    )
+    record = parse_dlq_record(Rejected("empty_text", "text is empty or whitespace only"), topic="agent.results", partition=2, offset=41, timestamp_ms=1700000000123, ts=1700000001.5)
+    assert list(record) == ["text", "topic", "kafka_ts", "doc_id", "reason", "error", "attempts", "ts", "model", "source", "stage"]
+    assert record["source"] == {"topic": "agent.results", "partition": 2, "offset": "41", "timestamp": 1700000000.123}
+    assert record["stage"] == "parse"
+
+
+def test_headers_take_kafkajs_object_order():
+    wire = [("b", b"1"), ("a", b"2"), ("b", b"3"), ("10", b"x"), ("2", None), ("01", b"y")]
+    assert kafkajs_header_order(wire) == [("2", None), ("10", b"x"), ("b", b"1"), ("b", b"3"), ("a", b"2"), ("01", b"y")]
