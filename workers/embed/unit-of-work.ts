@@ -10,7 +10,7 @@ import { kafkaTimestampToSeconds } from "../../lib/records/kafka-timestamp";
 import type { Batcher } from "./batcher";
 import { decodeInput, type PartialInput } from "./decode-input";
 import { dlqRecord, embeddingJson, embeddingMessage, embeddingRow, type Source } from "./output-records";
-import type { ReddbRefusal, ReddbSink } from "./reddb-sink";
+import type { ReddbSink } from "./reddb-sink";
 
 export interface UnitDeps {
   batcher: Batcher;
@@ -206,12 +206,11 @@ function dlqMessage(deps: Pick<UnitDeps, "dlqTopic" | "storeText">, d: DlqOut, d
  * Make a transformed unit durable, in the order the exactly-once protocol
  * needs (lib/parquet/sink.ts explains the recovery side): every record is
  * serialized and checked against its topic's size limit first (prepareUnit);
- * then RedDB (optional; at-least-once by design; a record it refuses for good
- * is dead-lettered instead) and the Parquet file of the unit's rows (temp file,
- * fsync, rename, fsync dir) must be done before the Kafka transaction —
- * embeddings + DLQ records + the consumed offset — commits. The Parquet file
- * is written while the transaction's records are sent, which is most of a
- * unit's commit time.
+ * then the Parquet file of the unit's rows (temp file, fsync, rename, fsync
+ * dir) and RedDB (optional; at-least-once by design) must be done before the
+ * Kafka transaction — embeddings + DLQ records + the consumed offset —
+ * commits. The Parquet file is written while RedDB is written and the
+ * transaction's records are sent, which is most of a unit's commit time.
  * If anything fails the caller recovers the partition (PartitionOwners.takeOver)
  * and consumes again from the committed offset; the Parquet file of a failed
  * unit is deleted then.
@@ -223,16 +222,18 @@ export async function commitUnit(
   result: UnitResult,
   stillOwner: () => boolean,
 ): Promise<{ parquetFile?: string; rows: number; dlq: number }> {
-  // RedDB before the transaction opens: an outage of RedDB is waited out, and a
-  // transaction open that long would time out.
-  const prepared = await writeReddb(deps, range, await prepareUnit(deps, range, result));
+  const prepared = await prepareUnit(deps, range, result);
   const parquet = writeParquet(deps, range, prepared.rows, stillOwner);
   // Handled from the start: the write may fail while the records are still being sent.
   const parquetSettled = parquet.then(() => undefined, () => undefined);
-  const tx = await producer.transaction().catch(async (err: unknown) => {
-    await parquetSettled;
-    throw err;
-  });
+  // RedDB before the transaction opens: an outage of RedDB is waited out, and a
+  // transaction open that long would time out.
+  const tx = await writeReddb(deps, range, prepared)
+    .then(() => producer.transaction())
+    .catch(async (err: unknown) => {
+      await parquetSettled;
+      throw err;
+    });
   try {
     const outgoing = [...prepared.embeddings, ...prepared.dlq.map((d) => d.message)];
     const [outLimit, dlqLimit] = await Promise.all([deps.limits.maxMessageBytes(deps.outputTopic), deps.limits.maxMessageBytes(deps.dlqTopic)]);
@@ -278,33 +279,27 @@ const REDDB_ROUND_TIMEOUT_MS = 60_000;
 
 /**
  * The unit's records and DLQ records to RedDB. A record RedDB refuses for
- * good (a 4xx that no retry changes, e.g. a key over its limit) leaves the
- * unit's rows for the DLQ — in Kafka and in RedDB's DLQ stream — so that every
- * input still ends as exactly one row or one DLQ record; outages are waited out.
+ * good (a 4xx that no retry changes, e.g. `embedding:{doc_id}` over its key
+ * limit) still goes to Kafka and Parquet — RedDB is an optional copy — and a
+ * DLQ record (`doc_id_too_long` or `unprocessable`, in Kafka and in RedDB's
+ * DLQ stream) says RedDB lacks it, instead of waiting for RedDB forever.
+ * Outages are waited out (writeWithRetry).
  */
-async function writeReddb(deps: UnitDeps, range: { topic: string; partition: number }, prepared: Prepared): Promise<Prepared> {
-  if (!deps.reddb) return prepared;
+async function writeReddb(deps: UnitDeps, range: { topic: string; partition: number }, prepared: Prepared): Promise<void> {
+  if (!deps.reddb) return;
   const { sink, writeWithRetry } = deps.reddb;
   const refused = await writeWithRetry(() => sink.write(prepared.rows.map(embeddingMessage), prepared.dlq.map(reddbDlq), AbortSignal.timeout(REDDB_ROUND_TIMEOUT_MS)));
-  if (refused.length === 0) return prepared;
+  if (refused.length === 0) return;
   const dlqLimit = await deps.limits.maxMessageBytes(deps.dlqTopic);
-  const byIndex = new Map<number, ReddbRefusal>(refused.map((r) => [r.index, r]));
-  const rows: EmbeddingRow[] = [];
-  const embeddings: OutMessage[] = [];
-  const added: Prepared["dlq"] = [];
-  prepared.rows.forEach((row, i) => {
-    const refusal = byIndex.get(i);
-    if (!refusal) {
-      rows.push(row);
-      embeddings.push(prepared.embeddings[i]!);
-      return;
-    }
-    const { input, message: m } = prepared.rowInputs[i]!;
-    const out = dlqOut(deps, m, sourceOf(range.topic, range.partition, m), partialOf(input), { reason: refusal.reason, error: oneLine(refusal.error), attempts: 1, model: row.model });
-    added.push({ out, message: dlqMessage(deps, out, dlqLimit) });
+  const added = refused.map((refusal) => {
+    const row = prepared.rows[refusal.index]!;
+    const { input, message: m } = prepared.rowInputs[refusal.index]!;
+    const error = oneLine(`RedDB refused the record, which is in Kafka and Parquet: ${refusal.error}`);
+    const out = dlqOut(deps, m, sourceOf(range.topic, range.partition, m), partialOf(input), { reason: refusal.reason, error, attempts: 1, model: row.model });
+    return { out, message: dlqMessage(deps, out, dlqLimit) };
   });
   await writeWithRetry(() => sink.write([], added.map(reddbDlq), AbortSignal.timeout(REDDB_ROUND_TIMEOUT_MS)));
-  return { rows, rowInputs: prepared.rowInputs.filter((_, i) => !byIndex.has(i)), embeddings, dlq: [...prepared.dlq, ...added] };
+  prepared.dlq.push(...added);
 }
 
 /** RedDB streams have no headers: the replay count travels in the record, which is otherwise the Kafka DLQ record. */
