@@ -4,7 +4,8 @@
  * read_committed, Parquet files) to check exactly-once.
  */
 import { randomUUID } from "node:crypto";
-import { readFileSync, readdirSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import kafkajs, { Partitioners, type Kafka } from "kafkajs";
 import { chunkRecords } from "../../lib/kafka/record-limits";
@@ -225,5 +226,35 @@ export async function startRealInfermesh(env: Record<string, string> = {}): Prom
       log += running.output();
     },
     start,
+  };
+}
+
+export interface ReddbServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** The bundled RedDB-compatible store (workers/reddb) as a process of its own, on a free port, with a fresh LMDB directory. */
+export async function startReddb(env: Record<string, string> = {}): Promise<ReddbServer> {
+  const port = await freePort();
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), "embed-reddb-"));
+  const cmd = startCommand(process.execPath, ["--conditions=react-server", "--import", "tsx", path.join(repoRoot, "workers/reddb/index.ts")], {
+    cwd: repoRoot,
+    env: { ...process.env, REDDB_HOST: "127.0.0.1", REDDB_PORT: String(port), REDDB_DATA_DIR: dataDir, LOG_LEVEL: "warn", ...env },
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(`RedDB on ${url}`, async () => {
+    if (cmd.child.exitCode !== null) throw new Error(`RedDB exited ${cmd.child.exitCode}: ${cmd.output().slice(-2000)}`);
+    return (await fetch(`${url}/health`)).ok;
+  }, 60_000);
+  return {
+    url,
+    async close() {
+      if (cmd.child.exitCode === null) {
+        cmd.child.kill("SIGTERM");
+        await cmd.exited;
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
   };
 }

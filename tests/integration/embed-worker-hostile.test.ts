@@ -15,6 +15,7 @@ import { createKafka } from "../../lib/kafka/client";
 import { TopicLimits, payloadBudget } from "../../lib/kafka/record-limits";
 import { createLogger } from "../../lib/log";
 import { dlqRecordSchema, type DlqBytes } from "../../lib/records/dlq-record";
+import { ReddbClient } from "../../lib/reddb/client";
 import { startInstantInfermesh, type InstantInfermesh } from "../doubles/instant-infermesh";
 import { waitFor } from "../helpers/wait-for";
 import {
@@ -25,6 +26,7 @@ import {
   produce,
   readCommitted,
   readParquetDir,
+  startReddb,
   startWorker,
   unique,
   waitUntilConsumed,
@@ -192,5 +194,43 @@ describe("embed-worker with hostile records", () => {
     // The worker still believed 64 KiB when it sent: the broker's refusal made it read the limit again.
     expect(Number((await getJson(`${worker.metricsUrl}/metrics`)).transaction_failures)).toBeGreaterThanOrEqual(1);
     expect(worker.child.exitCode).toBeNull();
+  });
+
+  it("with RedDB: a doc_id over RedDB's key limit still embeds to Kafka and Parquet, and its DLQ record — in Kafka and RedDB's DLQ stream — says RedDB lacks it", async () => {
+    const reddb = await startReddb();
+    try {
+      const streams = { records: unique("reddb-records"), dlq: unique("reddb-dlq") };
+      const t = await setup({ REDDB_URL: reddb.url, REDDB_NAMESPACE: "it", REDDB_MODE: "both", REDDB_STREAM: streams.records, REDDB_DLQ_STREAM: streams.dlq });
+      const longId = "r".repeat(3000);
+      const longValue = JSON.stringify({ text: "a text whose id no LMDB key can hold", doc_id: longId });
+      await produce(kafka, t.input, [inputRecord(0), longValue, inputRecord(1), "{not json"], () => "k");
+      const worker = await startWorker(t.workerEnv);
+      workers.push(worker);
+      await waitUntilConsumed(kafka, t.group, t.input, 120_000);
+      expect(worker.child.exitCode).toBeNull();
+      expect((await getJson(`${worker.metricsUrl}/health`)).status).toBe("ok");
+
+      const out = await readCommitted(kafka, t.output);
+      expect(out.map((o) => o.value.doc_id).sort()).toEqual(["doc-0", "doc-1", longId].sort());
+      expect(readParquetDir(t.parquetDir).map((r) => r.doc_id).sort()).toEqual(["doc-0", "doc-1", longId].sort());
+      const dlq = await readCommitted(kafka, t.dlq);
+      expect(dlq.map((d) => d.value.reason).sort()).toEqual(["doc_id_too_long", "invalid_json"]);
+      const tooLong = dlqRecordSchema.parse(dlq.find((d) => d.value.reason === "doc_id_too_long")!.value);
+      expect(tooLong).toMatchObject({ doc_id: longId, stage: "embed", error: expect.stringMatching(/RedDB refused.*414/) });
+      expectSameBytes(tooLong.original?.value, Buffer.from(longValue));
+
+      const db = new ReddbClient({ url: reddb.url });
+      try {
+        expect(await db.getKv("it", "embedding:doc-0")).toMatchObject({ doc_id: "doc-0" });
+        // RedDB's DLQ stream holds the same records as the Kafka DLQ topic.
+        const inReddb = (await db.read("it", streams.dlq, 0, 100)).map((e) => e.value);
+        expect(inReddb).toHaveLength(2);
+        for (const d of dlq) expect(inReddb).toContainEqual(d.value);
+      } finally {
+        await db.close();
+      }
+    } finally {
+      await reddb.close();
+    }
   });
 });
