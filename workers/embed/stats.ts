@@ -98,7 +98,7 @@ export class WorkerStats {
     metric("batch_size", "gauge", "Records in the last batch.", this.lastBatchSize);
     metric("consumer_lag", "gauge", "Records behind the input topic's end, over assigned partitions.", [...this.lagByPartition.values()].reduce((a, b) => a + b, 0));
     metric("paused", "gauge", "1 while consumption is paused by an operator.", extra.paused ? 1 : 0);
-    metric("degraded", "gauge", "1 while a dependency is unavailable.", extra.degraded ? 1 : 0);
+    metric("degraded", "gauge", "1 while a dependency is unavailable or an input partition is not advancing (see /health).", extra.degraded ? 1 : 0);
     if (extra.cache) {
       metric("cache_hits_total", "counter", "Texts answered from the embedding cache.", extra.cache.hits);
       metric("cache_misses_total", "counter", "Texts not in the embedding cache.", extra.cache.misses);

@@ -159,6 +159,8 @@ interface Prepared {
   rowInputs: UnitResult["rowInputs"];
   embeddings: OutMessage[];
   dlq: { out: DlqOut; message: OutMessage }[];
+  /** The limits the records were checked against, which bound the produce requests too. */
+  limits: { output: number; dlq: number };
 }
 
 /**
@@ -183,10 +185,10 @@ async function prepareUnit(deps: UnitDeps, range: { topic: string; partition: nu
       return;
     }
     const { input, message: m } = result.rowInputs[i]!;
-    const error = `the embedding record is ${recordBytes(message)} bytes serialized, over ${deps.outputTopic}'s max.message.bytes of ${outLimit}`;
+    const error = `the embedding record is ${recordBytes(message)} bytes serialized (key and framing included), over ${deps.outputTopic}'s max.message.bytes of ${outLimit}`;
     dlq.push(dlqOut(deps, m, sourceOf(range.topic, range.partition, m), partialOf(input), { reason: "too_large", error, attempts: 1, model: row.model }));
   });
-  return { rows, rowInputs, embeddings, dlq: dlq.map((out) => ({ out, message: dlqMessage(deps, out, dlqLimit) })) };
+  return { rows, rowInputs, embeddings, dlq: dlq.map((out) => ({ out, message: dlqMessage(deps, out, dlqLimit) })), limits: { output: outLimit, dlq: dlqLimit } };
 }
 
 /** The Kafka message of a DLQ record: its original attached and fitted under the DLQ topic's limit, keyed by a short doc_id. */
@@ -236,8 +238,7 @@ export async function commitUnit(
     });
   try {
     const outgoing = [...prepared.embeddings, ...prepared.dlq.map((d) => d.message)];
-    const [outLimit, dlqLimit] = await Promise.all([deps.limits.maxMessageBytes(deps.outputTopic), deps.limits.maxMessageBytes(deps.dlqTopic)]);
-    for (const chunk of chunkRecords(outgoing, Math.min(SEND_CHUNK_BYTES, outLimit, dlqLimit))) {
+    for (const chunk of chunkRecords(outgoing, Math.min(SEND_CHUNK_BYTES, prepared.limits.output, prepared.limits.dlq))) {
       const topics = [...new Set(chunk.map((m) => m.topic))];
       await tx.sendBatch({ topicMessages: topics.map((topic) => ({ topic, messages: chunk.filter((m) => m.topic === topic).map(({ key, value, headers }) => ({ key, value, headers })) })) });
     }
@@ -290,13 +291,12 @@ async function writeReddb(deps: UnitDeps, range: { topic: string; partition: num
   const { sink, writeWithRetry } = deps.reddb;
   const refused = await writeWithRetry(() => sink.write(prepared.rows.map(embeddingMessage), prepared.dlq.map(reddbDlq), AbortSignal.timeout(REDDB_ROUND_TIMEOUT_MS)));
   if (refused.length === 0) return;
-  const dlqLimit = await deps.limits.maxMessageBytes(deps.dlqTopic);
   const added = refused.map((refusal) => {
     const row = prepared.rows[refusal.index]!;
     const { input, message: m } = prepared.rowInputs[refusal.index]!;
     const error = oneLine(`RedDB refused the record, which is in Kafka and Parquet: ${refusal.error}`);
     const out = dlqOut(deps, m, sourceOf(range.topic, range.partition, m), partialOf(input), { reason: refusal.reason, error, attempts: 1, model: row.model });
-    return { out, message: dlqMessage(deps, out, dlqLimit) };
+    return { out, message: dlqMessage(deps, out, prepared.limits.dlq) };
   });
   await writeWithRetry(() => sink.write([], added.map(reddbDlq), AbortSignal.timeout(REDDB_ROUND_TIMEOUT_MS)));
   prepared.dlq.push(...added);
