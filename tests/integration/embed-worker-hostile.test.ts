@@ -98,6 +98,7 @@ describe("embed-worker with hostile records", () => {
     const key = "same-key";
     // A value that, keyed by `key`, makes a record batch as large as the input topic accepts.
     const atLimitPadding = payloadBudget(inputLimit) - Buffer.byteLength(key) - JSON.stringify({ text: "", doc_id: "at-limit" }).length;
+    const half = Math.floor(atLimitPadding / 2);
     const nested = (depth: number) => "[".repeat(depth) + "]".repeat(depth);
     const hostile: { what: string; value: Buffer; expect: "ok" | string; docId?: string }[] = [
       // 15,000 bytes of control characters pass EMBED_MAX_TEXT_BYTES (64 KiB), and grow six-fold as JSON (\u0001).
@@ -108,6 +109,8 @@ describe("embed-worker with hostile records", () => {
       { what: "deeply nested JSON beside a text", value: Buffer.from(`{"text":"nested but fine","doc_id":"nested-ok","x":${nested(50_000)}}`), expect: "ok", docId: "nested-ok" },
       { what: "a message at the input topic's size limit", value: Buffer.from(JSON.stringify({ text: "a".repeat(atLimitPadding), doc_id: "at-limit" })), expect: "text_too_large", docId: "at-limit" },
       { what: "not JSON", value: Buffer.from("this is { not json"), expect: "invalid_json" },
+      // At the limit too, but in fields a DLQ record repeats: it cannot keep them beside its own.
+      { what: "a message at the size limit made of its doc_id and topic", value: Buffer.from(JSON.stringify({ text: "x", topic: "t".repeat(half), doc_id: "d".repeat(half - 12) })), expect: "too_large" },
     ];
     // Each hostile record is followed by an ordinary one, all on one partition (one key).
     const values = hostile.flatMap((h, i) => [h.value, Buffer.from(inputRecord(i))]);
@@ -146,6 +149,10 @@ describe("embed-worker with hostile records", () => {
     // The message at the limit cannot fit whole beside the DLQ record's own fields: a prefix, its size and hash.
     const atLimit = dlqRecordSchema.parse(dlq.find((d) => d.value.doc_id === "at-limit")!.value);
     expect(atLimit.original?.value?.truncated).toBe(true);
+    // Its doc_id and topic are left out of the record (null); the original keeps a prefix, size and hash.
+    const fields = dlqRecordSchema.parse(dlq.find((d) => (d.value.source as { offset: string }).offset === dead.find((h) => h.what.includes("doc_id and topic"))!.offset)!.value);
+    expect(fields).toMatchObject({ doc_id: null, topic: null, text: null });
+    expect(fields.original?.value?.truncated).toBe(true);
     const escapes = dlqRecordSchema.parse(dlq.find((d) => d.value.doc_id === "escapes")!.value);
     expect(escapes.error).toMatch(new RegExp(`max\\.message\\.bytes of ${OUTPUT_MAX_MESSAGE_BYTES}`));
     expect(escapes.original?.value?.encoding).toBe("utf8");

@@ -3,7 +3,7 @@ import { REPLAY_HEADER, parseReplayCount } from "../../lib/dlq/item";
 import { isFenced } from "../../lib/kafka/errors";
 import { chunkRecords, fitsAlone, payloadBudget, recordBytes, type TopicLimits } from "../../lib/kafka/record-limits";
 import type { EmbeddingRow, ParquetSink } from "../../lib/parquet";
-import { dlqKey, serializeDlqWithOriginal, type RawMessage } from "../../lib/records/dlq-original";
+import { DLQ_KEY_MAX_BYTES, dlqKey, serializeDlqWithOriginal, type RawMessage } from "../../lib/records/dlq-original";
 import type { DlqReason, DlqRecord } from "../../lib/records/dlq-record";
 import type { EmbeddingInput } from "../../lib/records/embedding-input";
 import { kafkaTimestampToSeconds } from "../../lib/records/kafka-timestamp";
@@ -191,17 +191,30 @@ async function prepareUnit(deps: UnitDeps, range: { topic: string; partition: nu
   return { rows, rowInputs, embeddings, dlq: dlq.map((out) => ({ out, message: dlqMessage(deps, out, dlqLimit) })), limits: { output: outLimit, dlq: dlqLimit } };
 }
 
-/** The Kafka message of a DLQ record: its original attached and fitted under the DLQ topic's limit, keyed by a short doc_id. */
+/**
+ * The Kafka message of a DLQ record: its original attached and fitted under
+ * the DLQ topic's limit, keyed by a short doc_id. Fields read from a hostile
+ * input (doc_id, topic) can be as large as the message itself; when the record
+ * does not fit with them, long ones are left out (null) — the original keeps
+ * their bytes, or a prefix with size and sha256.
+ */
 function dlqMessage(deps: Pick<UnitDeps, "dlqTopic" | "storeText">, d: DlqOut, dlqLimit: number): OutMessage {
   const key = dlqKey(d.record.doc_id);
   // What the key and headers take of the record's budget.
   const framing = recordBytes({ key, value: "", headers: d.headers }) - recordBytes({ value: "" });
+  const serialize = (record: DlqRecord) => serializeDlqWithOriginal(record, d.original, payloadBudget(dlqLimit) - framing, { withholdValue: !deps.storeText });
+  let value: string;
   try {
-    const value = serializeDlqWithOriginal(d.record, d.original, payloadBudget(dlqLimit) - framing, { withholdValue: !deps.storeText });
-    return { topic: deps.dlqTopic, key, value, headers: d.headers };
-  } catch (err) {
-    throw new DlqTopicTooSmall(`${deps.dlqTopic}'s max.message.bytes of ${dlqLimit} is too small for a DLQ record: ${err instanceof Error ? err.message : String(err)}`);
+    value = serialize(d.record);
+  } catch {
+    const short = (v: string | null) => (v !== null && Buffer.byteLength(v) > DLQ_KEY_MAX_BYTES ? null : v);
+    try {
+      value = serialize({ ...d.record, text: null, topic: short(d.record.topic), doc_id: short(d.record.doc_id) });
+    } catch (err) {
+      throw new DlqTopicTooSmall(`${deps.dlqTopic}'s max.message.bytes of ${dlqLimit} is too small for a DLQ record: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
+  return { topic: deps.dlqTopic, key, value, headers: d.headers };
 }
 
 /**
