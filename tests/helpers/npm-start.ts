@@ -8,7 +8,7 @@ import { pgrep, startCommand, type RunningCommand } from "./processes";
 export interface NpmStack {
   run: RunningCommand;
   dataDir: string;
-  ports: { console: number; kafka: number; controller: number; infermesh: number; indexer: number; embedWorker: number; parse: number };
+  ports: { console: number; kafka: number; controller: number; infermesh: number; indexer: number; embedWorker: number; parse: number; reddb: number };
   /** Where the launcher publishes its supervisor state (DATA_DIR/launcher/state.json). */
   stateFile: string;
   /** The launcher's published state; throws while there is none. */
@@ -22,7 +22,8 @@ export interface NpmStack {
  * in its own process group, on free ports and a throwaway data directory under
  * data/test/. Shared by the launcher test, the chaos test and `npm run chaos`.
  */
-export async function npmStart(extraEnv: Record<string, string> = {}, prefix = "launcher"): Promise<NpmStack> {
+/** `flags`: launcher options such as --reddb. */
+export async function npmStart(extraEnv: Record<string, string> = {}, prefix = "launcher", flags: string[] = []): Promise<NpmStack> {
   mkdirSync(path.join(repoRoot, "data", "test"), { recursive: true });
   const dataDir = mkdtempSync(path.join(repoRoot, "data", "test", `${prefix}-`));
   const ports = {
@@ -33,6 +34,7 @@ export async function npmStart(extraEnv: Record<string, string> = {}, prefix = "
     indexer: await freePort(),
     embedWorker: await freePort(),
     parse: await freePort(),
+    reddb: await freePort(),
   };
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -44,11 +46,12 @@ export async function npmStart(extraEnv: Record<string, string> = {}, prefix = "
     INDEXER_PORT: String(ports.indexer),
     EMBED_METRICS_PORT: String(ports.embedWorker),
     PARSE_METRICS_PORT: String(ports.parse),
+    REDDB_PORT: String(ports.reddb),
     ...extraEnv,
   };
   // Whatever the caller's environment says, this stack runs its own services.
-  for (const name of ["KAFKA_BOOTSTRAP_SERVERS", "INFERMESH_URL", "INDEXER_URL", "EMBED_WORKER_METRICS_URL", "PARSE_METRICS_URL", "LAUNCHER_STATE_FILE"]) delete env[name];
-  const run = startCommand(process.execPath, ["scripts/bootstrap.mjs", "start"], { cwd: repoRoot, env });
+  for (const name of ["KAFKA_BOOTSTRAP_SERVERS", "INFERMESH_URL", "INDEXER_URL", "EMBED_WORKER_METRICS_URL", "PARSE_METRICS_URL", "REDDB_URL", "LAUNCHER_STATE_FILE"]) delete env[name];
+  const run = startCommand(process.execPath, ["scripts/bootstrap.mjs", "start", ...flags], { cwd: repoRoot, env });
   const stateFile = path.join(dataDir, "launcher", "state.json");
   return {
     run,

@@ -4,12 +4,13 @@
  * answered with its 4xx — and the server still answers /health afterwards.
  */
 import type { Server } from "node:http";
-import net, { type AddressInfo } from "node:net";
+import type { AddressInfo } from "node:net";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { bearerCheck } from "@/lib/http/bearer";
 import { createWorkerServer, json, route, type RequestOutcome } from "@/lib/http/worker-server";
+import { rawHttp, rawRequest, type RawAnswer } from "../helpers/raw-http";
 
 const TOKEN = "s3cret-token";
 const BODY_LIMIT = 1024;
@@ -50,47 +51,8 @@ afterAll(async () => {
   await new Promise((r) => server.close(r));
 });
 
-interface RawAnswer {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
-
-/** Write `bytes` on a fresh connection and read the answer until the server closes it or one whole response arrived. */
-function raw(bytes: string | Buffer, head = false): Promise<RawAnswer> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, "127.0.0.1");
-    let got = Buffer.alloc(0);
-    const parse = (): RawAnswer | undefined => {
-      const text = got.toString("latin1");
-      const end = text.indexOf("\r\n\r\n");
-      if (end === -1) return undefined;
-      const [statusLine, ...lines] = text.slice(0, end).split("\r\n");
-      const headers = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(":")).toLowerCase(), l.slice(l.indexOf(":") + 1).trim()]));
-      const length = Number(headers["content-length"] ?? NaN);
-      const body = got.subarray(Buffer.byteLength(text.slice(0, end + 4), "latin1")).toString("utf8");
-      if (!head && Number.isFinite(length) && Buffer.byteLength(body) < length) return undefined;
-      return { status: Number(statusLine?.split(" ")[1]), headers, body };
-    };
-    socket.on("data", (d: Buffer) => {
-      got = Buffer.concat([got, d]);
-      const answer = parse();
-      if (answer) {
-        socket.destroy();
-        resolve(answer);
-      }
-    });
-    socket.on("error", reject);
-    socket.on("close", () => {
-      const answer = parse();
-      if (answer) resolve(answer);
-      else reject(new Error(`connection closed without a whole answer: ${JSON.stringify(got.toString("latin1").slice(0, 200))}`));
-    });
-    socket.write(bytes);
-  });
-}
-
-const req = (line: string, headers: string[] = [], body = "") => [line, "host: 127.0.0.1", "connection: close", ...headers, "", body].join("\r\n");
+const raw = (bytes: string | Buffer, head = false) => rawHttp(port, bytes, { head });
+const req = rawRequest;
 const withBody = (line: string, contentType: string, body: string, extra: string[] = []) => req(line, [`content-type: ${contentType}`, `content-length: ${Buffer.byteLength(body)}`, ...extra], body);
 const auth = `authorization: Bearer ${TOKEN}`;
 
@@ -109,7 +71,8 @@ describe("worker HTTP kit", () => {
     ["a wrong method", 405, req("DELETE /health HTTP/1.1"), "method_not_allowed"],
     ["text/plain to a JSON route", 415, withBody("POST /sum HTTP/1.1", "text/plain", '{"a":1,"b":2}'), "unsupported_media_type"],
     ["a form post to a JSON route", 415, withBody("POST /sum HTTP/1.1", "application/x-www-form-urlencoded", "a=1&b=2"), "unsupported_media_type"],
-    ["a declared body over the limit", 413, req("POST /sum HTTP/1.1", ["content-type: application/json", `content-length: ${BODY_LIMIT + 1}`]), "body_too_large"],
+    ["a declared 1 GiB body (refused before it is sent)", 413, req("POST /sum HTTP/1.1", ["content-type: application/json", `content-length: ${2 ** 30}`]), "body_too_large"],
+    ["a 4 MiB body over the limit, sent in full", 413, withBody("POST /sum HTTP/1.1", "application/json", `"${"x".repeat(4 * 1024 * 1024)}"`), "body_too_large"],
     ["a chunked body over the limit", 413, req("POST /sum HTTP/1.1", ["content-type: application/json", "transfer-encoding: chunked"], `${(BODY_LIMIT * 2).toString(16)}\r\n${"x".repeat(BODY_LIMIT * 2)}\r\n0\r\n\r\n`), "body_too_large"],
     ["malformed JSON", 400, withBody("POST /sum HTTP/1.1", "application/json", '{"a":1,'), "invalid_json"],
     ["a body failing the schema", 422, withBody("POST /sum HTTP/1.1", "application/json", '{"a":1,"b":"2"}'), "invalid_request"],
