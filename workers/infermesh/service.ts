@@ -49,6 +49,12 @@ export function createInfermeshServer(deps: ServiceDeps): Server {
     if (state.status !== "ok") throw new ApiError(503, "model_loading", "model is still loading", { "retry-after": "1" });
   }
 
+  /** Refusals in the order a client would fix them: not ready, the model, the inputs. */
+  function prepare(requestedModel: unknown, inputs: unknown, field: string): { model: ModelSpec; checked: CheckedInputs } {
+    ready();
+    return { model: resolveRequestModel(requestedModel, spec), checked: checkInputs(inputs, field, limits) };
+  }
+
   async function embedChecked(checked: CheckedInputs, signal: AbortSignal): Promise<Embedded[]> {
     if (checked.truncated.length > 0) metrics.truncated.inc(checked.truncated.length);
     try {
@@ -80,9 +86,7 @@ export function createInfermeshServer(deps: ServiceDeps): Server {
         auth: true,
         body: embedBody,
         handle: async ({ body, signal }) => {
-          ready();
-          const model = resolveRequestModel(body.model, spec);
-          const checked = checkInputs(body.inputs, "inputs", limits);
+          const { model, checked } = prepare(body.model, body.inputs, "inputs");
           const out = await embedChecked(checked, signal);
           return json({ vectors: out.map((o) => Array.from(o.vector)), model: model.shortName, model_id: model.id, dim: deps.dim(), truncated: checked.truncated });
         },
@@ -92,14 +96,11 @@ export function createInfermeshServer(deps: ServiceDeps): Server {
         auth: true,
         body: openAiBody,
         handle: async ({ body, signal }) => {
-          ready();
-          const model = resolveRequestModel(body.model, spec);
-          const format = body.encoding_format ?? "float";
+          const { model, checked } = prepare(body.model, typeof body.input === "string" ? [body.input] : body.input, "input");
           if (body.dimensions != null && body.dimensions !== deps.dim()) {
             throw new ApiError(422, "invalid_dimensions", `${model.shortName} makes ${deps.dim()}-dim vectors and cannot shorten them`);
           }
-          const input = typeof body.input === "string" ? [body.input] : body.input;
-          const checked = checkInputs(input, "input", limits);
+          const format = body.encoding_format ?? "float";
           const out = await embedChecked(checked, signal);
           const tokens = out.reduce((s, o) => s + o.tokens, 0);
           return json({
