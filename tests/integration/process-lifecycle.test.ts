@@ -41,6 +41,24 @@ async function fixture(lifecycleCase: string, env: Record<string, string> = {}) 
   return { p, port };
 }
 
+/**
+ * Kafka "comes back" on `port`: a TCP relay to the real broker. The broker's
+ * metadata then points the client at the broker itself.
+ */
+async function relayKafkaOn(port: number, broker: string): Promise<void> {
+  const [host, brokerPort] = broker.split(":") as [string, string];
+  const relay = net.createServer((client) => {
+    const upstream = net.connect(Number(brokerPort), host);
+    client.pipe(upstream).pipe(client);
+    client.on("error", () => upstream.destroy());
+    upstream.on("error", () => client.destroy());
+  });
+  await new Promise<void>((r) => relay.listen(port, "127.0.0.1", r));
+  cleanups.push(() => relay.close());
+}
+
+const retried = (p: RunningCommand) => () => p.output().includes("failed to start; retrying") || (p.child.exitCode !== null && Promise.reject(new Error(p.output())));
+
 const ready = (p: RunningCommand) => waitFor("the fixture to be ready", () => p.output().includes("fixture ready") || (p.child.exitCode !== null && Promise.reject(new Error(p.output()))), 30_000);
 
 describe("process lifecycle", () => {
@@ -94,7 +112,7 @@ describe("process lifecycle", () => {
     expect(p.output().trim()).toMatch(/^embedline: invalid configuration: LOG_LEVEL="loud": /);
   });
 
-  it("starts the indexer while Kafka is unreachable, retries, and consumes once Kafka is there", async () => {
+  it("starts the indexer while Kafka is unreachable, retries, and is ok once Kafka is there", async () => {
     const brokers = inject("kafkaBrokers");
     const kafka = new Kafka({ clientId: "it-lifecycle", brokers, logLevel: logLevel.NOTHING });
     const topic = unique("lifecycle-embeddings");
@@ -115,22 +133,12 @@ describe("process lifecycle", () => {
       EMBED_MODEL: "use-lite",
       LOG_LEVEL: "warn",
     });
-    await waitFor("the indexer to log a retried start", () => indexer.output().includes("failed to start; retrying") || (indexer.child.exitCode !== null && Promise.reject(new Error(indexer.output()))), 90_000);
+    await waitFor("the indexer to log a retried start", retried(indexer), 90_000);
     const starting = await fetch(`http://127.0.0.1:${httpPort}/health`);
     expect(starting.status).toBe(503);
     expect(((await starting.json()) as { status: string }).status).toBe("starting");
 
-    // Kafka "comes back": a TCP relay to the real broker on that port. The broker's
-    // metadata then points the client at the broker itself.
-    const [host, brokerPort] = brokers[0]!.split(":") as [string, string];
-    const relay = net.createServer((client) => {
-      const upstream = net.connect(Number(brokerPort), host);
-      client.pipe(upstream).pipe(client);
-      client.on("error", () => upstream.destroy());
-      upstream.on("error", () => client.destroy());
-    });
-    await new Promise<void>((r) => relay.listen(kafkaPort, "127.0.0.1", r));
-    cleanups.push(() => relay.close());
+    await relayKafkaOn(kafkaPort, brokers[0]!);
 
     await waitFor("the indexer's /health to say ok", async () => {
       if (indexer.child.exitCode !== null) throw new Error(`indexer exited ${indexer.child.exitCode}:\n${indexer.output()}`);
@@ -138,5 +146,37 @@ describe("process lifecycle", () => {
     }, 120_000);
     indexer.child.kill("SIGTERM");
     expect(await indexer.exited).toBe(0);
+  });
+
+  it("starts the embed-worker while Kafka is unreachable: degraded on /health meanwhile, ok once Kafka is there", async () => {
+    const brokers = inject("kafkaBrokers");
+    const kafkaPort = await freePort();
+    const httpPort = await freePort();
+    const dir = mkdtempSync(path.join(tmpdir(), "lifecycle-parquet-"));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const worker = run("workers/embed/index.ts", {
+      KAFKA_BOOTSTRAP_SERVERS: `127.0.0.1:${kafkaPort}`,
+      EMBED_INPUT_TOPIC: unique("lifecycle-input"),
+      EMBED_OUTPUT_TOPIC: unique("lifecycle-output"),
+      EMBED_DLQ_TOPIC: unique("lifecycle-dlq"),
+      EMBED_GROUP: unique("lifecycle-embed"),
+      EMBED_METRICS_PORT: String(httpPort),
+      EMBED_PARQUET_DIR: dir,
+      INFERMESH_URL: "http://127.0.0.1:9",
+      LOG_LEVEL: "warn",
+    });
+    await waitFor("the embed-worker to log a retried start", retried(worker), 90_000);
+    const health = async () => (await (await fetch(`http://127.0.0.1:${httpPort}/health`)).json()) as { status: string; reasons: { component: string; reason: string }[] };
+    const waiting = await health();
+    expect(waiting.status).toBe("degraded");
+    expect(waiting.reasons.find((r) => r.component === "kafka")?.reason).toMatch(/^waiting for Kafka to start: /);
+
+    await relayKafkaOn(kafkaPort, brokers[0]!);
+    await waitFor("the embed-worker's /health to say ok", async () => {
+      if (worker.child.exitCode !== null) throw new Error(`embed-worker exited ${worker.child.exitCode}:\n${worker.output()}`);
+      return (await health()).status === "ok";
+    }, 120_000);
+    worker.child.kill("SIGTERM");
+    expect(await worker.exited).toBe(0);
   });
 });

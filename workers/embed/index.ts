@@ -156,12 +156,18 @@ const sinksReady = await proc.start(
 // Kafka being away at start (the broker restarting, a stack starting) is waited out with backoff.
 const consuming =
   sinksReady &&
-  (await proc.start("kafka consumer", async () => {
-    await admin.connect();
-    await ensureTopics(kafka, [cfg.kafka.inputTopic, cfg.kafka.outputTopic, cfg.kafka.dlqTopic], cfg.kafka.partitions);
-    await consumer.start();
-  }));
+  (await proc.start(
+    "kafka consumer",
+    async () => {
+      await admin.connect();
+      await ensureTopics(kafka, [cfg.kafka.inputTopic, cfg.kafka.outputTopic, cfg.kafka.dlqTopic], cfg.kafka.partitions);
+      await consumer.start();
+    },
+    // /health says degraded, and why, while start-up waits for Kafka.
+    { onRetry: (err) => health.degrade("kafka", `waiting for Kafka to start: ${(err instanceof Error ? err.message : String(err)).split("\n")[0]}`) },
+  ));
 if (consuming) {
+  health.recover("kafka");
   log.info(
     { port: cfg.http.port, input: cfg.kafka.inputTopic, group: cfg.kafka.group, batchSize: cfg.batch.size, maxWaitMs: cfg.batch.maxWaitMs, parquet: parquet?.dir ?? null, reddb: cfg.reddb?.mode ?? null, storeText: cfg.storeText },
     "embed-worker started",
