@@ -85,6 +85,7 @@ export async function startStack(opts: StartOptions): Promise<RunningStack> {
 
   const stop = () =>
     (stopping ??= (async () => {
+      for (const s of supervisors) s.noMoreRestarts();
       for (const s of [...supervisors].reverse()) {
         log.info({ process: s.name }, "stopping");
         await s.stop();

@@ -199,10 +199,19 @@ export class ProcessSupervisor {
     this.running(inst);
   }
 
-  /** Stop it for good: no more restarts, a start under way abandoned. Resolves once it is gone. */
-  async stop(): Promise<void> {
+  /**
+   * The stack is stopping: from now on an exit is not restarted. Called on every
+   * process at once before they are stopped one by one, as a signal may already
+   * have reached them all.
+   */
+  noMoreRestarts(): void {
     this.stopping = true;
     clearTimeout(this.timer);
+  }
+
+  /** Stop it for good: no more restarts, a start under way abandoned. Resolves once it is gone. */
+  async stop(): Promise<void> {
+    this.noMoreRestarts();
     this.abort.abort();
     await this.restarting;
     await this.instance?.stop();
