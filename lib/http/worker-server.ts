@@ -241,7 +241,8 @@ export function createWorkerServer(opts: WorkerServerOptions): Server {
         else sendApiError(res, err);
         return done(err.status, err.code);
       }
-      log.error({ err: err instanceof Error ? { name: err.name, message: err.message } : String(err), method, route: pattern ?? null }, "request failed");
+      // The stack is for the operator's log; the client gets no internals.
+      log.error({ err: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err), method, route: pattern ?? null }, "request failed");
       if (res.headersSent) res.destroy();
       else sendApiError(res, new ApiError(500, "internal", "internal error"));
       done(500, "internal");
