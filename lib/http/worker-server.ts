@@ -86,6 +86,8 @@ export interface ServerLimits {
   headersTimeoutMs: number;
   requestTimeoutMs: number;
   keepAliveTimeoutMs: number;
+  /** How often node checks the two timeouts above (its default, 30 s, would let a 15 s timeout run to 45 s). */
+  timeoutCheckMs: number;
 }
 
 export const DEFAULT_LIMITS: ServerLimits = {
@@ -97,6 +99,7 @@ export const DEFAULT_LIMITS: ServerLimits = {
   requestTimeoutMs: 60_000,
   // Longer than the 60 s idle timeout of common load balancers and undici's pools, so they close first.
   keepAliveTimeoutMs: 65_000,
+  timeoutCheckMs: 2_000,
 };
 
 /** Default body limit of a JSON route: a 4096-dim vector as JSON is under 100 KB. */
@@ -255,6 +258,7 @@ export function createWorkerServer(opts: WorkerServerOptions): Server {
       headersTimeout: limits.headersTimeoutMs,
       requestTimeout: limits.requestTimeoutMs,
       keepAliveTimeout: limits.keepAliveTimeoutMs,
+      connectionsCheckingInterval: limits.timeoutCheckMs,
     },
     (req, res) => {
       handle(req, res).catch((err: unknown) => {

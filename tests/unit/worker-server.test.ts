@@ -81,6 +81,7 @@ describe("worker HTTP kit", () => {
     ["no bearer token", 401, withBody("PUT /api/kv/ns/k HTTP/1.1", "application/json", "1"), "unauthorized"],
     ["a wrong bearer token of another length", 401, withBody("PUT /api/kv/ns/k HTTP/1.1", "application/json", "1", ["authorization: Bearer x"]), "unauthorized"],
     ["a cross-site POST", 403, req("POST /pause HTTP/1.1", [auth, "origin: http://evil.example", "content-length: 0"]), "cross_site"],
+    ["both content-length and transfer-encoding (request smuggling)", 400, req("POST /sum HTTP/1.1", ["content-type: application/json", "content-length: 3", "transfer-encoding: chunked"], "0\r\n\r\n"), "bad_request"],
     ["a handler that throws", 500, req("GET /boom HTTP/1.1"), "internal"],
   ])("answers %s with %i and keeps serving", async (_name, status, bytes, code) => {
     const answer = await raw(bytes);
@@ -94,6 +95,19 @@ describe("worker HTTP kit", () => {
     if (status === 401) expect(answer.headers["www-authenticate"]).toBe('Bearer realm="test"');
     const health = await raw(req("GET /health HTTP/1.1"));
     expect([health.status, health.body]).toEqual([200, '{"status":"ok"}']);
+  });
+
+  it("answers a client that never finishes its headers with 408 once headersTimeout passes", async () => {
+    const slow = createWorkerServer({ log, routes: { "GET /health": route({ handle: () => json({ status: "ok" }) }) }, limits: { headersTimeoutMs: 300, requestTimeoutMs: 300, timeoutCheckMs: 100 } });
+    await new Promise<void>((resolve) => slow.listen(0, "127.0.0.1", resolve));
+    try {
+      const answer = await rawHttp((slow.address() as AddressInfo).port, "GET /health HTTP/1.1\r\nhost: 127.0.0.1\r\n", { timeoutMs: 5_000 });
+      expect(answer.status).toBe(408);
+      expect(errorCode(answer).code).toBe("request_timeout");
+    } finally {
+      slow.closeAllConnections();
+      await new Promise((r) => slow.close(r));
+    }
   });
 
   it("logs a handler that throws once, without internals in the answer", async () => {
