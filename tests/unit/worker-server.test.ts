@@ -4,13 +4,14 @@
  * answered with its 4xx — and the server still answers /health afterwards.
  */
 import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import net, { type AddressInfo } from "node:net";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { bearerCheck } from "@/lib/http/bearer";
 import { createWorkerServer, json, route, type RequestOutcome } from "@/lib/http/worker-server";
 import { rawHttp, rawRequest, type RawAnswer } from "../helpers/raw-http";
+import { waitFor } from "../helpers/wait-for";
 
 const TOKEN = "s3cret-token";
 const BODY_LIMIT = 1024;
@@ -108,6 +109,15 @@ describe("worker HTTP kit", () => {
       slow.closeAllConnections();
       await new Promise((r) => slow.close(r));
     }
+  });
+
+  it("keeps serving when a client hangs up halfway through a body", async () => {
+    const socket = net.connect(port, "127.0.0.1");
+    await new Promise((r) => socket.once("connect", r));
+    // Headers and the first bytes of a 100-byte body are on the wire; then the connection is reset.
+    await new Promise((r) => socket.write(req("POST /sum HTTP/1.1", ["content-type: application/json", "content-length: 100"], '{"a":1,'), r));
+    socket.resetAndDestroy();
+    await waitFor("/health after the hang-up", async () => (await raw(req("GET /health HTTP/1.1"))).status === 200, 5_000);
   });
 
   it("logs a handler that throws once, without internals in the answer", async () => {
