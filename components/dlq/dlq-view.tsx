@@ -63,7 +63,7 @@ export function DlqView() {
       {data && (
         <Card title={`${items.length} of ${data.count} entries`} aside={<><span data-testid="dlq-source">{data.source}</span>{!data.complete && <span className="text-warn">partial read</span>}</>} data-testid="dlq-list">
           <DlqTable items={items} selected={selected} onToggle={toggle} onOpen={setOpen} />
-          <p className="px-4 py-2 text-[11px] text-muted">* stage inferred from the DLQ it sits in: written before stages were recorded.</p>
+          {items.some((i) => i.stage_inferred) && <p className="px-4 py-2 text-[11px] text-muted">* stage inferred from the DLQ it sits in: written before stages were recorded.</p>}
         </Card>
       )}
       {open && (
