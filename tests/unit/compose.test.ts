@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { parseStackConfig } from "@/lib/config/stack";
 import { variables } from "@/lib/config/variables";
 import { stackProcesses } from "@/scripts/launcher/processes";
 
@@ -56,6 +57,14 @@ describe("docker-compose.yml", () => {
   // docker's counterpart of npm start's supervision: a service that dies comes back.
   it.each(stackProcesses.map((p) => [p.name, p.compose] as const))("restarts the service of the launcher's %s process (%s) when it exits", (_name, service) => {
     expect(services[service]?.restart).toBe("unless-stopped");
+  });
+
+  it("creates every topic npm start creates, the parse stage's DLQ included", () => {
+    const topics = services["kafka-topics"];
+    const created = new Set(Object.values(topics?.environment ?? {}).flatMap((v) => String(v).split(",")));
+    for (const topic of parseStackConfig({}).kafka.topics) expect(created).toContain(topic);
+    const script = JSON.stringify((topics as { command?: unknown })?.command ?? "");
+    for (const name of Object.keys(topics?.environment ?? {}).filter((n) => n !== "EMBED_TOPIC_PARTITIONS")) expect(script).toContain(name);
   });
 
   it("runs Kafka from the official image, KRaft, reachable from the host on 9092", () => {
