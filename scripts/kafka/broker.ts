@@ -188,6 +188,9 @@ export async function startLocalBroker(kafkaCfg: KafkaStackConfig, log: Logger, 
   // Never leave an orphaned JVM behind if this process exits without calling stop().
   const killOnExit = () => child.kill("SIGKILL");
   process.once("exit", killOnExit);
+  // A JVM that died on its own (kill -9, out of memory) needs no killing: the
+  // launcher restarts the broker, and each start must not leave a listener behind.
+  void exited.then(() => process.off("exit", killOnExit));
 
   const lines: string[] = [];
   let version: string | undefined;
