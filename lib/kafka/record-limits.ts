@@ -102,14 +102,3 @@ export class TopicLimits {
     this.cache.delete(topic);
   }
 }
-
-/** The broker refused a record or batch for its size (retrying the same bytes cannot succeed). */
-export function isTooLarge(err: unknown): boolean {
-  let e: unknown = err;
-  for (let depth = 0; depth < 5 && e instanceof Error; depth++) {
-    const type = (e as { type?: unknown }).type;
-    if (type === "MESSAGE_TOO_LARGE" || type === "RECORD_LIST_TOO_LARGE") return true;
-    e = (e as { originalError?: unknown }).originalError ?? e.cause;
-  }
-  return false;
-}

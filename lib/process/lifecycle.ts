@@ -3,7 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { RawEnv } from "../config/env";
 import { loadOrExit } from "../config/load";
 import { createLogger, type Logger } from "../log";
-import { isTransientError } from "./transient";
+import { isOutage } from "../kafka/errors";
 
 /** The two settings every worker's config carries (LOG_LEVEL, SHUTDOWN_TIMEOUT_SEC). */
 export interface ProcessSettings {
@@ -16,7 +16,7 @@ const RETRY_FIRST_MS = 1_000;
 const RETRY_CAP_MS = 30_000;
 
 export interface StartOptions {
-  /** Which failures to retry; default `isTransientError`. */
+  /** Which failures to retry; default `isOutage`. */
   transient?: (err: unknown) => boolean;
   /** Called before each wait, e.g. to say in /health what start-up is waiting for. */
   onRetry?: (err: unknown) => void;
@@ -111,7 +111,7 @@ export class WorkerProcess {
    * Resolves true once `fn` succeeded, false when the process stopped first.
    */
   async start(what: string, fn: () => Promise<void>, opts: StartOptions = {}): Promise<boolean> {
-    const transient = opts.transient ?? isTransientError;
+    const transient = opts.transient ?? isOutage;
     for (let attempt = 1; ; attempt++) {
       if (this.stopping) return false;
       try {

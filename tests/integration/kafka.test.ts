@@ -4,8 +4,8 @@ import { afterEach, describe, expect, inject, it } from "vitest";
 import { createKafka } from "../../lib/kafka/client";
 import { ensureTopics } from "../../lib/kafka/topics";
 import { createLogger } from "../../lib/log";
-import { isFenced } from "../../lib/kafka/errors";
-import { TopicLimits, fitsAlone, isTooLarge, recordBytes } from "../../lib/kafka/record-limits";
+import { isFenced, isTooLarge } from "../../lib/kafka/errors";
+import { TopicLimits, fitsAlone, recordBytes } from "../../lib/kafka/record-limits";
 import { waitFor } from "../helpers/wait-for";
 
 // kafkajs 2.2.4 against the broker the global setup started (Kafka 4.x from

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { TopicLimits, chunkRecords, fitsAlone, isTooLarge, recordBytes } from "@/lib/kafka/record-limits";
+import { isTooLarge } from "@/lib/kafka/errors";
+import { TopicLimits, chunkRecords, fitsAlone, recordBytes } from "@/lib/kafka/record-limits";
 
 describe("record size limits", () => {
   it("counts key, value and headers with their framing", () => {

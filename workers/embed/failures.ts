@@ -1,5 +1,4 @@
-import { isFenced } from "../../lib/kafka/errors";
-import { isTooLarge } from "../../lib/kafka/record-limits";
+import { errorChain, isFenced, isOutage, isProducerStateLost, isRebalance, isTooLarge } from "../../lib/kafka/errors";
 
 /**
  * Why a unit of work failed, as far as deciding what to do next goes:
@@ -14,86 +13,14 @@ import { isTooLarge } from "../../lib/kafka/record-limits";
  */
 export type FailureKind = "transient" | "too_large" | "unclassified";
 
-/** kafkajs errors about the connection, the cluster's state or time, whatever their `retriable` flag says. */
-const TRANSIENT_NAMES = new Set([
-  "KafkaJSConnectionError",
-  "KafkaJSConnectionClosedError",
-  "KafkaJSRequestTimeoutError",
-  "KafkaJSNumberOfRetriesExceeded",
-  "KafkaJSBrokerNotFound",
-  "KafkaJSNoBrokerAvailableError",
-  "KafkaJSMetadataNotLoaded",
-  "KafkaJSTopicMetadataNotLoaded",
-  "KafkaJSStaleTopicMetadataAssignment",
-  "KafkaJSGroupCoordinatorNotFound",
-  "KafkaJSTimeout",
-  "KafkaJSLockTimeout",
-  "KafkaJSFetcherRebalanceError",
-]);
-
-/** Protocol errors about the cluster or the group, not the records (some are flagged non-retriable by Kafka). */
-const TRANSIENT_TYPES = new Set([
-  "CONCURRENT_TRANSACTIONS",
-  "COORDINATOR_LOAD_IN_PROGRESS",
-  "COORDINATOR_NOT_AVAILABLE",
-  "NOT_COORDINATOR",
-  "REBALANCE_IN_PROGRESS",
-  "UNKNOWN_MEMBER_ID",
-  "ILLEGAL_GENERATION",
-  "FENCED_INSTANCE_ID",
-  "TRANSACTION_COORDINATOR_FENCED",
-  "INVALID_TXN_STATE",
-  "OUT_OF_ORDER_SEQUENCE_NUMBER",
-  "UNKNOWN_PRODUCER_ID",
-  "NOT_ENOUGH_REPLICAS",
-  "NOT_ENOUGH_REPLICAS_AFTER_APPEND",
-  "KAFKA_STORAGE_ERROR",
-  "THROTTLING_QUOTA_EXCEEDED",
-]);
-
-/** System errors of the network and the file system (Parquet): the machine, not the record. */
-const TRANSIENT_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ECONNABORTED",
-  "ETIMEDOUT",
-  "EPIPE",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "EAI_AGAIN",
-  "ENOTFOUND",
-  "ENOSPC",
-  "EDQUOT",
-  "EIO",
-  "EROFS",
-  "EACCES",
-  "EPERM",
-  "EMFILE",
-  "ENFILE",
-  "EBUSY",
-  "ABORT_ERR",
-]);
-
-/** The error and what it wraps (kafkajs' `originalError`, `cause`), outermost first. */
-function* chain(err: unknown): Generator<Error> {
-  let e: unknown = err;
-  for (let depth = 0; depth < 6 && e instanceof Error; depth++) {
-    yield e;
-    e = (e as { originalError?: unknown }).originalError ?? e.cause;
-  }
-}
+/** File system errors of the Parquet write: the machine, not the record. */
+const DISK_CODES = new Set(["ENOSPC", "EDQUOT", "EIO", "EROFS", "EACCES", "EPERM", "EMFILE", "ENFILE", "EBUSY", "ABORT_ERR"]);
 
 export function classifyFailure(err: unknown): FailureKind {
   if (isTooLarge(err)) return "too_large";
-  if (isFenced(err)) return "transient";
-  for (const e of chain(err)) {
-    const { retriable, type, code } = e as { retriable?: unknown; type?: unknown; code?: unknown };
-    if (retriable === true) return "transient";
-    if (TRANSIENT_NAMES.has(e.name) || e.name === "AbortError" || e.name === "TimeoutError") return "transient";
-    if (typeof type === "string" && TRANSIENT_TYPES.has(type)) return "transient";
-    if (typeof code === "string" && TRANSIENT_CODES.has(code)) return "transient";
-  }
-  return "unclassified";
+  if (isOutage(err) || isFenced(err) || isRebalance(err) || isProducerStateLost(err)) return "transient";
+  const onDisk = errorChain(err).some((e) => typeof (e as { code?: unknown } | null)?.code === "string" && DISK_CODES.has((e as { code: string }).code));
+  return onDisk ? "transient" : "unclassified";
 }
 
 /** Attempts of one unit (same first offset) before it is split into single records, and of one record before it is dead-lettered. */

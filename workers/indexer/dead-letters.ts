@@ -1,7 +1,8 @@
 import type { Admin, IHeaders, Kafka, KafkaMessage, Producer } from "kafkajs";
 import { REPLAY_HEADER } from "../../lib/dlq/item";
 import { ensureTopics } from "../../lib/kafka/topics";
-import { chunkRecords, isTooLarge, payloadBudget, TopicLimits } from "../../lib/kafka/record-limits";
+import { isTooLarge } from "../../lib/kafka/errors";
+import { chunkRecords, payloadBudget, TopicLimits } from "../../lib/kafka/record-limits";
 import { dlqKey, serializeDlqWithOriginal } from "../../lib/records/dlq-original";
 import type { DlqReason, DlqRecord } from "../../lib/records/dlq-record";
 import { kafkaTimestampToSeconds } from "../../lib/records/kafka-timestamp";
