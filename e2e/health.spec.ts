@@ -2,7 +2,7 @@ import { expect, test } from "@playwright/test";
 import { HealthPage } from "./pages/health-page";
 
 test.describe("Health page", () => {
-  test("shows Kafka, the embedding service, the indexer and the console ok, with latency, targets and charts, without console errors", async ({ page }, testInfo) => {
+  test("shows Kafka, the embedding service, the parse worker, the embed-worker, the indexer and the console ok, with latency, targets and charts, without console errors", async ({ page }, testInfo) => {
     const problems: string[] = [];
     page.on("console", (msg) => {
       if (msg.type() === "error") problems.push(`console: ${msg.text()}`);
@@ -14,6 +14,7 @@ test.describe("Health page", () => {
 
     await health.expectStatus("kafka", "ok");
     await health.expectStatus("embedding-service", "ok");
+    await health.expectStatus("parse-worker", "ok");
     await health.expectStatus("embed-worker", "ok");
     await health.expectStatus("indexer", "ok");
     await health.expectStatus("console", "ok");

@@ -37,24 +37,47 @@ function embeddingServiceComponent(cfg: ConsoleConfig): HealthComponent {
   });
 }
 
-/** The embed-worker answers 200 while degraded (it waits outages out); the reasons say what it waits for. */
-function embedWorkerComponent(cfg: ConsoleConfig): HealthComponent {
-  return httpComponent("embed-worker", `${cfg.embedWorkerUrl}/health`, (body) => {
-    const b = body as { status?: unknown; paused?: unknown; reasons?: { component?: unknown; reason?: unknown }[] } | null;
-    if (b?.status === "degraded") {
-      const reasons = (b.reasons ?? []).map((r) => `${String(r.component)}: ${String(r.reason)}`).join("; ");
-      throw new Error(`degraded${reasons ? ` (${reasons})` : ""}`);
+interface WorkerHealthBody {
+  status?: unknown;
+  reasons?: { component?: unknown; reason?: unknown }[];
+  partitions?: { topic?: unknown; partition?: unknown; offset?: unknown; reason?: unknown }[];
+}
+
+/** Partitions and dependencies named in one line: the first few, then how many more. */
+const MAX_NAMED = 3;
+
+/** Why a worker says it is degraded, from its own /health body (`lib/http` workers all answer this shape). */
+export function degradedReasons(b: WorkerHealthBody): string {
+  const lines = [
+    ...(Array.isArray(b.reasons) ? b.reasons : []).map((r) => `${String(r.component)}: ${String(r.reason)}`),
+    ...(Array.isArray(b.partitions) ? b.partitions : []).map((p) => {
+      const partition = typeof p.topic === "string" ? `${p.topic}[${String(p.partition)}]` : `partition ${String(p.partition)}`;
+      const where = p.offset === null || p.offset === undefined ? partition : `${partition} at offset ${String(p.offset)}`;
+      return `${where}: ${String(p.reason)}`;
+    }),
+  ];
+  const named = lines.slice(0, MAX_NAMED).join("; ");
+  return lines.length > MAX_NAMED ? `${named}; and ${lines.length - MAX_NAMED} more` : named;
+}
+
+/**
+ * A pipeline worker: it answers 200 while degraded (waiting an outage out, a
+ * partition not advancing, paused), so the body, not the status line, says
+ * whether it is healthy; `describe` adds the detail of a healthy one.
+ */
+function workerComponent(name: string, url: string, describe?: (body: Record<string, unknown>) => string | null): HealthComponent {
+  return httpComponent(name, url, (body) => {
+    const b = (body && typeof body === "object" ? body : {}) as WorkerHealthBody & Record<string, unknown>;
+    if (b.status === "degraded") {
+      const why = degradedReasons(b);
+      throw new Error(`degraded${why ? ` (${why})` : ""}`);
     }
-    return b?.paused === true ? "paused by an operator" : null;
+    return describe?.(b) ?? null;
   });
 }
 
-function indexerComponent(cfg: ConsoleConfig): HealthComponent {
-  return httpComponent("indexer", `${cfg.indexerUrl}/health`, (body) => {
-    const b = body as { total_ids?: unknown; status?: unknown } | null;
-    return typeof b?.total_ids === "number" ? `${b.total_ids} vectors` : null;
-  });
-}
+/** The TypeScript parse worker; not part of a stack that runs the Spark job instead (the launcher's list says which runs). */
+export const PARSE_WORKER_PROCESS = "parse-worker";
 
 /** The console itself: answering this request is the check; the detail says how it runs. */
 function consoleComponent(): HealthComponent {
@@ -79,8 +102,9 @@ export function healthComponents(cfg: ConsoleConfig, log: Logger): HealthCompone
     kafkaComponent(cfg, log),
     embeddingServiceComponent(cfg),
     ...(cfg.reddb ? [httpComponent("reddb", `${cfg.reddb.url}/health`)] : []),
-    embedWorkerComponent(cfg),
-    indexerComponent(cfg),
+    { ...workerComponent("parse-worker", `${cfg.parseMetricsUrl}/health`), process: PARSE_WORKER_PROCESS },
+    workerComponent("embed-worker", `${cfg.embedWorkerUrl}/health`),
+    workerComponent("indexer", `${cfg.indexerUrl}/health`, (b) => (typeof b.total_ids === "number" ? `${b.total_ids} vectors` : null)),
     consoleComponent(),
   ];
 }

@@ -16,6 +16,8 @@ export interface HealthComponent {
   kind: ComponentKind;
   target: string;
   probe: Probe;
+  /** The launcher's process behind it, when the stack may run without it: not probed when `npm start` did not start it. */
+  process?: string;
 }
 
 const MAX_ERROR_CHARS = 300;
