@@ -35,11 +35,12 @@ function common(env: RawEnv) {
 
 /** Configuration of the TypeScript parse worker (workers/parse). */
 export function parseParseWorkerConfig(env: RawEnv) {
-  const e = parseEnv(["PARSE_GROUP", "PARSE_TRANSACTIONAL_ID", "PARSE_METRICS_PORT"], env);
+  const e = parseEnv(["PARSE_GROUP", "PARSE_TRANSACTIONAL_ID", "PARSE_HOST", "PARSE_METRICS_PORT"], env);
   return {
     ...common(env),
     groupId: e.PARSE_GROUP,
     transactionalId: e.PARSE_TRANSACTIONAL_ID,
+    metricsHost: e.PARSE_HOST,
     metricsPort: e.PARSE_METRICS_PORT,
   };
 }

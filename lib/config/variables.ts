@@ -121,6 +121,7 @@ export const variables = {
   PARSE_MAX_TEXT_BYTES: v({ group: "Parse", schema: t.int(1, 100_000_000), default: "1000000", doc: "Largest text the parse stage passes on, in UTF-8 bytes; longer goes to the DLQ as `text_too_large`. 1000000 keeps an embedding_input record under the broker's default 1 MiB message limit." }),
   PARSE_GROUP: v({ group: "Parse", schema: t.str(), default: "parse-worker", doc: "Consumer group of the TypeScript parse worker." }),
   PARSE_TRANSACTIONAL_ID: v({ group: "Parse", schema: t.str(), default: "parse-worker", doc: "Transactional id of the parse worker's producer. Stable across restarts so a restarted worker fences and aborts what a killed one left open; give each concurrently running worker its own." }),
+  PARSE_HOST: v({ group: "Parse", schema: t.str(), default: "127.0.0.1", doc: "Address the parse worker's /health and /metrics listen on; 0.0.0.0 where the console runs on another host (docker-compose)." }),
   PARSE_METRICS_PORT: v({ group: "Parse", schema: t.port(), default: "9101", doc: "Port of the parse worker's /health and /metrics (JSON)." }),
   SPARK_UI_PORT: v({ group: "Parse", schema: t.port(), default: "4041", doc: "Port of the Spark job's UI and REST API (/api/v1/...). The job stops rather than move to another port, so the console finds it." }),
   SPARK_LOCAL_IP: v({ group: "Parse", schema: t.str(), default: "127.0.0.1", doc: "Address the Spark driver and its UI bind to (Spark's own variable); 0.0.0.0 to serve other machines." }),

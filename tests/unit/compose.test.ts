@@ -84,6 +84,16 @@ describe("docker-compose.yml", () => {
     expect(consoleSvc?.environment?.KAFKA_BOOTSTRAP_SERVERS).toBe("kafka:19092");
   });
 
+  // The console probes each worker from its own container: one listening on loopback alone shows as down.
+  it.each([
+    ["parse-worker", "PARSE_HOST"],
+    ["embed-worker", "EMBED_WORKER_HOST"],
+    ["emb-indexer", "INDEXER_HOST"],
+    ["infermesh", "INFERMESH_HOST"],
+  ])("%s listens beyond its container's loopback (%s)", (service, variable) => {
+    expect(services[service]?.environment?.[variable]).toBe("0.0.0.0");
+  });
+
   it("gives Embedline's services only variables from lib/config/variables.ts", () => {
     const known = new Set(Object.keys(variables));
     for (const [name, svc] of Object.entries(services)) {

@@ -22,7 +22,7 @@ let loop: ParseLoop | undefined;
 
 const firstLine = (err: unknown) => (err instanceof Error ? err.message : String(err)).split("\n")[0];
 
-await proc.listen(createParseServer(health, metrics, { input: cfg.inputTopics, output: cfg.outputTopic, dlq: cfg.dlqTopic, group: cfg.groupId }, log), cfg.metricsPort, "127.0.0.1");
+await proc.listen(createParseServer(health, metrics, { input: cfg.inputTopics, output: cfg.outputTopic, dlq: cfg.dlqTopic, group: cfg.groupId }, log), cfg.metricsPort, cfg.metricsHost);
 proc.onStop("kafka", () => loop?.stop());
 // Runs first at stop: /health says so while Kafka disconnects.
 proc.onStop("health", () => {
