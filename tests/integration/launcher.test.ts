@@ -19,7 +19,9 @@ async function npmStart(extraEnv: Record<string, string> = {}) {
   return stack;
 }
 
-afterEach(async () => {
+afterEach(async (ctx) => {
+  // What the stack printed is the only account of why a process restarted or a check failed.
+  if (ctx.task.result?.state === "fail") for (const stack of stacks) process.stderr.write(`--- npm start output\n${stack.run.output().slice(-30_000)}\n`);
   for (const stack of stacks.splice(0)) await stack.destroy();
 });
 
@@ -35,6 +37,7 @@ describe("npm start", () => {
     expect(health.components.map((c) => [c.name, c.ok])).toEqual([
       ["kafka", true],
       ["embedding-service", true],
+      ["parse-worker", true],
       ["embed-worker", true],
       ["indexer", true],
       ["console", true],
