@@ -110,6 +110,15 @@ export function isRebalance(err: unknown): boolean {
   return kafkaErrorTypes(err).some((t) => REBALANCE_TYPES.has(t));
 }
 
+/**
+ * The rebalance error itself, unwrapped: kafkajs' consumer rejoins the group
+ * only when the error thrown from eachBatch carries the type at its top level;
+ * a wrapped one is taken for a crash (and a non-retriable one for a fatal one).
+ */
+export function rebalanceCause(err: unknown): unknown {
+  return errorChain(err).find((e) => REBALANCE_TYPES.has(String((e as { type?: unknown } | null)?.type))) ?? err;
+}
+
 /** The producer's epoch or transaction state is gone. */
 export function isProducerStateLost(err: unknown): boolean {
   return kafkaErrorTypes(err).some((t) => PRODUCER_STATE_TYPES.has(t));

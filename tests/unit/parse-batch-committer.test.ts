@@ -115,4 +115,11 @@ describe("BatchCommitter", () => {
     expect(s.resolved).toEqual([]);
     expect(s.health.report().partitions).toEqual([]);
   });
+
+  it("gives kafkajs the rebalance error itself, not the wrapper it came in, so the consumer rejoins instead of crashing", async () => {
+    const inner = protocolError("ILLEGAL_GENERATION");
+    const s = setup(() => Object.assign(new Error("gave up"), { name: "KafkaJSNonRetriableError", originalError: inner }));
+    await expect(s.run([message(10, "a")])).rejects.toBe(inner);
+    expect(s.commits).toEqual([]);
+  });
 });

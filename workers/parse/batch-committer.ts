@@ -1,4 +1,5 @@
 import type { KafkaMessage } from "kafkajs";
+import { rebalanceCause } from "../../lib/kafka/errors";
 import type { TopicLimits } from "../../lib/kafka/record-limits";
 import type { Logger } from "../../lib/log";
 import { classifyFailure, errorLine, type FailureKind } from "./failures";
@@ -140,7 +141,7 @@ export class BatchCommitter {
         return { outcome: "committed" };
       } catch (err) {
         let kind = classifyFailure(err);
-        if (kind === "rebalance") throw err;
+        if (kind === "rebalance") throw rebalanceCause(err);
         failures += 1;
         deps.metrics.transactionAborted();
         if (kind === "too_large") {
@@ -172,7 +173,7 @@ async function pause(ms: number, ctx: BatchContext): Promise<void> {
     try {
       await ctx.heartbeat();
     } catch (err) {
-      if (classifyFailure(err) === "rebalance") throw err;
+      if (classifyFailure(err) === "rebalance") throw rebalanceCause(err);
     }
   }
 }
