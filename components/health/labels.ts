@@ -5,6 +5,7 @@ const names: Record<string, string> = {
   kafka: "Kafka",
   console: "Console",
   "embedding-service": "Embedding service",
+  "parse-worker": "Parse worker",
   "embed-worker": "Embed worker",
   indexer: "Indexer",
   reddb: "RedDB",
