@@ -7,16 +7,10 @@
  * and /health while a partition does not advance.
  */
 import { createHash } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
-import { createKafka } from "../../lib/kafka/client";
+import { describe, expect, it } from "vitest";
 import { TopicLimits, payloadBudget } from "../../lib/kafka/record-limits";
-import { createLogger } from "../../lib/log";
 import { dlqRecordSchema, type DlqBytes } from "../../lib/records/dlq-record";
 import { ReddbClient } from "../../lib/reddb/client";
-import { startInstantInfermesh, type InstantInfermesh } from "../doubles/instant-infermesh";
 import { waitFor } from "../helpers/wait-for";
 import {
   alterTopicConfig,
@@ -29,27 +23,11 @@ import {
   startReddb,
   startWorker,
   unique,
-  waitUntilConsumed,
-  type WorkerProcess,
-} from "./embed-worker-harness";
+  waitUntilConsumed } from "./embed-worker-harness";
+import { embedWorkerSuite } from "./embed-worker-suite";
 
-const brokers = inject("kafkaBrokers");
-const kafka = createKafka({ clientId: "embed-hostile-test", brokers, log: createLogger("embed-hostile-test", "error") });
-let infermesh: InstantInfermesh;
-const workers: WorkerProcess[] = [];
-const dirs: string[] = [];
-
-beforeAll(async () => {
-  infermesh = await startInstantInfermesh();
-});
-afterAll(async () => {
-  await infermesh.close();
-});
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state === "fail") for (const w of workers) process.stderr.write(`--- worker output\n${w.output().slice(-8000)}\n`);
-  for (const w of workers.splice(0)) await w.terminate();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const suite = embedWorkerSuite("embed-hostile-test");
+const { brokers, kafka, workers } = suite;
 
 /** The output topic's limit in these tests: small, so records that outgrow it are cheap to make. */
 const OUTPUT_MAX_MESSAGE_BYTES = 64 * 1024;
@@ -57,15 +35,14 @@ const OUTPUT_MAX_MESSAGE_BYTES = 64 * 1024;
 async function setup(env: Record<string, string> = {}) {
   const t = { input: unique("in"), output: unique("out"), dlq: unique("dlq"), group: unique("group") };
   await createTopicsWithConfig(kafka, [{ topic: t.input }, { topic: t.output, config: { "max.message.bytes": String(OUTPUT_MAX_MESSAGE_BYTES) } }, { topic: t.dlq }], 3);
-  const parquetDir = mkdtempSync(path.join(os.tmpdir(), "embed-hostile-"));
-  dirs.push(parquetDir);
+  const parquetDir = suite.tmpDir("embed-hostile-");
   const workerEnv = {
     KAFKA_BOOTSTRAP_SERVERS: brokers.join(","),
     EMBED_INPUT_TOPIC: t.input,
     EMBED_OUTPUT_TOPIC: t.output,
     EMBED_DLQ_TOPIC: t.dlq,
     EMBED_GROUP: t.group,
-    INFERMESH_URL: infermesh.url,
+    INFERMESH_URL: suite.infermesh().url,
     EMBED_PARQUET_DIR: parquetDir,
     ...env,
   };

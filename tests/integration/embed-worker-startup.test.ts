@@ -3,43 +3,22 @@
  * a model of another dimension stops it with one line; EMBED_CACHE_WARMUP
  * preloads the newest (text, vector) pairs so they cost no model call.
  */
-import { mkdtempSync, rmSync, utimesSync } from "node:fs";
-import os from "node:os";
+import { utimesSync } from "node:fs";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
-import { createKafka } from "../../lib/kafka/client";
+import { describe, expect, it } from "vitest";
 import { ensureTopics } from "../../lib/kafka/topics";
-import { createLogger } from "../../lib/log";
 import { ParquetSink, type EmbeddingRow } from "../../lib/parquet";
-import { doubleVector, startInstantInfermesh, type InstantInfermesh } from "../doubles/instant-infermesh";
+import { doubleVector } from "../doubles/instant-infermesh";
 import { freePort } from "../../scripts/launcher/ports";
 import { startCommand } from "../helpers/processes";
 import { waitFor } from "../helpers/wait-for";
-import { getJson, produce, readCommitted, repoRoot, startWorker, unique, waitUntilConsumed, type WorkerProcess } from "./embed-worker-harness";
+import { getJson, produce, readCommitted, repoRoot, startWorker, unique, waitUntilConsumed } from "./embed-worker-harness";
+import { embedWorkerSuite } from "./embed-worker-suite";
 
-const brokers = inject("kafkaBrokers");
-const kafka = createKafka({ clientId: "embed-startup-test", brokers, log: createLogger("embed-startup-test", "error") });
-let infermesh: InstantInfermesh;
-const workers: WorkerProcess[] = [];
-const dirs: string[] = [];
+const suite = embedWorkerSuite("embed-startup-test");
+const { brokers, kafka, workers } = suite;
 
-beforeAll(async () => {
-  infermesh = await startInstantInfermesh();
-});
-afterAll(async () => {
-  await infermesh.close();
-});
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state === "fail") for (const w of workers) process.stderr.write(`--- worker output\n${w.output().slice(-6000)}\n`);
-  for (const w of workers.splice(0)) await w.terminate();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-const tmpDir = () => {
-  const d = mkdtempSync(path.join(os.tmpdir(), "embed-startup-"));
-  dirs.push(d);
-  return d;
-};
+const tmpDir = () => suite.tmpDir("embed-startup-");
 
 /** A constant vector no embedding service here would make: proof that a vector came from the cache. */
 const seeded = (i: number, dim = 512) => Array.from({ length: dim }, () => 0.125 * (i + 1));
@@ -79,7 +58,7 @@ describe("embed-worker start", () => {
     await ensureTopics(kafka, [t.input, t.output, t.dlq], 1);
     const worker = await startWorker({
       KAFKA_BOOTSTRAP_SERVERS: brokers.join(","), EMBED_INPUT_TOPIC: t.input, EMBED_OUTPUT_TOPIC: t.output, EMBED_DLQ_TOPIC: t.dlq, EMBED_GROUP: t.group,
-      INFERMESH_URL: infermesh.url, EMBED_PARQUET_DIR: dir, EMBED_CACHE_WARMUP: "3",
+      INFERMESH_URL: suite.infermesh().url, EMBED_PARQUET_DIR: dir, EMBED_CACHE_WARMUP: "3",
     });
     workers.push(worker);
     // Warming runs before consumption starts; /metrics answers meanwhile.

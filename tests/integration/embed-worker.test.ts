@@ -3,49 +3,29 @@
  * InferMesh test double: bad input ends in the DLQ with the right reason while
  * the good records around it flow on; operator endpoints; privacy switch.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
-import { createKafka } from "../../lib/kafka/client";
+import { describe, expect, it } from "vitest";
 import { ensureTopics } from "../../lib/kafka/topics";
-import { createLogger } from "../../lib/log";
 import { sha256Hex } from "../../lib/records/sha256";
 import { embeddingRecordSchema } from "../../lib/records/embedding-record";
-import { NAN_MARKER, REJECT_MARKER, SHORT_MARKER, startInstantInfermesh, type InstantInfermesh } from "../doubles/instant-infermesh";
+import { NAN_MARKER, REJECT_MARKER, SHORT_MARKER } from "../doubles/instant-infermesh";
 import { waitFor } from "../helpers/wait-for";
-import { getJson, inputRecord, produce, readCommitted, readParquetDir, startWorker, unique, waitUntilConsumed, type WorkerProcess } from "./embed-worker-harness";
+import { getJson, inputRecord, produce, readCommitted, readParquetDir, startWorker, unique, waitUntilConsumed } from "./embed-worker-harness";
+import { embedWorkerSuite } from "./embed-worker-suite";
 
-const brokers = inject("kafkaBrokers");
-const kafka = createKafka({ clientId: "embed-worker-test", brokers, log: createLogger("embed-worker-test", "error") });
-let infermesh: InstantInfermesh;
-const workers: WorkerProcess[] = [];
-const dirs: string[] = [];
-
-beforeAll(async () => {
-  infermesh = await startInstantInfermesh();
-});
-afterAll(async () => {
-  await infermesh.close();
-});
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state === "fail") for (const w of workers) process.stderr.write(`--- worker output\n${w.output().slice(-6000)}\n`);
-  for (const w of workers.splice(0)) await w.terminate();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const suite = embedWorkerSuite("embed-worker-test");
+const { brokers, kafka, workers } = suite;
 
 async function setup(env: Record<string, string> = {}) {
   const t = { input: unique("in"), output: unique("out"), dlq: unique("dlq"), group: unique("group") };
   await ensureTopics(kafka, [t.input, t.output, t.dlq], 3);
-  const parquetDir = mkdtempSync(path.join(os.tmpdir(), "embed-parquet-"));
-  dirs.push(parquetDir);
+  const parquetDir = suite.tmpDir("embed-parquet-");
   const workerEnv = {
     KAFKA_BOOTSTRAP_SERVERS: brokers.join(","),
     EMBED_INPUT_TOPIC: t.input,
     EMBED_OUTPUT_TOPIC: t.output,
     EMBED_DLQ_TOPIC: t.dlq,
     EMBED_GROUP: t.group,
-    INFERMESH_URL: infermesh.url,
+    INFERMESH_URL: suite.infermesh().url,
     EMBED_PARQUET_DIR: parquetDir,
     EMBED_MAX_TEXT_BYTES: "1024",
     ...env,
