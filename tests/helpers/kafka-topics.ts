@@ -91,12 +91,13 @@ export async function groupCaughtUp(kafka: Kafka, groupId: string, topic: string
  * broker's metadata (kafkajs' createTopics waitForLeaders retries only
  * LEADER_NOT_AVAILABLE, not UNKNOWN_TOPIC_OR_PARTITION).
  */
-export async function createTopics(kafka: Kafka, topics: string[], partitions: number): Promise<void> {
+/** `config`: topic settings beside the kept-forever retention (e.g. a small `max.message.bytes`). */
+export async function createTopics(kafka: Kafka, topics: string[], partitions: number, config: Record<string, string> = {}): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
     await admin.createTopics({
-      topics: topics.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: -1, configEntries: [{ name: "retention.ms", value: "-1" }] })),
+      topics: topics.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: -1, configEntries: Object.entries({ "retention.ms": "-1", ...config }).map(([name, value]) => ({ name, value })) })),
     });
   } finally {
     await admin.disconnect();

@@ -1,8 +1,8 @@
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import kafkajs, { type Kafka } from "kafkajs";
-import { ensureTopics } from "../../lib/kafka/topics";
 import { freePort } from "../../scripts/launcher/ports";
+import { createTopics } from "./kafka-topics";
 import { startCommand, type RunningCommand } from "./processes";
 import { waitFor } from "./wait-for";
 
@@ -62,17 +62,7 @@ export async function workerMetrics(w: ParseWorkerProcess): Promise<Record<strin
  * keeps hostile-record tests fast), kept forever like createTopics' topics.
  */
 export async function createTopicsWithLimit(kafka: Kafka, topics: string[], partitions: number, maxMessageBytes: number): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: -1, configEntries: topicConfig(maxMessageBytes) })) });
-  } finally {
-    await admin.disconnect();
-  }
-  await waitFor(`topics ${topics.join(", ")}`, async () => {
-    await ensureTopics(kafka, topics, partitions);
-    return true;
-  }, 60_000);
+  await createTopics(kafka, topics, partitions, { "max.message.bytes": String(maxMessageBytes) });
 }
 
 /** Change a topic's `max.message.bytes` while workers run (AlterConfigs replaces the topic's settings: retention is set again with it). */
