@@ -32,6 +32,8 @@ export function shardStats(index: VectorIndex) {
     total_ids: shards.reduce((n, s) => n + s.count, 0),
     nonempty: shards.filter((s) => s.count > 0).length,
     dims_by_model: index.dimsByModel(),
+    /** The model whose vectors the index holds (one per index; null while empty). */
+    model: index.model ?? null,
     timestamp: Date.now() / 1000,
   };
 }

@@ -51,7 +51,10 @@ export type Change =
  * - `recency`  [shard, key] → doc_id; keys only grow, so the first entry of a
  *              shard is its oldest document (eviction) and the last its newest
  * - `offsets`  [topic, partition] → next Kafka offset to apply
- * - `meta`     "dim" (the index's dimension), "shards" (the shard count it was built with), "nextKey"
+ * - `meta`     "dim" (the index's dimension), "model" (the model whose vectors it
+ *              holds: set with "dim" by the first batch; an index written before
+ *              it was kept gets it from its documents at open), "shards" (the
+ *              shard count it was built with), "nextKey"
  * A batch's documents, evictions and the offset after it are written in one
  * transaction, so after a crash the store holds exactly the records before the
  * stored offset: resuming there neither loses nor applies anything twice.
@@ -63,7 +66,7 @@ export class IndexStore {
   private readonly vectors: Database<Buffer, number>;
   private readonly recency: Database<string, [number, number]>;
   private readonly offsets: Database<number, [string, number]>;
-  private readonly meta: Database<number, string>;
+  private readonly meta: Database<number | string, string>;
 
   constructor(dir: string) {
     // Vectors do not compress; LMDB's own compression would only cost CPU.
@@ -77,11 +80,21 @@ export class IndexStore {
   }
 
   get dim(): number | undefined {
-    return this.meta.get("dim");
+    return this.meta.get("dim") as number | undefined;
+  }
+
+  /** The model whose vectors the index holds, as its first record named it; undefined when empty or written before it was kept. */
+  get model(): string | undefined {
+    return this.meta.get("model") as string | undefined;
+  }
+
+  /** Record the model of an index that holds vectors but not its model's name (written before it was kept). */
+  claimModel(model: string): void {
+    if (this.model === undefined) this.meta.putSync("model", model);
   }
 
   get shards(): number | undefined {
-    return this.meta.get("shards");
+    return this.meta.get("shards") as number | undefined;
   }
 
   /** Record the shard count on first use; documents are placed by it, so it cannot change later. */
@@ -90,7 +103,7 @@ export class IndexStore {
   }
 
   get nextKey(): number {
-    return this.meta.get("nextKey") ?? 1;
+    return (this.meta.get("nextKey") as number | undefined) ?? 1;
   }
 
   nextOffset(topic: string, partition: number): number | undefined {
@@ -155,8 +168,8 @@ export class IndexStore {
   /**
    * Apply one Kafka batch in one transaction: upsert every record (latest wins;
    * each version gets a fresh key), evict the oldest documents of any shard
-   * over `maxIdsPerShard` (0 = unlimited), set the dimension on first use and
-   * store the offset after the batch. Returns the changes in order, for the
+   * over `maxIdsPerShard` (0 = unlimited), set the dimension and the model on
+   * first use and store the offset after the batch. Returns the changes in order, for the
    * in-memory shards to follow.
    */
   applyBatch(args: {
@@ -164,6 +177,8 @@ export class IndexStore {
     partition: number;
     nextOffset: number;
     dim: number;
+    /** The model of the batch's vectors (the caller lets in one model only). */
+    model: string;
     puts: { docId: string; row: Omit<DocRow, "key">; vector: Float32Array }[];
     maxIdsPerShard: number;
     shardCount: (shard: number) => number;
@@ -194,6 +209,7 @@ export class IndexStore {
       }
       this.meta.putSync("nextKey", nextKey);
       if (this.dim === undefined) this.meta.putSync("dim", args.dim);
+      if (this.model === undefined) this.meta.putSync("model", args.model);
       this.offsets.putSync([args.topic, args.partition], args.nextOffset);
       return changes;
     });

@@ -1,5 +1,6 @@
 import { availableParallelism } from "node:os";
 import path from "node:path";
+import { sameModel } from "../embedding/model-identity";
 import type { EmbeddingRecord } from "../records/embedding-record";
 import { shardOf } from "../records/shard";
 import { IndexGraph } from "./graph";
@@ -30,7 +31,7 @@ export interface BatchPlan {
   puts: PlannedPut[];
   /** Records at offsets this index had already applied (Kafka re-sent them after a crash). */
   alreadyApplied: number;
-  /** Records whose dimension differs from the index's, left out. */
+  /** Records of another model or dimension than the index's, left out (the emb-indexer dead-letters them before they get here). */
   refused: { docId: string; dim: number; model: string }[];
   /** Records with a zero vector (no direction, no cosine), left out. */
   zeroVectors: number;
@@ -63,7 +64,21 @@ export interface OpenReport {
   /** Keys added to or dropped from a restored graph to match LMDB. */
   replayedKeys: number;
   ms: number;
+  /** The model whose vectors the index holds (see IndexModel). */
+  model: IndexModel;
 }
+
+/**
+ * Which model's vectors an index holds: `stored` in its meta (every index
+ * written since models were kept), `records` read from its documents (an index
+ * written before: now stored), `unknown` (written before, and its documents
+ * name no model or several — listed in `models`), or `empty`.
+ */
+export type IndexModel =
+  | { source: "stored"; name: string; models: string[] }
+  | { source: "records"; name: string; models: string[] }
+  | { source: "unknown"; name: undefined; models: string[] }
+  | { source: "empty"; name: undefined; models: string[] };
 
 /** Most recently applied documents kept for the recall monitor's samples. */
 const RECENT_CAPACITY = 512;
@@ -108,13 +123,14 @@ export class VectorIndex {
     }
     store.claimShards(opts.shards);
     const index = new VectorIndex(opts, store);
-    const report: OpenReport = { docs: 0, graph: "empty", replayedKeys: 0, ms: 0 };
+    const report: OpenReport = { docs: 0, graph: "empty", replayedKeys: 0, ms: 0, model: { source: "empty", name: undefined, models: [] } };
     const dim = store.dim;
     if (dim !== undefined) {
       index.createShards(dim);
       for (const shard of index.shardIndexes) index.loadShard(shard, report);
       index.loadGraph(report);
       index.fillRecent();
+      report.model = index.heldModel();
     }
     report.ms = Math.round(performance.now() - started);
     return { index, report };
@@ -123,6 +139,29 @@ export class VectorIndex {
   /** Dimension of the vectors held, or undefined before the first one. */
   get dim(): number | undefined {
     return this.store.dim;
+  }
+
+  /** The model whose vectors the index holds, as its first record named it; undefined before the first one (or for an index whose model is unknown). */
+  get model(): string | undefined {
+    return this.store.model;
+  }
+
+  /** Models named by the documents held. */
+  modelsHeld(): string[] {
+    return [...this.modelCounts.keys()];
+  }
+
+  /** The stored model, or, for an index written before it was kept, the one model its documents name (then stored). */
+  private heldModel(): IndexModel {
+    const models = this.modelsHeld();
+    const stored = this.store.model;
+    if (stored !== undefined) return { source: "stored", name: stored, models };
+    const first = models[0];
+    if (first !== undefined && models.every((m) => sameModel(m, first))) {
+      this.store.claimModel(first);
+      return { source: "records", name: first, models };
+    }
+    return { source: "unknown", name: undefined, models };
   }
 
   get shards(): readonly ShardIndex[] {
@@ -180,7 +219,8 @@ export class VectorIndex {
    * Work out what one Kafka batch of one partition changes, without changing
    * anything: records at offsets already applied are skipped (Kafka re-sends
    * them after a crash), the last record of a doc_id in the batch wins, and
-   * records of another dimension or with a zero vector are refused.
+   * records of another model or dimension than the index's (or, in an empty
+   * index, than the batch's first), or with a zero vector, are refused.
    */
   plan(topic: string, partition: number, records: IncomingRecord[], nextOffset: number): BatchPlan {
     const applied = this.store.nextOffset(topic, partition) ?? 0;
@@ -192,9 +232,11 @@ export class VectorIndex {
       latest.delete(record.doc_id); // re-inserting keeps the map in order of last occurrence
       latest.set(record.doc_id, record);
     }
-    const dim = this.store.dim ?? latest.values().next().value?.vector.length;
+    const first = latest.values().next().value;
+    const dim = this.store.dim ?? first?.vector.length;
+    const model = this.store.model ?? first?.model;
     for (const r of latest.values()) {
-      if (r.vector.length !== dim) {
+      if (r.vector.length !== dim || (model !== undefined && !sameModel(r.model, model))) {
         plan.refused.push({ docId: r.doc_id, dim: r.vector.length, model: r.model });
         continue;
       }
@@ -227,6 +269,7 @@ export class VectorIndex {
       partition: plan.partition,
       nextOffset: plan.nextOffset,
       dim: first.vector.length,
+      model: first.row.model,
       puts: plan.puts,
       maxIdsPerShard: this.opts.maxIdsPerShard,
       shardCount: (s) => this.shardIndexes[s]?.count ?? 0,

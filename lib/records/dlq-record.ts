@@ -23,6 +23,8 @@ export const DLQ_REASONS = {
   too_large: "the output record is over the topic's size limit",
   /** A doc_id a sink cannot store (over its key limit). */
   doc_id_too_long: "doc_id over a sink's key limit",
+  /** An embedding record of another model (or dimension) than the index holds: vectors of two models are not comparable, so it is never indexed (index stage). */
+  model_mismatch: "a vector of another model than the index holds",
   /** A failure that could not be classified kept happening past a bounded number of attempts. */
   unprocessable: "kept failing for an unknown reason",
 } as const;

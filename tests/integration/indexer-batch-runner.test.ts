@@ -48,6 +48,9 @@ function faultyIndex(index: VectorIndex, faults: { failing: (plan: BatchPlan) =>
     get dim() {
       return index.dim;
     },
+    get model() {
+      return index.model;
+    },
     nextOffset: (t, p) => index.nextOffset(t, p),
     plan: (...args) => index.plan(...args),
     commit: (plan) => {
@@ -63,7 +66,7 @@ function faultyIndex(index: VectorIndex, faults: { failing: (plan: BatchPlan) =>
   };
 }
 
-async function setup(faults: Parameters<typeof faultyIndex>[1]) {
+async function setup(faults: Parameters<typeof faultyIndex>[1], model = "m") {
   const dir = mkdtempSync(path.join(tmpdir(), "batch-runner-"));
   dirs.push(dir);
   const { index } = VectorIndex.open({ dir, shards: 4, maxIdsPerShard: 0, hnsw: { connectivity: 8, efAdd: 32, efSearch: 32 } });
@@ -75,7 +78,7 @@ async function setup(faults: Parameters<typeof faultyIndex>[1]) {
   const calls = { commits: 0 };
   const health = new PartitionHealth();
   const metrics = new IndexerMetrics();
-  const runner = new BatchRunner({ topic: TOPIC, index: faultyIndex(index, faults, calls), deadLetters, health, metrics, log, signal: new AbortController().signal, maxAttempts: 3, firstBackoffMs: 10, maxBackoffMs: 50 });
+  const runner = new BatchRunner({ topic: TOPIC, index: faultyIndex(index, faults, calls), model, deadLetters, health, metrics, log, signal: new AbortController().signal, maxAttempts: 3, firstBackoffMs: 10, maxBackoffMs: 50 });
   const ctx = { stillOurs: () => true, heartbeat: async () => undefined };
   return { index, runner, ctx, calls, health, metrics, dlqTopic };
 }
@@ -135,5 +138,28 @@ describe("indexer batch runner, store refusing writes", () => {
     expect(health.list()).toEqual([]);
     expect(metrics.deadLetters.size).toBe(0);
     expect(await readWholeTopic(kafka, dlqTopic)).toEqual([]);
+  });
+});
+
+describe("indexer batch runner, records of another model", () => {
+  it("dead-letters a record of another model of the same dimension as model_mismatch, indexes the rest, and moves past it", async () => {
+    const noFaults = { failing: () => false, storeDown: () => false };
+    const { index, runner, ctx, metrics, dlqTopic } = await setup(noFaults, "all-MiniLM-L6-v2");
+    // 384 dims, as both models make: only the model tells them apart.
+    const of = (docId: string, seed: number, model: string): EmbeddingRecord => ({ ...record(docId, seed), vector: Array.from({ length: 384 }, (_, d) => Math.cos(seed + d)), dim: 384, model });
+    // The full id is the same model as the short name; bge is another, at the same dimension.
+    const batch = [of("mini-1", 1, "all-MiniLM-L6-v2"), of("bge-1", 2, "BAAI/bge-small-en-v1.5"), of("mini-2", 3, "sentence-transformers/all-MiniLM-L6-v2")];
+    const messages = batch.map((r, i) => message(10 + i, r));
+    expect(await runner.run({ partition: 1, messages, nextOffset: 13 }, ctx)).toBe(true);
+    expect(index.locate("mini-1")).toBeDefined();
+    expect(index.locate("mini-2")).toBeDefined();
+    expect(index.locate("bge-1")).toBeUndefined();
+    expect(index.nextOffset(TOPIC, 1)).toBe(13);
+    expect(index.model).toBe("all-MiniLM-L6-v2");
+    expect(Object.fromEntries(metrics.deadLetters)).toEqual({ model_mismatch: 1 });
+    const dlq = (await readWholeTopic(kafka, dlqTopic)).map((r) => dlqRecordSchema.parse(JSON.parse(r.value)));
+    expect(dlq).toHaveLength(1);
+    expect(dlq[0]).toMatchObject({ stage: "index", reason: "model_mismatch", doc_id: "bge-1", model: "BAAI/bge-small-en-v1.5", source: { topic: TOPIC, partition: 1, offset: "11" } });
+    expect(dlq[0]!.error).toMatch(/model BAAI\/bge-small-en-v1\.5 .*index holds vectors of all-MiniLM-L6-v2/);
   });
 });

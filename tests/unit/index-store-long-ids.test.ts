@@ -89,7 +89,7 @@ describe("index store: doc_ids of any length", () => {
     const legacyId = "w".repeat(1500);
     const store = new IndexStore(lmdbDir);
     store.claimShards(1);
-    store.applyBatch({ topic: "embeddings", partition: 0, nextOffset: 1, dim: DIM, puts: [{ docId: short, row: { shard: 0, topic: "t", model: "m", kafka_ts: 1, embedded_ts: 2, dim: DIM, norm: 1, unit: false }, vector: new Float32Array(vectorOf(0)) }], maxIdsPerShard: 0, shardCount: () => 0 });
+    store.applyBatch({ topic: "embeddings", partition: 0, nextOffset: 1, dim: DIM, model: "m", puts: [{ docId: short, row: { shard: 0, topic: "t", model: "m", kafka_ts: 1, embedded_ts: 2, dim: DIM, norm: 1, unit: false }, vector: new Float32Array(vectorOf(0)) }], maxIdsPerShard: 0, shardCount: () => 0 });
     await store.close();
     const raw = open({ path: lmdbDir, maxDbs: 8, compression: false });
     const docs = raw.openDB({ name: "docs" });

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { open as lmdbOpen } from "lmdb";
 import { afterEach, describe, expect, it } from "vitest";
 import { searchIndex } from "../../lib/index/search";
 import { VectorIndex, type IncomingRecord } from "../../lib/index/vector-index";
@@ -79,6 +80,40 @@ describe("VectorIndex", () => {
     expect(r.refused).toEqual([{ docId: "wide", dim: 3, model: "other" }]);
     expect(index.totalIds).toBe(1);
     expect(index.nextOffset("e", 0)).toBe(2);
+  });
+
+  it("remembers the model it holds and refuses another model's vectors of the same dimension", async () => {
+    const dir = tempDir();
+    const { index, report } = open(dir);
+    expect(report.model).toEqual({ source: "empty", name: undefined, models: [] });
+    index.apply("e", 0, at(0, [rec("a", vec(1), { model: "all-MiniLM-L6-v2" })]), 1);
+    expect(index.model).toBe("all-MiniLM-L6-v2");
+    const r = index.apply("e", 0, at(1, [rec("bge", vec(2), { model: "BAAI/bge-small-en-v1.5" }), rec("b", vec(3), { model: "sentence-transformers/all-MiniLM-L6-v2" })]), 3);
+    expect(r.refused).toEqual([{ docId: "bge", dim: 8, model: "BAAI/bge-small-en-v1.5" }]);
+    expect(index.locate("b")).toBeDefined();
+    expect(index.nextOffset("e", 0)).toBe(3);
+    await index.close();
+    opened.pop();
+    const { report: reopened } = open(dir);
+    expect(reopened.model).toMatchObject({ source: "stored", name: "all-MiniLM-L6-v2" });
+  });
+
+  it("reads the model of an index written before it kept one from its documents, and stores it", async () => {
+    const dir = tempDir();
+    const { index } = open(dir);
+    index.apply("e", 0, at(0, [rec("a", vec(1), { model: "use-lite" }), rec("b", vec(2), { model: "use-lite" })]), 2);
+    await index.close();
+    opened.pop();
+    // What an older version left: no "model" in the meta database.
+    const raw = lmdbOpen({ path: path.join(dir, "lmdb"), maxDbs: 8, compression: false });
+    raw.openDB({ name: "meta" }).removeSync("model");
+    await raw.close();
+    const legacy = open(dir);
+    expect(legacy.report.model).toEqual({ source: "records", name: "use-lite", models: ["use-lite"] });
+    expect(legacy.index.model).toBe("use-lite");
+    await legacy.index.close();
+    opened.pop();
+    expect(open(dir).report.model).toMatchObject({ source: "stored", name: "use-lite" });
   });
 
   it("restarts with the same documents, offsets and answers, replaying what the graph snapshot missed", async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { serializeEmbeddingRecord, type EmbeddingRecord } from "../../lib/records/embedding-record";
-import { decodeEmbedding } from "../../workers/indexer/decode";
+import { decodeEmbedding, modelMismatch } from "../../workers/indexer/decode";
 
 const good: EmbeddingRecord = { topic: "t", text: "hello", doc_id: "d-1", vector: [0.5, -1, 2], kafka_ts: 1, embedded_ts: 2, model: "m", dim: 3, normalized: false };
 const withVector = (json: string) => Buffer.from(JSON.stringify({ ...good, vector: 0 }).replace('"vector":0', `"vector":${json}`));
@@ -36,5 +36,29 @@ describe("indexer: which records can never be indexed", () => {
   it("keeps what it could read for the dead letter", () => {
     const decoded = decodeEmbedding(Buffer.from(JSON.stringify({ ...good, dim: 9 })));
     expect(decoded).toMatchObject({ ok: false, partial: { doc_id: "d-1", model: "m", topic: "t", text: "hello", kafka_ts: 1 } });
+  });
+
+  it("refuses a valid record of another model than the index holds as model_mismatch, same dimension included", () => {
+    const mini = { model: "all-MiniLM-L6-v2", dim: 3 };
+    const of = (model: string, extra: Partial<EmbeddingRecord> = {}) => Buffer.from(serializeEmbeddingRecord({ ...good, model, ...extra }));
+    // A short name and the full id are one model.
+    expect(decodeEmbedding(of("sentence-transformers/all-MiniLM-L6-v2"), mini)).toMatchObject({ ok: true });
+    expect(decodeEmbedding(of("ALL-MINILM-L6-V2"), mini)).toMatchObject({ ok: true });
+    const bge = decodeEmbedding(of("BAAI/bge-small-en-v1.5"), mini);
+    expect(bge).toMatchObject({ ok: false, reason: "model_mismatch", partial: { doc_id: "d-1", model: "BAAI/bge-small-en-v1.5" } });
+    expect(!bge.ok && bge.error).toMatch(/of model BAAI\/bge-small-en-v1\.5 \(3 dims\) but the index holds vectors of all-MiniLM-L6-v2 \(3 dims\).*not comparable/);
+    // Models the registry does not know are told apart by name.
+    expect(decodeEmbedding(of("my-model"), { model: "my-model", dim: 3 })).toMatchObject({ ok: true });
+    expect(decodeEmbedding(of("my-model-v2"), { model: "my-model", dim: 3 })).toMatchObject({ ok: false, reason: "model_mismatch" });
+    // The right model at another dimension.
+    const wide = decodeEmbedding(of("all-MiniLM-L6-v2", { vector: [1, 2, 3, 4], dim: 4 }), mini);
+    expect(wide).toMatchObject({ ok: false, reason: "model_mismatch" });
+    expect(!wide.ok && wide.error).toMatch(/has 4 dimensions but the index holds all-MiniLM-L6-v2 \(3 dims\)/);
+    // An empty index of an unknown model takes any dimension; without `holds` nothing is checked.
+    expect(decodeEmbedding(of("my-model"), { model: "my-model", dim: undefined })).toMatchObject({ ok: true });
+    expect(decodeEmbedding(of("BAAI/bge-small-en-v1.5"))).toMatchObject({ ok: true });
+    // Unusable records keep their own reason.
+    expect(decodeEmbedding(of("BAAI/bge-small-en-v1.5", { vector: [0, 0, 0] }), mini)).toMatchObject({ ok: false, reason: "bad_vector" });
+    expect(modelMismatch({ model: "all-MiniLM-L6-v2", dim: 384 }, { model: "sentence-transformers/all-MiniLM-L6-v2", dim: 384 })).toBeNull();
   });
 });

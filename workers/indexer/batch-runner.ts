@@ -1,20 +1,26 @@
 import type { KafkaMessage } from "kafkajs";
 import { setTimeout as sleep } from "node:timers/promises";
-import { dimensionMismatch } from "../../lib/embedding/registry";
+import { findModel } from "../../lib/embedding/registry";
 import type { ApplyResult, BatchPlan, IncomingRecord, VectorIndex } from "../../lib/index/vector-index";
 import type { Logger } from "../../lib/log";
 import type { DeadLetter } from "./dead-letters";
-import { decodeEmbedding } from "./decode";
+import { decodeEmbedding, type IndexHolds } from "./decode";
 import type { PartitionHealth } from "./health";
 import type { IndexerMetrics } from "./metrics";
 import type { ReddbMirror } from "./mirror";
 
 /** What the runner needs of the index (VectorIndex; a test may wrap one to make it fail). */
-export type IndexSink = Pick<VectorIndex, "nextOffset" | "plan" | "commit" | "advanceOffset" | "dim">;
+export type IndexSink = Pick<VectorIndex, "nextOffset" | "plan" | "commit" | "advanceOffset" | "dim" | "model">;
 
 export interface BatchRunnerDeps {
   topic: string;
   index: IndexSink;
+  /**
+   * EMBED_MODEL: the model the index takes (checked at start against the one
+   * it holds). Records of another model or dimension are dead-lettered as
+   * `model_mismatch`.
+   */
+  model: string;
   deadLetters: { send(letters: DeadLetter[]): Promise<void>; readonly topic: string };
   health: PartitionHealth;
   metrics: IndexerMetrics;
@@ -58,8 +64,9 @@ const oneLine = (err: unknown) => (err instanceof Error ? err.message : String(e
  * Takes one batch of one partition to the index so that the partition always
  * moves on, and never before what it owes is durable:
  * 1. records that can never be indexed (not UTF-8, not JSON, not an embedding
- *    record, an unusable vector) are dead-lettered, and the broker has them
- *    before the index's offset passes them;
+ *    record, an unusable vector, a vector of another model or dimension than
+ *    the index holds) are dead-lettered, and the broker has them before the
+ *    index's offset passes them;
  * 2. the rest is applied as one batch (mirror first, then LMDB with the offset
  *    after the batch). A RedDB outage or an unreachable dead-letter topic is
  *    waited out, as long as it lasts;
@@ -74,7 +81,8 @@ const oneLine = (err: unknown) => (err instanceof Error ? err.message : String(e
  */
 export class BatchRunner {
   private readonly maxAttempts: number;
-  private readonly refusedOnce = new Set<string>();
+  /** Models (and dimensions) already reported as not this index's: one log line each, not one per record. */
+  private readonly mismatchLogged = new Set<string>();
 
   constructor(private readonly deps: BatchRunnerDeps) {
     this.maxAttempts = deps.maxAttempts ?? 3;
@@ -103,6 +111,7 @@ export class BatchRunner {
     const from = index.nextOffset(topic, partition) ?? 0;
     const records: IncomingRecord[] = [];
     const dead: DeadLetter[] = [];
+    const holds = this.holds();
     let before = 0;
     for (const message of job.messages) {
       const offset = Number(message.offset);
@@ -110,9 +119,12 @@ export class BatchRunner {
         before++;
         continue;
       }
-      const decoded = decodeEmbedding(message.value);
-      if (decoded.ok) records.push({ offset, record: decoded.record });
-      else {
+      const decoded = decodeEmbedding(message.value, holds);
+      if (decoded.ok) {
+        records.push({ offset, record: decoded.record });
+        // An empty index of a model the registry does not know: its first record sets the dimension.
+        holds.dim ??= decoded.record.dim;
+      } else {
         dead.push({ partition, message, reason: decoded.reason, error: decoded.error, attempts: 1, partial: decoded.partial });
       }
     }
@@ -177,6 +189,12 @@ export class BatchRunner {
     return true;
   }
 
+  /** The model and dimension this index takes: what it holds, else EMBED_MODEL and its registry dimension. */
+  private holds(): IndexHolds {
+    const { index, model } = this.deps;
+    return { model: index.model ?? model, dim: index.dim ?? findModel(model)?.dim };
+  }
+
   private advance(partition: number, offset: number): void {
     try {
       this.deps.index.advanceOffset(this.deps.topic, partition, offset);
@@ -212,7 +230,8 @@ export class BatchRunner {
         for (const l of letters) {
           this.deps.metrics.deadLettered(l.reason);
           if (l.reason !== "unprocessable") this.deps.metrics.invalidRecords++;
-          this.deps.log.warn({ topic: this.deps.topic, partition, offset: l.message.offset, reason: l.reason, error: l.error, dlq: this.deps.deadLetters.topic }, "record dead-lettered");
+          if (l.reason === "model_mismatch") this.logMismatchOnce(partition, l);
+          else this.deps.log.warn({ topic: this.deps.topic, partition, offset: l.message.offset, reason: l.reason, error: l.error, dlq: this.deps.deadLetters.topic }, "record dead-lettered");
         }
         return true;
       } catch (err) {
@@ -245,14 +264,16 @@ export class BatchRunner {
     metrics.evicted += result.evicted;
     metrics.alreadyApplied += plan.alreadyApplied;
     metrics.zeroVectors += plan.zeroVectors;
+    // The runner dead-letters other models' records before planning: the index's own check is a backstop.
     metrics.refusedDim += plan.refused.length;
-    for (const r of plan.refused) {
-      // One line per model and dimension, not one per record.
-      const what = `${r.model}/${r.dim}`;
-      if (this.refusedOnce.has(what)) continue;
-      this.refusedOnce.add(what);
-      const line = dimensionMismatch({ component: "the index", storedDim: index.dim ?? r.dim, model: r.model, modelDim: r.dim, fix: "its records are skipped (not dead-lettered: they are valid records for another index); index that model in its own indexer (another INDEX_DIR and INDEXER_GROUP)" });
-      log.error({ topic, partition: plan.partition, model: r.model, dim: r.dim, indexDim: index.dim }, line ?? "dimension mismatch");
-    }
+    for (const r of plan.refused) log.error({ topic, partition: plan.partition, doc_id: r.docId, model: r.model, dim: r.dim, indexModel: index.model, indexDim: index.dim }, "a record of another model or dimension than the index holds was left out");
+  }
+
+  /** One line per model and dimension dead-lettered as not this index's, not one per record (a topic of another model's records would flood the log). */
+  private logMismatchOnce(partition: number, l: DeadLetter): void {
+    // The error names the record's model and dimension and what the index holds: one key per kind of mismatch.
+    if (this.mismatchLogged.has(l.error)) return;
+    this.mismatchLogged.add(l.error);
+    this.deps.log.error({ topic: this.deps.topic, partition, offset: l.message.offset, model: l.partial.model, dlq: this.deps.deadLetters.topic }, `records dead-lettered as model_mismatch (logged once per model and dimension): ${l.error}`);
   }
 }

@@ -12,6 +12,8 @@ export interface IndexConsumerOptions {
   topic: string;
   groupId: string;
   index: VectorIndex;
+  /** EMBED_MODEL: records of another model (or dimension) than the index holds are dead-lettered as `model_mismatch`. */
+  model: string;
   metrics: IndexerMetrics;
   log: Logger;
   mirror?: ReddbMirror;
@@ -52,7 +54,7 @@ export async function startIndexConsumer(opts: IndexConsumerOptions): Promise<Co
     log.info({ topic, partitions: payload.memberAssignment[topic] ?? [] }, "partitions assigned; resuming at the index's stored offsets");
   });
 
-  const runner = new BatchRunner({ topic, index, deadLetters: opts.deadLetters, health: opts.health, metrics, log, mirror: opts.mirror, signal: opts.signal });
+  const runner = new BatchRunner({ topic, index, model: opts.model, deadLetters: opts.deadLetters, health: opts.health, metrics, log, mirror: opts.mirror, signal: opts.signal });
   await consumer.run({
     eachBatchAutoResolve: false,
     eachBatch: async ({ batch, resolveOffset, commitOffsetsIfNecessary, heartbeat, isRunning, isStale }: EachBatchPayload) => {
@@ -60,7 +62,7 @@ export async function startIndexConsumer(opts: IndexConsumerOptions): Promise<Co
       const started = performance.now();
       const nextOffset = Number(batch.lastOffset()) + 1;
       const stillOurs = () => isRunning() && !isStale() && !opts.signal.aborted;
-      // Every record ends indexed, refused (another model's dimension) or dead-lettered;
+      // Every record ends indexed or dead-lettered (another model's included);
       // false: the partition was revoked or the process stops mid-way (the next owner re-reads).
       if (!(await runner.run({ partition: batch.partition, messages: batch.messages, nextOffset }, { stillOurs, heartbeat }))) return;
 

@@ -1,3 +1,4 @@
+import { sameModel } from "../../lib/embedding/model-identity";
 import { describeZodError } from "../../lib/http/api-error";
 import { toUnit } from "../../lib/index/vector";
 import { decodeValue } from "../../lib/records/decode-value";
@@ -6,7 +7,17 @@ import { embeddingRecordWithTextSchema, embeddingRecordWithoutTextSchema, type E
 import { isWellFormedUnicode } from "../../lib/records/well-formed";
 
 /** The reasons a record of the embeddings topic can never be indexed, whatever is retried. */
-export type IndexRejectReason = Extract<DlqReason, "invalid_json" | "invalid_unicode" | "bad_vector">;
+export type IndexRejectReason = Extract<DlqReason, "invalid_json" | "invalid_unicode" | "bad_vector" | "model_mismatch">;
+
+/**
+ * What the index takes: vectors of one model (by registry equivalence: a short
+ * name and the full id are one model) and one dimension (undefined until the
+ * first record of an empty index whose model the registry does not know).
+ */
+export interface IndexHolds {
+  model: string;
+  dim: number | undefined;
+}
 
 /** What could be read of a record that cannot be indexed; its dead letter carries it. */
 export interface PartialRecord {
@@ -34,10 +45,12 @@ const VECTOR_FIELDS = new Set(["vector", "dim"]);
  *   (LMDB and the mirror would store another string than the one asked for) → `invalid_unicode`;
  * - a vector that is empty, not finite, of another length than its `dim`, or
  *   all zeros (no direction, so no cosine) → `bad_vector`.
- * A vector of another dimension than the index's is not decided here: it is a
- * valid record of another model (see VectorIndex.plan, `refused`).
+ * - with `holds`: a record of another model than the index holds, or with
+ *   vectors of another dimension → `model_mismatch`. Vectors of two models are
+ *   not comparable even at one dimension (MiniLM and bge are both 384-dim), so
+ *   the model is checked, not only the dimension.
  */
-export function decodeEmbedding(value: Buffer | null): DecodedRecord {
+export function decodeEmbedding(value: Buffer | null, holds?: IndexHolds): DecodedRecord {
   const partial: PartialRecord = { text: null, topic: null, kafka_ts: null, doc_id: null, model: null };
   const fail = (reason: IndexRejectReason, error: string): DecodedRecord => ({ ok: false, reason, error, partial });
   if (value === null) return fail("invalid_json", "message has no value (tombstone)");
@@ -66,5 +79,16 @@ export function decodeEmbedding(value: Buffer | null): DecodedRecord {
   const record = result.data as EmbeddingRecord;
   if (record.dim !== record.vector.length) return fail("bad_vector", `dim is ${record.dim} but the vector has ${record.vector.length} components`);
   if (!toUnit(record.vector)) return fail("bad_vector", "the vector has no direction (all zeros, or its norm overflows): cosine similarity is undefined for it");
+  const mismatch = holds && modelMismatch(record, holds);
+  if (mismatch) return fail("model_mismatch", mismatch);
   return { ok: true, record };
+}
+
+/** Why a valid embedding record does not belong in an index holding `holds`, or null when it does. */
+export function modelMismatch(record: Pick<EmbeddingRecord, "model" | "dim">, holds: IndexHolds): string | null {
+  const held = `${holds.model}${holds.dim === undefined ? "" : ` (${holds.dim} dims)`}`;
+  const fix = "index that model with an indexer of its own (another INDEX_DIR and INDEXER_GROUP, EMBED_MODEL set to it)";
+  if (!sameModel(record.model, holds.model)) return `the record's vector is of model ${record.model} (${record.dim} dims) but the index holds vectors of ${held}; vectors of two models are not comparable: ${fix}`;
+  if (holds.dim !== undefined && record.dim !== holds.dim) return `the record's vector has ${record.dim} dimensions but the index holds ${held}: ${fix}`;
+  return null;
 }

@@ -40,7 +40,7 @@ export function createIndexerServer(deps: IndexerHttpDeps): Server {
         },
       }),
       "GET /knn/shards": route({ handle: () => json(shardStats(index)) }),
-      "GET /metrics": route({ handle: () => json(metrics.toJSON({ total_ids: index.totalIds, dim: index.dim ?? null, recall: recall.report() })) }),
+      "GET /metrics": route({ handle: () => json(metrics.toJSON({ total_ids: index.totalIds, dim: index.dim ?? null, model: index.model ?? null, recall: recall.report() })) }),
       "GET /health": route({
         handle: () => {
           const { httpStatus, body } = deps.health();

@@ -8,7 +8,7 @@ import type { Consumer } from "kafkajs";
 import { parseEmbeddingClientConfig } from "../../lib/config/embedding-client";
 import { parseIndexerConfig } from "../../lib/config/indexer";
 import { loadOrExit } from "../../lib/config/load";
-import { createEmbeddingClient, dimensionMismatch, findModel } from "../../lib/embedding";
+import { createEmbeddingClient } from "../../lib/embedding";
 import { EfTuner } from "../../lib/index/ef-tuner";
 import { RecallMonitor } from "../../lib/index/recall-monitor";
 import { VectorIndex } from "../../lib/index/vector-index";
@@ -20,6 +20,7 @@ import { indexerHealth, PartitionHealth } from "./health";
 import { embedTextWith } from "./embed-text";
 import { createIndexerServer } from "./http";
 import { IndexerMetrics } from "./metrics";
+import { checkIndexModel } from "./model-check";
 import { ReddbMirror } from "./mirror";
 
 const proc = beginProcess("emb-indexer");
@@ -36,19 +37,12 @@ function openIndex() {
 }
 const { index, report } = openIndex();
 proc.onStop("index", () => index.close());
-const modelDim = findModel(cfg.model)?.dim;
-const storedDim = index.dim;
-if (storedDim !== undefined && modelDim !== undefined) {
-  const mismatch = dimensionMismatch({
-    component: `the index in ${cfg.index.dir}`,
-    storedDim,
-    model: cfg.model,
-    modelDim,
-    fix: `set EMBED_MODEL to a ${storedDim}-dim model, or stop the indexer and delete ${cfg.index.dir} to rebuild it from the topic`,
-  });
-  if (mismatch) proc.refuse(mismatch);
-}
-log.info({ dir: cfg.index.dir, dim: storedDim ?? null, ...report }, "index loaded");
+// One index holds one model's vectors: another model's are not comparable, even at the same dimension.
+const modelCheck = checkIndexModel({ dir: cfg.index.dir, held: report.model, dim: index.dim, configured: cfg.model });
+if (modelCheck.refuse) proc.refuse(modelCheck.refuse);
+if (modelCheck.warn) log.warn({ dir: cfg.index.dir, dim: index.dim ?? null }, modelCheck.warn);
+if (report.model.source === "records") log.info({ dir: cfg.index.dir, model: report.model.name }, "the index's model read from its documents (written before the index kept it) and stored");
+log.info({ dir: cfg.index.dir, dim: index.dim ?? null, ...report, model: report.model.name ?? null }, "index loaded");
 
 let status: "starting" | "ok" | "stopping" = "starting";
 const metrics = new IndexerMetrics();
@@ -84,7 +78,7 @@ proc.onStop("timers", () => {
 // Kafka being away at start (the broker restarting, a stack starting) is waited out with backoff.
 const consuming = await proc.start("emb-indexer consumer", async () => {
   await deadLetters.connect();
-  consumer = await startIndexConsumer({ kafka, topic: cfg.kafka.topic, groupId: cfg.kafka.groupId, index, metrics, log, mirror: mirror || undefined, deadLetters, health: partitionHealth, signal: proc.signal });
+  consumer = await startIndexConsumer({ kafka, topic: cfg.kafka.topic, groupId: cfg.kafka.groupId, index, model: cfg.model, metrics, log, mirror: mirror || undefined, deadLetters, health: partitionHealth, signal: proc.signal });
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     if (payload.restart) log.error({ err: { message: payload.error.message } }, "consumer crashed; kafkajs restarts it");
     else proc.fail(payload.error, "consumer");

@@ -50,7 +50,7 @@ export class IndexerMetrics {
     if (this.latencies.length > LATENCY_WINDOW) this.latencies.shift();
   }
 
-  toJSON(extra: { total_ids: number; dim: number | null; recall: RecallReport }) {
+  toJSON(extra: { total_ids: number; dim: number | null; model: string | null; recall: RecallReport }) {
     const sorted = [...this.latencies].sort((a, b) => a - b);
     return {
       started_ts: this.startedTs / 1000,
@@ -69,6 +69,8 @@ export class IndexerMetrics {
       lag: { total: [...this.lag.values()].reduce((a, b) => a + b, 0), partitions: Object.fromEntries(this.lag) },
       total_ids: extra.total_ids,
       dim: extra.dim,
+      /** The model whose vectors the index holds (null while empty). */
+      model: extra.model,
       queries: { count: this.queries, errors: this.queryErrors, p50_ms: pct(sorted, 50), p99_ms: pct(sorted, 99) },
       recall_at_10: extra.recall.recall_at_10,
       recall: extra.recall,
