@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { DynamicBatcher, QueueFullError } from "@/workers/infermesh/batcher";
 
-/** A model stand-in whose calls finish only when the test says so. */
+/** A model stand-in whose calls finish only when the test says so. An input's length in tokens is its length in characters. */
 function gatedModel() {
   const calls: { texts: string[]; finish: () => void }[] = [];
   const run = (texts: string[]) =>
@@ -9,7 +9,9 @@ function gatedModel() {
   return { run, calls };
 }
 
-const opts = { maxBatch: 4, maxWaitMs: 5, queueMax: 8, maxBatchChars: 1000 };
+const tokensOf = (t: string) => t.length;
+const opts = { maxBatch: 4, maxWaitMs: 5, queueMax: 8, maxBatchTokens: 1000, tokensOf };
+const long = (c: string) => c.repeat(60);
 
 describe("DynamicBatcher", () => {
   it("puts concurrent requests into one model call and gives each its own answers", async () => {
@@ -44,23 +46,14 @@ describe("DynamicBatcher", () => {
     const m = gatedModel();
     const b = new DynamicBatcher(m.run, { ...opts, queueMax: 3 });
     void b.submit(["a", "b"]);
+    expect(() => b.assertRoom(2)).toThrow(QueueFullError);
     expect(() => b.submit(["c", "d"])).toThrow(QueueFullError);
     try {
       b.submit(["c", "d"]);
     } catch (e) {
       expect((e as QueueFullError).retryAfterSec).toBeGreaterThanOrEqual(1);
     }
-  });
-
-  it("closes a batch early rather than pad many short inputs to one long one", async () => {
-    const m = gatedModel();
-    const b = new DynamicBatcher(m.run, { ...opts, maxBatchChars: 100 });
-    void b.submit(["s", "s", "x".repeat(60), "s"]);
-    await expect.poll(() => m.calls.length).toBe(1);
-    expect(m.calls[0]?.texts).toEqual(["s", "s"]);
-    m.calls[0]?.finish();
-    await expect.poll(() => m.calls.length).toBe(2);
-    expect(m.calls[1]?.texts).toEqual(["x".repeat(60)]);
+    expect(() => b.assertRoom(1)).not.toThrow();
   });
 
   it("drops the queued inputs of a request whose client went away", async () => {
@@ -92,8 +85,89 @@ describe("DynamicBatcher", () => {
   });
 });
 
-describe("DynamicBatcher with two model threads", () => {
-  it("keeps both threads busy and never runs more calls than threads", async () => {
+describe("DynamicBatcher by tokens", () => {
+  it("groups inputs of similar length, so short ones are not padded to a long one", async () => {
+    const m = gatedModel();
+    const b = new DynamicBatcher(m.run, { ...opts, maxBatch: 3, maxBatchTokens: 150, queueMax: 16 });
+    const p = b.submit(["s1", long("x"), "s2", long("y"), "s3", "s4"]);
+    await expect.poll(() => m.calls.length).toBe(2);
+    // The oldest input (s1) with the nearest in length, then the two long ones together (s4 would make 3 × 60 > 150).
+    expect(m.calls[0]?.texts).toEqual(["s1", "s2", "s3"]);
+    expect(m.calls[1]?.texts).toEqual([long("x"), long("y")]);
+    m.calls[0]?.finish();
+    m.calls[1]?.finish();
+    await expect.poll(() => m.calls.length).toBe(3);
+    expect(m.calls[2]?.texts).toEqual(["s4"]);
+    m.calls[2]?.finish();
+    expect(await p).toEqual(["S1", long("X"), "S2", long("Y"), "S3", "S4"]);
+  });
+
+  it("keeps a call within maxBatchTokens padded tokens (inputs × longest)", async () => {
+    const m = gatedModel();
+    const b = new DynamicBatcher(m.run, { ...opts, maxBatchTokens: 100, concurrency: 4 });
+    const p = b.submit(["a".repeat(30), "b".repeat(30), "c".repeat(30), "d".repeat(30), "e".repeat(20)]);
+    await expect.poll(() => m.calls.length).toBe(2);
+    // 3 × 30 = 90 fits, a fourth 30 would make 120; the 20 waits with nothing to pair and goes alone.
+    expect(m.calls.map((c) => c.texts.map((t) => t.length))).toEqual([[30, 30, 30], [30, 20]]);
+    for (const c of m.calls) c.finish();
+    expect((await p).map((t) => t[0])).toEqual(["A", "B", "C", "D", "E"]);
+  });
+
+  it("sends an input longer than the budget alone rather than refuse it", async () => {
+    const m = gatedModel();
+    const b = new DynamicBatcher(m.run, { ...opts, maxBatchTokens: 50 });
+    const p = b.submit([long("x"), "s"]);
+    await expect.poll(() => m.calls.length).toBe(1);
+    expect(m.calls[0]?.texts).toEqual([long("x")]);
+    m.calls[0]?.finish();
+    await expect.poll(() => m.calls.length).toBe(2);
+    expect(m.calls[1]?.texts).toEqual(["s"]);
+    m.calls[1]?.finish();
+    await p;
+  });
+
+  it("never starves a long input: once it is the oldest it goes next, however many short ones wait", async () => {
+    const m = gatedModel();
+    // maxBatch 8: nothing here fills a batch, so each call waits for the one before.
+    const b = new DynamicBatcher(m.run, { ...opts, maxBatch: 8, maxBatchTokens: 100, queueMax: 32 });
+    const first = b.submit(["s", "s", long("L")]);
+    await expect.poll(() => m.calls.length).toBe(1);
+    expect(m.calls[0]?.texts).toEqual(["s", "s"]);
+    // Short inputs keep arriving while the long one waits.
+    const more = b.submit(["t", "t", "t", "t"]);
+    m.calls[0]?.finish();
+    await expect.poll(() => m.calls.length).toBe(2);
+    expect(m.calls[1]?.texts).toEqual([long("L")]);
+    m.calls[1]?.finish();
+    await expect.poll(() => m.calls.length).toBe(3);
+    expect(m.calls[2]?.texts).toEqual(["t", "t", "t", "t"]);
+    m.calls[2]?.finish();
+    expect(await first).toEqual(["S", "S", long("L")]);
+    expect(await more).toEqual(["T", "T", "T", "T"]);
+  });
+
+  it("chooses batch mates only from the window of the oldest inputs", async () => {
+    const m = gatedModel();
+    const b = new DynamicBatcher(m.run, { ...opts, maxBatch: 2, maxBatchTokens: 1000, queueMax: 16, window: 2, concurrency: 2 });
+    const p = b.submit(["s", long("x"), "t"]);
+    await expect.poll(() => m.calls.length).toBe(2);
+    // "t" is nearer to "s" in length but outside a window of two.
+    expect(m.calls[0]?.texts).toEqual(["s", long("x")]);
+    expect(m.calls[1]?.texts).toEqual(["t"]);
+    for (const c of m.calls) c.finish();
+    await p;
+  });
+
+  it("reports each call's size and padded tokens", async () => {
+    const seen: [number, number][] = [];
+    const b = new DynamicBatcher(async (t: string[]) => t, { ...opts, onBatch: (n, padded) => seen.push([n, padded]) });
+    await b.submit(["aa", "bbbb", "c"]);
+    expect(seen).toEqual([[3, 12]]);
+  });
+});
+
+describe("DynamicBatcher with two model sessions", () => {
+  it("keeps both sessions busy and never runs more calls than sessions", async () => {
     const m = gatedModel();
     const b = new DynamicBatcher(m.run, { ...opts, queueMax: 16, concurrency: 2 });
     const p = b.submit(["a", "b", "c", "d", "e", "f", "g", "h", "i"]);
@@ -108,11 +182,11 @@ describe("DynamicBatcher with two model threads", () => {
     await b.idle();
   });
 
-  it("hands a full batch to a busy thread to queue in (one per thread), never a partial one", async () => {
+  it("hands a full batch to a busy session to queue in (one per session), never a partial one", async () => {
     const m = gatedModel();
     const b = new DynamicBatcher(m.run, { ...opts, queueMax: 16, concurrency: 1 });
     const p = b.submit(["a", "b", "c", "d", "e", "f", "g", "h", "i"]);
-    // One computing, one full batch queued behind it; "i" waits for a free thread.
+    // One computing, one full batch queued behind it; "i" waits for a free session.
     await expect.poll(() => m.calls.length).toBe(2);
     expect(m.calls.map((c) => c.texts)).toEqual([["a", "b", "c", "d"], ["e", "f", "g", "h"]]);
     await new Promise((r) => setTimeout(r, 3 * opts.maxWaitMs));
@@ -124,5 +198,19 @@ describe("DynamicBatcher with two model threads", () => {
     m.calls[2]?.finish();
     expect(await p).toEqual(["A", "B", "C", "D", "E", "F", "G", "H", "I"]);
     await b.idle();
+  });
+
+  it("counts a batch as full when the waiting inputs fill the token budget", async () => {
+    const m = gatedModel();
+    const b = new DynamicBatcher(m.run, { ...opts, maxBatchTokens: 120, queueMax: 16, concurrency: 1 });
+    const p = b.submit([long("a"), long("b"), long("c"), long("d"), "s"]);
+    // Two of 60 fill 120: one call computing and one handed over behind it, without waiting for the first.
+    await expect.poll(() => m.calls.length).toBe(2);
+    expect(m.calls.map((c) => c.texts.length)).toEqual([2, 2]);
+    for (const c of m.calls) c.finish();
+    await expect.poll(() => m.calls.length).toBe(3);
+    expect(m.calls[2]?.texts).toEqual(["s"]);
+    m.calls[2]?.finish();
+    await p;
   });
 });

@@ -1,14 +1,23 @@
 /**
- * Dynamic batching across concurrent requests: inputs from every request wait
- * in one bounded FIFO queue and go to the model together, at most `maxBatch`
- * per call and `concurrency` calls computing at a time (one per model thread).
- * A batch closes when it is full, or `maxWaitMs` after the first input arrived
- * while a model thread was idle; inputs that arrive while every thread is busy
- * simply form the next batch. A batch that is already full does not wait for a
- * thread to finish: it is handed over at once and queues in a busy thread (one
- * per thread), so the thread goes on without waiting for this (main) thread to
- * answer and dispatch — under load that wait, a few ms per call while the main
- * thread serialises answers, left the model idle ~5% of the time.
+ * Token-aware dynamic batching across concurrent requests: inputs from every
+ * request wait in one bounded FIFO queue and go to the model together, at
+ * most `maxBatch` inputs and `maxBatchTokens` padded tokens per call, and
+ * `concurrency` calls computing at a time (one per model session).
+ *
+ * A call pads every input to its longest, so the batch is built around the
+ * oldest waiting input (it always goes first: nothing starves) with the
+ * inputs nearest to it in length from the first `window` of the queue; one
+ * long text then rides with other long ones instead of making a batch of
+ * short ones cost as much as it.
+ *
+ * A batch closes when it is full (maxBatch inputs or the token budget can be
+ * filled), or `maxWaitMs` after the first input arrived while a session was
+ * idle; inputs that arrive while every session is busy simply form the next
+ * batch. A full batch does not wait for a session to finish: it is handed
+ * over at once and queues in a busy session's thread (one per session), so
+ * the session goes on without waiting for this (main) thread to answer and
+ * dispatch — under load that wait, a few ms per call while the main thread
+ * serialises answers, left the model idle ~5% of the time.
  */
 
 export class QueueFullError extends Error {
@@ -18,28 +27,31 @@ export class QueueFullError extends Error {
   }
 }
 
-export interface BatchRun<O> {
-  (texts: string[]): Promise<O[]>;
+export interface BatchRun<I, O> {
+  (items: I[]): Promise<O[]>;
 }
 
-export interface BatcherOptions {
+export interface BatcherOptions<I> {
   maxBatch: number;
   maxWaitMs: number;
   /** Most inputs waiting; a request that would go past it is refused. */
   queueMax: number;
   /**
-   * Most padded characters per model call (inputs × longest input). The model
-   * pads a batch to its longest input, so one long text among many short ones
-   * would make every short one cost as much as it; the batch closes early instead.
+   * Most padded tokens per model call (inputs × longest input). Bounds the
+   * memory and time of one call; an input longer than this goes alone.
    */
-  maxBatchChars: number;
-  /** Model calls that may run at once (model threads); 1 when unset. */
+  maxBatchTokens: number;
+  /** An input's length in tokens. */
+  tokensOf: (item: I) => number;
+  /** How many of the oldest waiting inputs a batch is chosen from (default 4 × maxBatch, at least 64). */
+  window?: number;
+  /** Model calls that may run at once (model sessions); 1 when unset. */
   concurrency?: number;
-  onBatch?: (size: number) => void;
+  onBatch?: (size: number, paddedTokens: number) => void;
 }
 
-interface Job<O> {
-  texts: string[];
+interface Job<I, O> {
+  items: I[];
   results: O[];
   remaining: number;
   done: boolean;
@@ -47,43 +59,56 @@ interface Job<O> {
   reject: (e: unknown) => void;
 }
 
-interface Entry<O> {
-  job: Job<O>;
+interface Entry<I, O> {
+  job: Job<I, O>;
   index: number;
+  tokens: number;
 }
 
-export class DynamicBatcher<O> {
-  private queue: Entry<O>[] = [];
+export class DynamicBatcher<I, O> {
+  private queue: Entry<I, O>[] = [];
+  /** Sum of the waiting inputs' tokens. */
+  private queuedTokens = 0;
   private running = 0;
   private timer?: NodeJS.Timeout;
   private idleWaiters: (() => void)[] = [];
   /** Recent throughput, for Retry-After: inputs per second of the last model calls. */
   private rate = 0;
+  private readonly window: number;
 
   constructor(
-    private readonly run: BatchRun<O>,
-    private readonly opts: BatcherOptions,
-  ) {}
+    private readonly run: BatchRun<I, O>,
+    private readonly opts: BatcherOptions<I>,
+  ) {
+    this.window = opts.window ?? Math.max(64, 4 * opts.maxBatch);
+  }
 
-  /** Inputs waiting for the model (not counting the batch being embedded). */
+  /** Inputs waiting for the model (not counting the batches being embedded). */
   get depth(): number {
     return this.queue.length;
   }
 
-  /** Embed `texts`; resolves with one output per text, in order. Throws QueueFullError at once when full. */
-  submit(texts: string[], signal?: AbortSignal): Promise<O[]> {
-    if (this.queue.length + texts.length > this.opts.queueMax) {
-      throw new QueueFullError(this.retryAfterSec());
-    }
+  /** Throws QueueFullError when `n` more inputs would not fit in the queue (to refuse before tokenizing them). */
+  assertRoom(n: number): void {
+    if (this.queue.length + n > this.opts.queueMax) throw new QueueFullError(this.retryAfterSec());
+  }
+
+  /** Embed `items`; resolves with one output per item, in order. Throws QueueFullError at once when full. */
+  submit(items: I[], signal?: AbortSignal): Promise<O[]> {
+    this.assertRoom(items.length);
     return new Promise<O[]>((resolve, reject) => {
-      const job: Job<O> = { texts, results: new Array<O>(texts.length), remaining: texts.length, done: false, resolve, reject };
+      const job: Job<I, O> = { items, results: new Array<O>(items.length), remaining: items.length, done: false, resolve, reject };
       if (signal) {
         // A client that went away: its inputs that have not reached the model are dropped.
         const onAbort = () => this.cancel(job, signal.reason);
         if (signal.aborted) return onAbort();
         signal.addEventListener("abort", onAbort, { once: true });
       }
-      for (let i = 0; i < texts.length; i++) this.queue.push({ job, index: i });
+      for (let i = 0; i < items.length; i++) {
+        const tokens = this.opts.tokensOf(items[i] as I);
+        this.queue.push({ job, index: i, tokens });
+        this.queuedTokens += tokens;
+      }
       this.schedule();
     });
   }
@@ -94,23 +119,29 @@ export class DynamicBatcher<O> {
     return new Promise((r) => this.idleWaiters.push(r));
   }
 
-  private cancel(job: Job<O>, reason: unknown) {
+  private cancel(job: Job<I, O>, reason: unknown) {
     if (job.done) return;
     job.done = true;
     this.queue = this.queue.filter((e) => e.job !== job);
+    this.queuedTokens = this.queue.reduce((s, e) => s + e.tokens, 0);
     job.reject(reason);
     this.notifyIdle();
   }
 
-  /** No call may start now: every thread computes one and, for a full batch, has one queued too. */
+  /** Enough is waiting to fill a batch: waiting longer would not make it bigger. */
+  private get batchReady(): boolean {
+    return this.queue.length >= this.opts.maxBatch || this.queuedTokens >= this.opts.maxBatchTokens;
+  }
+
+  /** No call may start now: every session computes one and, for a full batch, has one queued too. */
   private get full(): boolean {
-    const threads = this.opts.concurrency ?? 1;
-    return this.running >= (this.queue.length >= this.opts.maxBatch ? 2 * threads : threads);
+    const sessions = this.opts.concurrency ?? 1;
+    return this.running >= (this.batchReady ? 2 * sessions : sessions);
   }
 
   private schedule() {
     if (this.full || this.queue.length === 0) return;
-    if (this.queue.length >= this.opts.maxBatch) {
+    if (this.batchReady) {
       clearTimeout(this.timer);
       this.timer = undefined;
       void this.flush();
@@ -124,30 +155,45 @@ export class DynamicBatcher<O> {
     }
   }
 
-  private take(): Entry<O>[] {
-    const batch: Entry<O>[] = [];
-    let longest = 0;
-    while (this.queue.length > 0 && batch.length < this.opts.maxBatch) {
-      const next = this.queue[0] as Entry<O>;
-      const len = Math.max(longest, next.job.texts[next.index]?.length ?? 0);
-      if (batch.length > 0 && (batch.length + 1) * len > this.opts.maxBatchChars) break;
+  /**
+   * The oldest waiting input, and the inputs nearest to it in length (the
+   * older first among equals) from the window, while the batch stays within
+   * maxBatch inputs and maxBatchTokens padded tokens.
+   */
+  private take(): { batch: Entry<I, O>[]; paddedTokens: number } {
+    const first = this.queue[0];
+    if (!first) return { batch: [], paddedTokens: 0 };
+    const { maxBatch, maxBatchTokens } = this.opts;
+    const w = Math.min(this.window, this.queue.length);
+    const order = Array.from({ length: w - 1 }, (_, k) => k + 1);
+    order.sort((a, b) => Math.abs((this.queue[a] as Entry<I, O>).tokens - first.tokens) - Math.abs((this.queue[b] as Entry<I, O>).tokens - first.tokens) || a - b);
+    const chosen = [0];
+    let longest = first.tokens;
+    for (const k of order) {
+      if (chosen.length >= maxBatch) break;
+      const len = Math.max(longest, (this.queue[k] as Entry<I, O>).tokens);
+      if ((chosen.length + 1) * len > maxBatchTokens) continue;
       longest = len;
-      batch.push(next);
-      this.queue.shift();
+      chosen.push(k);
     }
-    return batch;
+    chosen.sort((a, b) => a - b);
+    const batch = chosen.map((k) => this.queue[k] as Entry<I, O>);
+    const taken = new Set(batch);
+    this.queue = this.queue.filter((e) => !taken.has(e));
+    for (const e of batch) this.queuedTokens -= e.tokens;
+    return { batch, paddedTokens: batch.length * longest };
   }
 
   private async flush() {
     if (this.full) return;
-    const batch = this.take();
+    const { batch, paddedTokens } = this.take();
     if (batch.length === 0) return this.notifyIdle();
     this.running++;
-    this.opts.onBatch?.(batch.length);
+    this.opts.onBatch?.(batch.length, paddedTokens);
     const started = performance.now();
     try {
-      const call = this.run(batch.map((e) => e.job.texts[e.index] as string));
-      // Another thread may be free for what is left.
+      const call = this.run(batch.map((e) => e.job.items[e.index] as I));
+      // Another session may be free for what is left.
       if (this.queue.length > 0) this.schedule();
       const out = await call;
       const secs = (performance.now() - started) / 1000;

@@ -1,22 +1,21 @@
 import { findModel, type ModelSpec } from "../../lib/embedding/registry";
 import { ApiError } from "../../lib/http/api-error";
 
+/** An input cut at the model's token limit (keeping the final [SEP]), as the reference implementations cut it. */
 export interface Truncation {
   index: number;
-  /** Length of the input as sent, in Unicode code points. */
-  text_len: number;
-  /** Length actually embedded. */
-  truncated_len: number;
+  /** Tokens of the input as sent, with [CLS]/[SEP]. */
+  tokens: number;
+  /** Tokens actually embedded: the model's limit. */
+  kept_tokens: number;
 }
 
 export interface CheckedInputs {
   texts: string[];
-  truncated: Truncation[];
 }
 
 export interface Limits {
   maxInputs: number;
-  model: ModelSpec;
 }
 
 /**
@@ -34,8 +33,8 @@ export function resolveRequestModel(requested: unknown, served: ModelSpec): Mode
 
 /**
  * Check a request's inputs against the limits, in the order a client would
- * fix them: shape, count, each element; then cut over-long inputs to the
- * model's limit and say which ones were cut.
+ * fix them: shape, count, each element. Over-long inputs are not refused: the
+ * tokenizer cuts them at the model's token limit and the answer says which.
  */
 export function checkInputs(inputs: unknown, field: string, limits: Limits): CheckedInputs {
   if (inputs === undefined) throw new ApiError(422, "missing_inputs", `${field} is required: an array of strings`);
@@ -45,41 +44,13 @@ export function checkInputs(inputs: unknown, field: string, limits: Limits): Che
     throw new ApiError(413, "too_many_inputs", `${field} has ${inputs.length} items; at most ${limits.maxInputs} per request (INFERMESH_MAX_INPUTS): split the batch`);
   }
   const texts: string[] = [];
-  const truncated: Truncation[] = [];
-  const max = limits.model.maxInputLength;
   for (let i = 0; i < inputs.length; i++) {
     const t: unknown = inputs[i];
     if (typeof t !== "string") throw new ApiError(422, "non_string_input", `${field}[${i}] must be a string, got ${describe(t)}`);
     if (t.length === 0) throw new ApiError(422, "empty_input", `${field}[${i}] is an empty string`);
-    const cut = truncate(t, max);
-    if (cut !== t) truncated.push({ index: i, text_len: codePoints(t), truncated_len: max });
-    texts.push(cut);
+    texts.push(t);
   }
-  return { texts, truncated };
-}
-
-/** The first `max` code points of `t` (never splitting a surrogate pair), or `t` itself. */
-export function truncate(t: string, max: number): string {
-  // A UTF-16 length within the limit means the code-point length is too.
-  if (t.length <= max) return t;
-  let units = 0;
-  let n = 0;
-  for (const ch of t) {
-    if (n === max) return t.slice(0, units);
-    units += ch.length;
-    n++;
-  }
-  return t;
-}
-
-function codePoints(t: string): number {
-  let n = 0;
-  // Every UTF-16 unit except the low half of a surrogate pair starts a code point.
-  for (let i = 0; i < t.length; i++) {
-    const c = t.charCodeAt(i);
-    if (c < 0xdc00 || c > 0xdfff) n++;
-  }
-  return n;
+  return { texts };
 }
 
 function describe(v: unknown): string {

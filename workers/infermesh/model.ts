@@ -1,35 +1,34 @@
 import { Worker } from "node:worker_threads";
-import type { FromWorker, ToWorker } from "./protocol";
+import type { LocalSpec } from "./local-embedder";
+import type { FromWorker, SessionThreadData, ToWorker } from "./protocol";
 
 export interface ModelOutput {
   vectors: Float32Array[];
   dim: number;
-  tokens: number[];
   inferenceMs: number;
 }
 
 /**
- * The bundled model, running in its own worker thread. It computes one call
- * at a time; at most one more waits in the thread (the batcher guarantees it).
- * A crashed thread fails every pending call and reports through `onFatal`, so
- * the process can stop and be restarted.
+ * One onnxruntime session of the bundled model, in its own worker thread. It
+ * computes one call at a time; at most one more waits in the thread (the
+ * batcher guarantees it). A crashed thread fails every pending call and
+ * reports through `onFatal`, so the process can stop and be restarted.
  */
-export class LocalModel {
+export class SessionThread {
   private worker?: Worker;
   private closing = false;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (o: ModelOutput) => void; reject: (e: Error) => void }>();
   dim = 0;
-  backend = "";
 
   constructor(
-    readonly name: string,
+    private readonly data: SessionThreadData,
     private readonly onFatal: (err: Error) => void,
   ) {}
 
-  /** Start the thread and wait until the model has loaded and warmed up. */
+  /** Start the thread and wait until the session has loaded and warmed up. */
   load(): Promise<{ loadMs: number }> {
-    const worker = new Worker(new URL("./model-thread.mjs", import.meta.url), { workerData: { model: this.name } });
+    const worker = new Worker(new URL("./model-thread.mjs", import.meta.url), { workerData: this.data });
     this.worker = worker;
     return new Promise((resolve, reject) => {
       let ready = false;
@@ -37,7 +36,6 @@ export class LocalModel {
         if (m.type === "ready") {
           ready = true;
           this.dim = m.dim;
-          this.backend = m.backend;
           resolve({ loadMs: m.loadMs });
         } else if (m.type === "fatal") {
           const err = new Error(`model failed to load: ${m.message}`);
@@ -48,7 +46,7 @@ export class LocalModel {
           this.pending.delete(m.id);
           const vectors = [];
           for (let i = 0; i < m.data.length / m.dim; i++) vectors.push(m.data.subarray(i * m.dim, (i + 1) * m.dim));
-          p?.resolve({ vectors, dim: m.dim, tokens: m.tokens, inferenceMs: m.inferenceMs });
+          p?.resolve({ vectors, dim: m.dim, inferenceMs: m.inferenceMs });
         } else if (m.type === "error") {
           const p = this.pending.get(m.id);
           this.pending.delete(m.id);
@@ -66,13 +64,21 @@ export class LocalModel {
     });
   }
 
-  embed(texts: string[]): Promise<ModelOutput> {
+  /** Embed token id sequences (with [CLS]/[SEP], already cut at the model's limit) in one call. */
+  embed(batch: ArrayLike<number>[]): Promise<ModelOutput> {
     const worker = this.worker;
     if (!worker) return Promise.reject(new Error("model is not running"));
     const id = this.nextId++;
+    const lengths = Int32Array.from(batch, (ids) => ids.length);
+    const ids = new Int32Array(lengths.reduce((s, n) => s + n, 0));
+    let at = 0;
+    for (const row of batch) {
+      ids.set(row, at);
+      at += row.length;
+    }
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      worker.postMessage({ type: "embed", id, texts } satisfies ToWorker);
+      worker.postMessage({ type: "embed", id, ids, lengths } satisfies ToWorker, [ids.buffer, lengths.buffer]);
     });
   }
 
@@ -91,50 +97,51 @@ export class LocalModel {
 }
 
 /**
- * `threads` copies of the model, each in its own worker thread. tfjs' wasm
- * backend runs one core per model in Node, so a second copy is the way to use
- * a second core. The batcher runs at most `threads` calls at once plus one
- * queued per thread, so a call goes to the copy with the fewest calls.
+ * `sessions` onnxruntime sessions of the model, each in its own worker thread
+ * with `intraOpThreads` threads of its own. The batcher runs at most
+ * `sessions` calls at once plus one queued per session, so a call goes to
+ * the session with the fewest calls.
  */
-export class ModelPool {
-  private readonly models: LocalModel[];
-  private readonly calls = new Map<LocalModel, number>();
+export class SessionPool {
+  private readonly threads: SessionThread[];
+  private readonly calls = new Map<SessionThread, number>();
 
-  constructor(name: string, threads: number, onFatal: (err: Error) => void) {
-    this.models = Array.from({ length: threads }, () => new LocalModel(name, onFatal));
+  constructor(
+    spec: LocalSpec,
+    opts: { onnx: string; sessions: number; intraOpThreads: number; warmup: number[] },
+    onFatal: (err: Error) => void,
+  ) {
+    const data: SessionThreadData = { model: spec.shortName, onnx: opts.onnx, intraOpThreads: opts.intraOpThreads, warmup: opts.warmup };
+    this.threads = Array.from({ length: opts.sessions }, () => new SessionThread(data, onFatal));
   }
 
   get dim(): number {
-    return this.models[0]?.dim ?? 0;
+    return this.threads[0]?.dim ?? 0;
   }
 
-  get backend(): string {
-    return this.models[0]?.backend ?? "";
+  get sessions(): number {
+    return this.threads.length;
   }
 
-  get threads(): number {
-    return this.models.length;
-  }
-
-  /** Load every copy; resolves with the slowest load time. */
+  /** Load every session; resolves with the slowest load time. */
   async load(): Promise<{ loadMs: number }> {
-    const loads = await Promise.all(this.models.map((m) => m.load()));
+    const loads = await Promise.all(this.threads.map((t) => t.load()));
     return { loadMs: Math.max(...loads.map((l) => l.loadMs)) };
   }
 
-  async embed(texts: string[]): Promise<ModelOutput> {
-    const load = (m: LocalModel) => this.calls.get(m) ?? 0;
-    const model = this.models.reduce((best, m) => (load(m) < load(best) ? m : best));
-    if (load(model) >= 2) throw new Error("every model thread is busy");
-    this.calls.set(model, load(model) + 1);
+  async embed(batch: ArrayLike<number>[]): Promise<ModelOutput> {
+    const load = (t: SessionThread) => this.calls.get(t) ?? 0;
+    const thread = this.threads.reduce((best, t) => (load(t) < load(best) ? t : best));
+    if (load(thread) >= 2) throw new Error("every model session is busy");
+    this.calls.set(thread, load(thread) + 1);
     try {
-      return await model.embed(texts);
+      return await thread.embed(batch);
     } finally {
-      this.calls.set(model, load(model) - 1);
+      this.calls.set(thread, load(thread) - 1);
     }
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.models.map((m) => m.close()));
+    await Promise.all(this.threads.map((t) => t.close()));
   }
 }

@@ -1,17 +1,34 @@
-/** Messages between the server (main thread) and the model's worker thread. */
-export type ToWorker = { type: "embed"; id: number; texts: string[] };
+/** Messages between the server (main thread) and a model session's worker thread. */
+
+/** What a session thread is started with (its workerData). */
+export interface SessionThreadData {
+  /** Short name of the model (registry). */
+  model: string;
+  /** Path of the model's ONNX file, checked to be whole before the thread starts. */
+  onnx: string;
+  intraOpThreads: number;
+  /** An encoded input to run once before `ready`, so the first request does not pay for warming up. */
+  warmup: number[];
+}
+
+export type ToWorker = {
+  type: "embed";
+  id: number;
+  /** Every input's token ids, one after the other (transferred, not copied). */
+  ids: Int32Array;
+  /** Tokens of each input in `ids`. */
+  lengths: Int32Array;
+};
 
 export type FromWorker =
-  | { type: "ready"; model: string; dim: number; backend: string; loadMs: number }
+  | { type: "ready"; model: string; dim: number; loadMs: number }
   | { type: "fatal"; message: string }
   | {
       type: "result";
       id: number;
-      /** Row-major, texts.length × dim, transferred (not copied). */
+      /** Row-major, inputs × dim, each row L2-normalised; transferred (not copied). */
       data: Float32Array;
       dim: number;
-      /** SentencePiece tokens per input (OpenAI `usage`). */
-      tokens: number[];
       inferenceMs: number;
     }
   | { type: "error"; id: number; message: string };

@@ -7,12 +7,15 @@ import { bearerCheck } from "../../lib/http/bearer";
 import { createWorkerServer, json, route, text } from "../../lib/http/worker-server";
 import type { Logger } from "../../lib/log";
 import { QueueFullError, type DynamicBatcher } from "./batcher";
-import { checkInputs, resolveRequestModel, type CheckedInputs } from "./limits";
+import { checkInputs, resolveRequestModel, type CheckedInputs, type Truncation } from "./limits";
+import { tokenReport, type Encoded, type LocalSpec } from "./local-embedder";
 import type { Metrics } from "./metrics";
 
 export interface Embedded {
-  vector: Float32Array;
-  tokens: number;
+  vectors: Float32Array[];
+  /** Tokens embedded per input, with [CLS]/[SEP]. */
+  tokens: number[];
+  truncated: Truncation[];
 }
 
 export interface ServiceState {
@@ -22,9 +25,11 @@ export interface ServiceState {
 
 export interface ServiceDeps {
   cfg: InfermeshConfig;
-  spec: ModelSpec;
+  spec: LocalSpec;
   dim: () => number;
-  batcher: DynamicBatcher<Embedded>;
+  /** The model's tokenizer (main thread): token ids per input, cut at the model's limit. */
+  tokenize: (texts: string[]) => Promise<Encoded[]>;
+  batcher: DynamicBatcher<Encoded, Float32Array>;
   metrics: Metrics;
   log: Logger;
   state: ServiceState;
@@ -42,7 +47,7 @@ const openAiBody = z.object({
 /** The embedding service's HTTP server: InferMesh's /embed, OpenAI's /v1/embeddings, /health, /models, /metrics. */
 export function createInfermeshServer(deps: ServiceDeps): Server {
   const { cfg, spec, batcher, metrics, log, state } = deps;
-  const limits = { maxInputs: cfg.maxInputs, model: spec };
+  const limits = { maxInputs: cfg.maxInputs };
 
   function ready() {
     if (state.status === "stopping") throw new ApiError(503, "shutting_down", "service is shutting down", { connection: "close", "retry-after": "1" });
@@ -55,10 +60,15 @@ export function createInfermeshServer(deps: ServiceDeps): Server {
     return { model: resolveRequestModel(requestedModel, spec), checked: checkInputs(inputs, field, limits) };
   }
 
-  async function embedChecked(checked: CheckedInputs, signal: AbortSignal): Promise<Embedded[]> {
-    if (checked.truncated.length > 0) metrics.truncated.inc(checked.truncated.length);
+  /** Tokenize on arrival (so the batcher knows each input's length), then wait for the model. */
+  async function embedChecked(checked: CheckedInputs, signal: AbortSignal): Promise<Embedded> {
     try {
-      return await batcher.submit(checked.texts, signal);
+      // Refused before the tokenizer spends time on inputs that would not fit in the queue.
+      batcher.assertRoom(checked.texts.length);
+      const encoded = await deps.tokenize(checked.texts);
+      const report = tokenReport(encoded);
+      if (report.truncated.length > 0) metrics.truncated.inc(report.truncated.length);
+      return { vectors: await batcher.submit(encoded, signal), ...report };
     } catch (err) {
       if (err instanceof QueueFullError) {
         throw new ApiError(429, "queue_full", `too many inputs waiting (INFERMESH_QUEUE_MAX=${cfg.queueMax}); retry after ${err.retryAfterSec} s`, { "retry-after": String(err.retryAfterSec) });
@@ -88,7 +98,7 @@ export function createInfermeshServer(deps: ServiceDeps): Server {
         handle: async ({ body, signal }) => {
           const { model, checked } = prepare(body.model, body.inputs, "inputs");
           const out = await embedChecked(checked, signal);
-          return json({ vectors: out.map((o) => Array.from(o.vector)), model: model.shortName, model_id: model.id, dim: deps.dim(), truncated: checked.truncated });
+          return json({ vectors: out.vectors.map((v) => Array.from(v)), model: model.shortName, model_id: model.id, dim: deps.dim(), truncated: out.truncated });
         },
       }),
 
@@ -102,17 +112,18 @@ export function createInfermeshServer(deps: ServiceDeps): Server {
           }
           const format = body.encoding_format ?? "float";
           const out = await embedChecked(checked, signal);
-          const tokens = out.reduce((s, o) => s + o.tokens, 0);
+          // Tokens embedded (after truncation), as OpenAI counts what it processed.
+          const tokens = out.tokens.reduce((s, n) => s + n, 0);
           return json({
             object: "list",
-            data: out.map((o, index) => ({
+            data: out.vectors.map((v, index) => ({
               object: "embedding",
               index,
-              embedding: format === "base64" ? Buffer.from(o.vector.buffer, o.vector.byteOffset, o.vector.byteLength).toString("base64") : Array.from(o.vector),
+              embedding: format === "base64" ? Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("base64") : Array.from(v),
             })),
             model: model.shortName,
             usage: { prompt_tokens: tokens, total_tokens: tokens },
-            truncated: checked.truncated,
+            truncated: out.truncated,
           });
         },
       }),
@@ -126,7 +137,9 @@ export function createInfermeshServer(deps: ServiceDeps): Server {
               model_id: spec.id,
               dim: deps.dim() || spec.dim,
               uptime_s: Math.round((Date.now() - state.startedAt) / 1000),
-              threads: cfg.threads,
+              max_tokens: spec.maxInputLength,
+              sessions: cfg.sessions,
+              intra_op_threads: cfg.intraOpThreads,
               queue_depth: batcher.depth,
             },
             state.status === "ok" ? 200 : 503,
@@ -141,10 +154,12 @@ export function createInfermeshServer(deps: ServiceDeps): Server {
               id: m.id,
               short_name: m.shortName,
               dim: m.dim,
+              ...(m.local ? { pooling: m.local.pooling, normalized: true } : {}),
               max_input_length: m.maxInputLength,
               length_unit: m.lengthUnit,
               provider: m.provider,
               licence: m.licence,
+              description: m.description,
               loaded: m.id === spec.id && state.status === "ok",
             })),
           }),
