@@ -6,7 +6,7 @@
  *     `embeddings` + Parquet, exactly once) against the model's raw `/embed`
  *     throughput at the same batch size (goal: ≥ 95%);
  *  2. the transport ceiling: the same with an instant embedding server
- *     (TEST DOUBLE, 512-dim vectors), goal ≥ 5,000 records/s on 2 cores;
+ *     (TEST DOUBLE, 384-dim vectors as the default model makes), goal ≥ 5,000 records/s on 2 cores;
  *  3. p50/p99 latency from produce to `embeddings` (read_committed) at a
  *     steady rate below capacity with the default batching, goal p99 < 2 s.
  *
@@ -317,7 +317,7 @@ async function main() {
   }
   const kafka = createKafka({ clientId: "bench-pipeline", brokers, log: createLogger("bench-pipeline-kafka", "error") });
   if (TRANSPORT_ONLY) {
-    const instant = await startInstantInfermesh({ dim: 512 });
+    const instant = await startInstantInfermesh({ dim: 384 });
     try {
       const st = await stage(kafka, brokers, instant.url);
       console.log(JSON.stringify(await backlogRun(st, TRANSPORT_RECORDS, { broker: () => broker?.child.pid })));
@@ -331,7 +331,7 @@ async function main() {
     return;
   }
   const real = await startRealInfermesh({ LOG_LEVEL: "warn" });
-  const instant = await startInstantInfermesh({ dim: 512 });
+  const instant = await startInstantInfermesh({ dim: 384 });
   const health = await getJson(`${real.url}/health`);
   try {
     // 1. The model alone, then rounds of raw and end-to-end runs.
@@ -362,7 +362,7 @@ async function main() {
     // 2. Transport ceiling with an instant embedding server; and its latency at a transport-scale rate.
     const instantStage = await stage(kafka, brokers, instant.url);
     const transport = await backlogRun(instantStage, TRANSPORT_RECORDS, { broker: () => broker?.child.pid });
-    console.log(`transport ceiling (instant 512-dim embeddings): ${transport.records_per_sec} records/s`);
+    console.log(`transport ceiling (instant 384-dim embeddings): ${transport.records_per_sec} records/s`);
     const instantRate = Math.round(Math.min(1000, transport.records_per_sec * 0.25));
     const latencyInstant = await latencyRun(instantStage, instantRate, Math.min(20, LATENCY_SEC));
     console.log(`latency at ${instantRate}/s with the instant server: p50 ${latencyInstant.p50_ms} ms, p99 ${latencyInstant.p99_ms} ms`);
@@ -399,7 +399,7 @@ async function main() {
         goal: 0.95,
         met: ratio >= 0.95,
       },
-      transport_ceiling: { embedding_server: "instant TEST DOUBLE (tests/doubles/instant-infermesh.ts), 512-dim vectors", ...transport, goal_records_per_sec: 5000, met: transport.records_per_sec >= 5000 },
+      transport_ceiling: { embedding_server: "instant TEST DOUBLE (tests/doubles/instant-infermesh.ts), 384-dim vectors", ...transport, goal_records_per_sec: 5000, met: transport.records_per_sec >= 5000 },
       latency: {
         real_model: { ...latencyReal, goal_p99_ms: 2000, met: latencyReal.p99_ms < 2000 },
         instant_server: latencyInstant,

@@ -6,8 +6,8 @@ import { parseFileName } from "./file-name";
 
 /**
  * What the embed-worker reads back from its own Parquet sink at start: the
- * dimension of the vectors it already holds (to refuse a model that makes
- * another), and the newest (text, vector) pairs to warm the embedding cache.
+ * model and dimension of the vectors it already holds (to refuse another
+ * model), and the newest (text, vector) pairs to warm the embedding cache.
  */
 
 export interface SinkFile {
@@ -36,15 +36,18 @@ async function readTable(file: string): Promise<Table | undefined> {
 }
 
 /**
- * The vector dimension the sink holds: the `dim` of the first row of the newest
- * non-empty file, or undefined when the sink holds no rows yet.
+ * What the sink holds: the `model` and `dim` of the first row of the newest
+ * non-empty file (every row of a sink is of one model: the embed-worker
+ * refuses to start on another), or undefined when the sink holds no rows yet.
+ * `model` is undefined for a file without the column.
  */
-export async function storedDimension(dir: string): Promise<{ dim: number; file: string } | undefined> {
+export async function storedVectors(dir: string): Promise<{ dim: number; model: string | undefined; file: string } | undefined> {
   for (const f of await sinkFilesNewestFirst(dir)) {
     const table = await readTable(f.path);
     if (!table || table.numRows === 0) continue;
     const dim = Number(table.getChild("dim")?.get(0) ?? table.getChild("vector")?.get(0)?.length);
-    if (Number.isInteger(dim) && dim > 0) return { dim, file: f.name };
+    const model = table.getChild("model")?.get(0) as string | null | undefined;
+    if (Number.isInteger(dim) && dim > 0) return { dim, model: model ?? undefined, file: f.name };
   }
   return undefined;
 }

@@ -1,6 +1,7 @@
 /**
  * TEST DOUBLE of an InferMesh embedding service (POST /embed {model, inputs} →
- * {vectors, model, dim}) that answers at once (or after `delayMs`) with
+ * {vectors, model, dim, truncated}, as the bundled service answers; by default
+ * as its default model, all-MiniLM-L6-v2 at 384 dims) that answers at once (or after `delayMs`) with
  * deterministic vectors, so pipeline tests and the transport benchmark measure
  * the pipeline, not a model. It can be stopped and started again on the same
  * port (an outage), and marker strings make it misbehave as a real upstream may:
@@ -64,8 +65,8 @@ function doubleVectorJson(text: string, dim: number, nanFirst: boolean): string 
 }
 
 export async function startInstantInfermesh(opts: { dim?: number; port?: number; model?: string; delayMs?: number } = {}) {
-  const dim = opts.dim ?? 512;
-  const model = opts.model ?? "use-lite";
+  const dim = opts.dim ?? 384;
+  const model = opts.model ?? "all-MiniLM-L6-v2";
   let calls = 0;
   const handler = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
@@ -87,7 +88,8 @@ export async function startInstantInfermesh(opts: { dim?: number; port?: number;
       return;
     }
     const vectors = inputs.map((t) => doubleVectorJson(t, t.includes(SHORT_MARKER) ? dim - 1 : dim, t.includes(NAN_MARKER)));
-    const body = `{"vectors":[${vectors.join(",")}],"model":${JSON.stringify(model)},"dim":${dim}}`;
+    // No input is ever cut here: `truncated` ([{index, tokens, kept_tokens}] in the real service) stays empty.
+    const body = `{"vectors":[${vectors.join(",")}],"model":${JSON.stringify(model)},"dim":${dim},"truncated":[]}`;
     res.writeHead(200, { "content-type": "application/json" }).end(body);
   });
 

@@ -1,6 +1,6 @@
 /**
- * The embed-worker's start against what its Parquet sink already holds (issue 3):
- * a model of another dimension stops it with one line; EMBED_CACHE_WARMUP
+ * The embed-worker's start against what its Parquet sink already holds (issues 3
+ * and 12): vectors of another model, even of the same dimension, stop it with one line; EMBED_CACHE_WARMUP
  * preloads the newest (text, vector) pairs so they cost no model call.
  */
 import { utimesSync } from "node:fs";
@@ -21,9 +21,9 @@ const { brokers, kafka, workers } = suite;
 const tmpDir = () => suite.tmpDir("embed-startup-");
 
 /** A constant vector no embedding service here would make: proof that a vector came from the cache. */
-const seeded = (i: number, dim = 512) => Array.from({ length: dim }, () => 0.125 * (i + 1));
-const row = (i: number, text: string, dim = 512): EmbeddingRow => ({
-  topic: "agent.results", text, doc_id: `seed-${i}`, vector: seeded(i, dim), kafka_ts: null, embedded_ts: 1, model: "use-lite", dim, normalized: false, source_partition: 0, source_offset: String(i),
+const seeded = (i: number, dim = 384) => Array.from({ length: dim }, () => 0.125 * (i + 1));
+const row = (i: number, text: string, model = "all-MiniLM-L6-v2"): EmbeddingRow => ({
+  topic: "agent.results", text, doc_id: `seed-${i}`, vector: seeded(i), kafka_ts: null, embedded_ts: 1, model, dim: 384, normalized: false, source_partition: 0, source_offset: String(i),
 });
 
 /** A sink file of an earlier run (another input topic, so no takeover deletes it), modified at `mtime` s. */
@@ -33,21 +33,20 @@ async function seedFile(dir: string, first: number, rows: EmbeddingRow[], mtime:
 }
 
 describe("embed-worker start", () => {
-  it("stops with one line naming both dimensions and the fix when the Parquet sink holds vectors of another dimension", async () => {
+  it("stops with one line naming both models and the fix when the Parquet sink holds vectors of another model of the same dimension", async () => {
     const dir = tmpDir();
-    await seedFile(dir, 0, [row(0, "from a 384-dim model", 384)], 1_000);
+    await seedFile(dir, 0, [row(0, "embedded by bge", "BAAI/bge-small-en-v1.5")], 1_000);
     const cmd = startCommand(process.execPath, ["--conditions=react-server", "--import", "tsx", path.join(repoRoot, "workers/embed/index.ts")], {
       cwd: repoRoot,
       // No broker and no embedding service needed: the check comes first.
-      env: { ...process.env, EMBED_PARQUET_DIR: dir, EMBED_MODEL: "use-lite", KAFKA_BOOTSTRAP_SERVERS: "127.0.0.1:1", INFERMESH_URL: "http://127.0.0.1:1", EMBED_METRICS_PORT: String(await freePort()) },
+      env: { ...process.env, EMBED_PARQUET_DIR: dir, EMBED_MODEL: "all-MiniLM-L6-v2", KAFKA_BOOTSTRAP_SERVERS: "127.0.0.1:1", INFERMESH_URL: "http://127.0.0.1:1", EMBED_METRICS_PORT: String(await freePort()) },
     });
     const code = await cmd.exited;
     expect(code).toBe(2);
     const lines = cmd.output().trim().split("\n");
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/384-dim/);
-    expect(lines[0]).toMatch(/512-dim/);
-    expect(lines[0]).toMatch(/EMBED_MODEL.*EMBED_PARQUET_DIR/);
+    expect(lines[0]).toMatch(/holds vectors of model BAAI\/bge-small-en-v1\.5 \(384 dims.*but EMBED_MODEL is all-MiniLM-L6-v2 \(384 dims\)/);
+    expect(lines[0]).toMatch(/EMBED_MODEL=BAAI\/bge-small-en-v1\.5 back, or point EMBED_PARQUET_DIR at a new directory/);
   });
 
   it("EMBED_CACHE_WARMUP=3 preloads the 3 newest pairs from Parquet: those texts get their stored vectors, older ones are embedded", async () => {
@@ -72,6 +71,6 @@ describe("embed-worker start", () => {
     expect(out.size).toBe(5);
     // The newest three (4, 3, 2) came from the cache; 0 and 1 from the service.
     for (const i of [2, 3, 4]) expect(out.get(`again-${i}`)).toEqual(seeded(i));
-    for (const i of [0, 1]) expect(out.get(`again-${i}`)).toEqual(doubleVector(texts[i]!, 512));
+    for (const i of [0, 1]) expect(out.get(`again-${i}`)).toEqual(doubleVector(texts[i]!, 384));
   });
 });

@@ -18,7 +18,7 @@ import { Batcher } from "./batcher";
 import { EmbedConsumer } from "./consumer";
 import { Health } from "./health";
 import { createControlServer } from "./http";
-import { parquetDimensionMismatch, warmCacheFromParquet } from "./parquet-start";
+import { parquetModelMismatch, warmCacheFromParquet } from "./parquet-start";
 import { PartitionOwners } from "./partition-owners";
 import { ReddbSink } from "./reddb-sink";
 import { ResilientEmbedder } from "./resilient-embed";
@@ -31,10 +31,10 @@ const proc = beginProcess("embed-worker");
 const cfg = proc.configure(parseEmbedWorkerConfig);
 const log = proc.log;
 
-// Vectors of two dimensions in one sink would break every reader of it: refuse
-// to start, with one line naming both numbers and the fix (as loadOrExit does).
+// Vectors of two models in one sink are not comparable (and two dimensions break
+// every reader of it): refuse to start, with one line naming both and the fix.
 if (cfg.parquet.enabled) {
-  const mismatch = await parquetDimensionMismatch(cfg.parquet.dir, cfg.embedding.model);
+  const mismatch = await parquetModelMismatch(cfg.parquet.dir, cfg.embedding.model);
   if (mismatch) proc.refuse(mismatch);
 }
 const stats = new WorkerStats();

@@ -1,31 +1,26 @@
 import { dimensionMismatch, findModel, type EmbeddingCache } from "../../lib/embedding";
-import { newestPairs, storedDimension } from "../../lib/parquet/reader";
+import { sameModel } from "../../lib/embedding/model-identity";
+import { newestPairs, storedVectors } from "../../lib/parquet/reader";
 
 /**
- * The one line the worker stops with when its model makes vectors of another
- * dimension than its Parquet sink already holds (issue 3: components that store
- * vectors check at start), or null when they agree, the sink is empty or the
- * model is not in the registry (its dimension is then learnt from the service).
+ * The one line the worker stops with when its Parquet sink already holds
+ * vectors of another model (by the newest file's `model` column: MiniLM and bge
+ * are both 384-dim, so the dimension alone would let them mix) or of another
+ * dimension than the registry gives the model; null when they agree or the
+ * sink is empty. A model the registry does not know is judged by name only
+ * (its dimension is learnt from the service).
  */
-export async function parquetDimensionMismatch(dir: string, model: string): Promise<string | null> {
+export async function parquetModelMismatch(dir: string, model: string): Promise<string | null> {
+  const stored = await storedVectors(dir);
+  if (!stored) return null;
+  const fix = `point EMBED_PARQUET_DIR at a new directory (or move the old files away) before embedding with ${model}`;
+  if (stored.model !== undefined && !sameModel(stored.model, model)) {
+    const modelDim = findModel(model)?.dim;
+    return `the Parquet sink ${dir} holds vectors of model ${stored.model} (${stored.dim} dims, newest file ${stored.file}) but EMBED_MODEL is ${model}${modelDim === undefined ? "" : ` (${modelDim} dims)`}: vectors of two models in one directory are not comparable. Set EMBED_MODEL=${stored.model} back, or ${fix}`;
+  }
   const modelDim = findModel(model)?.dim;
   if (modelDim === undefined) return null;
-  const stored = await storedDimension(dir);
-  if (!stored) return null;
-  return dimensionMismatch({
-    component: `the Parquet sink ${dir} (newest file ${stored.file})`,
-    storedDim: stored.dim,
-    model,
-    modelDim,
-    fix: `set EMBED_MODEL to a ${stored.dim}-dim model, or point EMBED_PARQUET_DIR at a new directory (move the old files away) before embedding with ${model}`,
-  });
-}
-
-/** Two names of one model: the same registry entry, or the same string. */
-function sameModel(a: string, b: string): boolean {
-  const ma = findModel(a);
-  const mb = findModel(b);
-  return ma && mb ? ma.id === mb.id : a === b;
+  return dimensionMismatch({ component: `the Parquet sink ${dir} (newest file ${stored.file})`, storedDim: stored.dim, model, modelDim, fix: `set EMBED_MODEL to a ${stored.dim}-dim model, or ${fix}` });
 }
 
 /**
