@@ -13,7 +13,7 @@ const record = (kind: "parse" | "embed" | "index" | "legacy-embed" | "legacy-par
   const source = { parse: "agent.results", embed: "embedding_input", index: "embeddings" }[kind.replace("legacy-", "") as "parse" | "embed" | "index"];
   const base = {
     text: kind.endsWith("parse") ? null : "hello", topic: "agent.results", kafka_ts: 1700000000, doc_id: kind.endsWith("parse") ? null : "d1",
-    reason: kind.endsWith("parse") ? "invalid_unicode" : "provider_rejected", error: "HTTP 422", attempts: 1, ts: 1700000001, model: kind.endsWith("parse") ? null : "use-lite",
+    reason: kind.endsWith("parse") ? "invalid_unicode" : "provider_rejected", error: "HTTP 422", attempts: 1, ts: 1700000001, model: kind.endsWith("parse") ? null : "all-MiniLM-L6-v2",
     source: { topic: source, partition: 2, offset: "41", ...(kind.startsWith("legacy") ? {} : { timestamp: 1700000000 }) },
   };
   if (kind.startsWith("legacy")) return { ...base, ...over };

@@ -8,7 +8,7 @@ const opts = { maxReplays: 3, embedInputTopic: "embedding_input" };
 
 const base = {
   text: "hello", topic: "agent.results", kafka_ts: 1700000000, doc_id: "d1", reason: "provider_rejected", error: "HTTP 422",
-  attempts: 1, ts: 1700000001, model: "use-lite", source: { topic: "embedding_input", partition: 2, offset: "41" },
+  attempts: 1, ts: 1700000001, model: "all-MiniLM-L6-v2", source: { topic: "embedding_input", partition: 2, offset: "41" },
 };
 const parseRecord = (raw: RawMessage, o: { prefixBytes?: number; withholdValue?: boolean } = {}) => ({
   ...base, text: null, doc_id: null, model: null, reason: "invalid_unicode", stage: "parse", source: { topic: "agent.results", partition: 0, offset: "7", timestamp: 1 }, original: dlqOriginal(raw, o),

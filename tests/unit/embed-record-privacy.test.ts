@@ -5,7 +5,7 @@ import { embeddingMessage, embeddingRow } from "../../workers/embed/output-recor
 
 const input = { text: "Grüße 🙂 from the privacy switch", topic: "agent.results", kafka_ts: 1700000000.5, doc_id: "d1" };
 const source = { topic: "embedding_input", partition: 0, offset: "7" };
-const emitted = (storeText: boolean) => embeddingMessage(embeddingRow(input, [0.6, 0.8], "use-lite", true, storeText, source, 1700000001));
+const emitted = (storeText: boolean) => embeddingMessage(embeddingRow(input, [0.6, 0.8], "all-MiniLM-L6-v2", true, storeText, source, 1700000001));
 
 describe("embedding record, with text or in its privacy form (EMBED_STORE_TEXT=0)", () => {
   it("accepts what the worker emits in either mode, and the privacy form carries no text", () => {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { EmbeddingCache, cacheKey } from "@/lib/embedding/cache";
 import { createProviderClient, withCache } from "@/lib/embedding/client";
+import { sameModel } from "@/lib/embedding/model-identity";
 import { dimensionMismatch, findModel } from "@/lib/embedding/registry";
 import { fakeVector, startDouble, type Double } from "../doubles/http-double";
 import { teiDouble } from "../doubles/tei-double";
@@ -59,16 +60,28 @@ describe("withCache", () => {
 });
 
 describe("model registry", () => {
-  it("finds models by short name or id and knows the bundled model's dimension", () => {
-    expect(findModel("use-lite")).toMatchObject({ dim: 512, provider: "local" });
-    expect(findModel("Sentence-Transformers/all-MiniLM-L6-v2")?.shortName).toBe("minilm-l6-v2");
+  it("finds models by short name or id and knows the bundled models' dimensions", () => {
+    expect(findModel("all-MiniLM-L6-v2")).toMatchObject({ id: "sentence-transformers/all-MiniLM-L6-v2", dim: 384, provider: "local" });
+    expect(findModel("Sentence-Transformers/all-MiniLM-L6-v2")?.shortName).toBe("all-MiniLM-L6-v2");
+    expect(findModel("BAAI/bge-small-en-v1.5")).toMatchObject({ shortName: "bge-small-en-v1.5", dim: 384, provider: "local" });
+    // USE-lite is retired.
+    expect(findModel("use-lite")).toBeUndefined();
     expect(findModel("nope")).toBeUndefined();
   });
 
+  it("tells two names of one model from two models, whatever their dimensions", () => {
+    expect(sameModel("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2")).toBe(true);
+    expect(sameModel("BGE-small-en-v1.5", "BAAI/bge-small-en-v1.5")).toBe(true);
+    // Both 384-dim, not comparable.
+    expect(sameModel("all-MiniLM-L6-v2", "bge-small-en-v1.5")).toBe(false);
+    expect(sameModel("my-model", "my-model")).toBe(true);
+    expect(sameModel("my-model", "My-Model")).toBe(false);
+  });
+
   it("names both dimensions and the fix when they differ", () => {
-    expect(dimensionMismatch({ component: "emb-indexer", storedDim: 512, model: "use-lite", modelDim: 512, fix: "x" })).toBeNull();
-    expect(dimensionMismatch({ component: "emb-indexer", storedDim: 384, model: "use-lite", modelDim: 512, fix: "delete ./data/index" })).toBe(
-      "emb-indexer holds 384-dim vectors but model use-lite makes 512-dim vectors: delete ./data/index",
+    expect(dimensionMismatch({ component: "emb-indexer", storedDim: 384, model: "all-MiniLM-L6-v2", modelDim: 384, fix: "x" })).toBeNull();
+    expect(dimensionMismatch({ component: "emb-indexer", storedDim: 512, model: "all-MiniLM-L6-v2", modelDim: 384, fix: "delete ./data/index" })).toBe(
+      "emb-indexer holds 512-dim vectors but model all-MiniLM-L6-v2 makes 384-dim vectors: delete ./data/index",
     );
   });
 });

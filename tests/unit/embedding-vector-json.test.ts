@@ -6,7 +6,7 @@ const parsedVectors = (body: string, pick: (j: never) => number[][]) => pick(JSO
 
 describe("vectorJsonTexts: each vector's text as the upstream sent it", () => {
   it("InferMesh answers: {vectors: [[…], …], model}, with an empty list beside them", () => {
-    const body = '{"vectors":[[0.5,-0.25,1e-7],[0.125, -0 ,3]],"model":"use-lite","dim":3,"truncated":[ ]}';
+    const body = '{"vectors":[[0.5,-0.25,1e-7],[0.125, -0 ,3]],"model":"all-MiniLM-L6-v2","dim":3,"truncated":[ ]}';
     const vectors = parsedVectors(body, (j: { vectors: number[][] }) => j.vectors);
     expect(vectorJsonTexts(body, vectors)).toEqual(["[0.5,-0.25,1e-7]", "[0.125, -0 ,3]"]);
   });

@@ -14,7 +14,7 @@ const tmpDir = () => {
 
 const row = (offset: number, over: Partial<EmbeddingRow> = {}): EmbeddingRow => ({
   topic: "agent.results", text: `text ${offset} — ünïcode 🙂`, doc_id: `d${offset}`, vector: [0.5, -1, 2.25],
-  kafka_ts: 1700000000.123, embedded_ts: 1700000001, model: "use-lite", dim: 3, normalized: false, source_partition: 2, source_offset: String(offset), ...over,
+  kafka_ts: 1700000000.123, embedded_ts: 1700000001, model: "all-MiniLM-L6-v2", dim: 3, normalized: false, source_partition: 2, source_offset: String(offset), ...over,
 });
 
 describe("Parquet sink", () => {

@@ -14,7 +14,7 @@ const embedded = {
   vector: [0.6, 0.8],
   kafka_ts: 1700000000.123,
   embedded_ts: 1700000001.5,
-  model: "use-lite",
+  model: "all-MiniLM-L6-v2",
   dim: 2,
   normalized: true,
 };
@@ -28,7 +28,7 @@ const dlq = {
   error: "embedding service answered 400",
   attempts: 1,
   ts: 1700000002,
-  model: "use-lite",
+  model: "all-MiniLM-L6-v2",
   source: { topic: "embedding_input", partition: 2, offset: "9223372036854775807" },
 };
 
@@ -58,9 +58,9 @@ describe("record schemas", () => {
   });
 
   it("serializes an embedding record with the contract's key order", () => {
-    const shuffled = { normalized: true, dim: 2, model: "use-lite", vector: [0.6, 0.8], doc_id: "d1", text: "hello", topic: null, kafka_ts: null, embedded_ts: 5 };
+    const shuffled = { normalized: true, dim: 2, model: "all-MiniLM-L6-v2", vector: [0.6, 0.8], doc_id: "d1", text: "hello", topic: null, kafka_ts: null, embedded_ts: 5 };
     expect(serializeEmbeddingRecord(shuffled)).toBe(
-      '{"topic":null,"text":"hello","doc_id":"d1","vector":[0.6,0.8],"kafka_ts":null,"embedded_ts":5,"model":"use-lite","dim":2,"normalized":true}',
+      '{"topic":null,"text":"hello","doc_id":"d1","vector":[0.6,0.8],"kafka_ts":null,"embedded_ts":5,"model":"all-MiniLM-L6-v2","dim":2,"normalized":true}',
     );
   });
 
@@ -70,7 +70,7 @@ describe("record schemas", () => {
     expect(dlqRecordSchema.safeParse({ ...dlq, reason: "something_else" }).success).toBe(false);
     expect(dlqRecordSchema.safeParse({ ...dlq, error: "line one\nline two" }).success).toBe(false);
     expect(dlqRecordSchema.safeParse({ ...dlq, source: { ...dlq.source, offset: 5 } }).success).toBe(false);
-    for (const reason of ["invalid_json", "empty_text", "text_too_large", "provider_rejected", "bad_vector", "retries_exhausted"]) {
+    for (const reason of ["invalid_json", "empty_text", "text_too_large", "provider_rejected", "bad_vector", "retries_exhausted", "model_mismatch"]) {
       expect(Object.keys(DLQ_REASONS)).toContain(reason);
     }
   });
