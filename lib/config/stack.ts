@@ -1,4 +1,5 @@
 import path from "node:path";
+import { modelCacheDir } from "../embedding/model-cache";
 import { parseEnv, type RawEnv } from "./env";
 
 /** Configuration of the launcher (`npm start`) and of the test harness that reuses it. */
@@ -24,6 +25,8 @@ export function parseStackConfig(env: RawEnv) {
       "CONSOLE_PORT",
       "INFERMESH_PORT",
       "INFERMESH_URL",
+      "INFERMESH_MODEL",
+      "MODEL_CACHE_DIR",
       "INDEXER_PORT",
       "EMBED_METRICS_PORT",
       "REDDB_PORT",
@@ -77,7 +80,11 @@ export function parseStackConfig(env: RawEnv) {
       external: e.INFERMESH_URL !== undefined,
       url: e.INFERMESH_URL ?? `http://127.0.0.1:${e.INFERMESH_PORT}`,
       port: e.INFERMESH_PORT,
+      /** The model the bundled service loads: the launcher installs its files first. */
+      model: e.INFERMESH_MODEL,
     },
+    /** Where the bundled models' files are extracted (MODEL_CACHE_DIR, or ~/.cache/embedline/models). */
+    modelCacheDir: modelCacheDir(e.MODEL_CACHE_DIR),
   };
 }
 

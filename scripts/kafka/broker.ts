@@ -10,6 +10,7 @@ import type { StackConfig } from "../../lib/config/stack";
 import { createKafka } from "../../lib/kafka/client";
 import { ensureTopics } from "../../lib/kafka/topics";
 import type { Logger } from "../../lib/log";
+import { assertMaven, run, tail } from "../install/run";
 import { assertPortFree } from "../launcher/ports";
 import { StackError } from "../stack-error";
 
@@ -48,7 +49,6 @@ const pomPath = path.join(here, "pom.xml");
 const log4jConfigPath = path.join(here, "log4j2.xml");
 
 const JAVA_HINT = "install it (Debian: apt-get install openjdk-17-jre-headless)";
-const MAVEN_HINT = "install it (Debian: apt-get install maven)";
 /** Lines of JVM output kept to explain a failed start. */
 const TAIL_LINES = 40;
 /** A single-node KRaft broker stops in 1-3 s; beyond this something hangs. */
@@ -76,7 +76,7 @@ export async function ensureKafkaInstalled(log: Logger, opts: { cacheDir?: strin
     return cached;
   }
 
-  await assertMaven();
+  await assertMaven("the Kafka jars");
   await fs.mkdir(cacheDir, { recursive: true });
   // Written beside the cache file and renamed into place, so a launcher and a test
   // run resolving at the same time never read half a file.
@@ -134,13 +134,6 @@ async function assertJava17(): Promise<void> {
   if (!m) throw new StackError(`could not read the Java version from \`java -version\`: ${JAVA_HINT}`, tail(res.output, 5));
   const major = m[1] === "1" ? Number(m[2]) : Number(m[1]);
   if (major < 17) throw new StackError(`Java ${major} found on PATH but Kafka 4 needs Java 17+: ${JAVA_HINT}`);
-}
-
-async function assertMaven(): Promise<void> {
-  await run("mvn", ["-v"]).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === "ENOENT") throw new StackError(`Maven (mvn) not found on PATH, needed once to fetch the Kafka jars: ${MAVEN_HINT}`);
-    throw err;
-  });
 }
 
 // ---------------------------------------------------------------- start
@@ -331,7 +324,7 @@ async function formatStorageOnce(classpath: string, dir: string, logDir: string,
       propsFile,
       "--ignore-formatted",
     ],
-    dir,
+    { cwd: dir },
   );
   if (res.code !== 0) {
     throw new StackError(`formatting Kafka storage in ${logDir} failed (exit ${res.code}): ${lastMeaningful(res.output)}`, tail(res.output, 20));
@@ -413,27 +406,6 @@ async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> 
   } finally {
     ac.abort();
   }
-}
-
-interface RunResult {
-  code: number | null;
-  output: string[];
-}
-
-/** Run a command to completion, collecting stdout+stderr lines. Rejects only if it cannot start. */
-function run(cmd: string, args: string[], cwd?: string): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
-    const chunks: Buffer[] = [];
-    child.stdout.on("data", (c: Buffer) => chunks.push(c));
-    child.stderr.on("data", (c: Buffer) => chunks.push(c));
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, output: Buffer.concat(chunks).toString("utf8").split(/\r?\n/).filter(Boolean) }));
-  });
-}
-
-function tail(lines: string[], n: number): string {
-  return lines.slice(-n).join("\n");
 }
 
 /** The line most likely to say why a JVM failed: the last ERROR or exception line. */
