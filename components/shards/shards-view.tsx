@@ -23,7 +23,8 @@ export function ShardsView() {
           <Card title="Vectors per shard" aside={<span data-testid="shards-total">{formatCount(data.total_ids)} vectors · {data.nonempty} non-empty</span>}>
             <ShardSizeChart shards={data.shards} />
             <StatGrid>
-              {Object.entries(data.dims_by_model).map(([model, dim]) => <Stat key={model} label={model} value={`${dim} dims`} />)}
+              {/* The label is set in capitals: a model's name (its case matters) goes in the value. */}
+              {Object.entries(data.dims_by_model).map(([model, dim]) => <Stat key={model} label="model · dims" value={`${model} · ${dim}`} data-testid="model-dims" />)}
               {sample && (
                 <Stat label={`sample from shard ${largest?.id}`} value={<Link className="text-sm text-accent underline" href={`/search?doc_id=${encodeURIComponent(sample)}`} data-testid="sample-largest">{sample}</Link>} />
               )}

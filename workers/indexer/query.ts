@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { sameModel } from "../../lib/embedding/model-identity";
 import { ApiError } from "../../lib/http/api-error";
 import { searchIndex } from "../../lib/index/search";
 import type { DocFilter } from "../../lib/index/shard-index";
@@ -52,9 +53,16 @@ export type EmbedText = (text: string) => Promise<number[]>;
 function filterOf(q: KnnQuery): DocFilter | undefined {
   const { topic, model, embedded_after: after, embedded_before: before } = q;
   if (topic === undefined && model === undefined && after === undefined && before === undefined) return undefined;
+  // A model filter takes either name of a registry model (short name or id); decided once per distinct name held.
+  const modelMatches = new Map<string, boolean>();
+  const isModel = (m: string) => {
+    let yes = modelMatches.get(m);
+    if (yes === undefined) modelMatches.set(m, (yes = sameModel(m, model as string)));
+    return yes;
+  };
   return (m) =>
     (topic === undefined || m.topic === topic) &&
-    (model === undefined || m.model === model) &&
+    (model === undefined || isModel(m.model)) &&
     (after === undefined || m.embeddedTs > after) &&
     (before === undefined || m.embeddedTs < before);
 }

@@ -13,6 +13,8 @@ const shardsSchema = z.object({
   total_ids: z.number(),
   nonempty: z.number(),
   dims_by_model: z.record(z.string(), z.number()),
+  /** The model whose vectors the index holds (one per index; null while empty, absent from older indexers). */
+  model: z.string().nullish(),
   timestamp: z.number(),
 });
 export type ShardsAnswer = z.output<typeof shardsSchema>;
