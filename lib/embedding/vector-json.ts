@@ -1,6 +1,6 @@
 /**
  * Each vector's JSON text as the upstream sent it, so a writer can pass it on
- * instead of formatting 512 numbers again: JSON.stringify of a vector costs
+ * instead of formatting its 384 numbers again: JSON.stringify of a vector costs
  * about as much as parsing it (~30 µs for short floats, ~60 µs for float32
  * values printed in full), the largest single cost of the embed-worker's
  * Kafka output. The text is the same numbers — any JSON reader gets the values

@@ -70,7 +70,7 @@ function dlqOut(deps: Pick<UnitDeps, "storeText">, m: KafkaMessage, source: Sour
 }
 
 /**
- * Bytes of records per produce request, at most. A 512-dim vector is 5–10 KB
+ * Bytes of records per produce request, at most. A 384-dim vector is 4–8 KB
  * of JSON, and kafkajs puts a request's records for one partition in one
  * record batch, which the broker refuses above max.message.bytes (1 MB by
  * default): 900 KB stays under it even if every record of a request goes to
