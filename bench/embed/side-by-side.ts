@@ -216,3 +216,14 @@ export function formatCell(c: Cell): string {
   const ratios = Object.entries(c.ratio).map(([name, x]) => `${name} ${x}×`);
   return `${c.kind.padEnd(5)} batch ${String(c.batch).padStart(2)}: ${parts.join(" | ")} → ${ratios.join(", ")}`;
 }
+
+/** The whole comparison as a Markdown table (printed at the end, ready for the README). */
+export function formatTable(cells: Cell[]): string {
+  const [base, model, extra] = RUNTIMES;
+  const head = `| texts | batch | ${base} inputs/s | ${model} inputs/s | ratio | p50 ms (old / new) | peak RSS MB (old / new) | ${extra} inputs/s (ratio) |`;
+  const rows = cells.map((c) => {
+    const [o, n, x] = RUNTIMES.map((r) => c.runtimes[r]!);
+    return `| ${c.kind} | ${c.batch} | ${o!.inputs_per_sec} | ${n!.inputs_per_sec} | ${c.ratio[model]}× | ${o!.p50_ms} / ${n!.p50_ms} | ${o!.max_rss_mb} / ${n!.max_rss_mb} | ${x!.inputs_per_sec} (${c.ratio[extra]}×) |`;
+  });
+  return [head, `|${"---|".repeat(8)}`, ...rows].join("\n");
+}
