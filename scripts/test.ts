@@ -5,8 +5,10 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { inheritedEnv } from "../lib/config/load";
 import { parseStackConfig } from "../lib/config/stack";
+import { localModels } from "../lib/embedding/registry";
 import { createLogger } from "../lib/log";
 import { ensureDebianPackages } from "./install/debian-packages";
+import { ensureModelsInstalled } from "./install/models";
 import { ensureSparkInstalled } from "./install/spark";
 import { ensureKafkaInstalled } from "./kafka/broker";
 import { ensureConsoleBuilt } from "./launcher/console-build";
@@ -117,6 +119,8 @@ async function prepare(selected: string[]) {
   if (needs("integration", "e2e")) {
     const cfg = parseStackConfig(env);
     if (!cfg.kafka.external) await ensureKafkaInstalled(log);
+    // Both bundled models: the numerics tests run each; e2e's stack runs INFERMESH_MODEL.
+    await ensureModelsInstalled(log, { models: localModels(), cacheDir: cfg.modelCacheDir });
     ensureConsoleBuilt(repoRoot, { ...env, NEXT_TELEMETRY_DISABLED: "1" }, log);
   }
 }

@@ -4,6 +4,7 @@ import type { StackConfig } from "../../lib/config/stack";
 import { createKafka } from "../../lib/kafka/client";
 import { ensureTopics } from "../../lib/kafka/topics";
 import type { Logger } from "../../lib/log";
+import { bundledModel, ensureModelsInstalled } from "../install/models";
 import { ensureSparkInstalled } from "../install/spark";
 import { ensureKafkaInstalled, startLocalBroker } from "../kafka/broker";
 import { ensureConsoleBuilt } from "./console-build";
@@ -65,6 +66,25 @@ function brokerStarter(cfg: StackConfig, log: Logger, classpath: string): Starte
 }
 
 /**
+ * The broker's jars (unless the cluster is external) and the files of the model
+ * the bundled embedding service loads (unless INFERMESH_URL names another
+ * service), side by side: on a first start both wait on Maven downloads.
+ * Both run to the end before an error is thrown, so no Maven is left behind.
+ */
+async function installKafkaAndModel(selected: StackProcess[], cfg: StackConfig, log: Logger): Promise<string | undefined> {
+  const bundledService = selected.some((p) => p.name === "infermesh") && !cfg.infermesh.external;
+  // An unknown INFERMESH_MODEL is refused before anything starts.
+  const models = bundledService ? [bundledModel(cfg.infermesh.model)] : [];
+  const [kafka, model] = await Promise.allSettled([
+    cfg.kafka.external ? undefined : ensureKafkaInstalled(log),
+    ensureModelsInstalled(log, { models, cacheDir: cfg.modelCacheDir }),
+  ]);
+  if (kafka.status === "rejected") throw kafka.reason;
+  if (model.status === "rejected") throw model.reason;
+  return kafka.value;
+}
+
+/**
  * Install what the stack needs, then start every declared process in order.
  * On any failure, whatever was already started is stopped before the error
  * propagates, so nothing is left running.
@@ -110,8 +130,9 @@ export async function startStack(opts: StartOptions): Promise<RunningStack> {
 
   try {
     // Every child learns where the launcher publishes its state (the console shows it).
-    const childEnv: NodeJS.ProcessEnv = { ...opts.env, NEXT_TELEMETRY_DISABLED: "1", LAUNCHER_STATE_FILE: state.file };
-    const classpath = cfg.kafka.external ? undefined : await ensureKafkaInstalled(log);
+    // MODEL_CACHE_DIR resolved here, so the embedding service loads what was just installed whatever its cwd.
+    const childEnv: NodeJS.ProcessEnv = { ...opts.env, NEXT_TELEMETRY_DISABLED: "1", LAUNCHER_STATE_FILE: state.file, MODEL_CACHE_DIR: cfg.modelCacheDir };
+    const classpath = await installKafkaAndModel(selected, cfg, log);
     if (selected.some((p) => p.name === "spark")) await ensureSparkInstalled(log);
     if (selected.some((p) => p.name === "console")) ensureConsoleBuilt(repoRoot, childEnv, log);
     for (const p of selected) {

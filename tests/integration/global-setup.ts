@@ -2,14 +2,16 @@ import { mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import type { TestProject } from "vitest/node";
 import { parseStackConfig } from "../../lib/config/stack";
+import { localModels } from "../../lib/embedding/registry";
 import { createLogger } from "../../lib/log";
+import { ensureModelsInstalled } from "../../scripts/install/models";
 import { ensureKafkaInstalled, startLocalBroker } from "../../scripts/kafka/broker";
 import { freePort } from "../../scripts/launcher/ports";
 
 const repoRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
 
 /**
- * One Kafka cluster for the whole integration run. With KAFKA_BOOTSTRAP_SERVERS set,
+ * The bundled models' files, then one Kafka cluster for the whole integration run. With KAFKA_BOOTSTRAP_SERVERS set,
  * tests use that cluster; otherwise a real local broker is started on free ports
  * (never 9092/9093, so a running dev stack is left alone) with a fresh data dir
  * that is removed afterwards.
@@ -17,6 +19,9 @@ const repoRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), "
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const cfg = parseStackConfig(process.env);
   const log = createLogger("integration-kafka", process.env.LOG_LEVEL ?? "warn");
+  // Both bundled models' files, verified (a stat when `npm test` installed them already). At
+  // info: a first run downloads ~160 MB, and should say so.
+  await ensureModelsInstalled(createLogger("integration-models", process.env.LOG_LEVEL ?? "info"), { models: localModels(), cacheDir: cfg.modelCacheDir });
 
   if (cfg.kafka.external) {
     project.provide("kafkaBrokers", cfg.kafka.brokers);
