@@ -156,7 +156,7 @@ describe("embed-worker with hostile records", () => {
     // The partition that took the 5 records stands at offset 5.
     expect(pausedHealth.partitions.map((p) => p.offset)).toContain("5");
 
-    // An embedding record of 512 dimensions is ~5 KB: none fits any more. The
+    // An embedding record of 384 dimensions is ~4 KB: none fits any more. The
     // worker read 64 KiB at start and still believes it: the broker refuses, the
     // worker reads the limit again and dead-letters what does not fit.
     await alterTopicConfig(kafka, t.output, { "max.message.bytes": "2048" });

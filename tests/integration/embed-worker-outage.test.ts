@@ -79,7 +79,7 @@ it("the real embedding service stopped for 20 s mid-run: everything arrives exac
     const ids = out.map((o) => String(o.value.doc_id));
     expect(ids).toHaveLength(n);
     expect(new Set(ids).size).toBe(n);
-    expect(out.every((o) => (o.value.vector as number[]).length === 512 && o.value.dim === 512)).toBe(true);
+    expect(out.every((o) => (o.value.vector as number[]).length === 384 && o.value.dim === 384)).toBe(true);
     expect(await readCommitted(kafka, t.dlq)).toHaveLength(0);
     const rows = readParquetDir(parquetDir);
     expect(rows).toHaveLength(n);

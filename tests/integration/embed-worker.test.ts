@@ -76,8 +76,8 @@ describe("embed-worker", () => {
       expect(d.value).toMatchObject({ source: { topic: t.input, partition: expect.any(Number), offset: expect.stringMatching(/^\d+$/) } });
       expect(String(d.value.error)).not.toMatch(/\n/);
     }
-    expect(dlq.find((d) => d.value.doc_id === "rejected")?.value).toMatchObject({ reason: "provider_rejected", attempts: 1, model: "use-lite" });
-    expect(dlq.find((d) => d.value.doc_id === "short")?.value.error).toMatch(/511 dimensions, expected 512/);
+    expect(dlq.find((d) => d.value.doc_id === "rejected")?.value).toMatchObject({ reason: "provider_rejected", attempts: 1, model: "all-MiniLM-L6-v2" });
+    expect(dlq.find((d) => d.value.doc_id === "short")?.value.error).toMatch(/383 dimensions, expected 384/);
     // The input's own id stays on the DLQ record whatever is wrong with the text.
     for (const id of ["no-text", "blank", "big", "1mb"]) expect(dlq.filter((d) => d.value.doc_id === id)).toHaveLength(1);
     // Blank text stays on its record, so the console can redrive it; an oversized one does not.
@@ -87,8 +87,8 @@ describe("embed-worker", () => {
     expect(dlq.filter((d) => d.headers["x-embedline-replay-count"] !== undefined)).toHaveLength(1);
     for (const o of out) {
       expect(embeddingRecordSchema.safeParse(o.value).success).toBe(true);
-      expect(o.value.dim).toBe(512);
-      expect(o.value.vector).toHaveLength(512);
+      expect(o.value.dim).toBe(384);
+      expect(o.value.vector).toHaveLength(384);
       expect(o.value.normalized).toBe(false);
       expect(o.key).toBe(o.value.doc_id);
     }

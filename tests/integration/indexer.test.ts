@@ -29,6 +29,14 @@ const root = path.resolve(__dirname, "../..");
 const brokers = inject("kafkaBrokers");
 const kafka = createKafka({ clientId: "indexer-test", brokers, log: createLogger("indexer-test", "warn") });
 const unique = (what: string) => `it-${what}-${Date.now()}-${randomUUID().slice(0, 8)}`;
+/** The bundled service's default model: what text queries are embedded with. */
+const MODEL = "all-MiniLM-L6-v2";
+/**
+ * Records of made-up vectors (any dimension) are labelled with a model the
+ * registry does not know, and the indexer is told it is its model: a made-up
+ * 16-dim vector labelled MiniLM would rightly be dead-lettered as model_mismatch.
+ */
+const SYNTHETIC = "synthetic-test-vectors";
 
 interface Proc {
   base: string;
@@ -86,7 +94,7 @@ async function startIndexer(o: IndexerOptions): Promise<Proc & { dir: string; gr
       EMB_INDEX_SHARDS: String(o.shards ?? 32),
       EMB_SHARD_MAX_IDS: String(o.maxIds ?? 0),
       INFERMESH_URL: embedder.base,
-      EMBED_MODEL: "use-lite",
+      EMBED_MODEL: SYNTHETIC,
       INDEX_RECALL_INTERVAL_SEC: "1",
       ...o.env,
     },
@@ -110,12 +118,12 @@ async function embed(texts: string[]): Promise<number[][]> {
 }
 
 function record(docId: string, vector: number[], extra: Partial<EmbeddingRecord> = {}): EmbeddingRecord {
-  return { topic: "agent.results", text: "t", doc_id: docId, vector, kafka_ts: 1_700_000_000, embedded_ts: Date.now() / 1000, model: "use-lite", dim: vector.length, normalized: false, ...extra };
+  return { topic: "agent.results", text: "t", doc_id: docId, vector, kafka_ts: 1_700_000_000, embedded_ts: Date.now() / 1000, model: SYNTHETIC, dim: vector.length, normalized: false, ...extra };
 }
 
 /** The feeding step: embedding records onto the indexer's topic, keyed by doc_id (as the embed-worker writes them). */
 async function feedEmbeddings(topic: string, records: EmbeddingRecord[], partition?: number): Promise<void> {
-  // 100 records of 512 dims stay under the broker's 1 MB request limit.
+  // 100 records of 384 dims stay under the broker's 1 MB request limit.
   for (let i = 0; i < records.length; i += 100) {
     const messages = records.slice(i, i + 100).map((r) => ({ key: r.doc_id, value: serializeEmbeddingRecord(r), partition }));
     await producer.send({ topic, acks: -1, messages });
@@ -164,8 +172,8 @@ describe("emb-indexer", () => {
     topic = unique("embeddings");
     await ensureTopics(kafka, [topic], 3);
     const vectors = await embed(SENTENCES.map(([original]) => original));
-    await feedEmbeddings(topic, vectors.map((v, i) => record(`doc-${i}`, v, { topic: i % 2 === 0 ? "even" : "odd" })));
-    indexer = await startIndexer({ topic });
+    await feedEmbeddings(topic, vectors.map((v, i) => record(`doc-${i}`, v, { topic: i % 2 === 0 ? "even" : "odd", model: MODEL })));
+    indexer = await startIndexer({ topic, env: { EMBED_MODEL: MODEL } });
     await waitFor("all documents indexed", async () => (await totalIds(indexer)) === SENTENCES.length, 60_000);
   });
 
@@ -175,7 +183,7 @@ describe("emb-indexer", () => {
       expect(r.status).toBe(200);
       const neighbors = r.json.neighbors as { doc_id: string; score: number; model: string; topic: string; embedded_ts: number }[];
       expect(neighbors[0]?.doc_id, paraphrase).toBe(`doc-${i}`);
-      expect(neighbors[0]).toMatchObject({ model: "use-lite", topic: i % 2 === 0 ? "even" : "odd" });
+      expect(neighbors[0]).toMatchObject({ model: MODEL, topic: i % 2 === 0 ? "even" : "odd" });
       expect(neighbors[0]!.score).toBeGreaterThan(neighbors[1]!.score);
     }
   });
@@ -188,12 +196,16 @@ describe("emb-indexer", () => {
     expect((withSelf.json.neighbors as { score: number }[])[0]!.score).toBeCloseTo(1, 5);
     const odd = await query(indexer, { doc_id: "doc-0", k: 10, topic: "odd" });
     expect((odd.json.neighbors as { doc_id: string }[]).map((n) => n.doc_id).sort()).toEqual(["doc-1", "doc-3", "doc-5"]);
+    // A model filter takes the model's full id as well as its short name.
+    const byId = await query(indexer, { doc_id: "doc-0", k: 10, model: "sentence-transformers/all-MiniLM-L6-v2" });
+    expect(byId.json.neighbors).toHaveLength(SENTENCES.length - 1);
+    expect((await query(indexer, { doc_id: "doc-0", k: 10, model: "bge-small-en-v1.5" })).json.neighbors).toEqual([]);
   });
 
   it.each([
     ["no vector, doc_id or text", { k: 3 }, 422, /exactly one of vector, doc_id or text \(got none\)/],
     ["several of them", { doc_id: "doc-0", text: "hello" }, 422, /got doc_id and text/],
-    ["a vector of the wrong length", { vector: [0.1, 0.2, 0.3] }, 422, /vector has 3 dimensions but the index holds 512-dim vectors/],
+    ["a vector of the wrong length", { vector: [0.1, 0.2, 0.3] }, 422, /vector has 3 dimensions but the index holds 384-dim vectors/],
     ["a non-finite component", '{"vector": [1e999, 0.5]}', 422, /finite number/],
     ["a string component", { vector: [0.1, "x"] }, 422, /vector.1: every vector component must be a finite number/],
     ["k = 0", { doc_id: "doc-0", k: 0 }, 422, /k must be an integer from 1 to 1000/],
@@ -201,7 +213,7 @@ describe("emb-indexer", () => {
     ["a fractional k", { doc_id: "doc-0", k: 2.5 }, 422, /k must be an integer from 1 to 1000/],
     ["an unknown shard", { doc_id: "doc-0", shards: [0, 32] }, 422, /unknown shard 32: shards are 0 to 31/],
     ["an unknown doc_id", { doc_id: "no-such-doc" }, 404, /no document with doc_id "no-such-doc"/],
-    ["an all-zero vector", { vector: new Array(512).fill(0) }, 422, /all zeros/],
+    ["an all-zero vector", { vector: new Array(384).fill(0) }, 422, /all zeros/],
     ["malformed JSON", "{not json", 400, /not valid JSON/],
   ])("refuses %s", async (_what, body, status, message) => {
     const r = await query(indexer, body);
@@ -210,13 +222,14 @@ describe("emb-indexer", () => {
   });
 
   it("serves shard statistics, metrics with live recall, and health", async () => {
-    const stats = await getJson<{ shards: { id: number; count: number; samples: string[]; bytes: number; last_update: number | null }[]; total_ids: number; nonempty: number; dims_by_model: Record<string, number> }>(indexer, "/knn/shards");
+    const stats = await getJson<{ shards: { id: number; count: number; samples: string[]; bytes: number; last_update: number | null }[]; total_ids: number; nonempty: number; dims_by_model: Record<string, number>; model: string }>(indexer, "/knn/shards");
     expect(stats.shards).toHaveLength(32);
     expect(stats.total_ids).toBe(SENTENCES.length);
-    expect(stats.dims_by_model).toEqual({ "use-lite": 512 });
+    expect(stats.dims_by_model).toEqual({ [MODEL]: 384 });
+    expect(stats.model).toBe(MODEL);
     const shard0 = stats.shards[shardOf("doc-0", 32)]!;
     expect(shard0.samples).toContain("doc-0");
-    expect(shard0.bytes).toBeGreaterThan(512 * 4);
+    expect(shard0.bytes).toBeGreaterThan(384 * 4);
     expect(stats.nonempty).toBe(stats.shards.filter((s) => s.count > 0).length);
     const metrics = await waitFor("a recall check", async () => {
       const m = await getJson<{ recall_at_10: number | null; inserted: number; lag: { total: number } }>(indexer, "/metrics");
@@ -228,7 +241,7 @@ describe("emb-indexer", () => {
 
   it("an upsert of an existing doc_id changes its vector, not the count", async () => {
     const [newVector] = await embed(["A completely different sentence about volcanoes erupting in Iceland."]);
-    await feedEmbeddings(topic, [record("doc-2", newVector!)]);
+    await feedEmbeddings(topic, [record("doc-2", newVector!, { model: MODEL })]);
     await waitFor("doc-2 re-indexed", async () => {
       const r = await query(indexer, { vector: newVector, k: 1, exact: true });
       const top = (r.json.neighbors as { doc_id: string; score: number }[])[0];
@@ -242,7 +255,7 @@ describe("emb-indexer restarts", () => {
   it("after kill -9 mid-stream it resumes without losing or double-applying: count = distinct doc_ids", async () => {
     const topic = unique("embeddings-crash");
     await ensureTopics(kafka, [topic], 3);
-    const dim = 512;
+    const dim = 384;
     const distinct = 3000;
     // 6000 records over 3000 doc_ids: every document arrives twice, the second time with another vector.
     const vectorOf = (i: number, version: number) => Array.from({ length: dim }, (_, d) => Math.sin(i * 0.37 + d * 0.11 + version));
@@ -272,6 +285,26 @@ describe("emb-indexer restarts", () => {
     expect(probe.json.neighbors).toMatchObject([{ doc_id: "c-17" }]);
     expect((probe.json.neighbors as { score: number }[])[0]!.score).toBeCloseTo(1, 4);
     await stop(second);
+  });
+
+  it("refuses to start on an index of another model of the same dimension, with one line naming both and the fix", async () => {
+    const topic = unique("embeddings-model");
+    await ensureTopics(kafka, [topic], 1);
+    await feedEmbeddings(topic, [record("mini-0", Array.from({ length: 384 }, (_, d) => Math.sin(d + 1)), { model: MODEL })], 0);
+    const first = await startIndexer({ topic, env: { EMBED_MODEL: MODEL } });
+    await waitFor("the record indexed", async () => (await totalIds(first)) === 1, 60_000);
+    await stop(first);
+
+    const port = await freePort();
+    // The check comes before Kafka: no broker needed to see it.
+    const second = spawnWorker("workers/indexer/index.ts", { INDEX_DIR: first.dir, EMBED_MODEL: "bge-small-en-v1.5", INDEXER_PORT: String(port), KAFKA_BOOTSTRAP_SERVERS: "127.0.0.1:1", INFERMESH_URL: embedder.base }, port);
+    const code = second.child.exitCode ?? (await new Promise((resolve) => second.child.once("exit", resolve)));
+    expect(code).toBe(2);
+    const refusal = second.logs().split("\n").filter((l) => l.startsWith("embedline:"));
+    expect(refusal).toEqual([
+      `embedline: the index in ${first.dir} holds vectors of model ${MODEL} (384 dims) but EMBED_MODEL is bge-small-en-v1.5 (384 dims): vectors of two models are not comparable. ` +
+        `Set EMBED_MODEL=${MODEL} back, or stop the indexer and delete ${first.dir} to rebuild it from the topic with bge-small-en-v1.5`,
+    ]);
   });
 
   it("eviction keeps the newest EMB_SHARD_MAX_IDS per shard", async () => {
@@ -319,7 +352,7 @@ describe("emb-indexer RedDB mirror", () => {
     const kv = await fetch(`${reddb.base}/api/kv/${ns}/${encodeURIComponent("embvec:m-3")}`, { headers: auth });
     expect(kv.status).toBe(200);
     const stored = indexRecordSchema.parse(await kv.json());
-    expect(stored).toMatchObject({ doc_id: "m-3", model: "use-lite", unit: false });
+    expect(stored).toMatchObject({ doc_id: "m-3", model: SYNTHETIC, unit: false });
     expect(stored.vector).toHaveLength(16);
     expect(stored.norm).toBeCloseTo(Math.hypot(...stored.vector), 5);
     const stream = (await (await fetch(`${reddb.base}/api/streams/${ns}/emb_index/read?start=0&count=1000`, { headers: auth })).json()) as { value: { doc_id: string } }[];
@@ -341,7 +374,7 @@ describe("emb-indexer and hostile records", () => {
   const base = (docId: string, extra: Record<string, unknown> = {}) => ({ ...record(docId, vec(docId.length)), ...extra });
   const longDocId = `long-${"d".repeat(2995)}`;
   // Each hostile record is followed on the same partition by an ordinary one that must still be indexed.
-  const hostile: { name: string; value: Buffer | null; reason: DlqReason | "indexed" | "refused" }[] = [
+  const hostile: { name: string; value: Buffer | null; reason: DlqReason | "indexed" }[] = [
     { name: "a 3,000-character doc_id", value: Buffer.from(serializeEmbeddingRecord(record(longDocId, vec(3)))), reason: "indexed" },
     { name: "invalid UTF-8", value: Buffer.concat([Buffer.from('{"doc_id":"bad-'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}')]), reason: "invalid_unicode" },
     { name: "not JSON", value: Buffer.from("this is not JSON {"), reason: "invalid_json" },
@@ -354,7 +387,10 @@ describe("emb-indexer and hostile records", () => {
     { name: "dim that is not the vector's length", value: json(base("dim-doc", { dim: dim + 1 })), reason: "bad_vector" },
     { name: "an all-zero vector", value: json(base("zero-doc", { vector: new Array(dim).fill(0) })), reason: "bad_vector" },
     { name: "a lone surrogate in doc_id", value: Buffer.from(JSON.stringify(base("X")).replace('"doc_id":"X"', '"doc_id":"\\ud800"')), reason: "invalid_unicode" },
-    { name: "another model's dimension", value: json({ ...record("other-dim", Array.from({ length: 8 }, (_, d) => d + 1)), model: "other-model" }), reason: "refused" },
+    { name: "another model of another dimension", value: json({ ...record("other-dim", Array.from({ length: 8 }, (_, d) => d + 1)), model: "other-model" }), reason: "model_mismatch" },
+    // MiniLM and bge are both 384-dim: only the model tells their vectors apart.
+    { name: "another model of the same dimension", value: json(base("other-model", { model: "BAAI/bge-small-en-v1.5" })), reason: "model_mismatch" },
+    { name: "the index's model at another dimension", value: json({ ...record("short-vec", [0.5, 0.25, 1]) }), reason: "model_mismatch" },
   ];
   let indexer: Proc;
   let dlqTopic: string;
@@ -394,7 +430,7 @@ describe("emb-indexer and hostile records", () => {
 
   it("dead-letters each unusable record to the DLQ with stage index, its reason, source and original bytes", async () => {
     const dlq = (await readWholeTopic(kafka, dlqTopic)).map((r) => dlqRecordSchema.parse(JSON.parse(r.value)));
-    const expected = hostile.filter((h) => h.reason !== "indexed" && h.reason !== "refused");
+    const expected = hostile.filter((h) => h.reason !== "indexed");
     expect(dlq).toHaveLength(expected.length);
     for (const h of expected) {
       const offset = String(1 + 2 * hostile.indexOf(h));
@@ -409,9 +445,12 @@ describe("emb-indexer and hostile records", () => {
     const byReason: Record<string, number> = {};
     for (const h of expected) byReason[h.reason] = (byReason[h.reason] ?? 0) + 1;
     expect(metrics.dead_letters).toMatchObject({ total: expected.length, by_reason: byReason });
-    // Another model's records are valid, for another index: refused and counted, not dead-lettered.
-    expect(metrics.refused_dim).toBe(1);
-    expect((await query(indexer, { doc_id: "other-dim" })).status).toBe(404);
+    // Another model's records never reach the index: dead-lettered, never refused silently.
+    expect(metrics.dead_letters.by_reason.model_mismatch).toBe(3);
+    expect(metrics.refused_dim).toBe(0);
+    for (const docId of ["other-dim", "other-model", "short-vec"]) expect((await query(indexer, { doc_id: docId })).status, docId).toBe(404);
+    const letter = dlq.find((d) => d.doc_id === "other-model");
+    expect(letter).toMatchObject({ model: "BAAI/bge-small-en-v1.5", error: expect.stringMatching(/not comparable/) });
   });
 });
 

@@ -130,7 +130,7 @@ describe("process lifecycle", () => {
       INDEXER_PORT: String(httpPort),
       INDEX_DIR: dir,
       INFERMESH_URL: "http://127.0.0.1:9",
-      EMBED_MODEL: "use-lite",
+      EMBED_MODEL: "all-MiniLM-L6-v2",
       LOG_LEVEL: "warn",
     });
     await waitFor("the indexer to log a retried start", retried(indexer), 90_000);
