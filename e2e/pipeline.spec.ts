@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
 import { Kafka } from "kafkajs";
-import { DlqPage, IngestPage, LagPage, SearchPage } from "./pages/simple-pages";
+import { DlqPage, IngestPage, LagPage, SearchPage, ShardsPage } from "./pages/simple-pages";
 
 /**
  * End to end through the whole pipeline. Needs the parse worker, the
@@ -31,6 +31,13 @@ test("ingest three texts, then a text search ranks the paraphrase first", async 
     .toBe(expected);
   await search.screenshot(testInfo, "search-paraphrase");
   search.expectNoConsoleErrors();
+
+  // The index holds the default model's vectors, and says so with their dimension.
+  const shards = new ShardsPage(page);
+  await shards.goto();
+  await expect(shards.modelDims).toHaveText(["all-MiniLM-L6-v2 · 384"]);
+  await shards.screenshot(testInfo, "shards-model-dims");
+  shards.expectNoConsoleErrors();
 });
 
 test("the DLQ page shows a bad record sent on purpose, downloads it, redrives it", async ({ page }, testInfo) => {

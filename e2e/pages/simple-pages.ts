@@ -17,6 +17,10 @@ export class ShardsPage extends ConsolePage {
   constructor(page: Page) {
     super(page, "/shards", "shards-page");
   }
+  /** One "model · dims" entry per model the index holds. */
+  get modelDims(): Locator {
+    return this.page.getByTestId("model-dims");
+  }
 }
 
 export class LagPage extends ConsolePage {
