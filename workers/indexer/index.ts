@@ -55,7 +55,7 @@ const health = () => indexerHealth(status, partitionHealth, index);
 proc.onStop("reddb mirror", () => mirror?.close());
 proc.onStop("embedding client", () => embeddingClient.close());
 
-await proc.listen(createIndexerServer({ index, metrics, recall, embedText: embedTextWith(embeddingClient), log, health }), cfg.port, cfg.host);
+await proc.listen(createIndexerServer({ index, metrics, recall, embedText: embedTextWith(embeddingClient, cfg.model), log, health }), cfg.port, cfg.host);
 
 const kafka = createKafka({ clientId: "emb-indexer", brokers: cfg.kafka.brokers, log });
 const deadLetters = new DeadLetters(kafka, cfg.kafka.dlqTopic, cfg.kafka.topic, cfg.kafka.dlqPartitions);
