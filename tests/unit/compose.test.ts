@@ -94,6 +94,17 @@ describe("docker-compose.yml", () => {
     expect(services[service]?.environment?.[variable]).toBe("0.0.0.0");
   });
 
+  // The embedding service runs offline with the model its image was built with.
+  it("builds one image for every Embedline service, holding the model the embedding service loads", () => {
+    const builds = Object.values(services)
+      .filter((svc) => svc.image === "embedline:latest")
+      .map((svc) => svc.build);
+    expect(builds.length).toBeGreaterThan(1);
+    for (const build of builds) expect(build).toEqual(builds[0]);
+    expect(builds[0]).toMatchObject({ args: { INFERMESH_MODEL: variables.INFERMESH_MODEL.default } });
+    expect(Object.keys(services.infermesh?.environment ?? {})).toEqual(expect.arrayContaining(["INFERMESH_MODEL", "INFERMESH_SESSIONS", "INFERMESH_INTRA_OP_THREADS"]));
+  });
+
   it("gives Embedline's services only variables from lib/config/variables.ts", () => {
     const known = new Set(Object.keys(variables));
     for (const [name, svc] of Object.entries(services)) {
