@@ -1,5 +1,6 @@
 /**
- * kNN benchmark of the emb-indexer's index (lib/index) on 512-dim vectors.
+ * kNN benchmark of the emb-indexer's index (lib/index) on the default model's
+ * vectors (all-MiniLM-L6-v2, 384 dims; --model= another bundled one).
  * Writes bench/results/knn.json.
  *
  *   npm run bench:knn                      (tsx bench/knn.ts)
@@ -12,13 +13,13 @@
  *
  * Data:
  * - real: REAL_COUNT sentences generated from templates and word lists below,
- *   embedded by the real model (USE lite) through the bundled embedding service,
+ *   embedded by the real model through the bundled embedding service,
  *   which this script starts on a free port. Cached under DATA_DIR/bench/ so a
  *   rerun does not embed again.
  * - synthetic (labelled as such): to reach 100k and 1M, each extra vector is a
  *   random mix of two real embeddings plus Gaussian noise, normalised. Mixing keeps
  *   the vectors on roughly the manifold the model produces (uniformly random
- *   512-dim vectors have no neighbourhood structure at all, which no embedding
+ *   384-dim vectors have no neighbourhood structure at all, which no embedding
  *   model makes, and would make every ANN index look worse than it is in use).
  *
  * Recall is measured on real embeddings only: held-out real sentences query an
@@ -31,6 +32,7 @@ import { cpus, loadavg, totalmem } from "node:os";
 import path from "node:path";
 import { Agent, request } from "undici";
 import { inheritedEnv } from "../lib/config/load";
+import { findModel } from "../lib/embedding/registry";
 import { parseStackConfig } from "../lib/config/stack";
 import type { HnswParams } from "../lib/index/hnsw";
 import { searchIndex, type SearchResult } from "../lib/index/search";
@@ -39,7 +41,9 @@ import { freePort } from "../scripts/launcher/ports";
 
 const root = path.resolve(import.meta.dirname, "..");
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
-const DIM = 512;
+/** The bundled model whose vectors are indexed (its short name names the corpus cache file). */
+const MODEL = findModel(arg("model") ?? "all-MiniLM-L6-v2")?.shortName ?? "all-MiniLM-L6-v2";
+const DIM = findModel(MODEL)?.dim ?? 384;
 /** Real-model embeddings indexed: the issue asks for at least 20k to measure recall on real data. */
 const REAL_INDEXED = Number(arg("real") ?? 20_000);
 /** Real sentences held out of the index and used as queries. */
@@ -110,8 +114,8 @@ async function startEmbeddingService(): Promise<EmbeddingService> {
   const port = await freePort();
   const child: ChildProcess = spawn(process.execPath, ["--conditions=react-server", "--import", "tsx", path.join(root, "workers/infermesh/index.ts")], {
     cwd: root,
-    // Two model threads: the bench owns the machine while it embeds.
-    env: { ...inheritedEnv(), INFERMESH_PORT: String(port), INFERMESH_HOST: "127.0.0.1", INFERMESH_THREADS: "2", LOG_LEVEL: "warn" },
+    // Two model sessions: the bench owns the machine while it embeds.
+    env: { ...inheritedEnv(), INFERMESH_PORT: String(port), INFERMESH_HOST: "127.0.0.1", INFERMESH_MODEL: MODEL, INFERMESH_SESSIONS: "2", LOG_LEVEL: "warn" },
     stdio: ["ignore", "ignore", "inherit"],
   });
   const base = `http://127.0.0.1:${port}`;
@@ -160,10 +164,10 @@ async function embedAll(base: string, texts: string[]): Promise<Float32Array> {
   return out;
 }
 
-/** The real corpus: sentences and their USE-lite vectors, embedded once and cached. */
+/** The real corpus: sentences and their vectors by MODEL, embedded once and cached. */
 export async function realCorpus(count: number): Promise<{ texts: string[]; vectors: Float32Array; embedSeconds: number | null }> {
   const texts = generateSentences(count);
-  const file = path.join(cacheDir, `use-lite-${count}.f32`);
+  const file = path.join(cacheDir, `${MODEL}-${count}.f32`);
   if (existsSync(file)) {
     const buf = readFileSync(file);
     return { texts, vectors: new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4), embedSeconds: null };
@@ -209,7 +213,7 @@ function ingest(dir: string, count: number, source: (i: number) => Float32Array,
     const records: IncomingRecord[] = [];
     for (let i = from; i < Math.min(count, from + BATCH); i++) {
       const vector = Array.from(source(i));
-      records.push({ offset: i, record: { topic: "bench", text: "-", doc_id: `doc-${i}`, vector, kafka_ts: now, embedded_ts: now, model: "use-lite", dim: DIM, normalized: true } });
+      records.push({ offset: i, record: { topic: "bench", text: "-", doc_id: `doc-${i}`, vector, kafka_ts: now, embedded_ts: now, model: MODEL, dim: DIM, normalized: true } });
     }
     index.apply("embeddings", 0, records, from + records.length);
     if ((from / BATCH) % 50 === 0) process.stderr.write(`ingested ${from + records.length}/${count}\n`);
@@ -293,7 +297,7 @@ async function main() {
     ...previous,
     machine: { cpus: cpus().length, total_mem_gib: Math.round(totalmem() / 2 ** 30), load_at_start: load(), note: "2 cores shared with other engineers' builds and tests (load average ≈ 6–10 during these runs); timings are rough, each row carries the load when it was measured" },
     data: {
-      real: `${REAL_INDEXED} generated sentences embedded by use-lite (512 dims); ${REAL_QUERIES} more held out as queries`,
+      real: `${REAL_INDEXED} generated sentences embedded by ${MODEL} (${DIM} dims); ${REAL_QUERIES} more held out as queries`,
       synthetic: "beyond the real vectors: a random mix of two real embeddings + N(0, 0.02²) noise per component, normalised (labelled synthetic)",
       embed_seconds: real.embedSeconds,
     },
