@@ -24,7 +24,7 @@ describe("emb-indexer start: the model of the index against EMBED_MODEL", () => 
 
   it("refuses an index of a retired model (USE-lite, 512 dims) and of a model the registry does not know", () => {
     expect(checkIndexModel({ dir, held: { source: "records", name: "use-lite", models: ["use-lite"] }, dim: 512, configured: "all-MiniLM-L6-v2" }).refuse).toMatch(
-      /^the index in data\/index holds vectors of model use-lite \(512 dims\) but EMBED_MODEL is all-MiniLM-L6-v2 \(384 dims\).*delete data\/index/,
+      /^the index in data\/index holds vectors of model use-lite \(512 dims\) but EMBED_MODEL is all-MiniLM-L6-v2 \(384 dims\).*EMBED_MODEL=use-lite back \(if your embedding service still serves it: the registry no longer knows it\), or stop the indexer and delete data\/index/,
     );
     expect(checkIndexModel({ dir, held: stored("my-model"), dim: 16, configured: "my-other-model" }).refuse).toMatch(/holds vectors of model my-model \(16 dims\) but EMBED_MODEL is my-other-model:/);
   });

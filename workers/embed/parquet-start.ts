@@ -16,7 +16,7 @@ export async function parquetModelMismatch(dir: string, model: string): Promise<
   const fix = `point EMBED_PARQUET_DIR at a new directory (or move the old files away) before embedding with ${model}`;
   if (stored.model !== undefined && !sameModel(stored.model, model)) {
     const modelDim = findModel(model)?.dim;
-    return `the Parquet sink ${dir} holds vectors of model ${stored.model} (${stored.dim} dims, newest file ${stored.file}) but EMBED_MODEL is ${model}${modelDim === undefined ? "" : ` (${modelDim} dims)`}: vectors of two models in one directory are not comparable. Set EMBED_MODEL=${stored.model} back, or ${fix}`;
+    return `the Parquet sink ${dir} holds vectors of model ${stored.model} (${stored.dim} dims, newest file ${stored.file}) but EMBED_MODEL is ${model}${modelDim === undefined ? "" : ` (${modelDim} dims)`}: vectors of two models in one directory are not comparable. Set EMBED_MODEL=${stored.model} back${findModel(stored.model) ? "" : " (if your embedding service still serves it: the registry no longer knows it)"}, or ${fix}`;
   }
   const modelDim = findModel(model)?.dim;
   if (modelDim === undefined) return null;

@@ -28,7 +28,7 @@ export function checkIndexModel(args: { dir: string; held: IndexModel; dim: numb
   }
   if (!sameModel(held.name, configured)) {
     return {
-      refuse: `the index in ${dir} holds vectors of model ${held.name}${dims(dim)} but EMBED_MODEL is ${configured}${dims(configuredDim)}: vectors of two models are not comparable. Set EMBED_MODEL=${held.name} back, or ${rebuild}`,
+      refuse: `the index in ${dir} holds vectors of model ${held.name}${dims(dim)} but EMBED_MODEL is ${configured}${dims(configuredDim)}: vectors of two models are not comparable. Set EMBED_MODEL=${held.name} back${findModel(held.name) ? "" : " (if your embedding service still serves it: the registry no longer knows it)"}, or ${rebuild}`,
     };
   }
   if (dim !== undefined && configuredDim !== undefined && dim !== configuredDim) {
