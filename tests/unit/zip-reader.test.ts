@@ -19,6 +19,16 @@ interface Member {
   localExtra?: Buffer;
 }
 
+/** A header of `size` bytes with little-endian fields [offset, value, width], as the specification's tables list them. */
+function header(size: number, fields: [number, number, 2 | 4][]): Buffer {
+  const b = Buffer.alloc(size);
+  for (const [offset, value, width] of fields) {
+    if (width === 2) b.writeUInt16LE(value, offset);
+    else b.writeUInt32LE(value, offset);
+  }
+  return b;
+}
+
 function zip(members: Member[], opts: { comment?: string; zip64Marker?: boolean } = {}): Buffer {
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
@@ -28,20 +38,22 @@ function zip(members: Member[], opts: { comment?: string; zip64Marker?: boolean 
     const body = method === 8 ? zlib.deflateRawSync(m.data) : m.data;
     const name = Buffer.from(m.name);
     const extra = m.localExtra ?? Buffer.alloc(0);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(method, 8);
-    local.writeUInt32LE(body.length, 18);
-    local.writeUInt32LE(m.data.length, 22);
-    local.writeUInt16LE(name.length, 26);
-    local.writeUInt16LE(extra.length, 28);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(method, 10);
-    central.writeUInt32LE(body.length, 20);
-    central.writeUInt32LE(m.data.length, 24);
-    central.writeUInt16LE(name.length, 28);
-    central.writeUInt32LE(offset, 42);
+    const local = header(30, [
+      [0, 0x04034b50, 4],
+      [8, method, 2],
+      [18, body.length, 4],
+      [22, m.data.length, 4],
+      [26, name.length, 2],
+      [28, extra.length, 2],
+    ]);
+    const central = header(46, [
+      [0, 0x02014b50, 4],
+      [10, method, 2],
+      [20, body.length, 4],
+      [24, m.data.length, 4],
+      [28, name.length, 2],
+      [42, offset, 4],
+    ]);
     const localBytes = Buffer.concat([local, name, extra, body]);
     locals.push(localBytes);
     centrals.push(Buffer.concat([central, name]));
@@ -49,13 +61,14 @@ function zip(members: Member[], opts: { comment?: string; zip64Marker?: boolean 
   }
   const cd = Buffer.concat(centrals);
   const comment = Buffer.from(opts.comment ?? "");
-  const eocd = Buffer.alloc(22);
-  eocd.writeUInt32LE(0x06054b50, 0);
-  eocd.writeUInt16LE(members.length, 8);
-  eocd.writeUInt16LE(opts.zip64Marker ? 0xffff : members.length, 10);
-  eocd.writeUInt32LE(cd.length, 12);
-  eocd.writeUInt32LE(opts.zip64Marker ? 0xffffffff : offset, 16);
-  eocd.writeUInt16LE(comment.length, 20);
+  const eocd = header(22, [
+    [0, 0x06054b50, 4],
+    [8, members.length, 2],
+    [10, opts.zip64Marker ? 0xffff : members.length, 2],
+    [12, cd.length, 4],
+    [16, opts.zip64Marker ? 0xffffffff : offset, 4],
+    [20, comment.length, 2],
+  ]);
   return Buffer.concat([...locals, cd, eocd, comment]);
 }
 
