@@ -10,6 +10,7 @@
  *   tsx bench/knn.ts --merge               keep the cells of knn.json this run does not measure
  *   tsx bench/knn.ts --keep                keep each cell's index under DATA_DIR/bench/index (reused by a later --reuse run)
  *   tsx bench/knn.ts --reuse               measure a kept index again instead of building it (no ingest figures)
+ *   tsx bench/knn.ts --out=<file>          write the results elsewhere than bench/results/knn.json
  *
  * Data:
  * - real: REAL_COUNT sentences generated from templates and word lists below,
@@ -291,7 +292,7 @@ async function main() {
   const row = (i: number) => real.vectors.subarray(i * DIM, (i + 1) * DIM);
   const queries = Array.from({ length: REAL_QUERIES }, (_, i) => row(REAL_INDEXED + i));
   const benchDir = path.join(cacheDir, "index");
-  const out = path.join(root, "bench/results/knn.json");
+  const out = path.resolve(root, arg("out") ?? "bench/results/knn.json");
   const previous = process.argv.includes("--merge") && existsSync(out) ? (JSON.parse(readFileSync(out, "utf8")) as Record<string, unknown>) : {};
   const results: Record<string, unknown> = {
     ...previous,
