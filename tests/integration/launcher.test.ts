@@ -141,6 +141,15 @@ describe("npm start", () => {
     expect(pgrep(dataDir)).toEqual([]);
   });
 
+  it("refuses a model the bundled embedding service does not run, naming those it does, before starting anything", async () => {
+    const { run, dataDir } = await npmStart({ INFERMESH_MODEL: "use-lite" });
+    expect(await run.exited).toBe(1);
+    expect(run.output()).toContain(
+      "embedline: INFERMESH_MODEL=use-lite is not a model the bundled embedding service runs: use one of all-MiniLM-L6-v2, bge-small-en-v1.5, or set INFERMESH_URL to a service that serves it",
+    );
+    expect(pgrep(dataDir)).toEqual([]);
+  });
+
   it("rejects a bad configuration value naming the variable", async () => {
     const { run } = await npmStart({ KAFKA_HEAP: "lots" });
     expect(await run.exited).toBe(2);
