@@ -35,6 +35,8 @@ import { Agent, request } from "undici";
 import { inheritedEnv } from "../lib/config/load";
 import { findModel } from "../lib/embedding/registry";
 import { parseStackConfig } from "../lib/config/stack";
+import { createLogger } from "../lib/log";
+import { bundledModel, ensureModelsInstalled } from "../scripts/install/models";
 import type { HnswParams } from "../lib/index/hnsw";
 import { searchIndex, type SearchResult } from "../lib/index/search";
 import { VectorIndex, type IncomingRecord } from "../lib/index/vector-index";
@@ -112,6 +114,8 @@ interface EmbeddingService {
 }
 
 async function startEmbeddingService(): Promise<EmbeddingService> {
+  // The model's files, as `npm start` installs them (a stat when they are there).
+  await ensureModelsInstalled(createLogger("bench-knn"), { models: [bundledModel(MODEL)], cacheDir: parseStackConfig(inheritedEnv()).modelCacheDir });
   const port = await freePort();
   const child: ChildProcess = spawn(process.execPath, ["--conditions=react-server", "--import", "tsx", path.join(root, "workers/infermesh/index.ts")], {
     cwd: root,
