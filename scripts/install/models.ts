@@ -32,7 +32,7 @@ type LocalSpec = ModelSpec & { local: LocalModel };
 const STAMP = ".embedline-verified";
 /** Pinned so that what fetches the models does not change under us (the Kafka pom pins the same version). */
 const DEPENDENCY_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1";
-/** Temp and replaced directories older than this were left by an installer that was killed; younger ones may be another's, at work. */
+/** Temp, replaced and download directories older than this were left by an installer that was killed; younger ones may be another's, at work. */
 const LEFTOVER_MS = 60 * 60_000;
 
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(0)} MB`;
@@ -201,7 +201,7 @@ async function removeLeftovers(dir: string): Promise<void> {
   const parent = path.dirname(dir);
   const prefix = path.basename(dir);
   for (const name of await fs.readdir(parent)) {
-    if (!name.startsWith(`${prefix}.tmp-`) && !name.startsWith(`${prefix}.old-`)) continue;
+    if (![`${prefix}.tmp-`, `${prefix}.old-`, ".download-"].some((p) => name.startsWith(p))) continue;
     const full = path.join(parent, name);
     const age = Date.now() - (await fs.stat(full).then((s) => s.mtimeMs, () => Date.now()));
     if (age > LEFTOVER_MS) await fs.rm(full, { recursive: true, force: true });
@@ -236,8 +236,8 @@ async function fetchJar(log: Logger, spec: LocalSpec, cacheDir: string): Promise
     "-Dstyle.color=never",
     `${DEPENDENCY_PLUGIN}:copy`,
     `-Dartifact=${coordinates(local)}:jar`,
+    // copy fetches the one artifact, never its dependencies (the jar needs none here).
     `-DoutputDirectory=${outDir}`,
-    "-Dtransitive=false",
   ];
   const started = Date.now();
   log.info({ model: spec.shortName, artifact: coordinates(local), sizeMb: Math.round(local.artifact.bytes / 1e6) }, `downloading model ${spec.shortName}: ${what} with Maven`);
