@@ -18,6 +18,15 @@ then truncates at that length keeping [SEP], pads a batch to its longest input,
 and pools with the model's registered class: PooledNormalizedEmbedding (mean
 over the attention mask, then L2) for MiniLM, OnnxTextEmbedding (the [CLS]
 state, then L2) for bge.
+
+With --sentence-transformers (the runner's flag of the same name) it also
+runs sentence-transformers on PyTorch, the reference the MiniLM model was
+published with: the weights are read back out of the same ONNX file (a
+BertModel's state dict: named initializers as they are, each anonymous MatMul
+weight transposed and named after the bias added to its output), and the
+model is assembled as the hub's sentence-transformers configurations do
+(Transformer with max_seq_length 256 / 512, Pooling mean / cls, Normalize).
+Its vectors are recorded beside fastembed's as `st_vector`.
 """
 
 import argparse
@@ -147,13 +156,76 @@ def model_dir(model: dict, model_file: str, tmp: str) -> str:
     return d
 
 
+def bert_state_dict(onnx_path: str) -> dict:
+    """The torch BertModel weights inside an ONNX export made by torch.onnx.export."""
+    import onnx
+    from onnx import numpy_helper
+
+    graph = onnx.load(onnx_path).graph
+    inits = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+    consumers: dict[str, list] = {}
+    for node in graph.node:
+        for name in node.input:
+            consumers.setdefault(name, []).append(node)
+    state = {k: v for k, v in inits.items() if not k.startswith("onnx::") and k != "embeddings.position_ids"}
+    for node in graph.node:
+        weight = next((i for i in node.input if i.startswith("onnx::") and i in inits), None) if node.op_type == "MatMul" else None
+        if weight is None:
+            continue
+        biases = [i for c in consumers.get(node.output[0], []) if c.op_type == "Add" for i in c.input if i.endswith(".bias") and i in inits]
+        if len(biases) != 1:
+            sys.exit(f"{onnx_path}: cannot tell which Linear the MatMul {node.name} belongs to ({biases})")
+        # torch's Linear stores [out, in]; the export multiplies by its transpose.
+        state[biases[0][: -len(".bias")] + ".weight"] = np.ascontiguousarray(inits[weight].T)
+    return state
+
+
+def sentence_transformer(model: dict, tmp: str):
+    """sentence-transformers on PyTorch, with the ONNX file's weights, configured as on the hub."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from transformers import BertConfig, BertModel
+
+    d = os.path.join(tmp, model["shortName"] + "-st")
+    state = bert_state_dict(model["onnx"]["path"])
+    layers = 1 + max(int(k.split(".")[2]) for k in state if k.startswith("encoder.layer."))
+    # Both are BERT-small shapes: 384 hidden, 12 heads, 1536 intermediate (MiniLM 6 layers, bge 12).
+    config = BertConfig(vocab_size=state["embeddings.word_embeddings.weight"].shape[0], hidden_size=model["dim"], num_hidden_layers=layers,
+                        num_attention_heads=12, intermediate_size=state["encoder.layer.0.intermediate.dense.weight"].shape[0],
+                        max_position_embeddings=state["embeddings.position_embeddings.weight"].shape[0])
+    bert = BertModel(config, add_pooling_layer=False)
+    bert.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in state.items()}, strict=True)
+    bert.save_pretrained(d)
+    os.symlink(model["tokenizer"]["path"], os.path.join(d, "tokenizer.json"))
+    special = {"unk_token": "[UNK]", "sep_token": "[SEP]", "pad_token": "[PAD]", "cls_token": "[CLS]", "mask_token": "[MASK]"}
+    files = {
+        "tokenizer_config.json": {"model_max_length": 512, "do_lower_case": True, "tokenizer_class": "BertTokenizer", **special},
+        "special_tokens_map.json": special,
+        "sentence_bert_config.json": {"max_seq_length": model["maxTokens"], "do_lower_case": False},
+        "1_Pooling/config.json": {"word_embedding_dimension": model["dim"], "pooling_mode_cls_token": model["pooling"] == "cls",
+                                  "pooling_mode_mean_tokens": model["pooling"] == "mean", "pooling_mode_max_tokens": False,
+                                  "pooling_mode_mean_sqrt_len_tokens": False},
+        "modules.json": [
+            {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+            {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+            {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"},
+        ],
+    }
+    for name, content in files.items():
+        os.makedirs(os.path.dirname(os.path.join(d, name)), exist_ok=True)
+        with open(os.path.join(d, name), "w") as f:
+            json.dump(content, f)
+    torch.set_num_threads(1)
+    return SentenceTransformer(d, device="cpu")
+
+
 def cosine(a: np.ndarray, b: np.ndarray) -> float:
     a = a.astype(np.float64)
     b = b.astype(np.float64)
     return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
 
 
-def generate(model: dict, inputs: list[dict], tmp: str) -> dict:
+def generate(model: dict, inputs: list[dict], tmp: str, with_st: bool) -> dict:
     for f in ("onnx", "tokenizer"):
         digest = sha256(model[f]["path"])
         if digest != model[f]["sha256"]:
@@ -200,6 +272,26 @@ def generate(model: dict, inputs: list[dict], tmp: str) -> dict:
         if kept != min(tokens, model["maxTokens"]):
             sys.exit(f"{model['id']}: {inp['name']} kept {kept} of {tokens} tokens, limit {model['maxTokens']}")
 
+    st_check = None
+    if with_st:
+        st = sentence_transformer(model, tmp)
+        st_worst = 0.0
+        for row, vec in zip(rows, alone):
+            st_vec = st.encode([row["text"]], convert_to_numpy=True)[0]
+            st_kept = int(st.tokenize([row["text"]])["input_ids"].shape[1])
+            if st_kept != row["kept_tokens"]:
+                sys.exit(f"{model['id']}: sentence-transformers kept {st_kept} tokens of {row['name']}, fastembed {row['kept_tokens']}")
+            st_worst = max(st_worst, 1 - cosine(vec, st_vec))
+            row["st_vector"] = [sig7(x) for x in st_vec.tolist()]
+        st_check = {
+            "name": "sentence-transformers",
+            "version": version("sentence-transformers"),
+            "torch": version("torch"),
+            "transformers": version("transformers"),
+            "how": "SentenceTransformer(Transformer(BertModel with the ONNX file's weights, max_seq_length=maxTokens), Pooling, Normalize) on CPU; each text encoded alone",
+            "max_1_minus_cos_vs_fastembed": sig7(st_worst),
+        }
+
     hello = next(r for r in rows if r["name"] == "hello-world")["vector"]
     published = PUBLISHED_HELLO_WORLD[model["id"]]
     published_diff = max(abs(a - b) for a, b in zip(hello, published))
@@ -222,6 +314,7 @@ def generate(model: dict, inputs: list[dict], tmp: str) -> dict:
         "checks": {
             "published_hello_world": {"source": "fastembed tests/test_text_onnx_embeddings.py CANONICAL_VECTOR_VALUES (first 5 components)", "values": published, "max_abs_diff": sig7(published_diff)},
             "fastembed_alone_vs_one_batch_max_1_minus_cos": sig7(batch_jitter),
+            **({"sentence_transformers": st_check} if st_check else {}),
         },
         "texts": rows,
     }
@@ -251,14 +344,15 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--job", required=True, help="JSON written by make-model-reference.ts: the models and their cached files")
     p.add_argument("--out", required=True)
+    p.add_argument("--sentence-transformers", action="store_true", help="also record sentence-transformers' vectors (st_vector)")
     args = p.parse_args()
     with open(args.job) as f:
         job = json.load(f)
     inputs = texts()
     with tempfile.TemporaryDirectory() as tmp:
-        models = [generate(m, inputs, tmp) for m in job["models"]]
+        models = [generate(m, inputs, tmp, args.sentence_transformers) for m in job["models"]]
     out = {
-        "about": "Reference vectors for the bundled models, made by Python fastembed from the model cache's files; regenerate with `npx tsx tests/vectors/make-model-reference.ts`. Vectors rounded to 7 significant digits.",
+        "about": "Reference vectors for the bundled models from the model cache's files: `vector` by Python fastembed, `st_vector` (when present) by sentence-transformers on PyTorch with the same weights; regenerate with `npx tsx tests/vectors/make-model-reference.ts --sentence-transformers` (without the flag: fastembed only). Vectors rounded to 7 significant digits.",
         "models": models,
     }
     with open(args.out, "w") as f:
@@ -266,7 +360,8 @@ def main() -> None:
     for m in models:
         c = m["checks"]
         print(f"{m['shortName']}: {len(m['texts'])} texts; published hello-world max |diff| {c['published_hello_world']['max_abs_diff']}; "
-              f"fastembed alone vs batched max 1-cos {c['fastembed_alone_vs_one_batch_max_1_minus_cos']}")
+              f"fastembed alone vs batched max 1-cos {c['fastembed_alone_vs_one_batch_max_1_minus_cos']}"
+              + (f"; sentence-transformers vs fastembed max 1-cos {c['sentence_transformers']['max_1_minus_cos_vs_fastembed']}" if "sentence_transformers" in c else ""))
 
 
 if __name__ == "__main__":

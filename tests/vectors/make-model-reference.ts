@@ -13,6 +13,12 @@
  * that file's digest makes later runs skip the install. Needs the models in
  * the cache (`npm start` or `npm test` installs them; MODEL_CACHE_DIR).
  * Not part of `npm test`: the vectors are committed, the test only reads them.
+ *
+ *   npx tsx tests/vectors/make-model-reference.ts --sentence-transformers
+ *
+ * also installs sentence-transformers on PyTorch (model-reference-st-requirements.txt,
+ * ~5.8 GB with the CUDA libraries PyPI's torch wheels depend on) and records
+ * its vectors beside fastembed's, from the weights of the same ONNX file.
  */
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -26,7 +32,9 @@ import { localModelFiles, localModels } from "../../lib/embedding/registry";
 
 const here = import.meta.dirname;
 const venvDir = path.join(here, ".venv");
-const requirements = path.join(here, "model-reference-requirements.txt");
+const withSentenceTransformers = process.argv.includes("--sentence-transformers");
+const requirements = [path.join(here, "model-reference-requirements.txt")];
+if (withSentenceTransformers) requirements.push(path.join(here, "model-reference-st-requirements.txt"));
 const script = path.join(here, "make-model-reference.py");
 const out = path.join(here, "model-reference.json");
 
@@ -40,11 +48,13 @@ function run(cmd: string, args: string[]): void {
 
 function ensureVenv(): string {
   const python = path.join(venvDir, "bin", "python");
-  const key = createHash("sha256").update(readFileSync(requirements)).digest("hex").slice(0, 16);
+  const hash = createHash("sha256");
+  for (const file of requirements) hash.update(readFileSync(file));
+  const key = hash.digest("hex").slice(0, 16);
   const stamp = path.join(venvDir, `.embedline-packages-${key}`);
   if (existsSync(stamp)) return python;
   if (!existsSync(python)) run("python3", ["-m", "venv", venvDir]);
-  run(python, ["-m", "pip", "install", "--disable-pip-version-check", "--quiet", "-r", requirements]);
+  run(python, ["-m", "pip", "install", "--disable-pip-version-check", "--quiet", ...requirements.flatMap((r) => ["-r", r])]);
   writeFileSync(stamp, `${new Date().toISOString()}\n`);
   return python;
 }
@@ -71,7 +81,7 @@ const tmp = mkdtempSync(path.join(os.tmpdir(), "model-reference-"));
 try {
   const jobFile = path.join(tmp, "job.json");
   writeFileSync(jobFile, JSON.stringify(job));
-  run(python, [script, "--job", jobFile, "--out", out]);
+  run(python, [script, "--job", jobFile, "--out", out, ...(withSentenceTransformers ? ["--sentence-transformers"] : [])]);
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }
