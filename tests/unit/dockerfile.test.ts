@@ -1,0 +1,55 @@
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+
+/**
+ * Docker builds cannot run here, so what the image's model stage needs is
+ * checked from the files: that stage copies only the installer and the
+ * modules it imports (to keep its cached layer, and the model download,
+ * independent of other changes), and a module added to that import graph
+ * without a COPY would break the build only on a machine with Docker.
+ */
+
+const root = path.resolve(__dirname, "../..");
+const dockerfile = readFileSync(path.join(root, "Dockerfile"), "utf8");
+
+/** The repo-relative .ts files `entry` reaches through relative imports. */
+function importClosure(entry: string): string[] {
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const source = readFileSync(path.join(root, file), "utf8");
+    for (const [, spec] of source.matchAll(/^\s*import\s[^;]*?from\s+"(\.{1,2}\/[^"]+)"/gms)) {
+      const base = path.join(path.dirname(file), spec!);
+      const found = [`${base}.ts`, path.join(base, "index.ts")].find((f) => existsSync(path.join(root, f)));
+      if (!found) throw new Error(`${file}: cannot resolve ${spec}`);
+      visit(found);
+    }
+  };
+  visit(entry);
+  return [...seen].sort();
+}
+
+/** Sources of the COPY lines between `FROM … AS <stage>` and the next FROM. */
+function stageCopies(stage: string): string[] {
+  const body = dockerfile.split(/^FROM /m).find((s) => new RegExp(`^\\S+ AS ${stage}\\b`).test(s)) ?? "";
+  return [...body.matchAll(/^COPY\s+(?:--\S+\s+)*(.+)$/gm)].flatMap(([, args]) => args!.trim().split(/\s+/).slice(0, -1));
+}
+
+describe("Dockerfile", () => {
+  it("copies into the model stage every module the model installer imports", () => {
+    const copied = stageCopies("models");
+    const covered = (file: string) => copied.some((src) => file === src || file.startsWith(`${src.replace(/\/$/, "")}/`));
+    const modules = importClosure("scripts/install/models-cli.ts");
+    expect(modules).toContain("scripts/install/zip.ts");
+    expect(modules.filter((f) => !covered(f))).toEqual([]);
+  });
+
+  it("runs the installer for INFERMESH_MODEL into the MODEL_CACHE_DIR the image sets", () => {
+    const cacheDir = /^ENV MODEL_CACHE_DIR=(\S+)$/m.exec(dockerfile)?.[1];
+    expect(cacheDir).toBeDefined();
+    expect(dockerfile).toMatch(new RegExp(`^RUN node --import tsx scripts/install/models-cli\\.ts --cache-dir ${cacheDir} "\\$\\{INFERMESH_MODEL\\}"$`, "m"));
+    expect(dockerfile).toMatch(new RegExp(`^COPY --from=models ${cacheDir} ${cacheDir}$`, "m"));
+  });
+});
