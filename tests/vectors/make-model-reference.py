@@ -283,6 +283,10 @@ def generate(model: dict, inputs: list[dict], tmp: str, with_st: bool) -> dict:
                 sys.exit(f"{model['id']}: sentence-transformers kept {st_kept} tokens of {row['name']}, fastembed {row['kept_tokens']}")
             st_worst = max(st_worst, 1 - cosine(vec, st_vec))
             row["st_vector"] = [sig7(x) for x in st_vec.tolist()]
+        # Two implementations of one model agree to float32 noise; more means the
+        # rebuilt model is not the exported one (a wrong head count, a misplaced weight).
+        if st_worst > 1e-6:
+            sys.exit(f"{model['id']}: sentence-transformers and fastembed differ (max 1 - cos {st_worst}): the weights were not rebuilt faithfully")
         st_check = {
             "name": "sentence-transformers",
             "version": version("sentence-transformers"),
