@@ -108,11 +108,12 @@ export class SessionPool {
 
   constructor(
     spec: LocalSpec,
-    opts: { onnx: string; sessions: number; intraOpThreads: number; warmup: number[] },
+    opts: Omit<SessionThreadData, "model"> & { sessions: number },
     onFatal: (err: Error) => void,
   ) {
-    const data: SessionThreadData = { model: spec.shortName, onnx: opts.onnx, intraOpThreads: opts.intraOpThreads, warmup: opts.warmup };
-    this.threads = Array.from({ length: opts.sessions }, () => new SessionThread(data, onFatal));
+    const { sessions, ...rest } = opts;
+    const data: SessionThreadData = { model: spec.shortName, ...rest };
+    this.threads = Array.from({ length: sessions }, () => new SessionThread(data, onFatal));
   }
 
   get dim(): number {
