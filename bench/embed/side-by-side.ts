@@ -171,26 +171,35 @@ const geomean = (xs: number[]) => Math.exp(xs.reduce((a, x) => a + Math.log(x), 
  * The goal check. "Short texts" and "long texts" each name the geometric mean
  * of the default model's ratio over the batch sizes measured (1, 8, 32, 64):
  * at the default settings the service hands the model anything from one input
- * (an idle service, one request) to INFERMESH_MAX_BATCH inputs (under load),
- * so no single batch size is "the default"; each size weighs the same, and the
+ * (an idle service, one request) to its largest call (under load), so no
+ * single batch size is "the default"; each size weighs the same, and the
  * geometric mean is the mean that suits ratios (it is not pulled up by one
  * large ratio, and the mean of old/new is exactly its inverse). Each batch
  * size's own pass or miss is reported beside it, so a miss at one is visible.
+ *
+ * The service never makes a call larger than INFERMESH_MAX_BATCH inputs or
+ * INFERMESH_MAX_BATCH_TOKENS padded tokens, so larger cells (long texts at 32
+ * and 64) measure the runtime beyond what the service asks of it: each kind
+ * also reports its largest service call and the mean over the cells within it.
  */
-export function goalCheck(cells: Cell[]) {
+export function goalCheck(cells: Cell[], service: { maxBatch: number; maxBatchTokens: number }) {
   const out: Record<string, unknown> = {
     definition: `per text kind, geometric mean over batch sizes of ${DEFAULT_MODEL}'s inputs/s ÷ ${BASELINE}'s (each measured in its own process, same texts, alternated rounds); each batch size also reported on its own`,
   };
+  const mean = (cs: Cell[]) => Math.round(geomean(cs.map((c) => c.ratio[DEFAULT_MODEL]!)) * 100) / 100;
   for (const kind of Object.keys(GOALS) as TextKind[]) {
     const mine = cells.filter((c) => c.kind === kind);
     if (mine.length === 0) continue;
-    const ratios = mine.map((c) => c.ratio[DEFAULT_MODEL]!);
-    const mean = Math.round(geomean(ratios) * 100) / 100;
+    const tokens = Math.max(...mine.map((c) => c.runtimes[DEFAULT_MODEL]!.tokens_per_input));
+    const largest = Math.max(1, Math.min(service.maxBatch, Math.floor(service.maxBatchTokens / Math.ceil(tokens))));
+    const within = mine.filter((c) => c.batch <= largest);
     out[kind] = {
       target: GOALS[kind],
-      geomean_ratio: mean,
-      met: mean >= GOALS[kind],
+      geomean_ratio: mean(mine),
+      met: mean(mine) >= GOALS[kind],
       per_batch: Object.fromEntries(mine.map((c) => [c.batch, { ratio: c.ratio[DEFAULT_MODEL], met: c.ratio[DEFAULT_MODEL]! >= GOALS[kind] }])),
+      largest_service_call: { inputs: largest, why: `INFERMESH_MAX_BATCH ${service.maxBatch}, INFERMESH_MAX_BATCH_TOKENS ${service.maxBatchTokens} ÷ ~${Math.ceil(tokens)} tokens per input` },
+      ...(within.length > 0 ? { geomean_ratio_within_service_calls: mean(within) } : {}),
     };
   }
   return out;
