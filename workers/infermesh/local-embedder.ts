@@ -108,8 +108,8 @@ export interface SessionOptions {
   /**
    * onnxruntime's CPU memory arena (keeps a call's blocks for the next); on
    * unless set false. Measured on 2 cores at INFERMESH_MAX_BATCH_TOKENS 2048:
-   * without it the peak RSS was no lower but higher (glibc's per-thread heaps
-   * fragment: bge 830–1340 MB vs 470–510 MB) and bge ran 5–20% slower; the
+   * without it the peak RSS was not lower but higher (glibc's per-thread
+   * heaps fragment: bge 830–1340 MB vs 470–510 MB) and bge ran 5–20% slower; the
    * padded-token budget, not the arena, bounds the memory.
    */
   memArena?: boolean;
@@ -117,7 +117,8 @@ export interface SessionOptions {
 
 /**
  * One onnxruntime session of a model, and the pooling of its output.
- * `run` is synchronous native code: it blocks the calling thread.
+ * The model call inside `run` is synchronous native code: it blocks the
+ * calling thread for its whole duration.
  */
 export class ModelSession {
   private constructor(
