@@ -137,8 +137,8 @@ describe("embedding service with the bundled model", () => {
   it("gives the same vector alone, inside a mixed batch, and batched with concurrent requests (within 1e-5)", async () => {
     const text = "The embed worker reads records from Kafka";
     const [alone] = await embed([text]);
-    // The long input pads the call to 256 tokens: the padding is masked out.
-    const mixed = await embed(["short", words(400), text, "another sentence of middling length here"]);
+    // Inputs of other lengths in one request: a call pads them to its longest, and the padding is masked out.
+    const mixed = await embed(["short", words(400), text, "another sentence of middling length here", words(40)]);
     expect(maxAbsDiff(alone!, mixed[2]!)).toBeLessThan(1e-5);
     const modelCalls = async () => Number(/^infermesh_batch_size_count (\d+)$/m.exec(await (await fetch(`${base}/metrics`)).text())?.[1]);
     const callsBefore = await modelCalls();

@@ -149,13 +149,24 @@ describe("DynamicBatcher by tokens", () => {
   it("chooses batch mates only from the window of the oldest inputs", async () => {
     const m = gatedModel();
     const b = new DynamicBatcher(m.run, { ...opts, maxBatch: 2, maxBatchTokens: 1000, queueMax: 16, window: 2, concurrency: 2 });
-    const p = b.submit(["s", long("x"), "t"]);
+    const p = b.submit(["aa", "bbbb", "cc"]);
     await expect.poll(() => m.calls.length).toBe(2);
-    // "t" is nearer to "s" in length but outside a window of two.
-    expect(m.calls[0]?.texts).toEqual(["s", long("x")]);
-    expect(m.calls[1]?.texts).toEqual(["t"]);
+    // "cc" is nearer to "aa" in length but outside a window of two.
+    expect(m.calls[0]?.texts).toEqual(["aa", "bbbb"]);
+    expect(m.calls[1]?.texts).toEqual(["cc"]);
     for (const c of m.calls) c.finish();
     await p;
+  });
+
+  it("does not pad a few short inputs to a long one even when the budget would allow it", async () => {
+    const m = gatedModel();
+    const b = new DynamicBatcher(m.run, { ...opts, maxBatch: 8, maxBatchTokens: 1000, concurrency: 2 });
+    const p = b.submit(["s1", "s2", long("x"), "s3"]);
+    // 4 × 60 = 240 padded tokens would fit, but only 66 of them real: the long one takes the other session.
+    await expect.poll(() => m.calls.length).toBe(2);
+    expect(m.calls.map((c) => c.texts)).toEqual([["s1", "s2", "s3"], [long("x")]]);
+    for (const c of m.calls) c.finish();
+    expect(await p).toEqual(["S1", "S2", long("X"), "S3"]);
   });
 
   it("reports each call's size and padded tokens", async () => {

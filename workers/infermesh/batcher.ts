@@ -6,9 +6,11 @@
  *
  * A call pads every input to its longest, so the batch is built around the
  * oldest waiting input (it always goes first: nothing starves) with the
- * inputs nearest to it in length from the first `window` of the queue; one
- * long text then rides with other long ones instead of making a batch of
- * short ones cost as much as it.
+ * inputs nearest to it in length from the first `window` of the queue, as
+ * long as at least half of the call's padded tokens are real ones; one long
+ * text then rides with other long ones (or goes alone, to another session)
+ * instead of making a batch of short ones cost as much as it, even when the
+ * token budget would allow it.
  *
  * A batch closes when it is full (maxBatch inputs or the token budget can be
  * filled), or `maxWaitMs` after the first input arrived while a session was
@@ -158,7 +160,8 @@ export class DynamicBatcher<I, O> {
   /**
    * The oldest waiting input, and the inputs nearest to it in length (the
    * older first among equals) from the window, while the batch stays within
-   * maxBatch inputs and maxBatchTokens padded tokens.
+   * maxBatch inputs and maxBatchTokens padded tokens, and padding stays at
+   * most half of it.
    */
   private take(): { batch: Entry<I, O>[]; paddedTokens: number } {
     const first = this.queue[0];
@@ -169,11 +172,15 @@ export class DynamicBatcher<I, O> {
     order.sort((a, b) => Math.abs((this.queue[a] as Entry<I, O>).tokens - first.tokens) - Math.abs((this.queue[b] as Entry<I, O>).tokens - first.tokens) || a - b);
     const chosen = [0];
     let longest = first.tokens;
+    let real = first.tokens;
     for (const k of order) {
       if (chosen.length >= maxBatch) break;
-      const len = Math.max(longest, (this.queue[k] as Entry<I, O>).tokens);
-      if ((chosen.length + 1) * len > maxBatchTokens) continue;
+      const tokens = (this.queue[k] as Entry<I, O>).tokens;
+      const len = Math.max(longest, tokens);
+      const padded = (chosen.length + 1) * len;
+      if (padded > maxBatchTokens || padded > 2 * (real + tokens)) continue;
       longest = len;
+      real += tokens;
       chosen.push(k);
     }
     chosen.sort((a, b) => a - b);
