@@ -116,11 +116,14 @@ async function prepare(selected: string[]) {
     );
   }
   if (needs("pytest", "integration")) await ensureSparkInstalled(log);
+  if (needs("unit", "integration", "e2e")) {
+    // Both bundled models: the tokenizer tests read their tokenizer.json, the
+    // numerics tests run each model, e2e's stack runs INFERMESH_MODEL.
+    await ensureModelsInstalled(log, { models: localModels(), cacheDir: parseStackConfig(env).modelCacheDir });
+  }
   if (needs("integration", "e2e")) {
     const cfg = parseStackConfig(env);
     if (!cfg.kafka.external) await ensureKafkaInstalled(log);
-    // Both bundled models: the numerics tests run each; e2e's stack runs INFERMESH_MODEL.
-    await ensureModelsInstalled(log, { models: localModels(), cacheDir: cfg.modelCacheDir });
     ensureConsoleBuilt(repoRoot, { ...env, NEXT_TELEMETRY_DISABLED: "1" }, log);
   }
 }
