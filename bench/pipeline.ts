@@ -279,7 +279,7 @@ async function latencyRun(s: Stage, rate: number, seconds: number) {
       const due = Math.min(total, Math.floor(((performance.now() - started) / tickMs + 1) * perTick));
       if (due > sent) {
         const now = Date.now() / 1000;
-        await producer.send({ topic: s.input, acks: 1, messages: Array.from({ length: due - sent }, () => ({ key: String(seq), value: record(now) })) });
+        await producer.send({ topic: s.input, messages: Array.from({ length: due - sent }, () => ({ key: String(seq), value: record(now) })) });
         sent = due;
       }
       await new Promise((r) => setTimeout(r, tickMs));
