@@ -173,6 +173,9 @@ interface Stage {
   done: () => Promise<void>;
 }
 
+/** Stages not yet done; stopped by main's clean-up when a run fails half-way, so no worker outlives the bench. */
+const openStages = new Set<Stage>();
+
 /** Fresh topics and a worker on them, warmed with a few records (group joined, connections open, kernels compiled). */
 async function stage(kafka: Kafka, brokers: string[], infermeshUrl: string, env: Record<string, string> = {}): Promise<Stage> {
   const t = { input: unique("bench-in"), output: unique("bench-out"), dlq: unique("bench-dlq"), group: unique("bench-group") };
@@ -183,16 +186,19 @@ async function stage(kafka: Kafka, brokers: string[], infermeshUrl: string, env:
     INFERMESH_URL: infermeshUrl, EMBED_PARQUET_DIR: parquetDir, EMBED_CACHE_SIZE: "0", LOG_LEVEL: WORKER_LOG_LEVEL,
     ...env,
   }, WORKER_NODE_ARGS);
-  const warm = 3 * BATCH;
-  await produce(kafka, t.input, Array.from({ length: warm }, () => record()));
-  await waitCommitted(kafka, t.group, t.input, warm, 180_000);
-  return {
+  const s: Stage = {
     kafka, brokers, ...t, worker,
     done: async () => {
+      openStages.delete(s);
       await worker.terminate();
       rmSync(parquetDir, { recursive: true, force: true });
     },
   };
+  openStages.add(s);
+  const warm = 3 * BATCH;
+  await produce(kafka, t.input, Array.from({ length: warm }, () => record()));
+  await waitCommitted(kafka, t.group, t.input, warm, 180_000);
+  return s;
 }
 
 /**
@@ -324,6 +330,7 @@ async function main() {
       if (WORKER_LOG_LEVEL !== "warn") console.log(st.worker.output());
       await st.done();
     } finally {
+      for (const st of openStages) await st.done();
       await instant.close();
       await broker?.stop();
       if (dataDir) rmSync(dataDir, { recursive: true, force: true });
@@ -409,6 +416,7 @@ async function main() {
     writeFileSync(path.join(root, "bench/results/pipeline.json"), `${JSON.stringify(result, null, 2)}\n`);
     console.log("wrote bench/results/pipeline.json");
   } finally {
+    for (const s of openStages) await s.done();
     await instant.close();
     await real.stop();
     await broker?.stop();
