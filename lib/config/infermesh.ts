@@ -1,4 +1,4 @@
-import { findModel, type LocalModel, type ModelSpec } from "../embedding/registry";
+import { findLocalModel, localModelNames } from "../embedding/registry";
 import { ConfigError, parseEnv, type RawEnv } from "./env";
 
 /** Configuration of the bundled embedding service (workers/infermesh). */
@@ -23,12 +23,11 @@ export function parseInfermeshConfig(env: RawEnv) {
     ],
     env,
   );
-  const found = findModel(e.INFERMESH_MODEL);
-  if (!found?.local) {
-    const expected = "a bundled model: all-MiniLM-L6-v2 or bge-small-en-v1.5 (short name or full id)";
+  const spec = findLocalModel(e.INFERMESH_MODEL);
+  if (!spec) {
+    const expected = `a bundled model: ${localModelNames()} (short name or full id)`;
     throw new ConfigError("INFERMESH_MODEL", expected, `invalid configuration: INFERMESH_MODEL=${JSON.stringify(e.INFERMESH_MODEL)}: expected ${expected}`);
   }
-  const spec = found as ModelSpec & { local: LocalModel };
   if (e.INFERMESH_MAX_BATCH_TOKENS < spec.maxInputLength) {
     // One input at the model's limit must fit in a call on its own.
     const expected = `an integer ≥ ${spec.maxInputLength} (the longest input ${spec.shortName} takes, in tokens)`;

@@ -124,9 +124,25 @@ export const MODEL_REGISTRY: readonly ModelSpec[] = [
   },
 ];
 
+/** A model the bundled service can run. */
+export type LocalSpec = ModelSpec & { local: LocalModel };
+
 /** The models the bundled service can run. */
-export function localModels(): (ModelSpec & { local: LocalModel })[] {
-  return MODEL_REGISTRY.filter((m): m is ModelSpec & { local: LocalModel } => m.local !== undefined);
+export function localModels(): LocalSpec[] {
+  return MODEL_REGISTRY.filter((m): m is LocalSpec => m.local !== undefined);
+}
+
+/** The bundled model an id or short name names (case-insensitive), if it names one. */
+export function findLocalModel(name: string): LocalSpec | undefined {
+  const spec = findModel(name);
+  return spec?.local ? (spec as LocalSpec) : undefined;
+}
+
+/** The bundled models' short names, for the messages that refuse another name. */
+export function localModelNames(): string {
+  return localModels()
+    .map((m) => m.shortName)
+    .join(", ");
 }
 
 /** Where a local model's two files live in the model cache: <cacheDir>/<artifactId>-<version>/{model.onnx,tokenizer.json}. */

@@ -4,7 +4,7 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
-import { findModel, localModelFiles, localModels, type LocalModel, type ModelSpec, type PinnedFile } from "../../lib/embedding/registry";
+import { findLocalModel, localModelFiles, localModelNames, type LocalModel, type LocalSpec, type ModelSpec, type PinnedFile } from "../../lib/embedding/registry";
 import type { Logger } from "../../lib/log";
 import { StackError } from "../stack-error";
 import { assertMaven, run, tail } from "./run";
@@ -26,7 +26,6 @@ export interface InstalledModel {
   tokenizer: string;
 }
 
-type LocalSpec = ModelSpec & { local: LocalModel };
 
 /** Written beside the two files once their digests matched the pins; its presence lets a start skip hashing 100-220 MB. */
 const STAMP = ".embedline-verified";
@@ -56,13 +55,10 @@ export async function ensureModelsInstalled(log: Logger, opts: { models: ModelSp
 
 /** The registry's local model for INFERMESH_MODEL (short name or id), or one line saying which exist. */
 export function bundledModel(name: string): LocalSpec {
-  const spec = findModel(name);
-  if (spec?.local) return spec as LocalSpec;
-  const known = localModels()
-    .map((m) => m.shortName)
-    .join(", ");
+  const spec = findLocalModel(name);
+  if (spec) return spec;
   throw new StackError(
-    `INFERMESH_MODEL=${name} is not a model the bundled embedding service runs: use one of ${known}, or set INFERMESH_URL to a service that serves it`,
+    `INFERMESH_MODEL=${name} is not a model the bundled embedding service runs: use one of ${localModelNames()}, or set INFERMESH_URL to a service that serves it`,
   );
 }
 

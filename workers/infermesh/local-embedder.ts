@@ -14,7 +14,7 @@ import fs from "node:fs";
 import * as ort from "onnxruntime-node";
 import { Tokenizer } from "tokenizers";
 import { modelCacheDir } from "../../lib/embedding/model-cache";
-import { findModel, localModelFiles, type LocalModel, type ModelSpec } from "../../lib/embedding/registry";
+import { findLocalModel, findModel, localModelFiles, localModelNames, type LocalSpec } from "../../lib/embedding/registry";
 
 export interface EmbedOutput {
   vectors: Float32Array[];
@@ -28,7 +28,6 @@ export interface LocalEmbedder {
   close(): Promise<void>;
 }
 
-export type LocalSpec = ModelSpec & { local: LocalModel };
 
 /** An input as the model takes it: token ids with [CLS]/[SEP], cut at the model's limit. */
 export interface Encoded {
@@ -39,9 +38,10 @@ export interface Encoded {
 
 /** The registry entry of a model the bundled service can run, or an Error saying which names can. */
 export function resolveLocalModel(name: string): LocalSpec {
+  const local = findLocalModel(name);
+  if (local) return local;
   const spec = findModel(name);
-  if (spec?.local) return spec as LocalSpec;
-  const known = "all-MiniLM-L6-v2 or bge-small-en-v1.5";
+  const known = localModelNames();
   throw new Error(spec ? `model ${spec.shortName} is served by a ${spec.provider} upstream, not bundled: expected ${known}` : `unknown model '${name}': expected ${known}`);
 }
 

@@ -1,5 +1,5 @@
 import { Worker } from "node:worker_threads";
-import type { LocalSpec } from "./local-embedder";
+import type { LocalSpec } from "../../lib/embedding/registry";
 import type { FromWorker, SessionThreadData, ToWorker } from "./protocol";
 
 export interface ModelOutput {

@@ -8,7 +8,8 @@ import { createWorkerServer, json, route, text } from "../../lib/http/worker-ser
 import type { Logger } from "../../lib/log";
 import { QueueFullError, type DynamicBatcher } from "./batcher";
 import { checkInputs, resolveRequestModel, type CheckedInputs, type Truncation } from "./limits";
-import { tokenReport, type Encoded, type LocalSpec } from "./local-embedder";
+import type { LocalSpec } from "../../lib/embedding/registry";
+import { tokenReport, type Encoded } from "./local-embedder";
 import type { Metrics } from "./metrics";
 
 export interface Embedded {
