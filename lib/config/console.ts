@@ -1,4 +1,5 @@
 import "server-only";
+import path from "node:path";
 import { parseEnv, type RawEnv } from "./env";
 import { loadOrExit } from "./load";
 import { embedParquetDir } from "./paths";
@@ -13,7 +14,8 @@ export function parseConsoleConfig(env: RawEnv) {
       "EMBED_DLQ_TOPIC", "PARSE_DLQ_TOPIC", "EMBED_INPUT_TOPIC", "EMBED_OUTPUT_TOPIC", "SPARK_KAFKA_TOPICS", "SPARK_PROGRESS_TOPIC",
       "DATA_DIR", "EMBED_PARQUET_DIR", "VEC_OUTPUT_DIR", "EMBED_CONTROL_TOKEN",
       "REDDB_URL", "REDDB_NAMESPACE", "REDDB_TOKEN", "REDDB_DLQ_STREAM", "REDDB_DLQ_HTTP_PATH",
-      "LAUNCHER_STATE_FILE",
+      "LAUNCHER_STATE_FILE", "CONSOLE_PORT", "CONSOLE_ALLOWED_HOSTS", "CONSOLE_TRUST_PROXY", "CONSOLE_SESSION_TTL",
+      "CONSOLE_SSE_MAX_PER_CLIENT", "CONSOLE_SSE_MAX_TOTAL",
     ],
     env,
   );
@@ -31,7 +33,16 @@ export function parseConsoleConfig(env: RawEnv) {
     upstreamTimeoutMs: e.CONSOLE_UPSTREAM_TIMEOUT_MS,
     /** Secret: compared on the server only, never rendered. */
     consoleToken: e.CONSOLE_TOKEN,
-    sse: { keepAliveMs: e.SSE_KEEPALIVE_SEC * 1000, history: e.SSE_HISTORY },
+    /** Who may reach the console and how its sessions behave (lib/auth). */
+    access: {
+      port: e.CONSOLE_PORT,
+      allowedHosts: e.CONSOLE_ALLOWED_HOSTS,
+      trustProxy: e.CONSOLE_TRUST_PROXY,
+      sessionTtlSec: e.CONSOLE_SESSION_TTL,
+      /** Revoked sessions (logout) are kept here so a console restart does not bring them back. */
+      stateDir: path.join(e.DATA_DIR, "console"),
+    },
+    sse: { keepAliveMs: e.SSE_KEEPALIVE_SEC * 1000, history: e.SSE_HISTORY, maxPerClient: e.CONSOLE_SSE_MAX_PER_CLIENT, maxTotal: e.CONSOLE_SSE_MAX_TOTAL },
     topics: {
       ingest: e.SPARK_KAFKA_TOPICS[0] ?? "agent.results",
       embedInput: e.EMBED_INPUT_TOPIC,
