@@ -5,7 +5,7 @@ import path from "node:path";
 import type { Logger } from "../../lib/log";
 import { StackError } from "../stack-error";
 
-const sources = ["app", "components", "lib", "public", "instrumentation.ts", "next.config.mjs", "postcss.config.mjs", "tsconfig.json", "package-lock.json"];
+const sources = ["app", "components", "lib", "public", "instrumentation.ts", "proxy.ts", "next.config.mjs", "postcss.config.mjs", "tsconfig.json", "package-lock.json"];
 
 function sourceHash(root: string): string {
   const hash = createHash("sha256");
