@@ -46,11 +46,16 @@ ENV MODEL_CACHE_DIR=/opt/embedline/models
 
 COPY --chown=node:node . .
 RUN node node_modules/next/dist/bin/next build
+# The console's own state (DATA_DIR/console: ended login sessions), owned by the
+# user it runs as, so a volume mounted here (docker-compose.yml) is writable.
+RUN mkdir -p data/console
 
 ENV NODE_ENV=production
 EXPOSE 3000
-# Healthy when the console answers; the pipeline's health is what it shows.
+# Healthy when the console answers /api/live: no credentials needed (with
+# CONSOLE_TOKEN set every other path answers 401) and nothing revealed. The
+# pipeline's health is what the console shows, not the container's.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=5 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:3000/api/health?degraded=200').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "fetch('http://127.0.0.1:3000/api/live').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # 0.0.0.0 inside the container; docker-compose.yml decides what the host exposes.
 CMD ["node", "node_modules/next/dist/bin/next", "start", "-p", "3000", "-H", "0.0.0.0"]

@@ -80,8 +80,26 @@ describe("docker-compose.yml", () => {
     expect(consoleSvc?.build).toBeDefined();
     expect(portMappings(consoleSvc ?? {})).toContainEqual({ host: "127.0.0.1", published: 3000, target: 3000 });
     expect(consoleSvc?.depends_on?.kafka?.condition).toBe("service_healthy");
-    expect(consoleSvc?.healthcheck?.test?.join(" ")).toContain("/api/health");
     expect(consoleSvc?.environment?.KAFKA_BOOTSTRAP_SERVERS).toBe("kafka:19092");
+  });
+
+  // With CONSOLE_TOKEN set every path but the liveness one needs credentials: a
+  // healthcheck on /api/health would keep the container unhealthy (issue 13).
+  it("checks the console's health on /api/live, which needs no credentials, and passes its access settings through", () => {
+    const consoleSvc = services.console;
+    const probe = consoleSvc?.healthcheck?.test?.join(" ") ?? "";
+    expect(probe).toContain("http://127.0.0.1:3000/api/live");
+    expect(probe).not.toContain("/api/health");
+    for (const name of ["CONSOLE_TOKEN", "CONSOLE_ALLOWED_HOSTS", "CONSOLE_TRUST_PROXY", "CONSOLE_SESSION_TTL", "EMBED_CONTROL_TOKEN"]) {
+      expect(Object.keys(consoleSvc?.environment ?? {})).toContain(name);
+    }
+  });
+
+  it("keeps the console's session state (DATA_DIR/console) on a volume, so a logout outlives the container", () => {
+    const mounts = ((services.console as { volumes?: (string | { source?: string; target?: string })[] }).volumes ?? []).map((v) =>
+      typeof v === "string" ? v.split(":")[1] : v.target,
+    );
+    expect(mounts).toContain("/app/data/console");
   });
 
   // The console probes each worker from its own container: one listening on loopback alone shows as down.

@@ -46,6 +46,20 @@ describe("Dockerfile", () => {
     expect(modules.filter((f) => !covered(f))).toEqual([]);
   });
 
+  // With CONSOLE_TOKEN set every other path answers 401, and the container would never be healthy.
+  it("checks the container's health on /api/live, the console's path that needs no credentials", () => {
+    const healthcheck = /^HEALTHCHECK\b.*\\\n\s*CMD (.+)$/m.exec(dockerfile)?.[1];
+    expect(healthcheck).toContain("http://127.0.0.1:3000/api/live");
+    expect(healthcheck).not.toContain("/api/health");
+  });
+
+  it("creates the console's state directory (DATA_DIR/console) as the user the console runs as", () => {
+    const finalStage = dockerfile.split(/^FROM /m).at(-1) ?? "";
+    expect(finalStage).toMatch(/^RUN mkdir -p data\/console$/m);
+    expect(dockerfile).toMatch(/^USER node$/m);
+    expect(finalStage).not.toMatch(/^USER root$/m);
+  });
+
   it("runs the installer for INFERMESH_MODEL into the MODEL_CACHE_DIR the image sets", () => {
     const cacheDir = /^ENV MODEL_CACHE_DIR=(\S+)$/m.exec(dockerfile)?.[1];
     expect(cacheDir).toBeDefined();
