@@ -50,9 +50,101 @@ function validate<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
   return result.data;
 }
 
-/** Parse a JSON body through `schema`: malformed JSON is a 400, a schema failure a 422. */
-export async function parseJsonBody<S extends z.ZodType>(request: Request, schema: S): Promise<z.output<S>> {
-  const text = await request.text();
+/** 1 KiB, 64 KiB, 8 MiB: a byte count in the unit an operator reads (binary units, as the limits are set). */
+export function formatBytes(bytes: number): string {
+  const units: [number, string][] = [[1024 * 1024 * 1024, "GiB"], [1024 * 1024, "MiB"], [1024, "KiB"]];
+  for (const [size, unit] of units) {
+    if (bytes >= size) return `${Number((bytes / size).toFixed(2))} ${unit}`;
+  }
+  return `${bytes} ${bytes === 1 ? "byte" : "bytes"}`;
+}
+
+/**
+ * Whether a Content-Type header says JSON: the media type `application/json`
+ * (any case), parameters such as `; charset=utf-8` allowed. `application/jsonx`,
+ * `text/plain`, forms and a missing header are not: a cross-site page can send
+ * those without a CORS preflight, so accepting them would let it post to us.
+ */
+export function isJsonContentType(value: string | null): boolean {
+  if (value === null) return false;
+  const mediaType = value.split(";", 1)[0]!.trim().toLowerCase();
+  return mediaType === "application/json";
+}
+
+export interface BodyLimit {
+  /**
+   * Most bytes of body the route reads; past it the answer is 413. Required so no
+   * route forgets one. Keep every cap below Next's `proxyClientMaxBodySize`
+   * (10 MB by default): because proxy.ts exists, Next buffers each request body
+   * for it and hands the route handler only the first 10 MB of a longer one,
+   * with a warning; a cap above that would see a truncated body (400 invalid
+   * JSON, or worse a shorter JSONL accepted) instead of a clear 413. Our largest
+   * cap is ingest's 8 MiB (8,388,608 bytes < 10,485,760).
+   */
+  maxBytes: number;
+  /** The route's path as operators type it, named in the 413 message. */
+  route: string;
+}
+
+function tooLarge({ maxBytes, route }: BodyLimit): ApiError {
+  return new ApiError(413, "body_too_large", `request body is over the ${formatBytes(maxBytes)} limit of ${route}`);
+}
+
+/**
+ * At most `maxBytes` of the body: a Content-Length above it is refused before a
+ * byte is read; otherwise the stream is counted as it arrives and cancelled as
+ * soon as it passes the cap (a chunked upload that lies by omission is not read
+ * to its end).
+ */
+async function readCapped(request: Request, limit: BodyLimit): Promise<Uint8Array> {
+  const declared = request.headers.get("content-length");
+  if (declared !== null && /^\d+$/.test(declared.trim()) && Number(declared.trim()) > limit.maxBytes) throw tooLarge(limit);
+  if (!request.body) return new Uint8Array(0);
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > limit.maxBytes) {
+        // Not awaited: a peer that stops sending must not hold the answer back.
+        reader.cancel().catch(() => {});
+        throw tooLarge(limit);
+      }
+      chunks.push(value);
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  const bytes = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.byteLength;
+  }
+  return bytes;
+}
+
+/**
+ * Parse a JSON body through `schema`, in this order: Content-Type not JSON →
+ * 415; more than `maxBytes` → 413; not UTF-8 or malformed JSON → 400; a schema
+ * failure → 422.
+ */
+export async function parseJsonBody<S extends z.ZodType>(request: Request, schema: S, limit: BodyLimit): Promise<z.output<S>> {
+  const type = request.headers.get("content-type");
+  if (!isJsonContentType(type)) {
+    const got = type === null ? "no Content-Type" : `Content-Type ${JSON.stringify(type.slice(0, 100))}`;
+    throw new ApiError(415, "unsupported_media_type", `${limit.route} takes JSON only (got ${got}): send Content-Type: application/json`);
+  }
+  const bytes = await readCapped(request, limit);
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new ApiError(400, "invalid_json", "request body is not valid UTF-8");
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -16,7 +16,7 @@ const post = (body: string) => new Request("http://console.test/api/thing", { me
 const jsonRoute = (log: Logger) =>
   withApiErrors(
     () => log,
-    async (request: Request) => Response.json(await parseJsonBody(request, bodySchema)),
+    async (request: Request) => Response.json(await parseJsonBody(request, bodySchema, { maxBytes: 1024, route: "/api/thing" })),
   );
 
 describe("withApiErrors + parseJsonBody", () => {

@@ -5,21 +5,23 @@ import { ApiError, parseJsonBody, withApiErrors } from "@/lib/http/api-error";
 import { proxied } from "@/lib/upstreams/errors";
 import { producer } from "@/lib/upstreams/kafka";
 import { consoleLog } from "@/lib/upstreams/log";
-import { ingestSchema, parseJsonl } from "./schema";
+import { INGEST_MAX_BYTES, ingestSchema, parseJsonl } from "./schema";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
 
-const log = consoleLog("/api/ingest");
+const ROUTE = "/api/ingest";
+const log = consoleLog(ROUTE);
 
 /**
  * POST /api/ingest `{texts: [...]}` or `{jsonl: "..."}` → `{sent, topic}`: each
  * text as `{"text": …}`, each JSONL line as it is, to the raw topic
- * (agent.results), where the parse stage picks them up.
+ * (agent.results), where the parse stage picks them up. Limits (schema.ts):
+ * the body ≤ 8 MiB, each text or JSONL line ≤ 64 KiB, ≤ 10,000 records.
  */
 export const POST = withApiErrors(log, async (request: Request) => {
   const auth = requireToken(request);
-  const body = await parseJsonBody(request, ingestSchema);
+  const body = await parseJsonBody(request, ingestSchema, { maxBytes: INGEST_MAX_BYTES, route: ROUTE });
   let values: unknown[];
   if ("texts" in body) values = body.texts.map((text) => ({ text }));
   else {

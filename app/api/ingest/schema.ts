@@ -1,26 +1,53 @@
 import { z } from "zod";
+import { formatBytes } from "@/lib/http/api-error";
+import { INGEST_MAX_JSONL_BYTES, INGEST_MAX_TEXT_BYTES, MAX_INGEST_RECORDS, utf8Length } from "./limits";
 
-/** Most records one ingest request sends: a paste or a file, not a bulk loader. */
-export const MAX_INGEST_RECORDS = 10_000;
+export { INGEST_MAX_BYTES, INGEST_MAX_JSONL_BYTES, INGEST_MAX_TEXT_BYTES, MAX_INGEST_RECORDS } from "./limits";
 
-export const ingestSchema = z.union([
-  z.object({ texts: z.array(z.string().trim().min(1, "empty text")).min(1, "no texts").max(MAX_INGEST_RECORDS) }).strict(),
-  z.object({ jsonl: z.string().min(1, "empty file") }).strict(),
-]);
+const count = (n: number) => n.toLocaleString("en-US");
 
-/** JSONL → one value per non-empty line; a bad line is named by number. */
+const texts = z
+  .array(z.string().trim().min(1, "empty text"))
+  .min(1, "no texts")
+  .max(MAX_INGEST_RECORDS, `more than ${count(MAX_INGEST_RECORDS)} texts in one request`)
+  .superRefine((all, ctx) => {
+    for (let i = 0; i < all.length; i++) {
+      const bytes = utf8Length(all[i]!);
+      if (bytes > INGEST_MAX_TEXT_BYTES) {
+        ctx.addIssue({ code: "custom", message: `text ${i + 1} of ${count(all.length)} is ${formatBytes(bytes)} in UTF-8, over the ${formatBytes(INGEST_MAX_TEXT_BYTES)} limit per text` });
+        return;
+      }
+    }
+  });
+
+const jsonl = z
+  .string()
+  .min(1, "empty file")
+  .refine((s) => utf8Length(s) <= INGEST_MAX_JSONL_BYTES, `the JSONL file is over the ${formatBytes(INGEST_MAX_JSONL_BYTES)} limit`);
+
+export const ingestSchema = z.union([z.object({ texts }).strict(), z.object({ jsonl }).strict()], {
+  error: 'expected {"texts": ["…"]} or {"jsonl": "…"}',
+});
+
+/**
+ * JSONL → one value per non-empty line; a bad line is named by number. A line
+ * longer than INGEST_MAX_TEXT_BYTES or more than MAX_INGEST_RECORDS records is
+ * an error too: each line becomes one Kafka record as it is.
+ */
 export function parseJsonl(jsonl: string): { values: unknown[]; error?: string } {
   const values: unknown[] = [];
   const lines = jsonl.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.trim();
     if (line === "") continue;
+    const bytes = utf8Length(line);
+    if (bytes > INGEST_MAX_TEXT_BYTES) return { values, error: `line ${i + 1} is ${formatBytes(bytes)}, over the ${formatBytes(INGEST_MAX_TEXT_BYTES)} limit per record` };
     try {
       values.push(JSON.parse(line));
     } catch {
       return { values, error: `line ${i + 1} is not valid JSON` };
     }
-    if (values.length > MAX_INGEST_RECORDS) return { values, error: `more than ${MAX_INGEST_RECORDS} records` };
+    if (values.length > MAX_INGEST_RECORDS) return { values, error: `more than ${count(MAX_INGEST_RECORDS)} records in the file (line ${i + 1})` };
   }
   return values.length === 0 ? { values, error: "no records in the file" } : { values };
 }

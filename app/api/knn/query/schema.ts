@@ -2,10 +2,38 @@ import { z } from "zod";
 
 const finite = z.number().refine(Number.isFinite, "must be a finite number");
 
+/**
+ * Most bytes of a POST /api/knn/query body. A query is a vector, a doc_id or a
+ * text plus a few options: a 384-dim vector is about 8 KB of JSON, and 64 KiB
+ * still holds about 3,000 components at full precision.
+ */
+export const KNN_QUERY_MAX_BYTES = 64 * 1024;
+
+/**
+ * A vector the index can compare by cosine: its L2 norm must be a finite
+ * non-zero number. Finite components can still overflow (`[1e200, 1e200]`:
+ * the squares are Infinity) or underflow (`[1e-200]`: they are 0); the indexer
+ * (workers/indexer/query.ts) refuses an all-zero vector with 422 too.
+ */
+const searchableVector = z
+  .array(finite)
+  .min(1)
+  .max(8192)
+  .superRefine((v, ctx) => {
+    let sum = 0;
+    for (const x of v) sum += x * x;
+    const norm = Math.sqrt(sum);
+    if (!Number.isFinite(norm)) ctx.addIssue({ code: "custom", message: "vector norm is not finite (values too large)" });
+    else if (norm === 0) {
+      const message = v.every((x) => x === 0) ? "vector is all zeros: cosine similarity is undefined for it" : "vector norm underflows to 0 (values too small)";
+      ctx.addIssue({ code: "custom", message });
+    }
+  });
+
 /** Body of POST /api/knn/query (the indexer's contract, issue 6): exactly one of vector, doc_id, text. */
 export const knnQuerySchema = z
   .object({
-    vector: z.array(finite).min(1).max(8192).optional(),
+    vector: searchableVector.optional(),
     doc_id: z.string().min(1).max(1024).optional(),
     text: z.string().min(1).max(65536).optional(),
     k: z.number().int().min(1).max(1000).default(5),
