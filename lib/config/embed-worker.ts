@@ -1,5 +1,6 @@
 import { parseEmbeddingClientConfig } from "./embedding-client";
 import { embedParquetDir } from "./paths";
+import { redactConfig } from "./redact";
 import { parseEnv, type RawEnv } from "./env";
 
 /** Configuration of the embed-worker (workers/embed). */
@@ -67,13 +68,11 @@ export function parseEmbedWorkerConfig(env: RawEnv) {
 
 export type EmbedWorkerConfig = ReturnType<typeof parseEmbedWorkerConfig>;
 
-/** The effective configuration as GET /config shows it: every secret replaced. */
+/**
+ * The effective configuration as GET /config shows it: every credential field
+ * (controlToken, reddb.token, embedding.apiKey) replaced, and user-info and
+ * credential query parameters hidden inside every URL (INFERMESH_URL, REDDB_URL).
+ */
 export function redactEmbedWorkerConfig(cfg: EmbedWorkerConfig) {
-  const hidden = (v: string | undefined) => (v === undefined ? null : "[redacted]");
-  return {
-    ...cfg,
-    controlToken: hidden(cfg.controlToken),
-    reddb: cfg.reddb && { ...cfg.reddb, token: hidden(cfg.reddb.token) },
-    embedding: { ...cfg.embedding, apiKey: hidden(cfg.embedding.apiKey) },
-  };
+  return redactConfig(cfg);
 }

@@ -1,6 +1,7 @@
 import "server-only";
 import { STATUS_CODES } from "node:http";
 import { Pool } from "undici";
+import { redactUrl } from "@/lib/config/redact";
 import type { HealthComponent, Probe } from "./probe";
 
 /** One keep-alive pool per upstream origin, shared by every probe of it. */
@@ -51,7 +52,8 @@ export function httpProbe(url: string, describe?: DescribeBody): Probe {
 
 /** A component checked over HTTP, e.g. `httpComponent("indexer", "http://127.0.0.1:9102/health")`. */
 export function httpComponent(name: string, url: string, describe?: DescribeBody): HealthComponent {
-  return { name, kind: "http", target: url, probe: httpProbe(url, describe) };
+  // The target is shown by /api/health and logged: never with a URL's credentials.
+  return { name, kind: "http", target: redactUrl(url), probe: httpProbe(url, describe) };
 }
 
 /** Close every pool (tests, shutdown). Later probes open fresh pools. */

@@ -136,7 +136,8 @@ describe("embed-worker", () => {
     const prom = await (await fetch(`${worker.metricsUrl}/metrics/prometheus`)).text();
     expect(prom).toMatch(/^embedline_embed_worker_records_out_total 20$/m);
     expect(prom).toMatch(/^embedline_embed_worker_embed_duration_seconds_count \d+$/m);
-    const config = JSON.stringify(await getJson(`${worker.metricsUrl}/config`));
+    expect((await fetch(`${worker.metricsUrl}/config`)).status).toBe(401);
+    const config = JSON.stringify(await getJson(`${worker.metricsUrl}/config`, { headers: auth }));
     expect(config).not.toContain("control-secret");
     expect(config).not.toContain("embed-secret");
     expect(config).toContain(t.input);

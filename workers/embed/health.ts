@@ -6,6 +6,8 @@
  * consumption. Listeners hear every ok ⇄ degraded change of a component, e.g.
  * to pause consumption during an embedding outage.
  */
+import { redactUrl } from "../../lib/config/redact";
+
 export type Component = "embedding" | "kafka" | "reddb";
 
 /** An input partition that is not advancing: where it stands and why (the parse worker's /health lists the same fields). */
@@ -27,7 +29,8 @@ export class Health {
 
   degrade(component: Component, reason: string): void {
     const was = this.reasons.get(component);
-    this.reasons.set(component, { reason, since: was?.since ?? Date.now() });
+    // /health is open (no token): an upstream's error message may quote its URL, credentials and all.
+    this.reasons.set(component, { reason: redactUrl(reason), since: was?.since ?? Date.now() });
     if (!was) for (const l of this.listeners) l(component, true);
   }
 
