@@ -5,6 +5,7 @@ import { Card } from "@/components/ui/card";
 import { Unavailable } from "@/components/ui/stat";
 import type { DlqItem } from "@/lib/dlq/item";
 import { DlqOriginal } from "./dlq-original";
+import { DlqDownloadNote, DlqPartialNote } from "./dlq-partial-note";
 import { DlqTable } from "./dlq-table";
 import { dlqParams, useDlqQuery, useRedriveDlqMutation, type DlqFilter, type DlqSource, type DlqStageFilter } from "./use-dlq-query";
 
@@ -50,16 +51,19 @@ export function DlqView() {
         <button type="button" className={btn} onClick={() => refetch()} data-testid="dlq-refresh">{isFetching ? "loading…" : "refresh"}</button>
         <a className={btn} href={download("jsonl")} download data-testid="dlq-download-jsonl">download JSONL</a>
         <a className={btn} href={download("csv")} download data-testid="dlq-download-csv">download CSV</a>
+        <DlqDownloadNote filter={filter} />
         <button type="button" className={btn} disabled={selected.size === 0 || redrive.isPending} onClick={() => redrive.mutate([...selected], { onSuccess: () => setSelected(new Set()) })} data-testid="dlq-redrive-selected">redrive selected ({selected.size})</button>
         <button type="button" className={btn} disabled={items.length === 0 || redrive.isPending} onClick={() => confirm(`Redrive all ${items.length} entries shown?`) && redrive.mutate(reason ? items.map((i) => i.id) : "all")} data-testid="dlq-redrive-all">redrive all shown</button>
       </div>
       {redrive.data && (
         <p className="text-xs" data-testid="dlq-redrive-result">
           redriven {redrive.data.redriven.length}, skipped {redrive.data.skipped.length}{skip ? ` (${skip.reason}${skip.detail ? `: ${skip.detail}` : ""})` : ""}
+          {redrive.data.partial && <span className="text-warn" data-testid="dlq-redrive-partial"> — read was partial: {redrive.data.partial.message}</span>}
         </p>
       )}
       {redrive.error && <p className="text-xs text-down">{redrive.error.message}</p>}
       {down && <Unavailable what="DLQ unavailable" message={down} data-testid="dlq-error" />}
+      {data?.partial && <DlqPartialNote partial={data.partial} />}
       {data && (
         <Card title={`${items.length} of ${data.count} entries`} aside={<><span data-testid="dlq-source">{data.source}</span>{!data.complete && <span className="text-warn">partial read</span>}</>} data-testid="dlq-list">
           <DlqTable items={items} selected={selected} onToggle={toggle} onOpen={setOpen} />

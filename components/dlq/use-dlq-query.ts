@@ -5,6 +5,7 @@ import { staleTimes } from "@/components/providers";
 import { getJson, postJson } from "@/components/ui/fetch-json";
 import type { Unavailable } from "@/components/search/use-knn-query";
 import type { DlqItem } from "@/lib/dlq/item";
+import type { DlqPartial } from "@/lib/dlq/partial";
 
 export type DlqStageFilter = "" | "parse" | "embed" | "index";
 export type DlqSource = "kafka" | "reddb";
@@ -20,6 +21,8 @@ export interface DlqAnswer {
   items: DlqItem[];
   count: number;
   complete: boolean;
+  /** Why the answer holds only part of what was asked (RedDB's per-read cap, the read deadline), or null. */
+  partial: DlqPartial | null;
   /** What was read, e.g. `kafka:agent.results.dlq,embeddings_dlq`. */
   source: string;
   /** Sources this console can read (`reddb` only when REDDB_URL is set). */
@@ -29,6 +32,8 @@ export interface DlqAnswer {
 export interface RedriveAnswer {
   redriven: { id: string; topic: string; how: "original" | "rebuilt" }[];
   skipped: { id: string; reason: string; detail?: string }[];
+  /** Set when the server's read of the DLQ was cut short: `all` then covered only what was read. */
+  partial: DlqPartial | null;
 }
 
 /** The query string of a filter: shared by the list, the download links and redrive. */

@@ -4,11 +4,13 @@ import { ApiError } from "@/lib/http/api-error";
 import type { DlqStage } from "@/lib/records/dlq-record";
 import { upstreamJson } from "@/lib/upstreams/http";
 import { isMissingTopic, planNewest as planTopic, readRanges, type ReadMessage, type ReadPlan } from "@/lib/upstreams/kafka";
+import { pushToPull, trackReader, type OpenItems } from "./download";
 import { REPLAY_HEADER, decodeJson, toDlqItem, type DlqItem, type DlqTopics } from "./item";
+import { deadlinePartial, downloadPartial, reddbReadPartial, type DlqPartial } from "./partial";
 import { fillReddbPath } from "./reddb-path";
 
-/** How long a DLQ read may take before it answers with what it has (and says so). */
-const READ_DEADLINE_MS = 10_000;
+/** How long a DLQ read for the page may take before it answers with what it has (and says so). */
+export const READ_DEADLINE_MS = 10_000;
 
 /**
  * Offsets read per entry wanted. Every DLQ writer is transactional, and each
@@ -89,64 +91,106 @@ function requireSource(source: DlqSourceKind): void {
   if (source === "reddb" && !consoleConfig().reddb) throw new ApiError(422, "invalid_request", "source: reddb needs REDDB_URL set on the console");
 }
 
+export interface DlqRead {
+  items: DlqItem[];
+  /** `partial === null`. */
+  complete: boolean;
+  /** Why the answer holds only part of what was asked (lib/dlq/partial.ts), or null. */
+  partial: DlqPartial | null;
+}
+
 /**
  * The newest `limit` entries of the stage asked for (all stages by default),
  * newest first: each Kafka DLQ topic's newest 2×`limit` offsets read in
- * parallel and merged, or RedDB's stream. `complete: false` when a read hit its deadline.
+ * parallel and merged, or RedDB's stream. `partial` says when the answer is
+ * short of what was asked: RedDB returned its per-read cap while holding more
+ * (`source_cap`), or a Kafka read hit its deadline (`deadline`, READ_DEADLINE_MS
+ * unless `deadlineMs` says otherwise; `null` = only `signal` stops it).
  */
-export async function readDlq(q: DlqQuery, signal: AbortSignal): Promise<{ items: DlqItem[]; complete: boolean }> {
+export async function readDlq(q: DlqQuery, signal: AbortSignal, opts: { deadlineMs?: number | null } = {}): Promise<DlqRead> {
   const source = q.source ?? "kafka";
   requireSource(source);
-  if (source === "reddb") return { items: mergeDlqItems([await readReddb(q.limit, signal)], q), complete: true };
+  if (source === "reddb") {
+    const { items, partial } = await readReddb(q.limit, signal);
+    return { items: mergeDlqItems([items], q), complete: partial === null, partial };
+  }
   const topics = dlqTopics();
-  const deadline = AbortSignal.any([signal, AbortSignal.timeout(READ_DEADLINE_MS)]);
+  const deadlineMs = opts.deadlineMs === undefined ? READ_DEADLINE_MS : opts.deadlineMs;
+  const deadline = deadlineMs === null ? signal : AbortSignal.any([signal, AbortSignal.timeout(deadlineMs)]);
   const reads = await Promise.all(kafkaTopicsFor(q.stage, topics).map(async (topic) => {
     const items: DlqItem[] = [];
     const { complete } = await readRanges(await planNewest(topic, q.limit * OFFSETS_PER_ENTRY), (m) => void items.push(kafkaItem(topic, m, topics)), deadline);
     return { items, complete };
   }));
-  return { items: mergeDlqItems(reads.map((r) => r.items), q), complete: reads.every((r) => r.complete) };
+  const items = mergeDlqItems(reads.map((r) => r.items), q);
+  const partial = reads.every((r) => r.complete) ? null : deadlinePartial(items.length, deadlineMs ?? 0);
+  return { items, complete: partial === null, partial };
+}
+
+export interface DownloadPlan {
+  /** Opens the entries (lib/dlq/download.ts streams them); stops its reads when the signal aborts or the iterator returns. */
+  open: OpenItems;
+  /** Set when the source will cap the answer, known from the query before any read (RedDB: at most 1,000). */
+  partial: DlqPartial | null;
 }
 
 /**
  * A download: plans first (so an unreachable broker is a 502, not a broken
- * file), then `run` writes the entries of the stage. Up to 10,000: the newest
- * N, as the page lists them. More, or `all`: each topic streamed as it is
- * read, topic by topic, nothing held in memory; N then counts each topic's
- * newest offsets, transaction markers included. RedDB: its newest 10,000 at most.
+ * file), then `open` yields the entries of the stage, pulled as the client
+ * reads. Up to 10,000: the newest N, as the page lists them (read whole, then
+ * written; no read deadline but the download's). More, or `all`: each topic
+ * streamed as it is read, topic by topic, through a bounded queue, so the
+ * consumer waits for a slow client; N then counts each topic's newest offsets,
+ * transaction markers included. RedDB: its newest 1,000 at most (`partial`).
+ * A read that stops short (the download's deadline, the client gone) fails the
+ * iterator: never a silently short file.
  */
-export async function planDownload(q: { limit: number | "all"; stage?: DlqStage; source?: DlqSourceKind }): Promise<(onItem: (i: DlqItem) => void, signal: AbortSignal) => Promise<void>> {
+export async function planDownload(q: { limit: number | "all"; stage?: DlqStage; source?: DlqSourceKind }): Promise<DownloadPlan> {
   const source = q.source ?? "kafka";
   requireSource(source);
-  const keep = (i: DlqItem) => !q.stage || i.stage === q.stage;
+  const partial = downloadPartial({ source, limit: q.limit });
   if (source === "reddb" || (q.limit !== "all" && q.limit <= BUFFERED_DOWNLOAD_MAX)) {
     const limit = q.limit === "all" ? BUFFERED_DOWNLOAD_MAX : Math.min(q.limit, BUFFERED_DOWNLOAD_MAX);
     if (source === "kafka") await planNewest(dlqTopics().embed, 1); // fail before the file starts when Kafka is down
-    return async (onItem, signal) => (await readDlq({ limit, stage: q.stage, source }, signal)).items.forEach(onItem);
+    return { partial, open: (signal) => bufferedItems({ limit, stage: q.stage, source }, signal) };
   }
   const topics = dlqTopics();
   const plans: ReadPlan[] = [];
   for (const topic of kafkaTopicsFor(q.stage, topics)) plans.push(await planNewest(topic, q.limit));
-  return async (onItem, signal) => {
-    for (const plan of plans) {
-      await readRanges(plan, (m) => {
-        const item = kafkaItem(plan.topic, m, topics);
-        if (keep(item)) onItem(item);
-      }, signal);
-    }
+  const keep = (i: DlqItem) => !q.stage || i.stage === q.stage;
+  return {
+    partial,
+    open: (signal) => pushToPull(async (push, readSignal) => {
+      for (const plan of plans) {
+        if (readSignal.aborted) return;
+        await trackReader(() => readRanges(plan, async (m, { heartbeat }) => {
+          const item = kafkaItem(plan.topic, m, topics);
+          if (keep(item)) await push(item, heartbeat);
+        }, readSignal));
+      }
+    }, signal),
   };
 }
 
-async function readReddb(limit: number, signal: AbortSignal): Promise<DlqItem[]> {
+/** The newest N as the page lists them, read whole (bounded by BUFFERED_DOWNLOAD_MAX), then handed out one per pull. */
+async function* bufferedItems(q: DlqQuery, signal: AbortSignal): AsyncGenerator<DlqItem, void, undefined> {
+  const read = await trackReader(() => readDlq(q, signal, { deadlineMs: null }));
+  signal.throwIfAborted();
+  if (q.source !== "reddb" && read.partial) throw new Error(`DLQ read stopped short: ${read.partial.message}`);
+  yield* read.items;
+}
+
+async function readReddb(limit: number, signal: AbortSignal): Promise<{ items: DlqItem[]; partial: DlqPartial | null }> {
   const r = consoleConfig().reddb!;
   const topics = dlqTopics();
   const path = fillReddbPath(r.dlqPath, { ns: r.namespace, stream: r.dlqStream, limit });
   const headers: Record<string, string> = r.token ? { authorization: `Bearer ${r.token}` } : {};
   const { body } = await upstreamJson<unknown>(`${r.url}${path.startsWith("/") ? "" : "/"}${path}`, { headers, signal, timeoutMs: READ_DEADLINE_MS });
   const rows = Array.isArray(body) ? body : Array.isArray((body as { items?: unknown })?.items) ? (body as { items: unknown[] }).items : [];
-  return rows.map((row) => {
-    const { offset, value } = (row ?? {}) as { offset?: unknown; value?: unknown };
+  const entries = rows.map((row) => (row ?? {}) as { offset?: unknown; value?: unknown });
+  const items = entries.map(({ offset, value }) => {
     const v = typeof value === "string" ? decodeJson(Buffer.from(value)) : value;
     return toDlqItem({ kind: "reddb", stream: r.dlqStream, offset: String(offset) }, v, (v as { replay_count?: unknown })?.replay_count ?? "", null, topics);
   });
+  return { items, partial: reddbReadPartial(limit, entries.map((e) => e.offset)) };
 }

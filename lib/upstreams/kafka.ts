@@ -105,7 +105,7 @@ export async function planNewest(topic: string, limit: number | "all"): Promise<
  * Ends when every range is read, on `signal`, or at the deadline; the answer
  * says whether the read was complete.
  */
-export async function readRanges(plan: ReadPlan, onMessage: (m: ReadMessage) => void | Promise<void>, signal: AbortSignal): Promise<{ complete: boolean }> {
+export async function readRanges(plan: ReadPlan, onMessage: (m: ReadMessage, read: { heartbeat: () => Promise<void> }) => void | Promise<void>, signal: AbortSignal): Promise<{ complete: boolean }> {
   if (plan.ranges.length === 0) return { complete: true };
   const consumer = kafka().consumer({ groupId: `${CONSOLE_GROUP_PREFIX}${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: 250, sessionTimeout: 10_000 });
   const pending = new Map(plan.ranges.map((r) => [r.partition, r]));
@@ -129,14 +129,15 @@ export async function readRanges(plan: ReadPlan, onMessage: (m: ReadMessage) => 
     await consumer.subscribe({ topic: plan.topic, fromBeginning: true });
     await consumer.run({
       autoCommit: false,
-      eachBatch: async ({ batch, isRunning }) => {
+      // `heartbeat` lets an onMessage that waits on a slow reader (a download) keep the group membership.
+      eachBatch: async ({ batch, isRunning, heartbeat }) => {
         const range = pending.get(batch.partition);
         if (!range) return;
         for (const m of batch.messages) {
           if (!isRunning() || signal.aborted) return;
           const offset = BigInt(m.offset);
           if (offset < range.start || offset >= range.end) continue;
-          await onMessage({ partition: batch.partition, offset: m.offset, timestamp: Number(m.timestamp), key: m.key ?? null, value: m.value, headers: m.headers ?? {} });
+          await onMessage({ partition: batch.partition, offset: m.offset, timestamp: Number(m.timestamp), key: m.key ?? null, value: m.value, headers: m.headers ?? {} }, { heartbeat });
         }
         // lastOffset() counts transaction markers too, so a range ending in a commit marker still completes.
         reached(batch.partition, batch.lastOffset());

@@ -17,6 +17,19 @@ const source = z.enum(["kafka", "reddb"], { error: "expected kafka or reddb" }).
 
 export const dlqQuerySchema = z.object({ limit: limit.default(500), stage, source });
 
+/**
+ * The `partial` field of the list's and redrive's answers (lib/dlq/partial.ts):
+ * `null` when the answer is all that was asked for (or all the source holds);
+ * else why it is short — `source_cap`: the source returns at most `limit`
+ * entries per read and holds more (RedDB: 1,000); `deadline`: the read stopped
+ * at its deadline with `limit` entries. A download whose source will cap it
+ * says so in the `X-Embedline-Partial: <reason>; limit=<n>` response header.
+ */
+export const dlqPartialSchema = z
+  .object({ reason: z.enum(["source_cap", "deadline"]), limit: z.number().int().min(0), message: z.string() })
+  .strict()
+  .nullable();
+
 /** Downloads take any N (streamed, never held in memory), or `all`. */
 export const dlqDownloadSchema = z.object({
   format: z.enum(["jsonl", "csv"]).default("jsonl"),
