@@ -1,41 +1,53 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { ConsoleConfig } from "@/lib/config/console";
+import { SESSION_COOKIE, verifySession } from "./session";
 
-/** The httpOnly cookie the login form sets. It holds a MAC derived from the token, never the token. */
-export const SESSION_COOKIE = "embedline_session";
-/** A browser session lasts a working day; then the operator logs in again. */
-export const SESSION_MAX_AGE_SEC = 12 * 60 * 60;
+export { SESSION_COOKIE } from "./session";
+export { safeNext } from "./safe-next";
 
 export type AuthKind = "open" | "bearer" | "session";
 
-export function sessionValue(token: string): string {
-  return createHmac("sha256", token).update("embedline-console-session-v1").digest("base64url");
+/** What authorisation reads from the configuration. */
+export type AuthConfig = Pick<ConsoleConfig, "consoleToken" | "access">;
+
+function digest(s: string): Buffer {
+  return createHash("sha256").update(s, "utf8").digest();
 }
 
-export function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
+/**
+ * Whether `given` is the token, compared as SHA-256 digests in constant time
+ * (as lib/http/bearer.ts does for the workers): neither the content nor the
+ * length of the token shows in the timing.
+ */
+export function tokenMatches(given: string, token: string): boolean {
+  return timingSafeEqual(digest(given), digest(token));
 }
 
-function cookieValue(header: string | null, name: string): string | undefined {
+/** Values of every cookie called `name` (a browser may send two, e.g. one set for a parent domain). */
+export function cookieValues(header: string | null, name: string): string[] {
+  const values: string[] = [];
   for (const part of (header ?? "").split(";")) {
-    const [k, ...v] = part.trim().split("=");
-    if (k === name) return v.join("=");
+    const eq = part.indexOf("=");
+    if (eq > 0 && part.slice(0, eq).trim() === name) values.push(part.slice(eq + 1).trim());
   }
-  return undefined;
+  return values;
 }
 
-/** How a request is authorised against `token` (undefined: the console is open), or null when it is not. */
-export function authorize(headers: Headers, token: string | undefined): AuthKind | null {
+/** At most this many cookies of our name are checked per request (each costs an HMAC). */
+const MAX_SESSION_COOKIES = 4;
+
+/**
+ * How a request is authorised: "open" when no CONSOLE_TOKEN is configured,
+ * "bearer" for `Authorization: Bearer <token>`, "session" for a valid, unexpired
+ * and not revoked session cookie; null when none of these holds.
+ */
+export function authorize(headers: Headers, cfg: AuthConfig, nowMs = Date.now()): AuthKind | null {
+  const token = cfg.consoleToken;
   if (!token) return "open";
-  const bearer = /^Bearer (.+)$/.exec(headers.get("authorization") ?? "")?.[1];
-  if (bearer !== undefined && safeEqual(bearer, token)) return "bearer";
-  const session = cookieValue(headers.get("cookie"), SESSION_COOKIE);
-  if (session !== undefined && safeEqual(session, sessionValue(token))) return "session";
+  const bearer = /^Bearer\s+(.+)$/i.exec(headers.get("authorization") ?? "")?.[1]?.trim();
+  if (bearer !== undefined && tokenMatches(bearer, token)) return "bearer";
+  for (const value of cookieValues(headers.get("cookie"), SESSION_COOKIE).slice(0, MAX_SESSION_COOKIES)) {
+    if (verifySession(value, cfg, nowMs)) return "session";
+  }
   return null;
-}
-
-/** Only same-site relative paths: `/dlq`, never `//host` or `https://…` (no open redirect). */
-export function safeNext(next: string | null | undefined): string {
-  return next && /^\/(?![/\\])[^\s]*$/.test(next) && !next.startsWith("/login") ? next : "/";
 }

@@ -1,33 +1,55 @@
 import "server-only";
-import { SESSION_COOKIE, SESSION_MAX_AGE_SEC, safeEqual, safeNext, sessionValue } from "@/lib/auth/token";
+import { z } from "zod";
+import { clientAddress } from "@/lib/auth/client-address";
+import { loginLimiter } from "@/lib/auth/login-limiter";
+import { requestIsTls } from "@/lib/auth/request-gate";
+import { issueSession, sessionCookie } from "@/lib/auth/session";
+import { safeNext, tokenMatches } from "@/lib/auth/token";
 import { consoleConfig } from "@/lib/config/console";
-import { withApiErrors } from "@/lib/http/api-error";
+import { ApiError, parseJsonBody, withApiErrors } from "@/lib/http/api-error";
 import { consoleLog } from "@/lib/upstreams/log";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
 
-const log = consoleLog("/api/auth/login");
+/** A token and a path fit in a few hundred bytes; 4 KiB leaves room and nothing to stream. */
+export const LOGIN_MAX_BYTES = 4096;
+const ROUTE = "/api/auth/login";
 
-/** POST /api/auth/login (form: token, next) → sets the httpOnly session cookie and returns to `next`; a wrong token back to the form. */
+const loginSchema = z.object({ token: z.string(), next: z.string().optional() });
+
+const log = consoleLog(ROUTE);
+
+/**
+ * POST /api/auth/login `{token, next?}` → 200 `{next}` with the session cookie;
+ * a wrong token 401 `invalid_token`; too many failures 429 `rate_limited`
+ * with Retry-After. No CONSOLE_TOKEN configured: 200 `{next}`, no cookie.
+ * Audit lines name the client and the session id, never the token.
+ */
 export const POST = withApiErrors(log, async (request: Request) => {
-  const form = await request.formData().catch(() => new FormData());
-  const given = String(form.get("token") ?? "");
-  const next = safeNext(String(form.get("next") ?? "/"));
-  const token = consoleConfig().consoleToken;
-  const headers = new Headers({ "cache-control": "no-store" });
+  const cfg = consoleConfig();
+  const token = cfg.consoleToken;
+  const limit = { maxBytes: LOGIN_MAX_BYTES, route: ROUTE };
   if (!token) {
-    headers.set("location", next);
-    return new Response(null, { status: 303, headers });
+    const body = await parseJsonBody(request, loginSchema, limit);
+    return Response.json({ next: safeNext(body.next) }, { headers: { "cache-control": "no-store" } });
   }
-  if (!safeEqual(given, token)) {
-    log().warn({ audit: "login_failed" }, "console login failed");
-    headers.set("location", `/login?error=1&next=${encodeURIComponent(next)}`);
-    return new Response(null, { status: 303, headers });
+  const client = clientAddress(request.headers, cfg.access.trustProxy);
+  const attempt = loginLimiter().begin(client);
+  if (!attempt.ok) {
+    log().warn({ audit: "login_rate_limited", client, scope: attempt.scope, retryAfterSec: attempt.retryAfterSec }, "console login refused: too many failures");
+    throw new ApiError(429, "rate_limited", `too many failed logins; try again in ${attempt.retryAfterSec} s`, { "retry-after": String(attempt.retryAfterSec) });
   }
-  const secure = new URL(request.url).protocol === "https:" ? "; Secure" : "";
-  headers.append("set-cookie", `${SESSION_COOKIE}=${sessionValue(token)}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${SESSION_MAX_AGE_SEC}${secure}`);
-  headers.set("location", next);
-  log().info({ audit: "login" }, "console login");
-  return new Response(null, { status: 303, headers });
+  const body = await parseJsonBody(request, loginSchema, limit);
+  if (!tokenMatches(body.token, token)) {
+    log().warn({ audit: "login_failed", client }, "console login failed: wrong token");
+    throw new ApiError(401, "invalid_token", "wrong token", { "www-authenticate": "Bearer" });
+  }
+  attempt.succeeded();
+  const ttl = cfg.access.sessionTtlSec;
+  const { value, claims } = issueSession(token, ttl);
+  log().info({ audit: "login", client, session: claims.sid, expiresAt: claims.expiresAt }, "console login");
+  const headers = new Headers({ "cache-control": "no-store" });
+  headers.append("set-cookie", sessionCookie(value, ttl, requestIsTls(request, cfg.access.trustProxy)));
+  return Response.json({ next: safeNext(body.next) }, { headers });
 });
