@@ -1,3 +1,4 @@
+import type { StreamLimiter } from "./limits";
 import type { SseEvent } from "./poller";
 
 /** What goes on the wire: a stream's own event, or the combined stream's with a cursor as its id. */
@@ -16,6 +17,12 @@ export interface SseOptions {
   retryMs: number;
   /** Start streaming; returns the cleanup, run exactly once when the stream ends for any reason. */
   start(sink: SseSink): () => void;
+  /**
+   * The connection caps this stream counts against (lib/sse/limits.ts): a slot
+   * is taken before the stream opens (429 `too_many_streams` when none is free)
+   * and given back when it ends, for whatever reason.
+   */
+  limit?: { limiter: StreamLimiter; client: string };
 }
 
 /**
@@ -50,8 +57,9 @@ export function formatEvent(e: WireEvent): string {
   return `id: ${e.id}\nevent: ${e.event}\ndata: ${e.data}\n\n`;
 }
 
-/** The one helper that builds every SSE response of the console. */
+/** The one helper that builds every SSE response of the console. Throws the 429 ApiError when over a connection cap. */
 export function sseResponse(request: Request, opts: SseOptions): Response {
+  const release = opts.limit ? opts.limit.limiter.acquire(opts.limit.client) : undefined;
   let cleanup: (() => void) | undefined;
   let finished = false;
   let keepAlive: ReturnType<typeof setInterval> | undefined;
@@ -64,11 +72,15 @@ export function sseResponse(request: Request, opts: SseOptions): Response {
     request.signal.removeEventListener("abort", finish);
     const run = cleanup;
     cleanup = undefined;
-    run?.();
     try {
-      controllerRef?.close();
-    } catch {
-      // Already closed or errored by the client going away.
+      run?.();
+    } finally {
+      release?.();
+      try {
+        controllerRef?.close();
+      } catch {
+        // Already closed or errored by the client going away.
+      }
     }
   };
 
@@ -78,24 +90,29 @@ export function sseResponse(request: Request, opts: SseOptions): Response {
     controllerRef.enqueue(bytes);
   };
 
-  const stream = new ReadableStream<Uint8Array>(
-    {
-      start(controller) {
-        controllerRef = controller;
-        if (request.signal.aborted) return finish();
-        request.signal.addEventListener("abort", finish, { once: true });
-        write(encoder.encode(`retry: ${opts.retryMs}\n: connected\n\n`));
-        keepAlive = setInterval(() => write(KEEP_ALIVE), opts.keepAliveMs);
-        keepAlive.unref?.();
-        const sink: SseSink = { send: (e) => write(encodeEvent(e)), close: finish };
-        const stop = opts.start(sink);
-        if (finished) stop();
-        else cleanup = stop;
-      },
-      cancel: finish,
+  const source: UnderlyingDefaultSource<Uint8Array> = {
+    start(controller) {
+      controllerRef = controller;
+      if (request.signal.aborted) return finish();
+      request.signal.addEventListener("abort", finish, { once: true });
+      write(encoder.encode(`retry: ${opts.retryMs}\n: connected\n\n`));
+      keepAlive = setInterval(() => write(KEEP_ALIVE), opts.keepAliveMs);
+      keepAlive.unref?.();
+      const sink: SseSink = { send: (e) => write(encodeEvent(e)), close: finish };
+      const stop = opts.start(sink);
+      if (finished) stop();
+      else cleanup = stop;
     },
+    cancel: finish,
+  };
+  let stream: ReadableStream<Uint8Array>;
+  try {
     // Count bytes so desiredSize measures the queued bytes of a slow client.
-    { highWaterMark: 64 * 1024, size: (chunk) => chunk.byteLength },
-  );
+    stream = new ReadableStream<Uint8Array>(source, { highWaterMark: 64 * 1024, size: (chunk) => chunk.byteLength });
+  } catch (err) {
+    // `start` threw while opening: no stream will end, so give the slot back here.
+    finish();
+    throw err;
+  }
   return new Response(stream, { headers: SSE_HEADERS });
 }

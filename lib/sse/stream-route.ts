@@ -3,6 +3,7 @@ import { z } from "zod";
 import { consoleConfig } from "@/lib/config/console";
 import { parseSearchParams, withApiErrors } from "@/lib/http/api-error";
 import { createLogger, type Logger } from "@/lib/log";
+import { consoleStreamLimit, type StreamLimiter } from "./limits";
 import type { Poller } from "./poller";
 import { sseResponse } from "./response";
 
@@ -25,12 +26,15 @@ function parseLastId(value: string | null | undefined): number | undefined {
 
 export interface StreamRouteOptions {
   keepAliveMs?: number;
+  /** Connection caps (default: the console's, CONSOLE_SSE_MAX_PER_CLIENT / _TOTAL). */
+  limiter?: StreamLimiter;
 }
 
 /**
  * GET handler of one SSE stream backed by a shared poller: the ring buffer first
  * (after `Last-Event-ID` when given), then live events. `?once=1` answers the
  * newest event (waiting for the first poll if there is none yet) and closes.
+ * Past a connection cap: 429 `too_many_streams` with Retry-After (lib/sse/limits.ts).
  */
 export function streamRoute(getPoller: () => Poller<unknown>, options: StreamRouteOptions = {}) {
   return withApiErrors(streamLog, (request: Request) => {
@@ -41,6 +45,7 @@ export function streamRoute(getPoller: () => Poller<unknown>, options: StreamRou
     return sseResponse(request, {
       keepAliveMs,
       retryMs: RETRY_MS,
+      limit: consoleStreamLimit(request, options.limiter),
       start(sink) {
         if (query.once === "1") {
           // Only a running poller's newest event is fresh; otherwise wait for a new poll.

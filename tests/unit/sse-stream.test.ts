@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { StreamLimiter } from "@/lib/sse/limits";
 import { Poller } from "@/lib/sse/poller";
 import { RingBuffer } from "@/lib/sse/ring-buffer";
 import { streamRoute } from "@/lib/sse/stream-route";
@@ -17,11 +18,11 @@ afterEach(() => {
   for (const c of opened.splice(0)) c.abort();
 });
 
-async function connect(poller: Poller<unknown>, { query = "", lastEventId }: { query?: string; lastEventId?: string } = {}) {
+async function connect(poller: Poller<unknown>, { query = "", lastEventId, limiter }: { query?: string; lastEventId?: string; limiter?: StreamLimiter } = {}) {
   const controller = new AbortController();
   opened.push(controller);
   const headers = lastEventId ? { "last-event-id": lastEventId } : undefined;
-  const GET = streamRoute(() => poller, { keepAliveMs: 60_000 });
+  const GET = streamRoute(() => poller, { keepAliveMs: 60_000, limiter });
   const res = await GET(new Request(`http://console.test/api/x/stream${query}`, { signal: controller.signal, headers }), undefined);
   return { client: new SseTestClient(res), abort: () => controller.abort(), res };
 }
@@ -41,7 +42,9 @@ describe("SSE stream over a shared poller", () => {
   it("polls the upstream once per interval for 200 concurrent subscribers, not 200 times", async () => {
     const upstream = countingUpstream();
     const poller = new Poller({ event: "x", intervalMs: 1_000, history: 10, poll: upstream.poll });
-    const clients = await Promise.all(Array.from({ length: 200 }, () => connect(poller)));
+    // Fan-out, not connection caps (tests/unit/sse-limits.test.ts): room for all 200 from one address.
+    const limiter = new StreamLimiter(() => ({ maxPerClient: 200, maxTotal: 200 }));
+    const clients = await Promise.all(Array.from({ length: 200 }, () => connect(poller, { limiter })));
     expect(poller.subscribers).toBe(200);
     await until("every client has two events", () => clients.every(({ client }) => client.events.length >= 2));
     expect(upstream.calls).toBe(2);
