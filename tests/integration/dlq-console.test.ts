@@ -189,3 +189,109 @@ describe("redrive", () => {
     expect(rebuilt.map((r) => JSON.parse(r.value!.toString()))).toEqual([{ text: "legacy text", topic: topics.raw, kafka_ts: now - 10, doc_id: "it-legacy" }]);
   });
 });
+
+/**
+ * The download on the real broker, once the parse DLQ holds more than fits the
+ * download's queues and one fetch: a stalled client keeps the Kafka consumer
+ * waiting (heartbeating, no rows lost or repeated), a cancelled download
+ * releases its consumer (the module's count and the broker's group list), and
+ * a third download while two run is refused with 429.
+ */
+describe("download streaming", () => {
+  const BIG = 1_500;
+  const admin = kafka.admin();
+  type Downloads = typeof import("../../lib/dlq/download");
+  let downloads: Downloads;
+  let totalParse = 0;
+
+  beforeAll(async () => {
+    downloads = await import("../../lib/dlq/download");
+    const producer = kafka.producer({ transactionalId: unique("dlq-writer-big"), idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    // About 1 KB each: 1.5 MB, more than one fetch (1 MB per partition) and far more than the queues' 2×64 rows.
+    for (let from = 0; from < BIG; from += 250) {
+      const tx = await producer.transaction();
+      await tx.send({ topic: topics.parseDlq, messages: Array.from({ length: 250 }, (_, i) => ({ value: records.parse.replace('"error":"one line"', `"error":"big ${from + i} ${"x".repeat(900)}"`) })) });
+      await tx.commit();
+    }
+    await producer.disconnect();
+    await admin.connect();
+    totalParse = (await read({ limit: 10_000, stage: "parse" })).items.length;
+    expect(totalParse).toBeGreaterThanOrEqual(BIG);
+  });
+  afterAll(() => admin.disconnect());
+
+  const url = "http://console.test/api/embed-worker/dlq/download?format=jsonl&limit=all&stage=parse";
+  const start = async () => {
+    const { GET } = await import("../../app/api/embed-worker/dlq/download/route");
+    const gone = new AbortController();
+    const res = await GET(new Request(url, { signal: gone.signal }), ctx);
+    return { res, gone };
+  };
+  /** The console's own read groups on the broker, with how many members each has now. */
+  const consoleGroups = async () => {
+    const { groups } = await admin.listGroups();
+    const ids = groups.map((g) => g.groupId).filter((id) => id.startsWith("embedline-console-read-"));
+    if (ids.length === 0) return new Map<string, number>();
+    return new Map((await admin.describeGroups(ids)).groups.map((g) => [g.groupId, g.members.length]));
+  };
+  const rowsOf = (text: string) => text.split("\n").filter(Boolean).map((l) => JSON.parse(l) as { dlq_id: string });
+
+  it("a client slower than the consumer's session timeout gets every row once: the reader waits and heartbeats", async () => {
+    const { res } = await start();
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    const first = await reader.read();
+    await waitFor("the reader to hold a consumer", () => downloads.downloadStats().readers === 1);
+    // The scenario, not a synchronisation: the client reads nothing for longer than the 10 s session timeout.
+    await new Promise((r) => setTimeout(r, 12_000));
+    let text = new TextDecoder().decode(first.value);
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    const ids = rowsOf(text).map((r) => r.dlq_id);
+    expect(ids).toHaveLength(totalParse);
+    expect(new Set(ids).size).toBe(totalParse);
+    await waitFor("the slot and the consumer released", () => downloads.downloadStats().active === 0 && downloads.downloadStats().readers === 0);
+  });
+
+  it("a download cancelled midway releases its consumer: none of the module's readers left, its group on the broker without members", async () => {
+    const before = await consoleGroups();
+    const { res, gone } = await start();
+    const reader = res.body!.getReader();
+    const first = await reader.read();
+    expect(first.done).toBe(false);
+    const mine = await waitFor("the download's consumer group on the broker, with a member", async () => {
+      const now = await consoleGroups();
+      const fresh = [...now].filter(([id, members]) => !before.has(id) && members > 0).map(([id]) => id);
+      return fresh.length > 0 && fresh;
+    });
+    expect(downloads.downloadStats()).toEqual({ active: 1, readers: 1 });
+    gone.abort();
+    await reader.cancel();
+    await waitFor("the module's reader released", () => downloads.downloadStats().readers === 0 && downloads.downloadStats().active === 0);
+    await waitFor("the group left on the broker", async () => {
+      const now = await consoleGroups();
+      return mine.every((id) => (now.get(id) ?? 0) === 0);
+    });
+  });
+
+  it("at most two at once: a third is 429 rate_limited with Retry-After, and a slot frees when one ends", async () => {
+    const running = [await start(), await start()];
+    for (const d of running) expect(d.res.status).toBe(200);
+    const { res: third } = await start();
+    expect(third.status).toBe(429);
+    expect(Number(third.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(await third.json()).toMatchObject({ error: { code: "rate_limited" } });
+    for (const d of running) {
+      d.gone.abort();
+      await d.res.body!.cancel();
+    }
+    await waitFor("both slots free", () => downloads.downloadStats().active === 0 && downloads.downloadStats().readers === 0);
+    const { res: again } = await start();
+    expect(again.status).toBe(200);
+    expect(rowsOf(await again.text())).toHaveLength(totalParse);
+  });
+});
