@@ -2,13 +2,15 @@
  * The DLQ page's RedDB source: the real RedDB-compatible server holding DLQ
  * records as the embed-worker appends them (the Kafka record plus
  * `replay_count`), read through lib/dlq with `source: "reddb"`, and one
- * redriven to its source topic on the real broker.
+ * redriven to its source topic on the real broker. RedDB answers at most
+ * 1,000 entries per read: once the stream holds more, the list, the download
+ * and redrive say their answer is partial; below that they are complete.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Kafka } from "kafkajs";
-import { afterAll, beforeAll, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { ReddbClient } from "../../lib/reddb/client";
 import { serializeDlqWithOriginal } from "../../lib/records/dlq-original";
 import { freePort } from "../../scripts/launcher/ports";
@@ -81,9 +83,64 @@ it("redrives from RedDB: the original to its source topic, the older id form acc
     method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ ids: ["reddb:0"], source: "reddb" }),
   }), { params: Promise.resolve({}) });
   expect(res.status).toBe(200);
-  expect(await res.json()).toEqual({ redriven: [{ id: `reddb:${stream}:0`, topic: embedInput, how: "original" }], skipped: [] });
+  expect(await res.json()).toEqual({ redriven: [{ id: `reddb:${stream}:0`, topic: embedInput, how: "original" }], skipped: [], partial: null });
   const { planNewest, readRanges } = await import("../../lib/upstreams/kafka");
   const got: { key: Buffer | null; value: Buffer | null; headers: Record<string, unknown> }[] = [];
   await readRanges(await planNewest(embedInput, "all"), (m) => void got.push(m), AbortSignal.timeout(30_000));
   expect(got.map((m) => [m.key?.toString(), m.value?.toString(), String(m.headers.trace), String(m.headers["x-embedline-replay-count"])])).toEqual([["it-new", '{"text":"t","doc_id":"it-new"}', "x", "2"]]);
+});
+
+describe("RedDB's 1,000-per-read cap", () => {
+  const ctx = { params: Promise.resolve({}) };
+  const list = async (limit: number) => {
+    const { GET } = await import("../../app/api/embed-worker/dlq/route");
+    const res = await GET(new Request(`http://console.test/api/embed-worker/dlq?source=reddb&limit=${limit}`), ctx);
+    expect(res.status).toBe(200);
+    return res.json();
+  };
+  const download = async (limit: number) => {
+    const { GET } = await import("../../app/api/embed-worker/dlq/download/route");
+    const res = await GET(new Request(`http://console.test/api/embed-worker/dlq/download?source=reddb&format=jsonl&limit=${limit}`), ctx);
+    expect(res.status).toBe(200);
+    return { header: res.headers.get("x-embedline-partial"), rows: (await res.text()).split("\n").filter(Boolean).length };
+  };
+
+  it("a stream holding fewer than asked is complete: 5,000 asked of 2", async () => {
+    const { dlqPartialSchema } = await import("../../app/api/embed-worker/dlq/schema");
+    const body = await list(5000);
+    expect(body).toMatchObject({ count: 2, complete: true, partial: null });
+    expect(dlqPartialSchema.parse(body.partial)).toBeNull();
+  });
+
+  it("once it holds more than 1,000: the list, the download and redrive say they are partial, and why", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const entry = (n: number) => ({ topic: "agent.results", kafka_ts: now, attempts: 1, error: "HTTP 422", model: "m", reason: "provider_rejected", ts: now + n, text: `t${n}`, doc_id: `it-many-${n}`, stage: "embed" });
+    const ADDED = 1_100;
+    let next = 0;
+    // Appends are one record per request: a few at a time.
+    await Promise.all(Array.from({ length: 8 }, async () => {
+      while (next < ADDED) await db.append("it", stream, entry(next++));
+    }));
+
+    const capped = await list(5000);
+    expect(capped).toMatchObject({ count: 1000, complete: false, partial: { reason: "source_cap", limit: 1000, message: "showing the newest 1,000 of RedDB's entries; RedDB returns at most 1,000 per read" } });
+    const { dlqPartialSchema } = await import("../../app/api/embed-worker/dlq/schema");
+    expect(dlqPartialSchema.safeParse(capped.partial).success).toBe(true);
+    // Asked no more than the cap: all that was asked for.
+    expect(await list(1000)).toMatchObject({ count: 1000, complete: true, partial: null });
+    expect(await list(10)).toMatchObject({ count: 10, complete: true, partial: null });
+
+    // The download says so before its first byte (the limit is in the query); within the cap, no header.
+    expect(await download(5000)).toEqual({ header: "source_cap; limit=1000", rows: 1000 });
+    expect(await download(10)).toEqual({ header: null, rows: 10 });
+
+    const { POST } = await import("../../app/api/embed-worker/dlq/redrive/route");
+    const res = await POST(new Request("http://console.test/api/embed-worker/dlq/redrive", {
+      method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ ids: [`reddb:${stream}:0`], source: "reddb", limit: 5000 }),
+    }), ctx);
+    expect(res.status).toBe(200);
+    const redrive = await res.json();
+    expect(redrive).toMatchObject({ redriven: [], partial: { reason: "source_cap", limit: 1000 } });
+    expect(redrive.skipped).toEqual([{ id: `reddb:${stream}:0`, reason: "not_found", detail: expect.stringContaining("RedDB returns at most 1,000 per read") }]);
+  });
 });
