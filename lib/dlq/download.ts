@@ -37,7 +37,7 @@ export const READER_HEARTBEAT_MS = 3_000;
 
 interface DownloadState {
   active: number;
-  /** Kafka consumers opened for downloads and not yet disconnected. */
+  /** Reads in flight for downloads (each a Kafka read of one topic, both topics' buffered read, or a RedDB read): a Kafka read settles only after its consumers disconnected. */
   readers: number;
 }
 const KEY = Symbol.for("embedline.dlq.downloads");
@@ -47,13 +47,13 @@ const state = (): DownloadState => {
   return g[KEY];
 };
 
-/** Downloads now running (slots taken) and the Kafka consumers they hold: for tests and metrics. */
+/** Downloads now running (slots taken) and the reads they hold open: for tests and metrics. */
 export function downloadStats(): { active: number; readers: number } {
   const s = state();
   return { active: s.active, readers: s.readers };
 }
 
-/** Count a Kafka consumer a download opens, until `read` settles (readRanges has disconnected it by then). */
+/** Count a read a download opens, until `read` settles (readRanges has disconnected its consumer by then). */
 export async function trackReader<T>(read: () => Promise<T>): Promise<T> {
   state().readers += 1;
   try {

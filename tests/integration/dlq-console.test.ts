@@ -278,6 +278,22 @@ describe("download streaming", () => {
     });
   });
 
+  it("a download past its deadline fails (not a short file) and lets go of its consumer, though its client stalled", async () => {
+    const { planDownload } = await import("../../lib/dlq/source");
+    const plan = await planDownload({ limit: "all", stage: "parse" });
+    const logged: string[] = [];
+    const log = (await import("pino")).default({ level: "warn" }, { write: (s: string) => void logged.push(JSON.parse(s).msg) });
+    let closed = 0;
+    // The route's deadline is DOWNLOAD_DEADLINE_MS (120 s); the same stream with a short one.
+    const body = downloads.dlqDownloadStream(plan.open, { format: "jsonl", signal: new AbortController().signal, log: () => log, deadlineMs: 1_500, onClose: () => void (closed += 1) });
+    const reader = body.getReader();
+    expect((await reader.read()).done).toBe(false);
+    await waitFor("the download to close at its deadline", () => closed === 1, 10_000);
+    expect(downloads.downloadStats().readers).toBe(0);
+    await expect((async () => { for (;;) if ((await reader.read()).done) return "ended"; })()).rejects.toThrow(/deadline/);
+    expect(logged.filter((m) => /deadline/.test(m))).toHaveLength(1);
+  });
+
   it("at most two at once: a third is 429 rate_limited with Retry-After, and a slot frees when one ends", async () => {
     const running = [await start(), await start()];
     for (const d of running) expect(d.res.status).toBe(200);
