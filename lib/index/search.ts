@@ -57,8 +57,57 @@ const SCAN_BELOW = 1000;
  */
 const SCAN_PER_CANDIDATE = 64;
 
-/** Top-k cosine neighbours of the unit vector `q` across the chosen shards. */
+/** Top-k cosine neighbours of the unit vector `q` across the chosen shards, in one go. */
 export function searchIndex(index: VectorIndex, query: Float32Array, opts: SearchOptions): SearchResult {
+  const steps = searchSteps(index, query, opts);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * The same search, handing the event loop back after each shard an exact scan
+ * reads: over a large index a scan takes tens of milliseconds (bench/results/
+ * knn-exact.json), and in between the worker keeps answering /health, HNSW
+ * queries and applying Kafka batches. Documents changed meanwhile are read as
+ * they are when their shard is scanned, as a search running during a batch would.
+ *
+ * `beforeScan` runs once, only when the search comes to scan shards exactly
+ * (asked for with `exact`, or the graph could not answer a selective filter):
+ * it may wait (or throw) to bound how many scans run at once, and returns the
+ * function that ends the scan's turn. `signal` ends the search early (the
+ * client went away) with its reason.
+ */
+export async function searchIndexYielding(
+  index: VectorIndex,
+  query: Float32Array,
+  opts: SearchOptions,
+  hooks: { signal?: AbortSignal; beforeScan?: () => Promise<() => void> } = {},
+): Promise<SearchResult> {
+  const steps = searchSteps(index, query, opts);
+  let endScan: (() => void) | undefined;
+  try {
+    for (;;) {
+      hooks.signal?.throwIfAborted();
+      const step = steps.next();
+      if (step.done) return step.value;
+      if (step.value === "scan") {
+        endScan = await hooks.beforeScan?.();
+        continue;
+      }
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  } finally {
+    endScan?.();
+  }
+}
+
+/** A step of a search: `scan` before its exact scan begins, `shard` after each shard scanned. */
+type Step = "scan" | "shard";
+
+/** The search as steps (see Step); a synchronous caller just runs them all. */
+function* searchSteps(index: VectorIndex, query: Float32Array, opts: SearchOptions): Generator<Step, SearchResult> {
   // usearch's native side reads a typed array from the start of its buffer, so a
   // view into a larger buffer (a subarray) would be read as the wrong vector.
   const q = query.byteOffset === 0 && query.length * 4 === query.buffer.byteLength ? query : query.slice();
@@ -99,11 +148,12 @@ export function searchIndex(index: VectorIndex, query: Float32Array, opts: Searc
       if (hits.length >= k || keys.length < wanted || wanted >= total) return finish(hits, countScored, "hnsw");
     }
   }
-  return finish(...scan(shards, q, k, filter, countScored), "exact");
+  return finish(...(yield* scan(shards, q, k, filter, countScored)), "exact");
 }
 
-/** Exact top k over `shards`, merged. */
-function scan(shards: readonly ShardIndex[], q: Float32Array, k: number, filter: DocFilter | undefined, scoredBefore: number): [Scored<ShardHit>[], number] {
+/** Exact top k over `shards`, merged; yields before it starts and after each shard scanned. */
+function* scan(shards: readonly ShardIndex[], q: Float32Array, k: number, filter: DocFilter | undefined, scoredBefore: number): Generator<Step, [Scored<ShardHit>[], number]> {
+  yield "scan";
   const merged: Scored<ShardHit>[] = [];
   let countScored = scoredBefore;
   for (const shard of shards) {
@@ -111,6 +161,7 @@ function scan(shards: readonly ShardIndex[], q: Float32Array, k: number, filter:
     const answer = shard.searchExact(q, k, filter);
     countScored += answer.scored;
     merged.push(...answer.hits);
+    yield "shard";
   }
   return [merged, countScored];
 }

@@ -214,6 +214,7 @@ describe("emb-indexer", () => {
     ["an unknown shard", { doc_id: "doc-0", shards: [0, 32] }, 422, /unknown shard 32: shards are 0 to 31/],
     ["an unknown doc_id", { doc_id: "no-such-doc" }, 404, /no document with doc_id "no-such-doc"/],
     ["an all-zero vector", { vector: new Array(384).fill(0) }, 422, /all zeros/],
+    ["a vector whose norm overflows", { vector: new Array(384).fill(1e200) }, 422, /^vector norm is not finite \(values too large\)$/],
     ["malformed JSON", "{not json", 400, /not valid JSON/],
   ])("refuses %s", async (_what, body, status, message) => {
     const r = await query(indexer, body);

@@ -28,6 +28,8 @@ export class IndexerMetrics {
   lastSnapshotTs: number | null = null;
   queries = 0;
   queryErrors = 0;
+  /** Queries refused with 429 because the exact scans' line was full (exact-gate.ts). */
+  scansRefused = 0;
   /** Batches that failed for an unclassified reason and were tried again. */
   batchRetries = 0;
   /** Batches whose records were applied one by one after `maxAttempts` failures. */
@@ -50,7 +52,7 @@ export class IndexerMetrics {
     if (this.latencies.length > LATENCY_WINDOW) this.latencies.shift();
   }
 
-  toJSON(extra: { total_ids: number; dim: number | null; model: string | null; recall: RecallReport }) {
+  toJSON(extra: { total_ids: number; dim: number | null; model: string | null; recall: RecallReport; scans?: { running: number; waiting: number } }) {
     const sorted = [...this.latencies].sort((a, b) => a - b);
     return {
       started_ts: this.startedTs / 1000,
@@ -72,6 +74,8 @@ export class IndexerMetrics {
       /** The model whose vectors the index holds (null while empty). */
       model: extra.model,
       queries: { count: this.queries, errors: this.queryErrors, p50_ms: pct(sorted, 50), p99_ms: pct(sorted, 99) },
+      /** Exact scans (exact: true, or a filter the graph could not serve) running, waiting and refused (429). */
+      exact_scans: { ...(extra.scans ?? { running: 0, waiting: 0 }), refused: this.scansRefused },
       recall_at_10: extra.recall.recall_at_10,
       recall: extra.recall,
       snapshots: { saved: this.snapshotsSaved, last_ts: this.lastSnapshotTs === null ? null : this.lastSnapshotTs / 1000 },

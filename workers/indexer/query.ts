@@ -1,10 +1,11 @@
 import { z } from "zod";
 import { sameModel } from "../../lib/embedding/model-identity";
 import { ApiError } from "../../lib/http/api-error";
-import { searchIndex } from "../../lib/index/search";
+import { searchIndexYielding } from "../../lib/index/search";
 import type { DocFilter } from "../../lib/index/shard-index";
-import { toUnit } from "../../lib/index/vector";
+import { l2norm, toUnit } from "../../lib/index/vector";
 import type { VectorIndex } from "../../lib/index/vector-index";
+import type { ExactQueryGate } from "./exact-gate";
 
 export const MAX_K = 1000;
 
@@ -67,9 +68,37 @@ function filterOf(q: KnnQuery): DocFilter | undefined {
     (before === undefined || m.embeddedTs < before);
 }
 
-/** Answer a validated query; semantic errors (dimensions, shards, unknown doc_id) are ApiErrors. */
-/** `ef`: the HNSW candidate list to search with (the recall monitor's, RecallMonitor.ef). */
-export async function runKnnQuery(index: VectorIndex, q: KnnQuery, embedText: EmbedText, ef?: number): Promise<KnnAnswer> {
+/**
+ * The unit vector of a query vector, or a 422 `invalid_request` naming why it
+ * has none: all zeros (no direction); a norm that overflows a double (finite
+ * components such as 1e200 whose squares sum to Infinity; divided by it every
+ * component would be 0); or one that underflows to 0 (components such as
+ * 1e-200; divided by it every component would be Infinity and every score NaN).
+ * The index's ingest refuses such vectors the same way (decode.ts, bad_vector).
+ */
+export function queryUnit(values: readonly number[]): Float32Array {
+  const norm = l2norm(values);
+  if (norm === 0) {
+    const zero = values.every((x) => x === 0);
+    throw new ApiError(422, "invalid_request", zero ? "vector is all zeros: cosine similarity is undefined for it" : "vector norm is zero (values too small): cosine similarity is undefined for it");
+  }
+  if (!Number.isFinite(norm)) throw new ApiError(422, "invalid_request", "vector norm is not finite (values too large)");
+  const unit = new Float32Array(values.length);
+  for (let i = 0; i < values.length; i++) unit[i] = (values[i] as number) / norm;
+  return unit;
+}
+
+export interface RunOptions {
+  /** The HNSW candidate list to search with (the recall monitor's, RecallMonitor.ef). */
+  ef?: number;
+  /** Bounds the exact scans running at once (exact-gate.ts); none: unbounded (tests, benches). */
+  gate?: ExactQueryGate;
+  /** The client went away: a waiting or running scan stops. */
+  signal?: AbortSignal;
+}
+
+/** Answer a validated query; semantic errors (dimensions, shards, unknown doc_id, zero or overflowing vector) are ApiErrors. */
+export async function runKnnQuery(index: VectorIndex, q: KnnQuery, embedText: EmbedText, run: RunOptions = {}): Promise<KnnAnswer> {
   const started = performance.now();
   const shardCount = index.opts.shards;
   const unknownShard = q.shards?.find((s) => s >= shardCount);
@@ -83,6 +112,8 @@ export async function runKnnQuery(index: VectorIndex, q: KnnQuery, embedText: Em
     query = found.vector;
     if (!q.include_self) excludeDocId = q.doc_id;
   } else {
+    // A given vector is checked before anything else: even an empty index refuses one without a direction.
+    const given = q.vector ? queryUnit(q.vector) : undefined;
     const values = q.vector ?? (await embedText(q.text as string));
     const dim = index.dim;
     if (dim === undefined) return { neighbors: [], count_scored: 0, took_ms: elapsed(started), mode: q.exact ? "exact" : "hnsw" };
@@ -90,12 +121,19 @@ export async function runKnnQuery(index: VectorIndex, q: KnnQuery, embedText: Em
       const what = q.vector ? "vector has" : "the embedded text has";
       throw new ApiError(q.vector ? 422 : 409, "dimension_mismatch", `${what} ${values.length} dimensions but the index holds ${dim}-dim vectors`);
     }
-    const unit = toUnit(values);
-    if (!unit) throw new ApiError(422, "zero_vector", "vector is all zeros: cosine similarity is undefined for it");
-    query = unit.unit;
+    const unit = given ?? toUnit(values)?.unit;
+    // Only a broken embedding service answers a text with a vector without a direction.
+    if (!unit) throw new ApiError(502, "upstream_failed", "the embedding service answered the text with a vector without a direction (all zeros or not finite)");
+    query = unit;
   }
 
-  const result = searchIndex(index, query, { k: q.k, shards: q.shards, exact: q.exact, filter: filterOf(q), excludeDocId, ef });
+  const { gate, signal } = run;
+  const result = await searchIndexYielding(
+    index,
+    query,
+    { k: q.k, shards: q.shards, exact: q.exact, filter: filterOf(q), excludeDocId, ef: run.ef },
+    { signal, beforeScan: gate && (() => gate.enter(signal)) },
+  );
   return {
     neighbors: result.neighbors.map(({ item, score }) => ({ doc_id: item.docId, score, model: item.model, topic: item.topic, embedded_ts: item.embeddedTs })),
     count_scored: result.countScored,

@@ -1,0 +1,107 @@
+import { ApiError } from "../../lib/http/api-error";
+
+/**
+ * Exact (`exact: true`) kNN queries scan every vector in scope: at the default
+ * index size (32 shards × EMB_SHARD_MAX_IDS 5000 = 160k 384-dim vectors) one
+ * takes ≈ 35–70 ms of CPU here, and ≈ 5× that with a filter (the scan then runs
+ * in JS; bench/results/knn-exact.json). A client looping on them could keep the
+ * indexer's one thread busy and starve ingestion, /health and HNSW queries.
+ *
+ * So one scan runs at a time (it hands the event loop back after each shard,
+ * lib/index/search.ts searchIndexYielding), a few wait in line, and the next
+ * is refused at once with 429 `rate_limited` and a Retry-After that estimates
+ * when the line will have drained. The same holds for a query without `exact`
+ * whose filter was too selective for the graph, so it fell back to a scan (a
+ * filter that matches nothing would otherwise be an exact query by another
+ * name). Queries the HNSW graph answers never wait here.
+ */
+export const EXACT_CONCURRENCY = 1;
+/**
+ * Queries allowed to wait behind the running one: an operator's console
+ * (recall checks, a few tabs) never has more in flight; at ≈ 70 ms a query the
+ * last in line waits well under a second.
+ */
+export const EXACT_QUEUE = 4;
+
+/** Duration assumed before the first exact query has been timed. */
+const INITIAL_ESTIMATE_MS = 100;
+
+export interface ExactGateOptions {
+  concurrency?: number;
+  queue?: number;
+}
+
+export class ExactQueryGate {
+  readonly concurrency: number;
+  readonly queue: number;
+  private running = 0;
+  private readonly waiting: { start: () => void }[] = [];
+  /** Moving average of an exact query's duration, for Retry-After. */
+  private meanMs = INITIAL_ESTIMATE_MS;
+
+  constructor(opts: ExactGateOptions = {}) {
+    this.concurrency = opts.concurrency ?? EXACT_CONCURRENCY;
+    this.queue = opts.queue ?? EXACT_QUEUE;
+  }
+
+  /** Exact queries running and waiting now (for /metrics). */
+  get state(): { running: number; waiting: number } {
+    return { running: this.running, waiting: this.waiting.length };
+  }
+
+  /**
+   * Wait for a slot; resolves to the function that frees it (call it exactly
+   * once). Throws 429 `rate_limited` (with Retry-After) when the line is full;
+   * a query whose client left while it waited (`signal`) leaves the line.
+   */
+  async enter(signal?: AbortSignal): Promise<() => void> {
+    await this.acquire(signal);
+    const started = performance.now();
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.meanMs = 0.8 * this.meanMs + 0.2 * (performance.now() - started);
+      this.release();
+    };
+  }
+
+  private acquire(signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
+    if (this.running < this.concurrency) {
+      this.running++;
+      return Promise.resolve();
+    }
+    if (this.waiting.length >= this.queue) {
+      const retryAfter = Math.max(1, Math.ceil(((this.waiting.length + 1) * this.meanMs) / this.concurrency / 1000));
+      throw new ApiError(
+        429,
+        "rate_limited",
+        `too many exact kNN scans at once (${this.concurrency} running, ${this.waiting.length} waiting; exact: true, or a filter too selective for the HNSW graph): retry in ${retryAfter} s`,
+        { "retry-after": String(retryAfter) },
+      );
+    }
+    return new Promise<void>((resolve, reject) => {
+      const entry = {
+        start: () => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve();
+        },
+      };
+      const onAbort = () => {
+        const i = this.waiting.indexOf(entry);
+        if (i !== -1) this.waiting.splice(i, 1);
+        reject(signal?.reason);
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.waiting.push(entry);
+    });
+  }
+
+  /** The slot passes straight to the next in line, or is freed. */
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next) next.start();
+    else this.running--;
+  }
+}
