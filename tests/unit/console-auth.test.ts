@@ -82,10 +82,11 @@ afterEach(() => {
 const ctx = { params: Promise.resolve({}) };
 type Body = string | Record<string, unknown>;
 
-function post(url: string, body: Body, headers: Record<string, string> = {}): Request {
+function post(url: string, body: Body, headers: Record<string, string | undefined> = {}): Request {
+  const all = Object.entries({ host: "localhost:3000", "content-type": "application/json", ...headers }).filter((e): e is [string, string] => e[1] !== undefined);
   return new Request(url.startsWith("http") ? url : `http://localhost:3000${url}`, {
     method: "POST",
-    headers: { host: "localhost:3000", "content-type": "application/json", ...headers },
+    headers: all,
     body: new TextEncoder().encode(typeof body === "string" ? body : JSON.stringify(body)),
   });
 }
