@@ -32,6 +32,8 @@ export interface RunningStack {
   consoleUrl: string;
   /** Where the launcher publishes each process's state (restarts, last exit). */
   stateFile: string;
+  /** The environment the console was given: every service's address. What another console beside it needs (startConsole). */
+  consoleEnv: NodeJS.ProcessEnv;
   /**
    * Settles when a process crash-loops: it exited more than
    * LAUNCHER_CRASH_LOOP_RESTARTS times within LAUNCHER_CRASH_LOOP_WINDOW_SEC.
@@ -167,9 +169,53 @@ export async function startStack(opts: StartOptions): Promise<RunningStack> {
       log.info({ process: p.name, port: p.port(cfg) }, "ready");
     }
     state.write();
-    return { brokers: cfg.kafka.brokers, consoleUrl: `http://127.0.0.1:${cfg.console.port}`, stateFile: state.file, crashLooped, stop };
+    return { brokers: cfg.kafka.brokers, consoleUrl: `http://127.0.0.1:${cfg.console.port}`, stateFile: state.file, consoleEnv: { ...childEnv }, crashLooped, stop };
   } catch (err) {
     await stop();
     throw err;
   }
+}
+
+export interface ExtraConsole {
+  url: string;
+  /** SIGTERM, then SIGKILL after SHUTDOWN_TIMEOUT_SEC; resolves once it is gone. */
+  stop(): Promise<void>;
+}
+
+/**
+ * One more console beside a running stack's, on its own port and with other
+ * variables (the e2e token run: the same stack behind CONSOLE_TOKEN). It is the
+ * console process of stackProcesses, started and probed for readiness exactly
+ * as the launcher does, from the build the stack's console serves; not
+ * supervised, the caller stops it. `env`: the stack's `consoleEnv` plus what
+ * differs.
+ */
+export async function startConsole(opts: { cfg: StackConfig; env: NodeJS.ProcessEnv; port: number; onLine: (line: string) => void }): Promise<ExtraConsole> {
+  const p = stackProcesses.find((sp) => sp.name === "console");
+  if (p?.launch.kind !== "node") throw new Error("the stack declares no console process");
+  const cfg: StackConfig = { ...opts.cfg, console: { ...opts.cfg.console, port: opts.port } };
+  const ctx: LaunchContext = { cfg, root: repoRoot };
+  await assertPortFree(opts.port, "console", "CONSOLE_PORT");
+  const abort = new AbortController();
+  const instance = await nodeStarter({
+    name: p.name,
+    command: process.execPath,
+    args: p.launch.args(ctx),
+    cwd: repoRoot,
+    env: { ...opts.env, CONSOLE_PORT: String(opts.port) },
+    readyUrl: p.launch.readyUrl(ctx),
+    readyTimeoutMs: p.readyTimeoutMs ?? 60_000,
+    stopTimeoutMs: cfg.shutdownTimeoutMs,
+  })({ onLine: opts.onLine, signal: abort.signal });
+  const stop = async () => {
+    abort.abort();
+    await instance.stop();
+  };
+  try {
+    await instance.ready;
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { url: `http://127.0.0.1:${opts.port}`, stop };
 }

@@ -139,8 +139,9 @@ export const stackProcesses: StackProcess[] = [
     launch: {
       kind: "node",
       args: ({ cfg, root }) => [path.join(root, "node_modules", "next", "dist", "bin", "next"), "start", "-p", String(cfg.console.port), "-H", "127.0.0.1"],
-      // The console is ready when it answers, whatever the health of the rest.
-      readyUrl: ({ cfg }) => `http://127.0.0.1:${cfg.console.port}/api/health?degraded=200`,
+      // Ready when it answers, whatever the health of the rest: /api/live needs no
+      // credentials (with CONSOLE_TOKEN set /api/health answers 401) and says only "ok".
+      readyUrl: ({ cfg }) => `http://127.0.0.1:${cfg.console.port}/api/live`,
     },
   },
 ];
