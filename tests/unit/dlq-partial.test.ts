@@ -44,3 +44,18 @@ describe("a download, from its query alone", () => {
     expect(p ? partialHeaderValue(p) : null).toBe(header);
   });
 });
+
+describe("the DLQ page's notes", () => {
+  it("warns next to the download buttons before the click only when RedDB will cap the file", async () => {
+    const { renderToStaticMarkup } = await import("react-dom/server");
+    const { createElement } = await import("react");
+    const { DlqDownloadNote, DlqPartialNote } = await import("@/components/dlq/dlq-partial-note");
+    const note = (filter: { limit: number; stage: ""; source: "kafka" | "reddb" }) => renderToStaticMarkup(createElement(DlqDownloadNote, { filter }));
+    expect(note({ limit: 5000, stage: "", source: "reddb" })).toContain("downloads hold the newest 1,000 only: RedDB returns at most 1,000 entries per read");
+    expect(note({ limit: 1000, stage: "", source: "reddb" })).toBe("");
+    expect(note({ limit: 5000, stage: "", source: "kafka" })).toBe("");
+    const shown = renderToStaticMarkup(createElement(DlqPartialNote, { partial: reddbCapPartial(1000) }));
+    expect(shown).toContain('data-testid="dlq-partial"');
+    expect(shown).toContain("showing the newest 1,000 of RedDB&#x27;s entries; RedDB returns at most 1,000 per read");
+  });
+});
