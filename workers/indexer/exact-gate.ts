@@ -1,11 +1,13 @@
 import { ApiError } from "../../lib/http/api-error";
 
 /**
- * Exact (`exact: true`) kNN queries scan every vector in scope: at the default
- * index size (32 shards × EMB_SHARD_MAX_IDS 5000 = 160k 384-dim vectors) one
- * takes ≈ 35–70 ms of CPU here, and ≈ 5× that with a filter (the scan then runs
- * in JS; bench/results/knn-exact.json). A client looping on them could keep the
- * indexer's one thread busy and starve ingestion, /health and HNSW queries.
+ * Exact (`exact: true`) kNN queries scan every vector in scope. Measured here
+ * (bench/knn-exact.ts → bench/results/knn-exact.json, 2 cores at load ≈ 8) at
+ * the default index size, 32 shards × EMB_SHARD_MAX_IDS 5000 = 160k 384-dim
+ * vectors: p50 ≈ 50 ms for k 10, ≈ 175 ms for k 1000, ≈ 260 ms with a filter
+ * (the scan then runs in JS); with EMB_SHARD_MAX_IDS=0 the index, and the scan,
+ * grow without bound. A client looping on them could keep the indexer's one
+ * thread busy and starve ingestion, /health and HNSW queries.
  *
  * So one scan runs at a time (it hands the event loop back after each shard,
  * lib/index/search.ts searchIndexYielding), a few wait in line, and the next
@@ -17,9 +19,9 @@ import { ApiError } from "../../lib/http/api-error";
  */
 export const EXACT_CONCURRENCY = 1;
 /**
- * Queries allowed to wait behind the running one: an operator's console
- * (recall checks, a few tabs) never has more in flight; at ≈ 70 ms a query the
- * last in line waits well under a second.
+ * Queries allowed to wait behind the running one: an operator's console (a
+ * few tabs) never has more in flight; at the default size the last in line
+ * waits ≈ 0.25 s (k 10) to ≈ 1.3 s (filtered), under a console request's deadline.
  */
 export const EXACT_QUEUE = 4;
 
