@@ -14,7 +14,7 @@ const texts = z
     for (let i = 0; i < all.length; i++) {
       const bytes = utf8Length(all[i]!);
       if (bytes > INGEST_MAX_TEXT_BYTES) {
-        ctx.addIssue({ code: "custom", message: `text ${i + 1} of ${count(all.length)} is ${formatBytes(bytes)} in UTF-8, over the ${formatBytes(INGEST_MAX_TEXT_BYTES)} limit per text` });
+        ctx.addIssue({ code: "custom", message: `text ${i + 1} of ${count(all.length)} is ${count(bytes)} bytes in UTF-8, over the ${formatBytes(INGEST_MAX_TEXT_BYTES)} limit per text` });
         return;
       }
     }
@@ -25,9 +25,21 @@ const jsonl = z
   .min(1, "empty file")
   .refine((s) => utf8Length(s) <= INGEST_MAX_JSONL_BYTES, `the JSONL file is over the ${formatBytes(INGEST_MAX_JSONL_BYTES)} limit`);
 
-export const ingestSchema = z.union([z.object({ texts }).strict(), z.object({ jsonl }).strict()], {
-  error: 'expected {"texts": ["…"]} or {"jsonl": "…"}',
-});
+/**
+ * `{texts: [...]}` or `{jsonl: "..."}`. One object with both optional rather
+ * than a union: a union's failure names neither branch's problem ("more than
+ * 10,000 texts" came out as "invalid input").
+ */
+const EXPECTED = 'expected {"texts": ["…"]} or {"jsonl": "…"}';
+
+export const ingestSchema = z
+  .strictObject(
+    { texts: texts.optional(), jsonl: jsonl.optional() },
+    { error: (issue) => (issue.code === "unrecognized_keys" ? `unknown field ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}: ${EXPECTED}` : undefined) },
+  )
+  // Only when the fields themselves are fine, so one problem gives one message.
+  .refine((b) => (b.texts === undefined) !== (b.jsonl === undefined), { message: EXPECTED, when: (payload) => payload.issues.length === 0 })
+  .transform((b): { texts: string[] } | { jsonl: string } => (b.texts !== undefined ? { texts: b.texts } : { jsonl: b.jsonl! }));
 
 /**
  * JSONL → one value per non-empty line; a bad line is named by number. A line
@@ -41,7 +53,7 @@ export function parseJsonl(jsonl: string): { values: unknown[]; error?: string }
     const line = lines[i]!.trim();
     if (line === "") continue;
     const bytes = utf8Length(line);
-    if (bytes > INGEST_MAX_TEXT_BYTES) return { values, error: `line ${i + 1} is ${formatBytes(bytes)}, over the ${formatBytes(INGEST_MAX_TEXT_BYTES)} limit per record` };
+    if (bytes > INGEST_MAX_TEXT_BYTES) return { values, error: `line ${i + 1} is ${count(bytes)} bytes, over the ${formatBytes(INGEST_MAX_TEXT_BYTES)} limit per record` };
     try {
       values.push(JSON.parse(line));
     } catch {
