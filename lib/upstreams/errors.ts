@@ -17,7 +17,9 @@ export function toApiError(err: unknown, service: string): unknown {
   if (status >= 400 && status < 500) {
     const e = (err.body as { error?: { code?: unknown; message?: unknown } } | null)?.error;
     const message = typeof e?.message === "string" ? e.message : `${service} answered ${status}`;
-    return new ApiError(status, typeof e?.code === "string" ? e.code : "upstream_rejected", message);
+    // A 429 (the indexer's exact-scan bound) keeps its Retry-After, so the client knows when to try again.
+    const headers: Record<string, string> = status === 429 && err.retryAfter !== undefined ? { "retry-after": err.retryAfter } : {};
+    return new ApiError(status, typeof e?.code === "string" ? e.code : "upstream_rejected", message, headers);
   }
   return new ApiError(502, "upstream_failed", `${service} failed (HTTP ${status})`);
 }

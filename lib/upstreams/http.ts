@@ -28,6 +28,8 @@ export class UpstreamError extends Error {
     message: string,
     readonly status?: number,
     readonly body?: unknown,
+    /** The upstream's Retry-After (seconds or an HTTP date), passed on with its 429 or 503. */
+    readonly retryAfter?: string,
   ) {
     super(message);
   }
@@ -80,7 +82,10 @@ export async function upstreamJson<T = unknown>(url: string, req: UpstreamReques
   } catch {
     body = null;
   }
-  if (res.statusCode < 200 || res.statusCode > 299) throw new UpstreamError("http", `HTTP ${res.statusCode}`, res.statusCode, body);
+  if (res.statusCode < 200 || res.statusCode > 299) {
+    const retryAfter = res.headers["retry-after"];
+    throw new UpstreamError("http", `HTTP ${res.statusCode}`, res.statusCode, body, typeof retryAfter === "string" ? retryAfter : undefined);
+  }
   return { status: res.statusCode, body: body as T, rttMs };
 }
 

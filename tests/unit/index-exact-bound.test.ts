@@ -15,7 +15,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EfTuner } from "@/lib/index/ef-tuner";
 import { RecallMonitor } from "@/lib/index/recall-monitor";
 import { VectorIndex } from "@/lib/index/vector-index";
+import { ApiError } from "@/lib/http/api-error";
 import { createLogger } from "@/lib/log";
+import { proxied } from "@/lib/upstreams/errors";
+import { upstreamJson } from "@/lib/upstreams/http";
 import { ExactQueryGate } from "../../workers/indexer/exact-gate";
 import { createIndexerServer } from "../../workers/indexer/http";
 import { IndexerMetrics } from "../../workers/indexer/metrics";
@@ -79,6 +82,11 @@ describe("emb-indexer: exact kNN is bounded", () => {
       expect(errorOf(refused)).toMatchObject({ code: "rate_limited", message: expect.stringMatching(/too many exact kNN scans/) });
       expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
 
+      // Through the console's upstream client the 429 keeps its code and Retry-After (app/api/knn/query passes it on).
+      const viaConsole = await proxied("indexer", () => upstreamJson(`${base}/knn/query`, { method: "POST", body: { doc_id: "doc-2", exact: true } })).catch((err: unknown) => err);
+      expect(viaConsole).toBeInstanceOf(ApiError);
+      expect(viaConsole).toMatchObject({ status: 429, code: "rate_limited", headers: { "retry-after": refused.headers.get("retry-after") } });
+
       // A filter nothing matches makes the graph search fall back to a scan: it is held to the same line.
       const filtered = await query({ doc_id: "doc-3", k: 5, topic: "no-such-topic" });
       expect(filtered.status).toBe(429);
@@ -100,7 +108,7 @@ describe("emb-indexer: exact kNN is bounded", () => {
     expect(again.json).toMatchObject({ mode: "exact", neighbors: expect.arrayContaining([expect.objectContaining({ doc_id: "doc-2" })]) });
     expect(gate.state).toEqual({ running: 0, waiting: 0 });
     const metrics = (await (await fetch(`${base}/metrics`)).json()) as { exact_scans: unknown };
-    expect(metrics.exact_scans).toEqual({ running: 0, waiting: 0, refused: 2 });
+    expect(metrics.exact_scans).toEqual({ running: 0, waiting: 0, refused: 3 });
   });
 
   it("a client that leaves while in line gives its place up", async () => {
