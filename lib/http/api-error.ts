@@ -105,7 +105,10 @@ async function readCapped(request: Request, limit: BodyLimit): Promise<Uint8Arra
   let total = 0;
   try {
     for (;;) {
-      const { done, value } = await reader.read();
+      // A body that breaks off (the client went away mid-upload) is the client's problem, not a 500.
+      const { done, value } = await reader.read().catch(() => {
+        throw new ApiError(400, "bad_request", "request body could not be read to its end");
+      });
       if (done) break;
       total += value.byteLength;
       if (total > limit.maxBytes) {

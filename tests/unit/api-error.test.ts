@@ -230,3 +230,23 @@ describe("formatBytes", () => {
     [8 * 1024 * 1024, "8 MiB"],
   ])("%i → %s", (bytes, text) => expect(formatBytes(bytes)).toBe(text));
 });
+
+describe("parseJsonBody: a body that breaks off", () => {
+  it("is a 400, not a 500 with a log line", async () => {
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('{"text":"'));
+        controller.error(new Error("socket hang up"));
+      },
+    });
+    const { log, error } = fakeLog();
+    const route = withApiErrors(
+      () => log,
+      async (request: Request) => Response.json(await parseJsonBody(request, z.object({ text: z.string() }), { maxBytes: 1024, route: "/api/thing" })),
+    );
+    const res = await route(new Request("http://console.test/api/thing", { method: "POST", body, duplex: "half", headers: { "content-type": "application/json" } } as RequestInit), undefined);
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ error: { code: "bad_request", message: "request body could not be read to its end" } });
+    expect(error).not.toHaveBeenCalled();
+  });
+});
