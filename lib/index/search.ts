@@ -73,8 +73,9 @@ export function searchIndex(index: VectorIndex, query: Float32Array, opts: Searc
  * queries and applying Kafka batches. Documents changed meanwhile are read as
  * they are when their shard is scanned, as a search running during a batch would.
  *
- * `beforeScan` runs once, only when the search comes to scan shards exactly
- * (asked for with `exact`, or the graph could not answer a selective filter):
+ * `beforeScan` runs once, only when the search comes to scan SCAN_BELOW or
+ * more vectors exactly (asked for with `exact`, or the graph could not answer
+ * a selective filter):
  * it may wait (or throw) to bound how many scans run at once, and returns the
  * function that ends the scan's turn. `signal` ends the search early (the
  * client went away) with its reason.
@@ -151,9 +152,13 @@ function* searchSteps(index: VectorIndex, query: Float32Array, opts: SearchOptio
   return finish(...(yield* scan(shards, q, k, filter, countScored)), "exact");
 }
 
-/** Exact top k over `shards`, merged; yields before it starts and after each shard scanned. */
+/**
+ * Exact top k over `shards`, merged; yields after each shard scanned, and
+ * `scan` before it starts when the scan is large enough to be bounded (fewer
+ * than SCAN_BELOW vectors cost about one graph search).
+ */
 function* scan(shards: readonly ShardIndex[], q: Float32Array, k: number, filter: DocFilter | undefined, scoredBefore: number): Generator<Step, [Scored<ShardHit>[], number]> {
-  yield "scan";
+  if (shards.reduce((n, s) => n + s.count, 0) >= SCAN_BELOW) yield "scan";
   const merged: Scored<ShardHit>[] = [];
   let countScored = scoredBefore;
   for (const shard of shards) {

@@ -91,6 +91,11 @@ describe("emb-indexer: exact kNN is bounded", () => {
       const filtered = await query({ doc_id: "doc-3", k: 5, topic: "no-such-topic" });
       expect(filtered.status).toBe(429);
 
+      // A scan of fewer than 1000 vectors (one shard of four here) costs about a graph search: not held up.
+      const small = await query({ vector: spread(1), k: 5, exact: true, shards: [0] });
+      expect(small.status).toBe(200);
+      expect(small.json.count_scored).toBeLessThan(1000);
+
       // The graph answers other queries without waiting for the scans.
       const approx = await query({ doc_id: "doc-4", k: 5 });
       expect(approx.status).toBe(200);
