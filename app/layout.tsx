@@ -2,6 +2,7 @@ import type { Metadata, Viewport } from "next";
 import type { ReactNode } from "react";
 import { Providers } from "@/components/providers";
 import { TopNav } from "@/components/ui/top-nav";
+import { consoleConfig } from "@/lib/config/console";
 import "./globals.css";
 
 // An inline icon: no extra request, and no /favicon.ico 404 in the browser console.
@@ -26,12 +27,16 @@ export const viewport: Viewport = {
   ],
 };
 
+// Rendered per request, not at build time: whether CONSOLE_TOKEN is set (the
+// Log out button) is the running console's configuration, not the build's.
+export const dynamic = "force-dynamic";
+
 export default function RootLayout({ children }: { children: ReactNode }) {
   return (
     <html lang="en">
       <body className="min-h-dvh bg-bg font-sans text-fg antialiased">
         <Providers>
-          <TopNav />
+          <TopNav canLogOut={Boolean(consoleConfig().consoleToken)} />
           <main className="mx-auto max-w-6xl px-4 py-6 sm:px-6">{children}</main>
         </Providers>
       </body>

@@ -1,5 +1,7 @@
 "use client";
 
+import { isLoginRequired, sendToLogin } from "@/lib/auth/login-redirect";
+import { HEALTH_PATH } from "@/lib/health/client";
 import type { StreamName } from "./use-stream";
 
 export interface HubEvent {
@@ -17,6 +19,9 @@ interface Subscriber {
 
 /** Events kept per stream so a chart mounted later starts full without asking the server again. */
 const RECENT_MAX = 300;
+/** After the browser gives up on a stream (a non-200 answer: 401, 429 too_many_streams, a proxy's 502), reopen after 2 s, doubling to 1 min. */
+const REOPEN_FIRST_MS = 2_000;
+const REOPEN_MAX_MS = 60_000;
 
 /**
  * One EventSource per page for every stream its components watch
@@ -24,6 +29,11 @@ const RECENT_MAX = 300;
  * host, and one per stream would starve navigation. When the set of streams
  * changes, the connection is reopened with the cursor of what was received, so
  * nothing is replayed twice and nothing is missed.
+ *
+ * EventSource reconnects by itself after a network error, but gives up for
+ * good on a refusal, without saying which. The hub then asks once with a plain
+ * fetch: a 401 from the console's gate (session expired, logged out) sends the
+ * browser to the login form; anything else is retried with a backoff.
  */
 class StreamHub {
   private readonly subscribers = new Map<StreamName, Set<Subscriber>>();
@@ -32,6 +42,8 @@ class StreamHub {
   private openNames = "";
   private connection: Connection = "connecting";
   private pending: ReturnType<typeof setTimeout> | undefined;
+  private reopenMs = REOPEN_FIRST_MS;
+  private reopenTimer: ReturnType<typeof setTimeout> | undefined;
 
   subscribe(name: StreamName, subscriber: Subscriber): () => void {
     let set = this.subscribers.get(name);
@@ -56,6 +68,7 @@ class StreamHub {
     const names = [...this.subscribers].filter(([, s]) => s.size > 0).map(([n]) => n).sort();
     const key = names.join(",");
     if (key === this.openNames) return;
+    clearTimeout(this.reopenTimer);
     this.source?.close();
     this.source = null;
     this.openNames = key;
@@ -64,9 +77,29 @@ class StreamHub {
     const cursor = [...this.recent].flatMap(([n, events]) => (events.length ? [`${n}:${events.at(-1)!.id}`] : [])).join(",");
     const es = new EventSource(`/api/streams?names=${key}${cursor ? `&lastEventId=${encodeURIComponent(cursor)}` : ""}`);
     for (const name of names) es.addEventListener(name, (m) => this.deliver(name, m as MessageEvent<string>));
-    es.onopen = () => this.setConnection("open");
-    es.onerror = () => this.setConnection("reconnecting");
+    es.onopen = () => {
+      this.reopenMs = REOPEN_FIRST_MS;
+      this.setConnection("open");
+    };
+    es.onerror = () => {
+      this.setConnection("reconnecting");
+      if (es.readyState === EventSource.CLOSED) void this.refused(es);
+    };
     this.source = es;
+  }
+
+  /** The browser closed `es` for good: is it the session? Otherwise open the streams again later. */
+  private async refused(es: EventSource) {
+    const res = await fetch(HEALTH_PATH, { cache: "no-store", headers: { accept: "application/json" } }).catch(() => undefined);
+    if (this.source !== es) return; // the page moved on meanwhile
+    res?.body?.cancel().catch(() => {});
+    if (res && isLoginRequired(res)) return sendToLogin();
+    const delay = this.reopenMs;
+    this.reopenMs = Math.min(this.reopenMs * 2, REOPEN_MAX_MS);
+    this.reopenTimer = setTimeout(() => {
+      this.openNames = ""; // forces reconcile() to open a new connection, with the cursor
+      this.reconcile();
+    }, delay);
   }
 
   private deliver(name: StreamName, m: MessageEvent<string>) {

@@ -2,6 +2,8 @@
 
 import Link from "next/link";
 import { usePathname } from "next/navigation";
+import { useState } from "react";
+import { postJson } from "./fetch-json";
 
 /** Pages that exist; add one line per new page. */
 const links = [
@@ -15,7 +17,37 @@ const links = [
   { href: "/health", label: "Health" },
 ] as const;
 
-export function TopNav() {
+/** Ends the session on the server (POST /api/auth/logout) and goes to the login form. */
+function LogoutButton() {
+  const [busy, setBusy] = useState(false);
+  const [failed, setFailed] = useState(false);
+  async function logOut() {
+    setBusy(true);
+    setFailed(false);
+    try {
+      const { next } = await postJson<{ next: string }>("/api/auth/logout", {});
+      window.location.assign(next.startsWith("/") ? next : "/login");
+    } catch {
+      setFailed(true);
+      setBusy(false);
+    }
+  }
+  return (
+    <button
+      type="button"
+      onClick={logOut}
+      disabled={busy}
+      title={failed ? "Logging out failed; try again" : undefined}
+      className={`ml-auto shrink-0 rounded-md px-2.5 py-1.5 text-sm transition-colors hover:text-fg disabled:opacity-60 ${failed ? "text-down" : "text-muted"}`}
+      data-testid="logout"
+    >
+      {busy ? "Logging out…" : "Log out"}
+    </button>
+  );
+}
+
+/** `canLogOut`: a CONSOLE_TOKEN is configured (the layout reads it on the server; the token itself never reaches the browser). */
+export function TopNav({ canLogOut = false }: { canLogOut?: boolean }) {
   const pathname = usePathname();
   return (
     <header className="border-b border-line bg-surface">
@@ -43,6 +75,7 @@ export function TopNav() {
             );
           })}
         </ul>
+        {canLogOut && pathname !== "/login" && <LogoutButton />}
       </nav>
     </header>
   );

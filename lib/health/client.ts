@@ -1,3 +1,4 @@
+import { followLoginRequired } from "../auth/login-redirect";
 import { ApiError, apiErrorFromResponse } from "../http/api-error";
 import { healthResponseSchema, type HealthResponse } from "./schema";
 
@@ -7,10 +8,11 @@ export const HEALTH_PATH = "/api/health?degraded=200";
 /**
  * Browser fetch of `GET /api/health`. A 200 carries the report; a 503 with a
  * report (an older console, or `degraded=200` dropped by a proxy) is read too;
- * any other answer throws an `ApiError`.
+ * any other answer throws an `ApiError` (a 401 from the console's gate also
+ * sends the browser to the login form).
  */
 export async function fetchHealth(signal?: AbortSignal): Promise<HealthResponse> {
-  const res = await fetch(HEALTH_PATH, { signal, cache: "no-store", headers: { accept: "application/json" } });
+  const res = followLoginRequired(await fetch(HEALTH_PATH, { signal, cache: "no-store", headers: { accept: "application/json" } }));
   if (res.status !== 200 && res.status !== 503) throw await apiErrorFromResponse(res);
   const parsed = healthResponseSchema.safeParse(await res.json().catch(() => undefined));
   if (parsed.success) return parsed.data;
