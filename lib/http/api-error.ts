@@ -76,10 +76,12 @@ export interface BodyLimit {
    * Most bytes of body the route reads; past it the answer is 413. Required so no
    * route forgets one. Keep every cap below Next's `proxyClientMaxBodySize`
    * (10 MB by default): because proxy.ts exists, Next buffers each request body
-   * for it and hands the route handler only the first 10 MB of a longer one,
-   * with a warning; a cap above that would see a truncated body (400 invalid
-   * JSON, or worse a shorter JSONL accepted) instead of a clear 413. Our largest
-   * cap is ingest's 8 MiB (8,388,608 bytes < 10,485,760).
+   * for it (in memory) and hands the route handler only the first 10 MB of a
+   * longer one, with a warning in the log. A cap above that would never be
+   * reached: the route would parse a cut-off body and answer "not valid JSON"
+   * instead of a 413 that names the limit. Below it, a cut-off body is still
+   * over the cap and counted as such. Our largest cap is ingest's 8 MiB
+   * (8,388,608 bytes < 10,485,760).
    */
   maxBytes: number;
   /** The route's path as operators type it, named in the 413 message. */
