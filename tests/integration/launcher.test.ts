@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, symlinkSync } from "node:fs";
 import os from "node:os";
 import net from "node:net";
@@ -27,11 +28,28 @@ afterEach(async (ctx) => {
 
 describe("npm start", () => {
   // A first start may build the console (next build): minutes on a busy 2-core machine.
-  it("runs Kafka and the console, carries records, and Ctrl-C leaves nothing running", { timeout: 300_000 }, async () => {
-    const { run, dataDir, ports, stateFile } = await npmStart();
+  // With CONSOLE_TOKEN set, as an operator who wants a login starts it (issue 13:
+  // the readiness probe once got 401 here and the stack never came up).
+  it("runs Kafka and the console with CONSOLE_TOKEN set, carries records, and Ctrl-C leaves nothing running", { timeout: 300_000 }, async () => {
+    const token = randomBytes(24).toString("hex");
+    const { run, dataDir, ports, stateFile } = await npmStart({ CONSOLE_TOKEN: token });
     await waitFor("the launcher to report the stack up", () => run.output().includes("Embedline is running"), 270_000, 500);
 
-    const health = (await (await fetch(`http://127.0.0.1:${ports.console}/api/health`)).json()) as {
+    const consoleUrl = `http://127.0.0.1:${ports.console}`;
+    // Liveness answers anyone and says nothing more; everything else wants the token.
+    const live = await fetch(`${consoleUrl}/api/live`);
+    expect([live.status, await live.json()]).toEqual([200, { status: "ok" }]);
+    const anonymous = await fetch(`${consoleUrl}/api/health`);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get("www-authenticate")).toBe("Bearer");
+    expect(((await anonymous.json()) as { error: { code: string } }).error.code).toBe("unauthorized");
+    const wrong = await fetch(`${consoleUrl}/api/health`, { headers: { authorization: `Bearer ${token}x` } });
+    expect(wrong.status).toBe(401);
+    await wrong.body?.cancel();
+
+    const answer = await fetch(`${consoleUrl}/api/health`, { headers: { authorization: `Bearer ${token}` } });
+    expect(answer.status).toBe(200);
+    const health = (await answer.json()) as {
       components: { name: string; ok: boolean }[];
     };
     expect(health.components.map((c) => [c.name, c.ok])).toEqual([
@@ -57,6 +75,9 @@ describe("npm start", () => {
     await waitFor("the record to come back from agent.results", () => seen.includes(value), 60_000);
     await consumer.disconnect();
 
+    // Secrets are never printed, by the launcher or by any process it started, nor passed on a command line.
+    expect(run.output()).not.toContain(token);
+    expect(pgrep(token)).toEqual([]);
     const tree = descendants(run.child.pid!);
     expect(pgrep(dataDir).length).toBeGreaterThan(0); // the broker runs from this data dir
     process.kill(-run.child.pid!, "SIGINT"); // what Ctrl-C in a terminal sends
