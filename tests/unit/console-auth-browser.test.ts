@@ -34,10 +34,9 @@ beforeAll(async () => {
   ({ proxy } = await import("@/proxy"));
   const { toApiError } = await import("@/lib/upstreams/errors");
   const { UpstreamError } = await import("@/lib/upstreams/http");
-  const { ApiError } = await import("@/lib/http/api-error");
   upstream401 = () => {
     const err = toApiError(new UpstreamError("http", "HTTP 401", 401, { error: { code: "unauthorized", message: "a valid bearer token is required" } }), "embed-worker");
-    return (err as InstanceType<typeof ApiError>).toResponse();
+    return (err as import("@/lib/http/api-error").ApiError).toResponse();
   };
   vi.stubGlobal("fetch", async (url: string, init: RequestInit = {}) => {
     const req = new NextRequest(new URL(url, "http://localhost:3000"), { ...init, headers: { host: "localhost:3000", "sec-fetch-site": "same-origin", ...(init.headers as Record<string, string>) } } as ConstructorParameters<typeof NextRequest>[1]);
