@@ -1,5 +1,6 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { redactConfig } from "../../lib/config/redact";
 import type { StackConfig } from "../../lib/config/stack";
 import { createKafka } from "../../lib/kafka/client";
 import { ensureTopics } from "../../lib/kafka/topics";
@@ -144,7 +145,8 @@ export async function startStack(opts: StartOptions): Promise<RunningStack> {
     for (const p of selected) {
       Object.assign(childEnv, p.provides?.(cfg));
       if (p.external?.(cfg)) {
-        log.info({ process: p.name, env: p.provides?.(cfg) }, "using the existing service; not started");
+        // INFERMESH_URL / REDDB_URL given by the operator may carry credentials (https://user:pass@…).
+        log.info({ process: p.name, env: redactConfig(p.provides?.(cfg)) }, "using the existing service; not started");
         if (p.launch.kind === "kafka") {
           const kafka = createKafka({ clientId: "embedline-launcher", brokers: cfg.kafka.brokers, log });
           await ensureTopics(kafka, cfg.kafka.topics, cfg.kafka.partitions);
