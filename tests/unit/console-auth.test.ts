@@ -409,3 +409,22 @@ describe("safeNext: no open redirect after login", () => {
     [null, "/"],
   ])("next=%j → %j", (next, want) => expect(safeNext(next)).toBe(want));
 });
+
+describe("clientAddress: the key of per-client limits", () => {
+  it.each([
+    { xff: undefined, trust: false, want: "unknown" },
+    { xff: "127.0.0.1", trust: false, want: "127.0.0.1" },
+    { xff: "::ffff:192.0.2.1", trust: false, want: "192.0.2.1" },
+    { xff: "::1", trust: false, want: "::1" },
+    { xff: "[2001:DB8::1]:51234", trust: true, want: "2001:db8::1" },
+    { xff: "192.0.2.1:51234", trust: true, want: "192.0.2.1" },
+    // A proxy appends the peer it saw: the rightmost entry is the one the client did not write.
+    { xff: "10.9.9.9, 198.51.100.4", trust: true, want: "198.51.100.4" },
+    { xff: "spoofed, 198.51.100.4", trust: false, want: "198.51.100.4" },
+    { xff: " , ", trust: true, want: "unknown" },
+    { xff: "x".repeat(500), trust: false, want: "x".repeat(64) },
+  ])("x-forwarded-for $xff (trust proxy: $trust) → $want", async ({ xff, trust, want }) => {
+    const { clientAddress } = await import("@/lib/auth/client-address");
+    expect(clientAddress(new Headers(xff === undefined ? {} : { "x-forwarded-for": xff }), trust)).toBe(want);
+  });
+});
