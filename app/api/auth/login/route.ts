@@ -8,12 +8,13 @@ import { safeNext, tokenMatches } from "@/lib/auth/token";
 import { consoleConfig } from "@/lib/config/console";
 import { ApiError, parseJsonBody, withApiErrors } from "@/lib/http/api-error";
 import { consoleLog } from "@/lib/upstreams/log";
+import { LOGIN_MAX_BYTES } from "../limits";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
 
-/** A token and a path fit in a few hundred bytes; 4 KiB leaves room and nothing to stream. */
-export const LOGIN_MAX_BYTES = 4096;
+/** The body cap, kept in app/api/auth/limits.ts where code that is not server-only can read it too. */
+export { LOGIN_MAX_BYTES };
 const ROUTE = "/api/auth/login";
 
 const loginSchema = z.object({ token: z.string(), next: z.string().optional() });

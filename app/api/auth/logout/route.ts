@@ -7,12 +7,13 @@ import { cookieValues } from "@/lib/auth/token";
 import { consoleConfig } from "@/lib/config/console";
 import { parseJsonBody, withApiErrors } from "@/lib/http/api-error";
 import { consoleLog } from "@/lib/upstreams/log";
+import { LOGOUT_MAX_BYTES } from "../limits";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
 
-/** The body is `{}`. */
-export const LOGOUT_MAX_BYTES = 1024;
+/** The body cap, kept in app/api/auth/limits.ts where code that is not server-only can read it too. */
+export { LOGOUT_MAX_BYTES };
 const ROUTE = "/api/auth/logout";
 
 const log = consoleLog(ROUTE);
