@@ -3,10 +3,20 @@ import { defineConfig } from "@playwright/test";
 /**
  * Browser tests against the real stack (Kafka + the console's production
  * build), started by e2e/global-setup.ts through the launcher. Debian's
- * chromium, never a downloaded browser.
+ * chromium, never a downloaded browser. Two projects:
+ * - "open": the stack's console as `npm start` runs it, no CONSOLE_TOKEN
+ *   (every spec under e2e/ but e2e/token/; e2e/security.spec.ts reaches both consoles);
+ * - "token": a second console of the same build on the same stack with
+ *   CONSOLE_TOKEN set, started by the global setup (e2e/token/: log in, use
+ *   every page, log out). Its address is only known once the setup has run:
+ *   e2e/token/fixtures.ts sets baseURL from it.
  */
 export default defineConfig({
   testDir: "./e2e",
+  projects: [
+    { name: "open", testIgnore: ["token/**"] },
+    { name: "token", testDir: "./e2e/token" },
+  ],
   outputDir: "test-results",
   globalSetup: "./e2e/global-setup.ts",
   // Two cores shared with Kafka and the console: one browser at a time.
