@@ -18,7 +18,8 @@ import { openConsoleUrl, tokenConsole } from "./token-console";
  * one stack: the open one (no CONSOLE_TOKEN: Host allow-list, cross-site
  * refusal, JSON only, body caps, GETs that change nothing) and the token one
  * (401 without credentials, through with the bearer or the login cookie, pages
- * to the login form, wrong tokens, login cookie and rate limit, logout).
+ * to the login form, wrong tokens, expired sessions, login cookie and rate
+ * limit, logout).
  * Plain HTTP from node:http (any Host or Origin header, no cookie jar): no browser.
  */
 
@@ -298,6 +299,21 @@ test.describe("the token console (CONSOLE_TOKEN set)", () => {
     expect((await call(base(), { path: LOGIN_PAGE })).status).toBe(200);
     const logout = await call(base(), { method: "POST", path: "/api/auth/logout", headers: sameOrigin(base(), { "content-type": "application/json" }), body: "{}" });
     expect([logout.status, JSON.parse(logout.body)]).toEqual([200, { next: "/login" }]);
+  });
+
+  test("a session cookie past its expiry, or signed for another token, is refused; one minted the same way for now passes", async () => {
+    // The console's own signer (server-only: e2e runs with --conditions=react-server, as npm test sets it).
+    const { issueSession } = await import("../lib/auth/session");
+    const ttl = Number(variables.CONSOLE_SESSION_TTL.default);
+    const as = (value: string) => ({ cookie: `${SESSION_COOKIE}=${value}` });
+    expect((await call(base(), { path: "/api/health?degraded=200", headers: as(issueSession(token(), ttl).value) })).status).toBe(200);
+    const expired = issueSession(token(), ttl, Date.now() - (ttl + 60) * 1000).value;
+    const foreign = issueSession(`${token()}-another-console`, ttl).value;
+    for (const value of [expired, foreign]) {
+      expect((await call(base(), { path: "/api/health?degraded=200", headers: as(value) })).status).toBe(401);
+      const page = await call(base(), { path: "/search", headers: as(value) });
+      expect([page.status, new URL(page.headers.location!, base()).pathname]).toEqual([307, LOGIN_PAGE]);
+    }
   });
 
   test("a GET of logout is refused and the session goes on", async () => {
