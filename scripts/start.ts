@@ -45,7 +45,8 @@ async function main(): Promise<number> {
     return code;
   };
   if (signalled) return stop(signalled, 0);
-  process.stdout.write(`\nEmbedline is running. Console: ${stack.consoleUrl}  (Ctrl-C stops everything; a process that exits is restarted)\n\n`);
+  const login = cfg.console.login ? "; log in with CONSOLE_TOKEN" : "";
+  process.stdout.write(`\nEmbedline is running. Console: ${stack.consoleUrl}  (Ctrl-C stops everything; a process that exits is restarted${login})\n\n`);
   return Promise.race([
     interrupted.then((signal) => stop(signal, 0)),
     stack.crashLooped.then(({ name, exit, exitsInWindow }) => {

@@ -23,6 +23,7 @@ export function parseStackConfig(env: RawEnv) {
       "EMBED_OUTPUT_TOPIC",
       "EMBED_DLQ_TOPIC",
       "CONSOLE_PORT",
+      "CONSOLE_TOKEN",
       "INFERMESH_PORT",
       "INFERMESH_URL",
       "INFERMESH_MODEL",
@@ -64,7 +65,8 @@ export function parseStackConfig(env: RawEnv) {
         ...new Set([...e.SPARK_KAFKA_TOPICS, e.PARSE_DLQ_TOPIC, e.SINK_INPUT_TOPIC, e.EMBED_INPUT_TOPIC, e.EMBED_OUTPUT_TOPIC, e.EMBED_DLQ_TOPIC]),
       ],
     },
-    console: { port: e.CONSOLE_PORT },
+    /** `login`: CONSOLE_TOKEN is set (the launcher says so; the token itself stays with the console). */
+    console: { port: e.CONSOLE_PORT, login: e.CONSOLE_TOKEN !== undefined },
     indexer: { port: e.INDEXER_PORT },
     embedWorker: { port: e.EMBED_METRICS_PORT },
     parse: { port: e.PARSE_METRICS_PORT },

@@ -35,6 +35,7 @@ describe("npm start", () => {
     const { run, dataDir, ports, stateFile } = await npmStart({ CONSOLE_TOKEN: token });
     await waitFor("the launcher to report the stack up", () => run.output().includes("Embedline is running"), 270_000, 500);
 
+    expect(run.output()).toContain(`Console: http://127.0.0.1:${ports.console}  (Ctrl-C stops everything; a process that exits is restarted; log in with CONSOLE_TOKEN)`);
     const consoleUrl = `http://127.0.0.1:${ports.console}`;
     // Liveness answers anyone and says nothing more; everything else wants the token.
     const live = await fetch(`${consoleUrl}/api/live`);
