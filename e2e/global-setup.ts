@@ -20,8 +20,9 @@ import { TOKEN_CONSOLE } from "./token-console";
  */
 export default async function globalSetup() {
   const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: process.env.DATA_DIR ?? path.join(repoRoot, "data", "test", "e2e") };
-  // The open run stays open whatever the shell running the tests exports.
-  delete env.CONSOLE_TOKEN;
+  // Both consoles run the access defaults the checks are written against (the
+  // open one open), whatever the shell running the tests exports.
+  for (const name of ["CONSOLE_TOKEN", "CONSOLE_ALLOWED_HOSTS", "CONSOLE_TRUST_PROXY", "CONSOLE_SESSION_TTL", "CONSOLE_SSE_MAX_PER_CLIENT", "CONSOLE_SSE_MAX_TOTAL"]) delete env[name];
   const cfg = parseStackConfig(env);
   const log = createLogger("e2e-stack", "warn");
   // The stack's own output goes to a file beside its data, to read when a test fails.
