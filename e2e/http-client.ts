@@ -70,3 +70,16 @@ export function setCookie(answer: Answer, name: string): { value: string; attrib
   }
   return undefined;
 }
+
+/** An event stream held open until `close()`: the console counts it against its SSE caps meanwhile. */
+export function openStream(base: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Promise<string>; close(): void }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(new URL(path, base), { headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      const body = new Promise<string>((done) => res.on("close", () => done(Buffer.concat(chunks).toString("utf8"))));
+      resolve({ status: res.statusCode ?? 0, headers: res.headers, body, close: () => req.destroy() });
+    });
+    req.on("error", reject);
+  });
+}

@@ -9,7 +9,7 @@ import { KNN_QUERY_MAX_BYTES } from "../app/api/knn/query/schema";
 import { LOGIN_MAX_BYTES, LOGOUT_MAX_BYTES } from "../app/api/auth/limits";
 import { LOGIN_LIMITS } from "../lib/auth/login-limiter";
 import { variables } from "../lib/config/variables";
-import { apiError, call, setCookie, type Answer } from "./http-client";
+import { apiError, call, openStream, setCookie, type Answer } from "./http-client";
 import { openConsoleUrl, tokenConsole } from "./token-console";
 
 /**
@@ -220,6 +220,36 @@ test.describe("the open console (no CONSOLE_TOKEN)", () => {
     expect(await paused()).toBe(false);
     for (const method of ["GET", "HEAD"]) expect((await call(base, { method, path: "/api/embed-worker/pause" })).status).toBe(405);
     expect(await paused()).toBe(false);
+  });
+
+  test("live streams: one client address holds at most CONSOLE_SSE_MAX_PER_CLIENT; one more is 429 with Retry-After; a closed one frees its slot", async () => {
+    const perClient = Number(variables.CONSOLE_SSE_MAX_PER_CLIENT.default);
+    const client = { "x-forwarded-for": freshClient() };
+    const held = [];
+    try {
+      for (let i = 0; i < perClient; i++) {
+        const s = await openStream(base, "/api/streams?names=infermesh", client);
+        held.push(s);
+        expect(s.status, `stream ${i + 1}`).toBe(200);
+      }
+      const refused = await openStream(base, "/api/infermesh/stream", client);
+      held.push(refused);
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers["retry-after"])).toBeGreaterThanOrEqual(1);
+      expect(JSON.parse(await refused.body).error.code).toBe("too_many_streams");
+      // Another client is not counted against this one.
+      const other = await openStream(base, "/api/infermesh/stream", { "x-forwarded-for": freshClient() });
+      held.push(other);
+      expect(other.status).toBe(200);
+      held.shift()!.close();
+      await expect.poll(async () => {
+        const again = await openStream(base, "/api/infermesh/stream", client);
+        held.push(again);
+        return again.status;
+      }, { timeout: 10_000 }).toBe(200);
+    } finally {
+      for (const s of held) s.close();
+    }
   });
 
   test("/api/live answers anyone with {status: ok} and nothing more", async () => {
