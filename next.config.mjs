@@ -2,7 +2,7 @@
 const isDev = process.env.NODE_ENV === "development";
 
 /**
- * Content Security Policy, without nonces (pages stay static). Next's inline
+ * Content Security Policy, without nonces. Next's inline
  * bootstrap scripts need 'unsafe-inline' for scripts, recharts sets inline
  * styles; 'unsafe-eval' only in development (React's dev tooling). The console
  * talks only to its own origin: upstreams are reached through its API routes.

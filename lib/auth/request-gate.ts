@@ -6,6 +6,7 @@ import { authorize } from "./token";
 /**
  * The console's front door, run by proxy.ts for every request but Next's
  * static assets. In order:
+ * 0. GET /api/live passes: it answers `{"status":"ok"}` and nothing else.
  * 1. Host allow-list (CONSOLE_ALLOWED_HOSTS) → 421: a DNS-rebinding page reaches
  *    us under its own name, which is not on the list.
  * 2. Public paths (login form and API, logout, liveness) skip step 4 only.
@@ -20,7 +21,8 @@ import { authorize } from "./token";
  */
 export type GateConfig = Pick<ConsoleConfig, "consoleToken" | "access">;
 
-export const PUBLIC_PATHS: ReadonlySet<string> = new Set(["/login", "/api/auth/login", "/api/auth/logout", "/api/live"]);
+export const LIVENESS_PATH = "/api/live";
+export const PUBLIC_PATHS: ReadonlySet<string> = new Set(["/login", "/api/auth/login", "/api/auth/logout", LIVENESS_PATH]);
 
 export function isMutating(method: string): boolean {
   return !["GET", "HEAD", "OPTIONS"].includes(method.toUpperCase());
@@ -29,6 +31,9 @@ export function isMutating(method: string): boolean {
 export function gateRequest(request: Request, cfg: GateConfig): Response | null {
   const url = new URL(request.url);
   const { headers } = request;
+  // Liveness says only "ok": probes (the launcher, Docker's HEALTHCHECK) call it
+  // by 127.0.0.1 whatever names CONSOLE_ALLOWED_HOSTS lists.
+  if (url.pathname === LIVENESS_PATH && !isMutating(request.method)) return null;
   const hostHeader = requestHost(headers, cfg.access.trustProxy);
   const host = hostHeader === null ? null : parseHost(hostHeader);
   if (!hostAllowed(host, cfg.access.allowedHosts)) {
@@ -123,11 +128,12 @@ export function isCrossSite(headers: Headers, host: HostName | null): boolean {
 }
 
 /**
- * Whether the browser reached the console over TLS, for the cookie's `Secure`:
- * with a trusted proxy its X-Forwarded-Proto (rightmost), else the request
- * URL's own scheme.
+ * Whether the browser reached the console over TLS, for the cookie's `Secure`.
+ * `next start` serves plain HTTP only, so TLS can only be a proxy's: its
+ * X-Forwarded-Proto (rightmost) when the proxy is trusted. Not the request
+ * URL's scheme: Next takes that from the client's own X-Forwarded-Proto.
  */
 export function requestIsTls(request: Request, trustProxy: boolean): boolean {
-  const forwarded = trustProxy ? request.headers.get("x-forwarded-proto")?.split(",").map((s) => s.trim().toLowerCase()).filter(Boolean).at(-1) : undefined;
-  return forwarded !== undefined ? forwarded === "https" : new URL(request.url).protocol === "https:";
+  if (!trustProxy) return false;
+  return request.headers.get("x-forwarded-proto")?.split(",").map((s) => s.trim().toLowerCase()).filter(Boolean).at(-1) === "https";
 }

@@ -223,11 +223,12 @@ describe("POST /api/auth/login", () => {
 
   it.each([
     { name: "plain http", url: "http://localhost:3000/api/auth/login", headers: {}, trust: "0", secure: false },
-    { name: "https URL", url: "https://localhost:3000/api/auth/login", headers: {}, trust: "0", secure: true },
+    // Next builds the URL's scheme from the client's own X-Forwarded-Proto: only a trusted proxy's header counts.
+    { name: "https URL, no trusted proxy", url: "https://localhost:3000/api/auth/login", headers: {}, trust: "0", secure: false },
     { name: "untrusted X-Forwarded-Proto https", url: "http://localhost:3000/api/auth/login", headers: { "x-forwarded-proto": "https" }, trust: "0", secure: false },
     { name: "trusted X-Forwarded-Proto https", url: "http://localhost:3000/api/auth/login", headers: { "x-forwarded-proto": "https" }, trust: "1", secure: true },
     { name: "trusted X-Forwarded-Proto http over an https URL", url: "https://localhost:3000/api/auth/login", headers: { "x-forwarded-proto": "http" }, trust: "1", secure: false },
-    { name: "trusted proxy, no X-Forwarded-Proto, https URL", url: "https://localhost:3000/api/auth/login", headers: {}, trust: "1", secure: true },
+    { name: "trusted proxy, no X-Forwarded-Proto, https URL", url: "https://localhost:3000/api/auth/login", headers: {}, trust: "1", secure: false },
   ])("Secure: $name → $secure", async ({ url, headers, trust, secure }) => {
     const { login, logout } = await load({ CONSOLE_TRUST_PROXY: trust });
     const res = await login(post(url, { token: TOKEN }, headers), ctx);

@@ -113,7 +113,7 @@ describe("Host allow-list", () => {
     { name: "* turns the check off", headers: { host: "anything.example" }, env: { CONSOLE_ALLOWED_HOSTS: "*" }, want: "ok" },
     { name: "* with no Host at all", headers: { host: undefined }, env: { CONSOLE_ALLOWED_HOSTS: "*" }, want: "ok" },
   ];
-  const paths = ["/api/health", "/dlq", "/login", "/api/live", "/api/auth/login"];
+  const paths = ["/api/health", "/dlq", "/login", "/api/auth/login"];
 
   for (const token of [undefined, TOKEN]) {
     describe(token ? "token configured" : "open console", () => {
@@ -127,6 +127,16 @@ describe("Host allow-list", () => {
       });
     });
   }
+
+  it.each(hosts)("GET /api/live answers probes whatever the Host: $name", async ({ headers, env }) => {
+    const { proxy } = await load({ CONSOLE_TOKEN: TOKEN, ...env });
+    expect(await outcome(proxy, request({ path: "/api/live", headers }))).toBe("pass");
+  });
+
+  it("a POST to /api/live still meets the Host check", async () => {
+    const { proxy } = await load({});
+    expect(await outcome(proxy, request({ path: "/api/live", method: "POST", headers: { host: "evil.example", "content-type": "application/json" } }))).toBe("421 misdirected_host");
+  });
 
   it("the 421 names the variable to change and is JSON with no-store", async () => {
     const { proxy } = await load({});
