@@ -135,7 +135,7 @@ describe("emb-indexer: query vectors without a usable norm", () => {
     ["all zeros", v(0), /vector is all zeros/],
     ["finite values whose norm overflows (1e200)", v(1e200), /^vector norm is not finite \(values too large\)$/],
     ["two values near the largest double", [1.7e308, 1.7e308, ...v(0).slice(2)], /norm is not finite/],
-    ["values whose norm underflows (1e-200)", v(1e-200), /norm is zero \(values too small\)/],
+    ["values whose norm underflows (1e-200)", v(1e-200), /norm underflows to 0 \(values too small\)/],
     ["all zeros, exact", v(0), /vector is all zeros/, true],
   ])("%s → 422 invalid_request naming the cause", async (_what, vector, message, exact = false) => {
     const r = await query({ vector, k: 3, exact });

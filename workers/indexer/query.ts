@@ -3,7 +3,7 @@ import { sameModel } from "../../lib/embedding/model-identity";
 import { ApiError } from "../../lib/http/api-error";
 import { searchIndexYielding } from "../../lib/index/search";
 import type { DocFilter } from "../../lib/index/shard-index";
-import { l2norm, toUnit } from "../../lib/index/vector";
+import { directionProblem, toUnit } from "../../lib/index/vector";
 import type { VectorIndex } from "../../lib/index/vector-index";
 import type { ExactQueryGate } from "./exact-gate";
 
@@ -70,22 +70,13 @@ function filterOf(q: KnnQuery): DocFilter | undefined {
 
 /**
  * The unit vector of a query vector, or a 422 `invalid_request` naming why it
- * has none: all zeros (no direction); a norm that overflows a double (finite
- * components such as 1e200 whose squares sum to Infinity; divided by it every
- * component would be 0); or one that underflows to 0 (components such as
- * 1e-200; divided by it every component would be Infinity and every score NaN).
- * The index's ingest refuses such vectors the same way (decode.ts, bad_vector).
+ * has none (lib/index/vector.ts directionProblem). The index's ingest refuses
+ * such vectors the same way (decode.ts, bad_vector).
  */
 export function queryUnit(values: readonly number[]): Float32Array {
-  const norm = l2norm(values);
-  if (norm === 0) {
-    const zero = values.every((x) => x === 0);
-    throw new ApiError(422, "invalid_request", zero ? "vector is all zeros: cosine similarity is undefined for it" : "vector norm is zero (values too small): cosine similarity is undefined for it");
-  }
-  if (!Number.isFinite(norm)) throw new ApiError(422, "invalid_request", "vector norm is not finite (values too large)");
-  const unit = new Float32Array(values.length);
-  for (let i = 0; i < values.length; i++) unit[i] = (values[i] as number) / norm;
-  return unit;
+  const problem = directionProblem(values);
+  if (problem) throw new ApiError(422, "invalid_request", problem);
+  return toUnit(values)!.unit;
 }
 
 export interface RunOptions {

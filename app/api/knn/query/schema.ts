@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { directionProblem } from "@/lib/index/vector";
 
 const finite = z.number().refine(Number.isFinite, "must be a finite number");
 
@@ -9,25 +10,14 @@ const finite = z.number().refine(Number.isFinite, "must be a finite number");
  */
 export const KNN_QUERY_MAX_BYTES = 64 * 1024;
 
-/**
- * A vector the index can compare by cosine: its L2 norm must be a finite
- * non-zero number. Finite components can still overflow (`[1e200, 1e200]`:
- * the squares are Infinity) or underflow (`[1e-200]`: they are 0); the indexer
- * (workers/indexer/query.ts) refuses an all-zero vector with 422 too.
- */
+/** A vector the index can compare by cosine (directionProblem: the indexer refuses the same ones). */
 const searchableVector = z
   .array(finite)
   .min(1)
   .max(8192)
   .superRefine((v, ctx) => {
-    let sum = 0;
-    for (const x of v) sum += x * x;
-    const norm = Math.sqrt(sum);
-    if (!Number.isFinite(norm)) ctx.addIssue({ code: "custom", message: "vector norm is not finite (values too large)" });
-    else if (norm === 0) {
-      const message = v.every((x) => x === 0) ? "vector is all zeros: cosine similarity is undefined for it" : "vector norm underflows to 0 (values too small)";
-      ctx.addIssue({ code: "custom", message });
-    }
+    const problem = directionProblem(v);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
   });
 
 /** Body of POST /api/knn/query (the indexer's contract, issue 6): exactly one of vector, doc_id, text. */
