@@ -8,7 +8,7 @@
  * neither. Also reports the longest single shard, which is how long the
  * indexer's event loop is held at a time now that a scan yields per shard.
  *
- *   npx tsx bench/knn-exact.ts            → bench/results/knn-exact.json
+ *   npm run bench:knn-exact            → bench/results/knn-exact.json
  */
 import { writeFileSync } from "node:fs";
 import os from "node:os";
@@ -63,7 +63,7 @@ function measure(shards: ShardIndex[], k: number, filtered: boolean) {
 }
 
 const results: Record<string, unknown> = {
-  machine: { cpus: os.cpus().length, load_at_start: os.loadavg().map(r2), note: "2 cores shared with other engineers' tests; timings are rough" },
+  machine: { cpus: os.cpus().length, load_at_start: os.loadavg().map(r2), note: "load averages at the start and after each size: timings on a busy machine are rough" },
   dim: DIM,
   shards: SHARDS,
   what: "one exact kNN query = ShardIndex.searchExact over every shard (usearch SIMD without a filter, JS with one); random unit vectors",
