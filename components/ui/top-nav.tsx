@@ -49,6 +49,8 @@ function LogoutButton() {
 /** `canLogOut`: a CONSOLE_TOKEN is configured (the layout reads it on the server; the token itself never reaches the browser). */
 export function TopNav({ canLogOut = false }: { canLogOut?: boolean }) {
   const pathname = usePathname();
+  // The login form alone: every link would only lead back to it.
+  const onLogin = pathname === "/login";
   return (
     <header className="border-b border-line bg-surface">
       <nav aria-label="Main" className="mx-auto flex h-12 max-w-6xl items-center gap-6 px-4 sm:px-6">
@@ -58,24 +60,26 @@ export function TopNav({ canLogOut = false }: { canLogOut?: boolean }) {
           </span>
           Embedline
         </Link>
-        <ul className="flex items-center gap-1 overflow-x-auto text-sm">
-          {links.map(({ href, label }) => {
-            const active = href === "/" ? pathname === "/" : pathname === href || pathname.startsWith(`${href}/`);
-            return (
-              <li key={href}>
-                <Link
-                  href={href}
-                  aria-current={active ? "page" : undefined}
-                  data-testid={`nav-${label.toLowerCase()}`}
-                  className={`rounded-md px-2.5 py-1.5 transition-colors ${active ? "bg-surface-2 font-medium text-fg" : "text-muted hover:text-fg"}`}
-                >
-                  {label}
-                </Link>
-              </li>
-            );
-          })}
-        </ul>
-        {canLogOut && pathname !== "/login" && <LogoutButton />}
+        {!onLogin && (
+          <ul className="flex items-center gap-1 overflow-x-auto text-sm">
+            {links.map(({ href, label }) => {
+              const active = href === "/" ? pathname === "/" : pathname === href || pathname.startsWith(`${href}/`);
+              return (
+                <li key={href}>
+                  <Link
+                    href={href}
+                    aria-current={active ? "page" : undefined}
+                    data-testid={`nav-${label.toLowerCase()}`}
+                    className={`rounded-md px-2.5 py-1.5 transition-colors ${active ? "bg-surface-2 font-medium text-fg" : "text-muted hover:text-fg"}`}
+                  >
+                    {label}
+                  </Link>
+                </li>
+              );
+            })}
+          </ul>
+        )}
+        {canLogOut && !onLogin && <LogoutButton />}
       </nav>
     </header>
   );
