@@ -1,5 +1,5 @@
-import { createHash, timingSafeEqual } from "node:crypto";
 import type { ConsoleConfig } from "@/lib/config/console";
+import { tokenMatches } from "@/lib/http/bearer";
 import { SESSION_COOKIE, verifySession } from "./session";
 
 export { SESSION_COOKIE } from "./session";
@@ -9,19 +9,6 @@ export type AuthKind = "open" | "bearer" | "session";
 
 /** What authorisation reads from the configuration. */
 export type AuthConfig = Pick<ConsoleConfig, "consoleToken" | "access">;
-
-function digest(s: string): Buffer {
-  return createHash("sha256").update(s, "utf8").digest();
-}
-
-/**
- * Whether `given` is the token, compared as SHA-256 digests in constant time
- * (as lib/http/bearer.ts does for the workers): neither the content nor the
- * length of the token shows in the timing.
- */
-export function tokenMatches(given: string, token: string): boolean {
-  return timingSafeEqual(digest(given), digest(token));
-}
 
 /** Values of every cookie called `name` (a browser may send two, e.g. one set for a parent domain). */
 export function cookieValues(header: string | null, name: string): string[] {

@@ -14,13 +14,22 @@ export type BearerCheck = (req: IncomingMessage) => void;
  */
 export function bearerCheck(token: string | undefined, realm: string): BearerCheck {
   if (token === undefined || token === "") return () => undefined;
-  const want = digest(token);
   return (req) => {
     const m = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? "");
     // Always hash and compare, also when the header is missing, so that path takes the same time.
-    const ok = timingSafeEqual(want, digest(m?.[1]?.trim() ?? ""));
+    const ok = tokenMatches(m?.[1]?.trim() ?? "", token);
     if (!m || !ok) throw new ApiError(401, "unauthorized", "a valid bearer token is required", { "www-authenticate": `Bearer realm="${realm}"` });
   };
+}
+
+/**
+ * Whether `given` is `token`, compared as SHA-256 digests in constant time:
+ * neither the token's content nor its length shows in the timing. The one
+ * comparison of every token Embedline checks (workers' bearer, the console's
+ * bearer and login).
+ */
+export function tokenMatches(given: string, token: string): boolean {
+  return timingSafeEqual(digest(given), digest(token));
 }
 
 function digest(s: string): Buffer {
