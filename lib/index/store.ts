@@ -1,8 +1,15 @@
 import { open, type Database, type RootDatabase } from "lmdb";
 import { sha256Hex } from "../records/sha256";
+import type { StoredTextFields } from "./stored-text";
 
-/** A document as LMDB keeps it (its vector lives in `vectors` under `key`). */
-export interface DocRow {
+/**
+ * A document as LMDB keeps it (its vector lives in `vectors` under `key`).
+ * The text fields (stored-text.ts: the first 300 code points, whether they
+ * were cut, the full length) are absent from rows written before texts were
+ * kept: such rows keep working and answer `text_stored: false` until the
+ * index is rebuilt from the topic.
+ */
+export interface DocRow extends Partial<StoredTextFields> {
   key: number;
   shard: number;
   topic: string | null;

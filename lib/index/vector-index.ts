@@ -7,6 +7,7 @@ import { IndexGraph } from "./graph";
 import { GraphSnapshots, type HnswParams } from "./hnsw";
 import { ShardIndex, type DocMeta } from "./shard-index";
 import { IndexStore, type Change, type DocRow } from "./store";
+import { answerText, storedTextOf, type AnswerText } from "./stored-text";
 import { toUnit } from "./vector";
 
 export interface IndexOptions {
@@ -200,6 +201,16 @@ export class VectorIndex {
     return this.store.doc(docId);
   }
 
+  /**
+   * What the index keeps of a document's text, read from LMDB (not held in
+   * memory: the in-memory shards keep only what search and filters need).
+   * `text_stored` is false for a record without text (EMBED_STORE_TEXT=0), a
+   * row written before texts were kept, or a document gone since it was found.
+   */
+  text(docId: string): AnswerText {
+    return answerText(this.store.doc(docId));
+  }
+
   /** Up to `n` of the most recently applied doc_ids still held, newest first. */
   recentDocIds(n: number): string[] {
     const out: string[] = [];
@@ -245,7 +256,7 @@ export class VectorIndex {
         plan.zeroVectors++;
         continue;
       }
-      const row = { shard: shardOf(r.doc_id, this.opts.shards), topic: r.topic, model: r.model, kafka_ts: r.kafka_ts, embedded_ts: r.embedded_ts, dim: r.vector.length, norm: unit.norm, unit: r.normalized };
+      const row = { shard: shardOf(r.doc_id, this.opts.shards), topic: r.topic, model: r.model, kafka_ts: r.kafka_ts, embedded_ts: r.embedded_ts, dim: r.vector.length, norm: unit.norm, unit: r.normalized, ...storedTextOf(r) };
       plan.puts.push({ docId: r.doc_id, row, vector: unit.unit });
     }
     return plan;

@@ -3,6 +3,7 @@ import { sameModel } from "../../lib/embedding/model-identity";
 import { ApiError } from "../../lib/http/api-error";
 import { searchIndexYielding } from "../../lib/index/search";
 import type { DocFilter } from "../../lib/index/shard-index";
+import type { AnswerText } from "../../lib/index/stored-text";
 import { directionProblem, toUnit } from "../../lib/index/vector";
 import type { VectorIndex } from "../../lib/index/vector-index";
 import type { ExactQueryGate } from "./exact-gate";
@@ -42,7 +43,8 @@ export const knnQuerySchema = z
 export type KnnQuery = z.output<typeof knnQuerySchema>;
 
 export interface KnnAnswer {
-  neighbors: { doc_id: string; score: number; model: string; topic: string | null; embedded_ts: number }[];
+  /** Each neighbour with what the index keeps of its text (lib/index/stored-text.ts). */
+  neighbors: ({ doc_id: string; score: number; model: string; topic: string | null; embedded_ts: number } & AnswerText)[];
   count_scored: number;
   took_ms: number;
   mode: "hnsw" | "exact" | "mixed";
@@ -126,7 +128,8 @@ export async function runKnnQuery(index: VectorIndex, q: KnnQuery, embedText: Em
     { signal, beforeScan: gate && (() => gate.enter(signal)) },
   );
   return {
-    neighbors: result.neighbors.map(({ item, score }) => ({ doc_id: item.docId, score, model: item.model, topic: item.topic, embedded_ts: item.embeddedTs })),
+    // k LMDB reads (≈ 1–2 µs each): the texts are on disk, not in the shards' memory.
+    neighbors: result.neighbors.map(({ item, score }) => ({ doc_id: item.docId, score, model: item.model, topic: item.topic, embedded_ts: item.embeddedTs, ...index.text(item.docId) })),
     count_scored: result.countScored,
     took_ms: elapsed(started),
     mode: result.mode,
