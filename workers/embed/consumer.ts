@@ -216,7 +216,7 @@ export class EmbedConsumer {
   ): Promise<boolean> {
     try {
       const committed = await commitUnit(this.deps.unit, producer, range, result, live);
-      this.recordCommitted(unit.length, committed);
+      this.recordCommitted(unit.length, committed, unit);
       this.failures.succeeded(range.partition, range.lastOffset);
       this.position.set(range.partition, (BigInt(range.lastOffset) + 1n).toString());
       this.deps.log.info({ ...range, rows: committed.rows, dlq: committed.dlq, durationMs: Math.round(performance.now() - started) }, "unit committed");
@@ -296,7 +296,7 @@ export class EmbedConsumer {
     this.deps.log.error({ ...at, reason: action.reason, attempts: action.attempts, err: { message: error } }, "record failed every attempt; dead-lettering it");
     try {
       const committed = await commitUnit(this.deps.unit, producer, at, result, live);
-      this.recordCommitted(1, committed);
+      this.recordCommitted(1, committed, [m]);
       this.failures.succeeded(range.partition, m.offset);
       this.position.set(range.partition, (BigInt(m.offset) + 1n).toString());
       return true;
@@ -306,8 +306,9 @@ export class EmbedConsumer {
     }
   }
 
-  private recordCommitted(count: number, committed: { rows: number; dlq: number; parquetFile?: string }): void {
+  private recordCommitted(count: number, committed: { rows: number; dlq: number; parquetFile?: string }, messages: KafkaMessage[]): void {
     const s = this.deps.stats;
+    s.stage.observe(messages.map((m) => m.timestamp));
     s.recordsIn += count;
     s.recordsOut += committed.rows;
     s.dlqRecords += committed.dlq;

@@ -3,6 +3,8 @@
  * field names plus ours) and rendered as Prometheus text by /metrics/prometheus.
  */
 
+import { StageWindow } from "../../lib/metrics/stage-window";
+
 /** Upper bounds (seconds) of the embed-call duration histogram: 5 ms … 30 s. */
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
@@ -28,6 +30,12 @@ export class WorkerStats {
   readonly lagByPartition = new Map<number, number>();
   /** Input partitions this worker was given at the last rebalance. */
   assignedPartitions: number[] = [];
+  /**
+   * The embed stage's records/s and latency over the last minute. Latency: the
+   * Kafka timestamp of the embedding_input record → the commit of the
+   * transaction that wrote its embedding (or its dead letter).
+   */
+  readonly stage = new StageWindow();
   private readonly durationCounts = new Array<number>(DURATION_BUCKETS.length + 1).fill(0);
   private durationSum = 0;
 
@@ -73,6 +81,7 @@ export class WorkerStats {
       reddb_failures: this.reddbFailures,
       paused: extra.paused,
       status: extra.status,
+      stage_window: this.stage.snapshot(),
     };
   }
 

@@ -67,6 +67,7 @@ export async function startIndexConsumer(opts: IndexConsumerOptions): Promise<Co
       if (!(await runner.run({ partition: batch.partition, messages: batch.messages, nextOffset }, { stillOurs, heartbeat }))) return;
 
       metrics.recordsIn += batch.messages.length;
+      metrics.stage.observe(batch.messages.map((m) => m.timestamp));
       metrics.batches++;
       metrics.lastBatchTs = Date.now();
       metrics.lastBatchMs = Math.round(performance.now() - started);

@@ -1,3 +1,4 @@
+import { StageWindow } from "../../lib/metrics/stage-window";
 import type { RecallReport } from "../../lib/index/recall-monitor";
 import type { DlqReason } from "../../lib/records/dlq-record";
 
@@ -41,6 +42,12 @@ export class IndexerMetrics {
   /** Per partition: high watermark minus the next offset to apply. */
   readonly lag = new Map<number, number>();
   private readonly latencies: number[] = [];
+  /**
+   * The index stage's records/s and latency over the last minute. Latency: the
+   * Kafka timestamp of the embeddings record → its batch applied to the index
+   * (searchable; or dead-lettered), before the group's offset commit.
+   */
+  readonly stage = new StageWindow();
 
   deadLettered(reason: DlqReason): void {
     this.deadLetters.set(reason, (this.deadLetters.get(reason) ?? 0) + 1);
@@ -87,6 +94,7 @@ export class IndexerMetrics {
       },
       batch_retries: this.batchRetries,
       isolations: this.isolations,
+      stage_window: this.stage.snapshot(),
     };
   }
 }

@@ -137,7 +137,7 @@ export class BatchCommitter {
         const [outMax, dlqMax] = await Promise.all([deps.limits.maxMessageBytes(deps.outputTopic), deps.limits.maxMessageBytes(deps.dlqTopic)]);
         const plan = { ...build(outMax, dlqMax), outMax, dlqMax };
         await deps.commit(plan, ctx, next(lastOffset));
-        deps.metrics.batchCommitted(messages.length, plan.records.length, plan.deadByReason);
+        deps.metrics.batchCommitted(messages.length, plan.records.length, plan.deadByReason, messages.map((m) => m.timestamp));
         return { outcome: "committed" };
       } catch (err) {
         let kind = classifyFailure(err);

@@ -1,3 +1,4 @@
+import { StageWindow, type StageWindowSnapshot } from "../../lib/metrics/stage-window";
 import type { DlqReason } from "../../lib/records/dlq-record";
 
 /** Window of the `rate` figure: long enough to smooth batch bursts, short enough to show a stall. */
@@ -15,6 +16,12 @@ export interface ParseMetricsSnapshot {
   /** Records read per second over the last `rate_window_sec`. */
   rate: number;
   rate_window_sec: number;
+  /**
+   * The parse stage's records/s and latency over the last minute. Latency: the
+   * Kafka timestamp of the raw record (agent.results) → the commit of the
+   * transaction that wrote its embedding_input record (or its dead letter).
+   */
+  stage_window: StageWindowSnapshot;
 }
 
 /** Counters of the parse worker, served as JSON on /metrics. */
@@ -29,13 +36,15 @@ export class ParseMetrics {
   private lastBatchMs: number | null = null;
   /** (time, records) per committed batch inside the rate window, oldest first. */
   private recent: { atMs: number; count: number }[] = [];
+  private readonly stage: StageWindow;
 
   constructor(private readonly now: () => number = Date.now) {
     this.startedMs = now();
+    this.stage = new StageWindow({ now });
   }
 
-  /** A batch whose transaction committed. */
-  batchCommitted(recordsIn: number, recordsOut: number, deadByReason: Partial<Record<DlqReason, number>>): void {
+  /** A batch whose transaction committed; `inputTimestamps`: the Kafka timestamps of its raw records. */
+  batchCommitted(recordsIn: number, recordsOut: number, deadByReason: Partial<Record<DlqReason, number>>, inputTimestamps: readonly (string | null | undefined)[] = []): void {
     const atMs = this.now();
     this.batches += 1;
     this.recordsIn += recordsIn;
@@ -47,6 +56,7 @@ export class ParseMetrics {
     this.lastBatchMs = atMs;
     this.recent.push({ atMs, count: recordsIn });
     this.prune(atMs);
+    this.stage.observe(inputTimestamps, atMs);
   }
 
   transactionAborted(): void {
@@ -70,6 +80,7 @@ export class ParseMetrics {
       last_batch_ts: this.lastBatchMs === null ? null : this.lastBatchMs / 1000,
       rate: Math.round((inWindow / windowMs) * 1000 * 10) / 10,
       rate_window_sec: RATE_WINDOW_MS / 1000,
+      stage_window: this.stage.snapshot(nowMs),
     };
   }
 
