@@ -53,6 +53,7 @@ const ROUTES: Route[] = [
   { file: "auth/login/route.ts", method: "POST", path: "/api/auth/login", isPublic: true, cap: LOGIN_MAX_BYTES, through: 422 },
   { file: "auth/logout/route.ts", method: "POST", path: "/api/auth/logout", isPublic: true, cap: LOGOUT_MAX_BYTES, through: 200 },
   { file: "streams/route.ts", method: "GET", path: "/api/streams?names=lag,infermesh", through: 200, sse: true },
+  { file: "history/route.ts", method: "GET", path: "/api/history?names=lag,infermesh&window=1h", through: 200 },
   stream("dlq"),
   stream("embed-worker"),
   stream("indexer"),

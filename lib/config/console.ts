@@ -15,7 +15,7 @@ export function parseConsoleConfig(env: RawEnv) {
       "DATA_DIR", "EMBED_PARQUET_DIR", "VEC_OUTPUT_DIR", "EMBED_CONTROL_TOKEN",
       "REDDB_URL", "REDDB_NAMESPACE", "REDDB_TOKEN", "REDDB_DLQ_STREAM", "REDDB_DLQ_HTTP_PATH",
       "LAUNCHER_STATE_FILE", "CONSOLE_PORT", "CONSOLE_ALLOWED_HOSTS", "CONSOLE_TRUST_PROXY", "CONSOLE_SESSION_TTL",
-      "CONSOLE_SSE_MAX_PER_CLIENT", "CONSOLE_SSE_MAX_TOTAL",
+      "CONSOLE_SSE_MAX_PER_CLIENT", "CONSOLE_SSE_MAX_TOTAL", "CONSOLE_HISTORY_HOURS",
     ],
     env,
   );
@@ -42,6 +42,8 @@ export function parseConsoleConfig(env: RawEnv) {
       /** Revoked sessions (logout) are kept here so a console restart does not bring them back. */
       stateDir: path.join(e.DATA_DIR, "console"),
     },
+    /** History of the SSE streams (lib/history): window, and where it is persisted. */
+    history: { windowMs: e.CONSOLE_HISTORY_HOURS * 3_600_000, dir: path.join(e.DATA_DIR, "console", "history") },
     sse: { keepAliveMs: e.SSE_KEEPALIVE_SEC * 1000, history: e.SSE_HISTORY, maxPerClient: e.CONSOLE_SSE_MAX_PER_CLIENT, maxTotal: e.CONSOLE_SSE_MAX_TOTAL },
     topics: {
       ingest: e.SPARK_KAFKA_TOPICS[0] ?? "agent.results",

@@ -113,6 +113,7 @@ export const variables = {
   CONSOLE_UPSTREAM_TIMEOUT_MS: v({ group: "Console", schema: t.int(50, 60000), default: "2000", doc: "Deadline of one console call to an upstream (metrics polls, kNN proxy)." }),
   SSE_KEEPALIVE_SEC: v({ group: "Console", schema: t.seconds(1), default: "15", doc: "Seconds between keep-alive comments on an idle SSE stream; under the 30–60 s idle timeouts of common proxies." }),
   SSE_HISTORY: v({ group: "Console", schema: t.int(1, 10000), default: "300", doc: "Events each SSE stream keeps in its ring buffer: a new subscriber starts with them and `Last-Event-ID` resumes from them. 300 = 15 min at 3 s, enough for the 60-point charts." }),
+  CONSOLE_HISTORY_HOURS: v({ group: "Console", schema: t.int(1, 168), default: "24", doc: "Hours of history the console keeps of every SSE stream (every event of the last hour, then one per minute), under DATA_DIR/console/history so a restart keeps it; charts load it with `GET /api/history`. The console polls its upstreams from boot, whether or not a browser is open. Each stream holds at most 8 MiB in memory and about 10 MiB on disk: a larger topology shortens the window rather than growing." }),
   DLQ_REDRIVE_MAX_REPLAYS: v({ group: "Console", schema: t.int(1, 100), default: "3", doc: "A DLQ record already redriven this many times (header `x-embedline-replay-count`) is not redriven again, so a poison record cannot loop." }),
 
   // ---- Embed worker (workers/embed) and the bundled RedDB-compatible store (workers/reddb)

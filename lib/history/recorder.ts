@@ -1,0 +1,47 @@
+import "server-only";
+import { consoleConfig } from "@/lib/config/console";
+import { createLogger } from "@/lib/log";
+import type { Poller } from "@/lib/sse/poller";
+import { STREAM_NAMES, streamPoller } from "@/lib/sse/streams";
+import { HistoryStore } from "./store";
+
+/**
+ * Subscribe `store` to each named poller, for good. A poller polls while it has
+ * a subscriber, so with this one every upstream is polled from the console's
+ * boot whether or not a browser is open: that is the price of history on load
+ * (one Kafka admin round per 3 s for lag, one HTTP GET per 3–5 s per upstream).
+ * The time of an event is when its poll ended (the server's clock).
+ */
+export function recordStreams(store: HistoryStore, names: readonly string[], pollerOf: (name: string) => Poller<unknown>): () => void {
+  const unsubscribe = names.map((name) => pollerOf(name).subscribe((e) => store.add(name, e.data)));
+  return () => unsubscribe.forEach((u) => u());
+}
+
+const KEY = Symbol.for("embedline.history.recorder");
+
+/**
+ * The console's history recorder, started once per server process (from
+ * instrumentation.ts, and by the first /api/history request if that came first).
+ * Lives on globalThis as the pollers do: Next may evaluate this module once per
+ * route bundle. Never rejects: a history directory that cannot be read leaves an
+ * in-memory history and a warning, not a console that fails to boot.
+ */
+export function historyRecorder(): Promise<HistoryStore> {
+  const g = globalThis as { [KEY]?: Promise<HistoryStore> };
+  g[KEY] ??= start();
+  return g[KEY];
+}
+
+async function start(): Promise<HistoryStore> {
+  const config = consoleConfig();
+  const log = createLogger("console", config.logLevel).child({ component: "history" });
+  const store = new HistoryStore({ dir: config.history.dir, windowMs: config.history.windowMs, log });
+  try {
+    await store.load(STREAM_NAMES);
+  } catch (err) {
+    log.warn({ err: (err as Error).message, dir: config.history.dir }, "history could not be loaded; starting empty");
+  }
+  recordStreams(store, STREAM_NAMES, (name) => streamPoller(name as (typeof STREAM_NAMES)[number]));
+  log.info({ streams: STREAM_NAMES.length, windowMs: config.history.windowMs, dir: config.history.dir }, "history recorder started");
+  return store;
+}
