@@ -172,7 +172,7 @@ describe("emb-indexer", () => {
     topic = unique("embeddings");
     await ensureTopics(kafka, [topic], 3);
     const vectors = await embed(SENTENCES.map(([original]) => original));
-    await feedEmbeddings(topic, vectors.map((v, i) => record(`doc-${i}`, v, { topic: i % 2 === 0 ? "even" : "odd", model: MODEL })));
+    await feedEmbeddings(topic, vectors.map((v, i) => record(`doc-${i}`, v, { topic: i % 2 === 0 ? "even" : "odd", model: MODEL, text: SENTENCES[i]![0] })));
     indexer = await startIndexer({ topic, env: { EMBED_MODEL: MODEL } });
     await waitFor("all documents indexed", async () => (await totalIds(indexer)) === SENTENCES.length, 60_000);
   });
@@ -183,7 +183,8 @@ describe("emb-indexer", () => {
       expect(r.status).toBe(200);
       const neighbors = r.json.neighbors as { doc_id: string; score: number; model: string; topic: string; embedded_ts: number }[];
       expect(neighbors[0]?.doc_id, paraphrase).toBe(`doc-${i}`);
-      expect(neighbors[0]).toMatchObject({ model: MODEL, topic: i % 2 === 0 ? "even" : "odd" });
+      // Each neighbour carries what the index keeps of its text: a hit can be judged without a second lookup.
+      expect(neighbors[0]).toMatchObject({ model: MODEL, topic: i % 2 === 0 ? "even" : "odd", text: SENTENCES[i]![0], text_truncated: false, text_len: SENTENCES[i]![0].length, text_stored: true });
       expect(neighbors[0]!.score).toBeGreaterThan(neighbors[1]!.score);
     }
   });
@@ -249,6 +250,31 @@ describe("emb-indexer", () => {
       return top?.doc_id === "doc-2" && top.score > 0.999;
     }, 30_000);
     expect(await totalIds(indexer)).toBe(SENTENCES.length);
+  });
+});
+
+describe("emb-indexer answers: texts", () => {
+  it("a long text is cut at 300 characters on a code point; a record without text says so; both survive a restart", async () => {
+    const topic = unique("embeddings-texts");
+    await ensureTopics(kafka, [topic], 1);
+    const long = `${"x".repeat(299)}😀 and more after the cut`;
+    const hidden: EmbeddingRecord = { topic: "agent.results", doc_id: "hidden", vector: [0, 1, 0, 0], kafka_ts: 1, embedded_ts: 2, model: SYNTHETIC, dim: 4, normalized: false, text_sha256: "b".repeat(64), text_len: 4321 };
+    await feedEmbeddings(topic, [record("long", [1, 0, 0, 0], { text: long }), hidden]);
+    let indexer = await startIndexer({ topic, shards: 4 });
+    await waitFor("both documents indexed", async () => (await totalIds(indexer)) === 2, 30_000);
+    const expected = {
+      long: { text: `${"x".repeat(299)}😀`, text_truncated: true, text_len: [...long].length, text_stored: true },
+      hidden: { text: null, text_truncated: false, text_len: 4321, text_stored: false },
+    };
+    const answer = async () => {
+      const r = await query(indexer, { vector: [1, 1, 0, 0], k: 2, exact: true });
+      expect(r.status).toBe(200);
+      return Object.fromEntries((r.json.neighbors as { doc_id: string }[]).map(({ doc_id, ...rest }) => [doc_id, rest]));
+    };
+    expect(await answer()).toMatchObject(expected);
+    await stop(indexer);
+    indexer = await startIndexer({ topic, shards: 4, dir: indexer.dir, group: indexer.group });
+    expect(await answer()).toMatchObject(expected);
   });
 });
 

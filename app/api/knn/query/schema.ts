@@ -42,12 +42,24 @@ export const knnQuerySchema = z
 
 export type KnnQuery = z.output<typeof knnQuerySchema>;
 
+/**
+ * One neighbour as the indexer answers it. The text fields (issue 14) are
+ * what the index keeps: at most the first 300 characters, whether they were
+ * cut, the full length when known, and whether any text is stored at all
+ * (false: the record had none, EMBED_STORE_TEXT=0, with `text_len` known; or it
+ * was indexed before texts were kept, `text_len` null). An indexer older than
+ * that sends none of them: read as "not stored, length unknown".
+ */
 export const knnNeighborSchema = z.object({
   doc_id: z.string(),
   score: z.number(),
   model: z.string().nullish(),
   topic: z.string().nullish(),
   embedded_ts: z.number().nullish(),
+  text: z.string().nullable().default(null),
+  text_truncated: z.boolean().default(false),
+  text_len: z.number().int().nonnegative().nullable().default(null),
+  text_stored: z.boolean().default(false),
 });
 
 export const knnAnswerSchema = z.object({
