@@ -2,27 +2,34 @@
 
 import { TimeSeriesChart } from "@/components/charts/time-series-chart";
 import type { LagEvent } from "@/components/live/stream-types";
-import { useStream } from "@/components/live/use-stream";
+import { useChartWindow } from "@/components/live/chart-window";
+import { useWindowStream } from "@/components/live/use-window-stream";
 import { toPoints } from "@/components/monitoring/points";
 import { Card } from "@/components/ui/card";
 import { formatCount, formatDuration, formatRate } from "@/components/ui/format";
 import { Unavailable } from "@/components/ui/stat";
+import { WindowSelect } from "@/components/ui/window-select";
 
 const colors = ["var(--accent)", "var(--ok)", "var(--warn)", "var(--down)", "var(--muted)"];
 
 /** Consumer lag per group over time, per partition now, with an estimate of time to drain. */
 export function LagView() {
-  const feed = useStream<LagEvent>("lag");
+  const [chartWindow] = useChartWindow();
+  const feed = useWindowStream<LagEvent>("lag", chartWindow);
   const d = feed.latest;
   const groups = d && "groups" in d ? d.groups : [];
-  const names = groups.map((g) => g.group);
   const points = toPoints(feed.events, (e) => Object.fromEntries("groups" in e ? e.groups.map((g) => [g.group, g.lag]) : []));
+  // Every group seen in the window gets a line, also one that has since gone.
+  const names = [...new Set(points.flatMap((p) => Object.keys(p)).filter((k) => k !== "t"))].sort();
   return (
     <div className="grid gap-4" data-testid="lag-page">
-      <h1 className="text-lg font-semibold">Consumer lag</h1>
+      <div className="flex items-center justify-between gap-4">
+        <h1 className="text-lg font-semibold">Consumer lag</h1>
+        <WindowSelect />
+      </div>
       {d && "error" in d && <Unavailable what="Kafka unreachable" message={d.message} data-testid="lag-error" />}
       <Card title="Lag by consumer group" aside={<span data-testid="lag-total">total {formatCount(d && "total_lag" in d ? d.total_lag : null)}</span>}>
-        <TimeSeriesChart data-testid="chart-lag" points={points} series={names.map((g, i) => ({ key: g, label: g, color: colors[i % colors.length]! }))} format={(v) => formatCount(v)} />
+        <TimeSeriesChart data-testid="chart-lag" from={feed.from} to={feed.to} points={points} series={names.map((g, i) => ({ key: g, label: g, color: colors[i % colors.length]! }))} format={(v) => formatCount(v)} />
       </Card>
       {groups.map((g) => (
         <Card key={g.group} title={g.group} aside={<span>lag {formatCount(g.lag)} · {formatRate(g.consume_rate)} · drain {formatDuration(g.drain_sec)}</span>} data-testid={`lag-group-${g.group}`}>

@@ -2,7 +2,8 @@
 
 import { TimeSeriesChart } from "@/components/charts/time-series-chart";
 import type { EmbedWorkerEvent } from "@/components/live/stream-types";
-import { useStream } from "@/components/live/use-stream";
+import { useChartWindow } from "@/components/live/chart-window";
+import { useWindowStream } from "@/components/live/use-window-stream";
 import { DlqCountStat } from "@/components/dlq/dlq-count-stat";
 import { Card } from "@/components/ui/card";
 import { formatClock, formatCount, formatLatency, formatRate } from "@/components/ui/format";
@@ -13,7 +14,8 @@ import { toPoints } from "./points";
 
 /** Embed-worker: counters, batches/s, failures, last flush, pause/resume. */
 export function EmbedWorkerPanel() {
-  const feed = useStream<EmbedWorkerEvent>("embed-worker");
+  const [chartWindow] = useChartWindow();
+  const feed = useWindowStream<EmbedWorkerEvent>("embed-worker", chartWindow);
   const d = feed.latest;
   const control = useControlEmbedWorkerMutation();
   const m = d && "metrics" in d ? d.metrics : undefined;
@@ -45,6 +47,8 @@ export function EmbedWorkerPanel() {
         {control.error && <span className="text-xs text-down">{control.error.message}</span>}
       </div>
       <TimeSeriesChart
+        from={feed.from}
+        to={feed.to}
         data-testid="chart-embed-worker"
         points={toPoints(feed.events, (e) => ("rates" in e ? { in: e.rates.records_in_per_sec, out: e.rates.records_out_per_sec } : { in: null, out: null }))}
         series={[{ key: "in", label: "records in/s", color: "var(--accent)" }, { key: "out", label: "records out/s", color: "var(--ok)" }]}

@@ -2,7 +2,8 @@
 
 import { TimeSeriesChart } from "@/components/charts/time-series-chart";
 import type { IndexerEvent } from "@/components/live/stream-types";
-import { useStream } from "@/components/live/use-stream";
+import { useChartWindow } from "@/components/live/chart-window";
+import { useWindowStream } from "@/components/live/use-window-stream";
 import { Card } from "@/components/ui/card";
 import { formatCount } from "@/components/ui/format";
 import { Stat, StatGrid, Unavailable } from "@/components/ui/stat";
@@ -23,7 +24,8 @@ export const recallAt10 = (m?: Record<string, unknown>) => metric(m, "recall_at_
 
 /** Index: size and the live recall@10 trend (HNSW vs exact). */
 export function IndexPanel() {
-  const feed = useStream<IndexerEvent>("indexer");
+  const [chartWindow] = useChartWindow();
+  const feed = useWindowStream<IndexerEvent>("indexer", chartWindow);
   const d = feed.latest;
   const m = d && "metrics" in d ? d.metrics : undefined;
   return (
@@ -36,7 +38,7 @@ export function IndexPanel() {
           <Stat label="recall@10" value={recallAt10(m)?.toFixed(3) ?? "—"} data-testid="index-recall" />
         </StatGrid>
       )}
-      <TimeSeriesChart data-testid="chart-recall" points={toPoints(feed.events, (e) => ("metrics" in e ? { recall: recallAt10(e.metrics) } : { recall: null }))} series={[{ key: "recall", label: "recall@10", color: "var(--accent)" }]} format={(v) => v.toFixed(2)} />
+      <TimeSeriesChart from={feed.from} to={feed.to} data-testid="chart-recall" points={toPoints(feed.events, (e) => ("metrics" in e ? { recall: recallAt10(e.metrics) } : { recall: null }))} series={[{ key: "recall", label: "recall@10", color: "var(--accent)" }]} format={(v) => v.toFixed(2)} />
     </Card>
   );
 }

@@ -2,7 +2,8 @@
 
 import { TimeSeriesChart } from "@/components/charts/time-series-chart";
 import type { InfermeshEvent } from "@/components/live/stream-types";
-import { useStream } from "@/components/live/use-stream";
+import { useChartWindow } from "@/components/live/chart-window";
+import { useWindowStream } from "@/components/live/use-window-stream";
 import { Card } from "@/components/ui/card";
 import { formatCount, formatLatency, formatLatencyTick, formatRate } from "@/components/ui/format";
 import { Stat, StatGrid } from "@/components/ui/stat";
@@ -13,7 +14,8 @@ const tone = { healthy: "ok", unhealthy: "warn", unreachable: "down" } as const;
 
 /** Embedding service: status, health round trip over time, inputs embedded per second. */
 export function InfermeshPanel() {
-  const feed = useStream<InfermeshEvent>("infermesh");
+  const [chartWindow] = useChartWindow();
+  const feed = useWindowStream<InfermeshEvent>("infermesh", chartWindow);
   const d = feed.latest;
   const status = d?.infermesh.status;
   return (
@@ -30,9 +32,11 @@ export function InfermeshPanel() {
       </StatGrid>
       {status === "unreachable" && <p className="px-4 text-xs text-down">unreachable: {d?.infermesh.error}</p>}
       <TimeSeriesChart
+        from={feed.from}
+        to={feed.to}
         data-testid="chart-infermesh-rtt"
         points={toPoints(feed.events, (e) => ({ rtt: e.infermesh.rtt_ms, rate: e.rows_per_sec }))}
-        series={[{ key: "rtt", label: "RTT (ms)", color: "var(--accent)" }, { key: "rate", label: "inputs/s", color: "var(--ok)" }]}
+        series={[{ key: "rtt", label: "RTT (ms)", color: "var(--accent)", aggregate: "max" }, { key: "rate", label: "inputs/s", color: "var(--ok)" }]}
         format={formatLatencyTick}
       />
     </Card>

@@ -2,7 +2,8 @@
 
 import { TimeSeriesChart } from "@/components/charts/time-series-chart";
 import type { SparkEvent } from "@/components/live/stream-types";
-import { useStream } from "@/components/live/use-stream";
+import { useChartWindow } from "@/components/live/chart-window";
+import { useWindowStream } from "@/components/live/use-window-stream";
 import { Card } from "@/components/ui/card";
 import { formatCount, formatLatency, formatRate } from "@/components/ui/format";
 import { Stat, StatGrid, Unavailable } from "@/components/ui/stat";
@@ -11,7 +12,8 @@ import { toPoints } from "./points";
 
 /** Spark (real REST API and the job's progress events): health, input vs processed rate, batch duration. */
 export function SparkPanel() {
-  const feed = useStream<SparkEvent>("spark");
+  const [chartWindow] = useChartWindow();
+  const feed = useWindowStream<SparkEvent>("spark", chartWindow);
   const d = feed.latest;
   const s = d?.streaming;
   const tone = !d ? "unknown" : d.status === "running" ? "ok" : "down";
@@ -33,9 +35,11 @@ export function SparkPanel() {
         </p>
       )}
       <TimeSeriesChart
+        from={feed.from}
+        to={feed.to}
         data-testid="chart-spark"
         points={toPoints(feed.events, (e) => ({ input: e.streaming?.input_rows_per_sec, processed: e.streaming?.processed_rows_per_sec, batch: e.streaming?.batch_duration_ms }))}
-        series={[{ key: "input", label: "input rows/s", color: "var(--accent)" }, { key: "processed", label: "processed rows/s", color: "var(--ok)" }, { key: "batch", label: "batch ms", color: "var(--warn)" }]}
+        series={[{ key: "input", label: "input rows/s", color: "var(--accent)" }, { key: "processed", label: "processed rows/s", color: "var(--ok)" }, { key: "batch", label: "batch ms", color: "var(--warn)", aggregate: "max" }]}
         format={(v) => String(Number(v.toPrecision(3)))}
       />
     </Card>

@@ -2,7 +2,8 @@
 
 import { TimeSeriesChart } from "@/components/charts/time-series-chart";
 import type { DirRates, VectorizerEvent } from "@/components/live/stream-types";
-import { useStream } from "@/components/live/use-stream";
+import { useChartWindow } from "@/components/live/chart-window";
+import { useWindowStream } from "@/components/live/use-window-stream";
 import { Card } from "@/components/ui/card";
 import { formatBytes, formatCount, formatRate } from "@/components/ui/format";
 import { Stat, StatGrid } from "@/components/ui/stat";
@@ -15,7 +16,8 @@ function DirStats({ label, d }: { label: string; d: DirRates | undefined }) {
 
 /** Parquet throughput from footers' row counts: the parse stage's (VEC_OUTPUT_DIR) and the embed-worker's. */
 export function ThroughputPanel() {
-  const feed = useStream<VectorizerEvent>("vectorizer");
+  const [chartWindow] = useChartWindow();
+  const feed = useWindowStream<VectorizerEvent>("vectorizer", chartWindow);
   const d = feed.latest;
   return (
     <Card title="Parquet throughput" data-testid="panel-throughput">
@@ -27,6 +29,8 @@ export function ThroughputPanel() {
       </StatGrid>
       {d?.embeddings.stats.error && <p className="px-4 text-xs text-muted">embeddings: {d.embeddings.stats.error}</p>}
       <TimeSeriesChart
+        from={feed.from}
+        to={feed.to}
         data-testid="chart-throughput"
         points={toPoints(feed.events, (e) => ({ vectorizer: e.rate_rows_per_sec, embeddings: e.embeddings.rate_rows_per_sec }))}
         series={[{ key: "vectorizer", label: "vectorizer rows/s", color: "var(--accent)" }, { key: "embeddings", label: "embeddings rows/s", color: "var(--ok)" }]}
