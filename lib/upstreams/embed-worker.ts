@@ -3,6 +3,7 @@ import { consoleConfig } from "@/lib/config/console";
 import { upstreamJson } from "./http";
 import { round } from "./infermesh";
 import { makeRate, nowSec } from "./rate";
+import { stageFigures, type StageFigures } from "./stage";
 
 /** The embed-worker's GET /metrics (seed fields; more may follow). */
 export interface EmbedWorkerMetrics {
@@ -22,7 +23,7 @@ export interface EmbedWorkerMetrics {
 }
 
 export type EmbedWorkerEvent =
-  | { metrics: EmbedWorkerMetrics; rates: { records_in_per_sec: number | null; records_out_per_sec: number | null; batches_per_sec: number | null }; timestamp: number }
+  | { metrics: EmbedWorkerMetrics; rates: { records_in_per_sec: number | null; records_out_per_sec: number | null; batches_per_sec: number | null }; stage: StageFigures | null; timestamp: number }
   | { error: "unreachable" | "bad_response"; message: string; timestamp: number };
 
 export function embedWorkerPoll() {
@@ -34,7 +35,7 @@ export function embedWorkerPoll() {
       const { body } = await upstreamJson<EmbedWorkerMetrics>(`${consoleConfig().embedWorkerUrl}/metrics`, { signal });
       if (!body || typeof body.records_in !== "number") return { error: "bad_response", message: "metrics without records_in", timestamp: nowSec() };
       const rates = { records_in_per_sec: round(rIn(body.records_in)), records_out_per_sec: round(rOut(body.records_out)), batches_per_sec: round(rBatches(body.batches), 2) };
-      return { metrics: body, rates, timestamp: nowSec() };
+      return { metrics: body, rates, stage: stageFigures(body), timestamp: nowSec() };
     } catch (err) {
       rIn(null);
       rOut(null);

@@ -2,9 +2,10 @@ import "server-only";
 import { consoleConfig } from "@/lib/config/console";
 import { upstreamJson, type UpstreamRequest } from "./http";
 import { nowSec } from "./rate";
+import { stageFigures, type StageFigures } from "./stage";
 
 export type IndexerEvent =
-  | { metrics: Record<string, unknown>; health: Record<string, unknown> | null; timestamp: number }
+  | { metrics: Record<string, unknown>; health: Record<string, unknown> | null; stage: StageFigures | null; timestamp: number }
   | { error: "unreachable"; message: string; timestamp: number };
 
 export function indexerPoll() {
@@ -15,7 +16,7 @@ export function indexerPoll() {
         upstreamJson<Record<string, unknown>>(`${base}/metrics`, { signal }),
         upstreamJson<Record<string, unknown>>(`${base}/health`, { signal }).catch(() => null),
       ]);
-      return { metrics: m.body ?? {}, health: h?.body ?? null, timestamp: nowSec() };
+      return { metrics: m.body ?? {}, health: h?.body ?? null, stage: stageFigures(m.body), timestamp: nowSec() };
     } catch (err) {
       return { error: "unreachable", message: (err as Error).message, timestamp: nowSec() };
     }

@@ -3,6 +3,7 @@ import { consoleConfig } from "@/lib/config/console";
 import { upstreamJson } from "./http";
 import { planNewest, readRanges } from "./kafka";
 import { nowSec } from "./rate";
+import { stageFigures, type StageFigures } from "./stage";
 
 const APP_NAME = "kafka_vectorizer";
 
@@ -27,6 +28,8 @@ export interface SparkEvent {
   executors: { count: number; active_tasks: number; cores: number; memory_used: number; failed_tasks: number } | null;
   streaming: SparkProgress | null;
   parse_worker: Record<string, unknown> | null;
+  /** The parse stage: the parse worker's stage_window, or Spark's processed rows/s (Spark publishes no per-record latency). */
+  parse_stage: StageFigures | null;
   timestamp: number;
 }
 
@@ -68,6 +71,12 @@ async function latestProgress(signal: AbortSignal): Promise<SparkProgress | null
   };
 }
 
+/** Spark's figures for the parse stage while its query reports progress; null otherwise. */
+function sparkStage(p: SparkProgress | null): StageFigures | null {
+  if (!p || p.processed_rows_per_sec === null) return null;
+  return { records_per_sec: p.processed_rows_per_sec, records: p.num_input_rows, p50_ms: null, p99_ms: null, window_sec: null };
+}
+
 async function parseWorker(signal: AbortSignal): Promise<Record<string, unknown> | null> {
   return upstreamJson<Record<string, unknown>>(`${consoleConfig().parseMetricsUrl}/metrics`, { signal }).then((r) => r.body, () => null);
 }
@@ -77,7 +86,7 @@ export function sparkPoll() {
   return async (signal: AbortSignal): Promise<SparkEvent> => {
     const base = consoleConfig().sparkUrl;
     const parse_worker = await parseWorker(signal);
-    const empty = { application: null, jobs: null, executors: null, streaming: null, parse_worker, timestamp: nowSec() };
+    const empty = { application: null, jobs: null, executors: null, streaming: null, parse_worker, parse_stage: stageFigures(parse_worker), timestamp: nowSec() };
     let apps: SparkApp[];
     try {
       apps = (await upstreamJson<SparkApp[]>(`${base}/applications`, { signal })).body ?? [];
@@ -110,6 +119,7 @@ export function sparkPoll() {
       },
       streaming,
       parse_worker,
+      parse_stage: sparkStage(streaming) ?? stageFigures(parse_worker),
       timestamp: nowSec(),
     };
   };
