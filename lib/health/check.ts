@@ -2,6 +2,7 @@ import "server-only";
 import { consoleConfig } from "../config/console";
 import { createLogger, type Logger } from "../log";
 import { healthComponents } from "./components";
+import { launcherRuns, NOT_IN_USE_WHY, notInUse, overallStatus, settleParseStages } from "./in-use";
 import { runProbe, type HealthComponent } from "./probe";
 import type { ComponentHealth, HealthResponse } from "./schema";
 import { readSupervision } from "./supervisor";
@@ -33,13 +34,19 @@ function logTransitions(log: Logger, results: ComponentHealth[]) {
 async function runAll(): Promise<HealthResponse> {
   const { log, components, timeoutMs, launcherStateFile } = setup();
   const supervisor = await readSupervision(launcherStateFile);
-  const running = supervisor.supervised ? new Set(supervisor.state.processes.map((p) => p.name)) : undefined;
-  // A process npm start did not start (the parse worker beside --spark) is not down: it is not there.
-  const probed = components.filter((c) => !c.process || !running || running.has(c.process));
-  const results = await Promise.all(probed.map((c) => runProbe(c, timeoutMs)));
+  const probed = await Promise.all(
+    components.map((c) => {
+      if (c.notInUse) return notInUse(c, c.notInUse);
+      // A process npm start did not start (Spark without --spark, the parse worker with it) is not down: it is not in use.
+      if (c.process && launcherRuns(supervisor, c.process) === false) return notInUse(c, NOT_IN_USE_WHY[c.process as keyof typeof NOT_IN_USE_WHY] ?? "npm start does not run it");
+      return runProbe(c, timeoutMs);
+    }),
+  );
+  // Without the launcher the answers say which parse stage this stack runs.
+  const results = supervisor.supervised ? probed : settleParseStages(probed);
   logTransitions(log, results);
   return {
-    status: results.every((r) => r.ok) ? "ok" : "degraded",
+    status: overallStatus(results),
     components: results,
     timestamp: new Date().toISOString(),
     supervisor,

@@ -3,6 +3,7 @@ import type { ConsoleConfig } from "../config/console";
 import { probeKafka } from "../kafka/health";
 import type { Logger } from "../log";
 import { httpComponent } from "./http-probe";
+import { NOT_IN_USE_WHY } from "./in-use";
 import type { HealthComponent } from "./probe";
 
 function plural(n: number, word: string): string {
@@ -78,6 +79,29 @@ function workerComponent(name: string, url: string, describe?: (body: Record<str
 
 /** The TypeScript parse worker; not part of a stack that runs the Spark job instead (the launcher's list says which runs). */
 export const PARSE_WORKER_PROCESS = "parse-worker";
+/** The Spark parse job (`npm start -- --spark`), the parse worker's alternative. */
+export const SPARK_PROCESS = "spark";
+
+/** The Spark job's application, as the console's Spark panel looks it up. */
+const SPARK_APP = "kafka_vectorizer";
+
+/** Spark's REST API answering is not enough: the parse job's application must be there and not completed. */
+function sparkComponent(cfg: ConsoleConfig): HealthComponent {
+  const c = httpComponent("spark", `${cfg.sparkUrl}/applications`, (body) => {
+    const app = (Array.isArray(body) ? (body as { id?: unknown; name?: unknown; attempts?: { completed?: unknown }[] }[]) : []).find(
+      (a) => a.name === SPARK_APP && a.attempts?.[0]?.completed !== true,
+    );
+    if (!app) throw new Error(`no running Spark application named ${SPARK_APP}`);
+    return `${SPARK_APP} · ${String(app.id)}`;
+  });
+  return { ...c, process: SPARK_PROCESS };
+}
+
+/** RedDB: probed when REDDB_URL is set; otherwise listed as not in use, so the page says why it is absent. */
+function reddbComponent(cfg: ConsoleConfig): HealthComponent {
+  if (cfg.reddb) return httpComponent("reddb", `${cfg.reddb.url}/health`);
+  return { name: "reddb", kind: "http", target: "REDDB_URL unset", probe: async () => undefined, notInUse: NOT_IN_USE_WHY.reddb };
+}
 
 /** The console itself: answering this request is the check; the detail says how it runs. */
 function consoleComponent(): HealthComponent {
@@ -101,8 +125,9 @@ export function healthComponents(cfg: ConsoleConfig, log: Logger): HealthCompone
   return [
     kafkaComponent(cfg, log),
     embeddingServiceComponent(cfg),
-    ...(cfg.reddb ? [httpComponent("reddb", `${cfg.reddb.url}/health`)] : []),
+    reddbComponent(cfg),
     { ...workerComponent("parse-worker", `${cfg.parseMetricsUrl}/health`), process: PARSE_WORKER_PROCESS },
+    sparkComponent(cfg),
     workerComponent("embed-worker", `${cfg.embedWorkerUrl}/health`),
     workerComponent("indexer", `${cfg.indexerUrl}/health`, (b) => (typeof b.total_ids === "number" ? `${b.total_ids} vectors` : null)),
     consoleComponent(),

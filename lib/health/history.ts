@@ -18,7 +18,8 @@ export const emptyHealthHistory: HealthHistory = {};
 /**
  * Append one health response to the per-component history. Pure: returns a new
  * object; keeps at most `cap` samples per component (oldest dropped); ignores a
- * response not newer than the last sample (a refetch that returned cached data).
+ * response not newer than the last sample (a refetch that returned cached data)
+ * and components not in use (never probed).
  */
 export function appendHealthSample(history: HealthHistory, response: HealthResponse, cap = HEALTH_HISTORY_CAP): HealthHistory {
   const t = Date.parse(response.timestamp);
@@ -26,6 +27,8 @@ export function appendHealthSample(history: HealthHistory, response: HealthRespo
   const next: Record<string, readonly LatencySample[]> = { ...history };
   let changed = false;
   for (const c of response.components) {
+    // Nothing is probed for a component not in use: no sample, no chart.
+    if (c.state === "not_in_use") continue;
     const prev = history[c.name] ?? [];
     const last = prev[prev.length - 1];
     if (last && last.t >= t) continue;

@@ -16,8 +16,10 @@ export interface HealthComponent {
   kind: ComponentKind;
   target: string;
   probe: Probe;
-  /** The launcher's process behind it, when the stack may run without it: not probed when `npm start` did not start it. */
+  /** The launcher's process behind it, when the stack may run without it: not in use (not probed) when `npm start` did not start it. */
   process?: string;
+  /** Set when the configuration leaves it out (no REDDB_URL): the one-line why; never probed. */
+  notInUse?: string;
 }
 
 const MAX_ERROR_CHARS = 300;
@@ -68,9 +70,9 @@ export async function runProbe(component: HealthComponent, timeoutMs: number): P
   const elapsed = () => Math.round((performance.now() - started) * 10) / 10;
   try {
     const out = await component.probe(signal);
-    return { name, kind, target, ok: true, latencyMs: elapsed(), error: null, detail: out?.detail ?? null };
+    return { name, kind, target, state: "ok", ok: true, latencyMs: elapsed(), error: null, detail: out?.detail ?? null };
   } catch (err) {
     const error = describeProbeError(err, timeoutMs, signal.aborted);
-    return { name, kind, target, ok: false, latencyMs: elapsed(), error, detail: null };
+    return { name, kind, target, state: "down", ok: false, latencyMs: elapsed(), error, detail: null };
   }
 }

@@ -7,22 +7,35 @@ import { supervisionReportSchema } from "./supervisor-state";
  */
 export const componentKinds = ["kafka", "http", "process"] as const;
 
+/**
+ * `ok` and `down` for a component the running configuration uses; `not_in_use`
+ * for one it does not (Spark beside the parse worker, RedDB when none is
+ * configured: lib/health/in-use.ts), shown grey and never counted as down.
+ */
+export const componentStates = ["ok", "down", "not_in_use"] as const;
+
 export const componentHealthSchema = z.object({
   /** Stable id, also used in data-testid attributes: `kafka`, `console`, `embedding-service`… */
   name: z.string().min(1),
   kind: z.enum(componentKinds),
   /** What was probed: broker list, URL, or the console's own process. */
   target: z.string(),
+  state: z.enum(componentStates),
+  /**
+   * False only for a component in use that failed its probe (`state: "down"`):
+   * one that is not in use is not failing. Kept for clients that read a boolean.
+   */
   ok: z.boolean(),
-  /** Wall time of the probe, including a failure; `null` only if it never ran. */
+  /** Wall time of the probe, including a failure; `null` when it did not run (not in use). */
   latencyMs: z.number().nonnegative().nullable(),
   /** One readable line when `ok` is false, otherwise null. */
   error: z.string().nullable(),
-  /** Optional one-line summary when ok (cluster id, broker count, uptime…). */
+  /** Optional one-line summary when ok (cluster id, broker count, uptime…); when not in use, why. */
   detail: z.string().nullable(),
 });
 
 export const healthResponseSchema = z.object({
+  /** `degraded` when a component in use is down; components not in use never count. */
   status: z.enum(["ok", "degraded"]),
   components: z.array(componentHealthSchema),
   /** ISO-8601 time the check finished. */
@@ -37,4 +50,5 @@ export const healthResponseSchema = z.object({
 
 export type ComponentHealth = z.infer<typeof componentHealthSchema>;
 export type ComponentKind = ComponentHealth["kind"];
+export type ComponentState = ComponentHealth["state"];
 export type HealthResponse = z.infer<typeof healthResponseSchema>;

@@ -6,6 +6,7 @@ const component = (name: string, ok: boolean, latencyMs: number | null): Compone
   name,
   kind: name === "kafka" ? "kafka" : "process",
   target: "t",
+  state: ok ? "ok" : "down",
   ok,
   latencyMs,
   error: ok ? null : "connection refused",
@@ -59,5 +60,11 @@ describe("appendHealthSample", () => {
     const h2 = appendHealthSample(h1, report(2, component("kafka", true, 2), component("indexer", true, 4)));
     expect(h2.kafka).toHaveLength(2);
     expect(h2.indexer).toEqual([{ t: 2, latencyMs: 4, ok: true }]);
+  });
+
+  it("keeps no samples for a component not in use (it is never probed)", () => {
+    const spark: ComponentHealth = { ...component("spark", true, null), state: "not_in_use", detail: "the stack runs the TypeScript parse worker" };
+    const h = appendHealthSample(emptyHealthHistory, report(1, component("kafka", true, 1), spark));
+    expect(Object.keys(h)).toEqual(["kafka"]);
   });
 });

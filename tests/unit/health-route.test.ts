@@ -23,6 +23,8 @@ beforeAll(async () => {
   process.env.INDEXER_URL = `http://${broker}`;
   process.env.EMBED_WORKER_METRICS_URL = `http://${broker}`;
   process.env.PARSE_METRICS_URL = `http://${broker}`;
+  process.env.SPARK_VECTOR_UI_URL = `http://${broker}/api/v1`;
+  delete process.env.REDDB_URL;
   // Not written yet: the console runs unsupervised until a test writes it.
   process.env.LAUNCHER_STATE_FILE = stateFile;
   process.env.HEALTH_TIMEOUT_MS = "3000";
@@ -43,14 +45,18 @@ describe("GET /api/health with Kafka and the embedding service down", () => {
     expect(res.headers.get("cache-control")).toBe("no-store");
     const body = healthResponseSchema.parse(await res.json());
     expect(body.status).toBe("degraded");
-    expect(body.components.map((c) => [c.name, c.ok])).toEqual([
-      ["kafka", false],
-      ["embedding-service", false],
-      ["parse-worker", false],
-      ["embed-worker", false],
-      ["indexer", false],
-      ["console", true],
+    // Without the launcher and with neither parse stage answering, both are down; RedDB is not configured.
+    expect(body.components.map((c) => [c.name, c.state, c.ok])).toEqual([
+      ["kafka", "down", false],
+      ["embedding-service", "down", false],
+      ["reddb", "not_in_use", true],
+      ["parse-worker", "down", false],
+      ["spark", "down", false],
+      ["embed-worker", "down", false],
+      ["indexer", "down", false],
+      ["console", "ok", true],
     ]);
+    expect(body.components.find((c) => c.name === "reddb")).toMatchObject({ latencyMs: null, error: null, detail: expect.stringMatching(/^no REDDB_URL configured/) });
     expect(body.components[0]).toMatchObject({ kind: "kafka", target: broker, error: `connection refused (${broker})` });
   });
 
@@ -66,14 +72,16 @@ describe("GET /api/health with Kafka and the embedding service down", () => {
     expect(ja.timestamp).toBe(jb.timestamp);
   });
 
-  it("does not probe the parse worker when npm start runs the Spark job instead", async () => {
+  it.each([
+    { runs: "spark", notInUse: "parse-worker", probed: "spark", why: /Spark parse job instead \(npm start -- --spark\)/ },
+    { runs: "parse-worker", notInUse: "spark", probed: "parse-worker", why: /TypeScript parse worker \(npm start without --spark\)/ },
+  ])("under npm start running $runs, $notInUse is not in use (not probed, grey, with why) and $probed is probed", async ({ runs, notInUse, probed, why }) => {
     const running = (name: string) => ({ name, state: "running", pid: process.pid, restarts: 0, started_ts: Date.now(), last_exit: null, next_restart_ts: null });
     const state = (names: string[]) => ({ launcher_pid: process.pid, started_ts: Date.now(), updated_ts: Date.now(), crash_loop: { restarts: 5, window_sec: 300 }, processes: names.map(running) });
-    writeFileSync(stateFile, JSON.stringify(state(["kafka", "infermesh", "spark", "embed-worker", "emb-indexer", "console"])));
-    const withSpark = healthResponseSchema.parse(await (await get("?degraded=200")).json());
-    expect(withSpark.components.map((c) => c.name)).not.toContain("parse-worker");
-    writeFileSync(stateFile, JSON.stringify(state(["kafka", "infermesh", "parse-worker", "embed-worker", "emb-indexer", "console"])));
-    const withWorker = healthResponseSchema.parse(await (await get("?degraded=200")).json());
-    expect(withWorker.components.map((c) => c.name)).toContain("parse-worker");
+    writeFileSync(stateFile, JSON.stringify(state(["kafka", "infermesh", runs, "embed-worker", "emb-indexer", "console"])));
+    const body = healthResponseSchema.parse(await (await get("?degraded=200")).json());
+    expect(body.components.find((c) => c.name === notInUse)).toMatchObject({ state: "not_in_use", ok: true, latencyMs: null, error: null, detail: expect.stringMatching(why) });
+    expect(body.components.find((c) => c.name === probed)).toMatchObject({ state: "down", ok: false });
+    expect(body.components.map((c) => c.name)).toEqual(["kafka", "embedding-service", "reddb", "parse-worker", "spark", "embed-worker", "indexer", "console"]);
   });
 });
