@@ -16,8 +16,8 @@ const STEPS_MIN = [1, 2, 5, 10, 15, 30, 60, 120, 180, 240, 360, 720, 1440] as co
 export const CHAR_PX = 7.5;
 /** Air between two neighbouring labels. */
 export const LABEL_GAP_PX = 10;
-/** Below this spacing a time axis reads as a wall of numbers: 15 min → a tick every 2–5 min, 24 h → every 3–4 h on a half-page chart. */
-export const MIN_SPACING_PX = 72;
+/** Below this spacing a time axis reads as a wall of numbers. On a half-page chart at 1440 px (~460 px of plot): 15 min → a tick every 2 min, 1 h → 10 min, 6 h → 1 h, 24 h → 4 h. */
+export const MIN_SPACING_PX = 60;
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 const pad = (n: number) => String(n).padStart(2, "0");

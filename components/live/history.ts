@@ -26,9 +26,10 @@ export interface TimedEvent<T> {
 /**
  * Live events within this much of the newest recorded one are that same poll
  * again (the SSE ring replays up to 300 on connect, and the hub's own cache
- * more): polls are ≥ 3 s apart, so 1 s cannot drop a real one.
+ * more). The recorder stamps an event when its poll ends, as the poll stamps
+ * `timestamp`: the two differ by milliseconds, and polls are ≥ 3 s apart.
  */
-export const SAME_POLL_MS = 1_000;
+export const SAME_POLL_MS = 250;
 
 /** The server's poll time of a live event: its `timestamp` (epoch seconds, every stream sends one), else its receipt time moved to the server's clock. */
 function serverTime(e: FeedEvent<unknown>, offsetMs: number): number {

@@ -72,7 +72,8 @@ export function useWindowStream<T>(name: StreamName, chartWindow: ChartWindow): 
   const events = useMemo(() => mergeHistory(data?.events as HistoryEvent<T>[] | undefined, data?.offsetMs, feed.events, from), [data, feed.events, from]);
   return {
     events,
-    latest: feed.latest ?? events.at(-1)?.data,
+    // Live only: recorded events are slimmed (lib/history/slim.ts: no per-partition lag), the SSE backlog arrives on connect.
+    latest: feed.latest,
     connection: feed.connection,
     from,
     to: Math.max(now, events.at(-1)?.t ?? 0),
