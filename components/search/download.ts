@@ -17,6 +17,6 @@ const cell = (v: unknown) => {
 };
 
 export function toCsv(rows: readonly KnnNeighbor[]): string {
-  const head = "rank,doc_id,score,model,topic,embedded_ts\r\n";
-  return head + rows.map((r, i) => [i + 1, r.doc_id, r.score, r.model, r.topic, r.embedded_ts].map(cell).join(",")).join("\r\n");
+  const head = "rank,doc_id,score,model,topic,embedded_ts,text,text_truncated,text_len,text_stored\r\n";
+  return head + rows.map((r, i) => [i + 1, r.doc_id, r.score, r.model, r.topic, r.embedded_ts, r.text, r.text_truncated, r.text_len, r.text_stored].map(cell).join(",")).join("\r\n");
 }

@@ -38,6 +38,16 @@ export function useKnnSearchQuery(initial: KnnRequest | null = null) {
   return { ...result, request: submitted?.request ?? null, search };
 }
 
+/**
+ * How many vectors the index holds, for an empty answer's explanation: asked
+ * once when `enabled` (an answer came back empty), not polled.
+ */
+export function useIndexSizeQuery(enabled: boolean) {
+  const result = useQuery({ queryKey: [...knnKeys.shards(), "size"], queryFn: ({ signal }) => getJson<ShardsAnswer | Unavailable>("/api/knn/shards?unavailable=200", signal), enabled, staleTime: staleTimes.default });
+  const data = result.data;
+  return data && "total_ids" in data ? data.total_ids : null;
+}
+
 export function useShardsQuery() {
   return useQuery({ queryKey: knnKeys.shards(), queryFn: ({ signal }) => getJson<ShardsAnswer | Unavailable>("/api/knn/shards?unavailable=200", signal), staleTime: staleTimes.default, refetchInterval: 5_000 });
 }
