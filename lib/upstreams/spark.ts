@@ -1,5 +1,7 @@
 import "server-only";
 import { consoleConfig } from "@/lib/config/console";
+import { ALTERNATIVE_WHY, launcherRuns, NOT_IN_USE_WHY } from "@/lib/health/in-use";
+import { readSupervision } from "@/lib/health/supervisor";
 import { upstreamJson } from "./http";
 import { planNewest, readRanges } from "./kafka";
 import { nowSec } from "./rate";
@@ -21,7 +23,8 @@ export interface SparkProgress {
 }
 
 export interface SparkEvent {
-  status: "running" | "not_running" | "unreachable";
+  /** `not_in_use`: the stack parses with the TypeScript worker (lib/health/in-use.ts); `message` says why. Grey, never red. */
+  status: "running" | "not_running" | "unreachable" | "not_in_use";
   message?: string;
   application: { id: string; name: string; start_time: string | null; completed: boolean } | null;
   jobs: { active: number; succeeded: number; failed: number } | null;
@@ -87,10 +90,15 @@ export function sparkPoll() {
     const base = consoleConfig().sparkUrl;
     const parse_worker = await parseWorker(signal);
     const empty = { application: null, jobs: null, executors: null, streaming: null, parse_worker, parse_stage: stageFigures(parse_worker), timestamp: nowSec() };
+    // Under npm start the launcher says whether Spark runs at all; asking its REST API would only fail.
+    const supervision = await readSupervision(consoleConfig().launcherStateFile);
+    if (launcherRuns(supervision, "spark") === false) return { status: "not_in_use", message: NOT_IN_USE_WHY.spark, ...empty };
     let apps: SparkApp[];
     try {
       apps = (await upstreamJson<SparkApp[]>(`${base}/applications`, { signal })).body ?? [];
     } catch (err) {
+      // Without the launcher (docker-compose): Spark silent while the parse worker answers is the default stack, not an outage.
+      if (!supervision.supervised && parse_worker) return { status: "not_in_use", message: ALTERNATIVE_WHY.spark, ...empty };
       return { status: "unreachable", message: `Spark REST API unreachable at ${base} (${(err as Error).message})`, ...empty };
     }
     const app = apps.find((a) => a.name === APP_NAME && !a.attempts?.[0]?.completed) ?? apps.find((a) => a.name === APP_NAME);
