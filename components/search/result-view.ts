@@ -17,14 +17,6 @@ export function textView(n: Pick<KnnNeighbor, "text" | "text_truncated" | "text_
   return { kind: "missing", reason: "indexed_before", message: "indexed before texts were kept (rebuild the index to see texts)" };
 }
 
-/** A doc_id short enough for one line: a long one (a 64-digit hash) keeps its start and end. */
-export function shortDocId(docId: string, max = 24): string {
-  const chars = [...docId];
-  if (chars.length <= max) return docId;
-  const head = Math.ceil((max - 1) * 0.6);
-  return `${chars.slice(0, head).join("")}…${chars.slice(chars.length - (max - 1 - head)).join("")}`;
-}
-
 /** How long ago `sec` (epoch seconds) was, from `nowMs`: `just now`, `42 s ago`, `5 min ago`, `3 h ago`, `2 d ago`. */
 export function timeAgo(sec: number, nowMs: number): string {
   const s = Math.round(nowMs / 1000 - sec);
