@@ -20,7 +20,8 @@ const shared = (): Shared => {
   return g[KEY];
 };
 
-function kafka(): Kafka {
+/** The console's one Kafka client (lag.ts counts records through it). */
+export function kafka(): Kafka {
   const s = shared();
   const cfg = consoleConfig();
   // Few retries: the console reports a down broker instead of hanging a request on it.

@@ -1,29 +1,59 @@
 import "server-only";
-import { CONSOLE_GROUP_PREFIX, withAdmin } from "./kafka";
+import type { Kafka } from "kafkajs";
+import { CountCache, consumeRate, drainSec, readStart } from "@/lib/kafka/lag-figures";
+import { countReadable, type ReadableCount } from "@/lib/kafka/readable-count";
+import { CONSOLE_GROUP_PREFIX, kafka, withAdmin } from "./kafka";
 import { nowSec } from "./rate";
 
 export interface PartitionLag {
   partition: number;
+  /** The group's committed offset (null: nothing committed; it reads from the log start). */
   committed: number | null;
+  /** The partition's end offset (high watermark). */
   end: number;
+  /** Records a read_committed consumer would still get from `committed` (transaction markers and aborted data count 0). */
   lag: number;
+  /** False when `lag` is the offset gap instead of a count (gap over 1,000 offsets, or the read failed). */
+  exact: boolean;
 }
 export interface GroupLag {
   group: string;
   topics: { topic: string; partitions: PartitionLag[]; lag: number }[];
+  /** Records still to consume, all partitions. */
   lag: number;
-  /** Committed records per second since the previous poll (null on the first). */
+  /** Nothing to consume. */
+  caught_up: boolean;
+  /** Records consumed per second since the previous poll (null on the first). */
   consume_rate: number | null;
-  /** lag / consume_rate; null when nothing is being consumed. */
+  /** lag / consume_rate in seconds; 0 when caught up, null when records wait and nothing is being consumed. */
   drain_sec: number | null;
 }
 export type LagEvent = { groups: GroupLag[]; total_lag: number; timestamp: number } | { error: "unreachable"; message: string; timestamp: number };
 
-/** Group offsets against topic end offsets, per group and partition (kafkajs admin). */
+/** Counts by (topic, partition, from, to), shared by every poll of this process: an idle stack reads nothing after the first poll. */
+const counts = new CountCache<ReadableCount>();
+
+async function count(k: Kafka, topic: string, partition: number, from: number, to: number): Promise<ReadableCount> {
+  if (to <= from) return { records: 0, exact: true };
+  const key = CountCache.key(topic, partition, from, to);
+  const hit = counts.get(key);
+  if (hit) return hit;
+  // A failed read is reported as the offset gap and not cached: the next poll tries again.
+  const c = await countReadable(k, topic, partition, BigInt(from), BigInt(to)).catch(() => ({ records: to - from, exact: false }));
+  if (c.exact) counts.set(key, c);
+  return c;
+}
+
+/**
+ * Per group and partition, the records between the committed offset and the
+ * end that a read_committed consumer would still get (lib/kafka/readable-count.ts),
+ * and the rate at which the group consumed records since the previous poll.
+ */
 export function lagPoll() {
-  const prev = new Map<string, { committed: number; at: number }>();
+  const prev = new Map<string, { from: Map<string, number>; at: number }>();
   return async (): Promise<LagEvent> => {
     try {
+      const k = kafka();
       const groups = await withAdmin(async (admin) => {
         const listed = (await admin.listGroups()).groups.filter((g) => !g.groupId.startsWith(CONSOLE_GROUP_PREFIX) && (g.protocolType === "consumer" || g.protocolType === ""));
         const ends = new Map<string, Map<number, { low: number; high: number }>>();
@@ -34,26 +64,33 @@ export function lagPoll() {
         const out: GroupLag[] = [];
         for (const { groupId } of listed.sort((a, b) => a.groupId.localeCompare(b.groupId))) {
           const committedTopics = await admin.fetchOffsets({ groupId });
+          const before = prev.get(groupId);
+          const from = new Map<string, number>();
+          let consumed: number | null = before ? 0 : null;
           const topics = [];
-          let committedSum = 0;
           for (const t of committedTopics) {
             const e = await endsOf(t.topic).catch(() => new Map<number, { low: number; high: number }>());
-            const partitions = t.partitions.map((p) => {
+            const partitions: PartitionLag[] = [];
+            for (const p of t.partitions) {
               const committed = Number(p.offset) >= 0 ? Number(p.offset) : null;
-              const end = e.get(p.partition) ?? { low: 0, high: 0 };
-              committedSum += committed ?? end.low;
-              return { partition: p.partition, committed, end: end.high, lag: Math.max(0, end.high - (committed ?? end.low)) };
-            });
+              const { low, high } = e.get(p.partition) ?? { low: 0, high: 0 };
+              const start = readStart(committed, low, high);
+              const c = await count(k, t.topic, p.partition, start, high);
+              partitions.push({ partition: p.partition, committed, end: high, lag: c.records, exact: c.exact });
+              const key = `${t.topic}/${p.partition}`;
+              from.set(key, start);
+              // Consumed since the last poll: the records between the previous read start and this one.
+              const was = before?.from.get(key);
+              if (consumed !== null && was !== undefined && start > was) consumed += (await count(k, t.topic, p.partition, Math.max(was, low), start)).records;
+            }
             topics.push({ topic: t.topic, partitions, lag: partitions.reduce((n, p) => n + p.lag, 0) });
           }
           if (topics.length === 0) continue;
           const lag = topics.reduce((n, t) => n + t.lag, 0);
           const now = Date.now();
-          const before = prev.get(groupId);
-          prev.set(groupId, { committed: committedSum, at: now });
-          const consume_rate = before && now > before.at && committedSum >= before.committed ? ((committedSum - before.committed) * 1000) / (now - before.at) : null;
-          const drain_sec = consume_rate && consume_rate > 0 ? lag / consume_rate : lag === 0 ? 0 : null;
-          out.push({ group: groupId, topics, lag, consume_rate: consume_rate === null ? null : Number(consume_rate.toFixed(2)), drain_sec: drain_sec === null ? null : Math.round(drain_sec) });
+          prev.set(groupId, { from, at: now });
+          const consume_rate = before ? consumeRate(consumed, now - before.at) : null;
+          out.push({ group: groupId, topics, lag, caught_up: lag === 0, consume_rate, drain_sec: drainSec(lag, consume_rate) });
         }
         return out;
       });
