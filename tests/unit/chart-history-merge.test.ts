@@ -86,7 +86,7 @@ describe("history + live merge against the console's recorder and route", () => 
     stop = unsubscribe;
     await waitFor("four recorded polls", () => n >= 4, 10_000, 20);
 
-    const res = await historyRoute(async () => store, ["lag"])(new Request("http://console.test/api/history?names=lag&window=15m"));
+    const res = await historyRoute(async () => store, ["lag"])(new Request("http://console.test/api/history?names=lag&window=15m"), undefined);
     expect(res.status).toBe(200);
     const answer = (await res.json()) as HistoryAnswer;
     const offset = Date.now() - answer.now;
