@@ -3,6 +3,7 @@ import { consoleConfig } from "@/lib/config/console";
 import { createLogger } from "@/lib/log";
 import type { Poller } from "@/lib/sse/poller";
 import { STREAM_NAMES, streamPoller } from "@/lib/sse/streams";
+import { slimEvent } from "./slim";
 import { HistoryStore } from "./store";
 
 /**
@@ -10,10 +11,11 @@ import { HistoryStore } from "./store";
  * a subscriber, so with this one every upstream is polled from the console's
  * boot whether or not a browser is open: that is the price of history on load
  * (one Kafka admin round per 3 s for lag, one HTTP GET per 3–5 s per upstream).
- * The time of an event is when its poll ended (the server's clock).
+ * The time of an event is when its poll ended (the server's clock). What is
+ * kept of each event: see slim.ts.
  */
 export function recordStreams(store: HistoryStore, names: readonly string[], pollerOf: (name: string) => Poller<unknown>): () => void {
-  const unsubscribe = names.map((name) => pollerOf(name).subscribe((e) => store.add(name, e.data)));
+  const unsubscribe = names.map((name) => pollerOf(name).subscribe((e) => store.add(name, slimEvent(name, e.data))));
   return () => unsubscribe.forEach((u) => u());
 }
 

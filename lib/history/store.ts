@@ -41,6 +41,8 @@ export const DEFAULT_MAX_BYTES_PER_STREAM = 8 * 1024 * 1024;
 /** Rough heap cost of one point beyond its JSON characters (object, array slot, string header). */
 export const POINT_OVERHEAD = 64;
 const REWRITE_EVERY_MS = 10 * 60_000;
+/** Over budget, only this much stays at full resolution (enough for the 15 min window). */
+const PRESSURE_RECENT_MS = 15 * 60_000;
 
 /** Stream names become file names: nothing that could leave the directory. */
 const SAFE_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
@@ -166,7 +168,8 @@ export class HistoryStore {
         out[name] = [];
         continue;
       }
-      this.maintain(s, now, false);
+      // Exact at the time asked: thin what aged past the recent hour since the last pass.
+      this.maintain(s, now, true);
       let i = s.points.length;
       while (i > 0 && s.points[i - 1]!.t >= from) i--;
       out[name] = s.points.slice(i);
@@ -194,29 +197,36 @@ export class HistoryStore {
     const bucket = Math.floor(now / this.bucketMs);
     if (force || bucket !== s.maintainedBucket) {
       s.maintainedBucket = bucket;
-      const cutoff = now - this.windowMs;
-      const recentFrom = now - this.recentMs;
-      const kept: HistoryPoint[] = [];
-      let bytes = 0;
-      const pts = s.points;
-      for (let i = 0; i < pts.length; i++) {
-        const p = pts[i]!;
-        if (p.t < cutoff) continue;
-        const next = pts[i + 1];
-        const last = p.t >= recentFrom || !next || next.t >= recentFrom || Math.floor(next.t / this.bucketMs) !== Math.floor(p.t / this.bucketMs);
-        if (!last) continue;
-        kept.push(p);
-        bytes += cost(p);
-      }
-      s.points = kept;
-      s.bytes = bytes;
+      this.thin(s, now, now - this.recentMs);
     }
     if (s.bytes > this.maxBytes) {
+      // Over budget: coarser before shorter. Keep every event of the last
+      // PRESSURE_RECENT_MS only, one per bucket before; then drop the oldest.
+      this.thin(s, now, now - Math.min(this.recentMs, PRESSURE_RECENT_MS));
       let drop = 0;
       while (s.bytes > this.maxBytes && drop < s.points.length - 1) s.bytes -= cost(s.points[drop++]!);
       s.points.splice(0, drop);
     }
     return s.points.length < before;
+  }
+
+  /** Drop points past the window; before `recentFrom`, keep only the last point of each bucket. */
+  private thin(s: Series, now: number, recentFrom: number): void {
+    const cutoff = now - this.windowMs;
+    const kept: HistoryPoint[] = [];
+    let bytes = 0;
+    const pts = s.points;
+    for (let i = 0; i < pts.length; i++) {
+      const p = pts[i]!;
+      if (p.t < cutoff) continue;
+      const next = pts[i + 1];
+      const last = p.t >= recentFrom || !next || next.t >= recentFrom || Math.floor(next.t / this.bucketMs) !== Math.floor(p.t / this.bucketMs);
+      if (!last) continue;
+      kept.push(p);
+      bytes += cost(p);
+    }
+    s.points = kept;
+    s.bytes = bytes;
   }
 
   /** Replace the file by the points in memory: temp file, then rename over it. */
