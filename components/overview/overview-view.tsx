@@ -9,6 +9,7 @@ import { Card } from "@/components/ui/card";
 import { formatCount, formatRate } from "@/components/ui/format";
 import { Stat, StatGrid } from "@/components/ui/stat";
 import { PipelineDiagram } from "./pipeline-diagram";
+import { PipelineStages } from "./pipeline-stages-card";
 import { QuickSearch } from "./quick-search";
 
 export function OverviewView() {
@@ -21,6 +22,7 @@ export function OverviewView() {
     <div className="grid gap-4" data-testid="overview-page">
       <h1 className="text-lg font-semibold">Overview</h1>
       <PipelineDiagram />
+      <PipelineStages />
       <Card title="Pipeline now">
         <StatGrid>
           <Stat label="embedded/s" value={m ? formatRate(m.rates.records_out_per_sec) : worker ? "unreachable" : "—"} data-testid="overview-rate" />
