@@ -10,7 +10,8 @@ interface HealthSummaryProps {
 }
 
 export function HealthSummary({ report, fetchError }: HealthSummaryProps) {
-  const down = report?.components.filter((c) => !c.ok).length ?? 0;
+  const down = report?.components.filter((c) => c.state === "down").length ?? 0;
+  const unused = report?.components.filter((c) => c.state === "not_in_use").length ?? 0;
   return (
     <div className="space-y-3">
       <div className="flex flex-wrap items-end justify-between gap-3">
@@ -26,7 +27,7 @@ export function HealthSummary({ report, fetchError }: HealthSummaryProps) {
               <span className="tabular-nums">Checked {formatClock(report.timestamp)}</span>
               <StatusBadge
                 tone={report.status === "ok" ? "ok" : "down"}
-                label={report.status === "ok" ? "all components ok" : `degraded · ${down} down`}
+                label={report.status === "ok" ? (unused ? "all components in use ok" : "all components ok") : `degraded · ${down} down`}
                 data-testid="health-overall-status"
               />
             </>

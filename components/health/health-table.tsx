@@ -2,6 +2,7 @@ import { Card } from "@/components/ui/card";
 import { formatLatency } from "@/components/ui/format";
 import { StatusBadge } from "@/components/ui/status-badge";
 import type { ComponentHealth } from "@/lib/health/schema";
+import { componentStatus } from "./component-status";
 import { componentLabel, kindLabel } from "./labels";
 
 const th = "px-4 py-2 text-left text-xs font-medium uppercase tracking-wide text-muted";
@@ -9,13 +10,13 @@ const td = "px-4 py-3 align-top";
 
 function HealthRow({ c }: { c: ComponentHealth }) {
   return (
-    <tr className="border-t border-line" data-testid={`health-row-${c.name}`}>
+    <tr className="border-t border-line" data-testid={`health-row-${c.name}`} data-state={c.state}>
       <td className={td}>
         <div className="font-medium">{componentLabel(c.name)}</div>
         <div className="text-xs text-muted">{kindLabel(c.kind)}</div>
       </td>
       <td className={td}>
-        <StatusBadge tone={c.ok ? "ok" : "down"} label={c.ok ? "ok" : "down"} data-testid={`health-status-${c.name}`} />
+        <StatusBadge {...componentStatus[c.state]} title={c.state === "not_in_use" ? (c.detail ?? undefined) : undefined} data-testid={`health-status-${c.name}`} />
       </td>
       <td className={`${td} text-right tabular-nums`} data-testid={`health-latency-${c.name}`}>
         {formatLatency(c.latencyMs)}
@@ -29,7 +30,7 @@ function HealthRow({ c }: { c: ComponentHealth }) {
             {c.error}
           </span>
         ) : (
-          <span className="text-muted" data-testid={`health-detail-${c.name}`}>
+          <span className="text-muted break-words" data-testid={c.state === "not_in_use" ? `health-why-${c.name}` : `health-detail-${c.name}`}>
             {c.detail ?? "—"}
           </span>
         )}

@@ -20,7 +20,7 @@ export function HealthView() {
         <section aria-label="Probe latency" className="space-y-3">
           <h2 className="text-sm font-semibold">Probe latency</h2>
           <div className="grid gap-4 md:grid-cols-2">
-            {report.components.map((c) => (
+            {report.components.filter((c) => c.state !== "not_in_use").map((c) => (
               <LatencyChart key={c.name} name={c.name} samples={history[c.name] ?? []} />
             ))}
           </div>

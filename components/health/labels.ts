@@ -6,6 +6,7 @@ const names: Record<string, string> = {
   console: "Console",
   "embedding-service": "Embedding service",
   "parse-worker": "Parse worker",
+  spark: "Spark parse job",
   "embed-worker": "Embed worker",
   indexer: "Indexer",
   reddb: "RedDB",

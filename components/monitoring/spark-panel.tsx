@@ -16,10 +16,15 @@ export function SparkPanel() {
   const feed = useWindowStream<SparkEvent>("spark", chartWindow);
   const d = feed.latest;
   const s = d?.streaming;
-  const tone = !d ? "unknown" : d.status === "running" ? "ok" : "down";
+  // Grey "not in use" when the stack parses with the TypeScript worker; red only for a Spark that should run and does not.
+  const tone = !d ? "unknown" : d.status === "running" ? "ok" : d.status === "not_in_use" ? "off" : "down";
   return (
-    <Card title="Spark parse job" aside={<StatusBadge tone={tone} label={d ? d.status.replace("_", " ") : "waiting"} data-testid="spark-status" />} data-testid="panel-spark">
-      {d && d.status !== "running" ? (
+    <Card title="Spark parse job" aside={<StatusBadge tone={tone} label={d ? d.status.replaceAll("_", " ") : "waiting"} title={d?.message} data-testid="spark-status" />} data-testid="panel-spark">
+      {d?.status === "not_in_use" ? (
+        <p className="px-4 py-3 text-sm text-muted" data-testid="spark-not-in-use">
+          Not in use: {d.message}
+        </p>
+      ) : d && d.status !== "running" ? (
         <Unavailable what={d.status === "unreachable" ? "Spark unreachable" : "Spark job not running"} message={d.message} data-testid="spark-unavailable" />
       ) : (
         <StatGrid>

@@ -3,6 +3,7 @@
 import type { EmbedWorkerEvent, LagEvent } from "@/components/live/stream-types";
 import { useStream } from "@/components/live/use-stream";
 import { DlqCountStat } from "@/components/dlq/dlq-count-stat";
+import { NotInUseCard } from "@/components/health/not-in-use-card";
 import { SupervisorCard } from "@/components/health/supervisor-card";
 import { useHealthQuery } from "@/components/health/use-health-query";
 import { Card } from "@/components/ui/card";
@@ -17,6 +18,8 @@ export function OverviewView() {
   const lag = useStream<LagEvent>("lag").latest;
   // Restarts and last exits of the processes `npm start` supervises (from /api/health).
   const supervisor = useHealthQuery().data?.supervisor;
+  // Components this stack does not run (Spark beside the parse worker, RedDB unset): grey, with why.
+  const components = useHealthQuery().data?.components;
   const m = worker && "metrics" in worker ? worker : undefined;
   return (
     <div className="grid gap-4" data-testid="overview-page">
@@ -32,6 +35,7 @@ export function OverviewView() {
         </StatGrid>
       </Card>
       <SupervisorCard report={supervisor} />
+      <NotInUseCard components={components} />
       <QuickSearch />
     </div>
   );
