@@ -30,12 +30,14 @@ export interface HistoryStoreOptions {
 export const RECENT_MS = 60 * 60_000;
 export const BUCKET_MS = 60_000;
 /**
- * Per-stream budget. A busy default stack measures ≤ 2.2 KB per event (the lag
- * event with 3 groups × 3 partitions; embed-worker ~1.3 KB; see the README):
- * 24 h at a 3 s poll is 1,200 events for the last hour + 1,380 one-per-minute
- * points ≈ 2,580 points ≈ 5.7 MB. 8 MiB leaves room for bigger topologies; a
- * lag event of 32 partitions × 3 groups (~6 KB) shortens the window to ~16 h
- * instead of growing without bound.
+ * Per-stream budget. Measured events as history keeps them (slim.ts): indexer
+ * 1.1 KB, embed-worker 0.9 KB, lag 0.5 KB (3 groups × 3 partitions), others
+ * 0.15–0.4 KB. 24 h at a 3 s poll is 1,200 events for the last hour + 1,380
+ * one-per-minute points = 2,580 points: ≤ 3 MB for the biggest stream, ~10 MB
+ * for all seven. 8 MiB leaves room for larger clusters; past it a stream gets
+ * coarser, then shorter (a lag event of 54 groups, 10.6 KB, keeps ~8 h), never
+ * bigger. Disk: the same lines plus at most a quarter of the budget appended
+ * since the last rewrite, so ≤ 10 MiB per stream.
  */
 export const DEFAULT_MAX_BYTES_PER_STREAM = 8 * 1024 * 1024;
 /** Rough heap cost of one point beyond its JSON characters (object, array slot, string header). */
@@ -55,6 +57,8 @@ interface Series {
   /** Bytes appended to the file since it was last rewritten. */
   appended: number;
   rewrittenAt: number;
+  /** Points were dropped from memory since the file was last rewritten (by an add or a query). */
+  pruned: boolean;
   /** File operations of this stream run one after another (appends never race a rewrite). */
   queue: Promise<void>;
   warned: boolean;
@@ -96,7 +100,7 @@ export class HistoryStore {
     if (!SAFE_NAME.test(name)) throw new Error(`history: bad stream name ${JSON.stringify(name)}`);
     let s = this.series.get(name);
     if (!s) {
-      s = { points: [], bytes: 0, maintainedBucket: -1, appended: 0, rewrittenAt: this.now(), queue: Promise.resolve(), warned: false };
+      s = { points: [], bytes: 0, maintainedBucket: -1, appended: 0, rewrittenAt: this.now(), pruned: false, queue: Promise.resolve(), warned: false };
       this.series.set(name, s);
     }
     return s;
@@ -146,10 +150,10 @@ export class HistoryStore {
     const p = { t: last && t < last.t ? last.t : t, data };
     s.points.push(p);
     s.bytes += cost(p);
-    const pruned = this.maintain(s, p.t, false);
+    this.maintain(s, p.t, false);
     const file = this.file(name);
     if (!file) return;
-    if (pruned && (s.appended > this.maxBytes / 4 || p.t - s.rewrittenAt >= this.rewriteEveryMs)) {
+    if (s.pruned && (s.appended > this.maxBytes / 4 || p.t - s.rewrittenAt >= this.rewriteEveryMs)) {
       this.rewrite(name, s);
       return;
     }
@@ -190,9 +194,9 @@ export class HistoryStore {
   /**
    * Drop what is past the window, thin what is past the recent hour to the last
    * point of each bucket (once per bucket unless forced), then drop the oldest
-   * points while over the byte budget. True when something was dropped.
+   * points while over the byte budget.
    */
-  private maintain(s: Series, now: number, force: boolean): boolean {
+  private maintain(s: Series, now: number, force: boolean): void {
     const before = s.points.length;
     const bucket = Math.floor(now / this.bucketMs);
     if (force || bucket !== s.maintainedBucket) {
@@ -207,7 +211,7 @@ export class HistoryStore {
       while (s.bytes > this.maxBytes && drop < s.points.length - 1) s.bytes -= cost(s.points[drop++]!);
       s.points.splice(0, drop);
     }
-    return s.points.length < before;
+    if (s.points.length < before) s.pruned = true;
   }
 
   /** Drop points past the window; before `recentFrom`, keep only the last point of each bucket. */
@@ -234,6 +238,7 @@ export class HistoryStore {
     const file = this.file(name);
     if (!file) return;
     s.appended = 0;
+    s.pruned = false;
     s.rewrittenAt = s.points.at(-1)?.t ?? this.now();
     const snapshot = s.points.slice();
     const tmp = `${file}.tmp`;

@@ -216,6 +216,23 @@ describe("history store: bounds", () => {
     expect(points.at(-1)!.t).toBe(c.now);
   }, 30_000);
 
+  it("keeps the file compacted (within 10 min of appends) even when a client queries after every event", async () => {
+    const dir = tempDir();
+    const c = clock();
+    const store = new HistoryStore({ dir, windowMs: 24 * HOUR, now: c.fn });
+    await store.load(["lag"]);
+    for (let i = 0; i < (3 * HOUR) / (3 * SEC); i++) {
+      c.now += 3 * SEC;
+      store.add("lag", JSON.stringify({ i }));
+      store.query(["lag"], 15 * MIN);
+    }
+    await store.flush();
+    const lines = readFileSync(path.join(dir, "lag.jsonl"), "utf8").trim().split("\n").length;
+    const kept = store.query(["lag"], 24 * HOUR).lag!.length;
+    expect(kept).toBeLessThanOrEqual(1201 + 2 * 60 + 1);
+    expect(lines).toBeLessThanOrEqual(kept + (10 * MIN) / (3 * SEC) + 1);
+  }, 30_000);
+
   it("over budget, thins to one point per minute past the last 15 min before it shortens the window", () => {
     const c = clock();
     // 10 KB events every 3 s (a lag event of a large cluster): 24 h would be ~26 MB; the cap is 8 MiB.
