@@ -43,6 +43,7 @@ async function started(setup: ReturnType<typeof topics>) {
 
 describe("parse worker (workers/parse)", () => {
   it("turns the shared vectors into exactly the expected embedding_input records, and bad input into DLQ records with reasons", async () => {
+    const startedAt = Date.now();
     const setup = topics("vectors");
     await createTopics(kafka, [setup.input, setup.output, setup.dlq], 3);
     const cases = brokerCases();
@@ -92,6 +93,16 @@ describe("parse worker (workers/parse)", () => {
     expect(metrics.batches).toBeGreaterThan(0);
     expect(typeof metrics.rate).toBe("number");
     expect(metrics.last_batch_ts).toBeGreaterThan(Date.now() / 1000 - 120);
+    // The stage's latency: each record's Kafka timestamp (the vectors set theirs, most in 2023) to its commit;
+    // a record without a valid timestamp (0, -1) counts for the rate only.
+    const stage = metrics.stage_window as { records: number; samples: number; p50_ms: number; p99_ms: number; max_ms: number };
+    const stamped = cases.map((c) => Number(c.timestamp)).filter((t) => t > 0);
+    expect(stage.records).toBe(cases.length);
+    expect(stage.samples).toBe(stamped.length);
+    expect(stage.p50_ms).toBeGreaterThan(0);
+    expect(stage.p99_ms).toBeGreaterThanOrEqual(stage.p50_ms);
+    expect(stage.max_ms).toBeGreaterThanOrEqual(startedAt - Math.min(...stamped));
+    expect(stage.max_ms).toBeLessThanOrEqual(Date.now() - Math.min(...stamped));
 
     worker.child.kill("SIGTERM");
     expect(await worker.exited).toBe(0);
