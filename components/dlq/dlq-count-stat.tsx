@@ -18,11 +18,11 @@ export function DlqCountStat({ label = "DLQ records", "data-testid": testId }: {
       <dt className="truncate text-[11px] uppercase tracking-wide text-muted">
         <a href="/dlq" className="hover:underline">{label}</a>
       </dt>
-      <dd className="mt-0.5 truncate text-base font-semibold tabular-nums" data-testid={testId} title={c && !c.complete ? "still counting: more entries than one read takes" : undefined}>
+      <dd className="mt-0.5 text-base font-semibold tabular-nums break-words" data-testid={testId} title={c && !c.complete ? "still counting: more entries than one read takes" : value}>
         {value}
       </dd>
       {c && (
-        <dd className="truncate text-[11px] tabular-nums text-muted" data-testid={testId ? `${testId}-stages` : undefined}>
+        <dd className="text-[11px] tabular-nums text-muted break-words" data-testid={testId ? `${testId}-stages` : undefined}>
           parse {formatCount(c.by_stage.parse)} · embed {formatCount(c.by_stage.embed)} · index {formatCount(c.by_stage.index)}
         </dd>
       )}

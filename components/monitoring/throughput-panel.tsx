@@ -5,13 +5,14 @@ import type { DirRates, VectorizerEvent } from "@/components/live/stream-types";
 import { useChartWindow } from "@/components/live/chart-window";
 import { useWindowStream } from "@/components/live/use-window-stream";
 import { Card } from "@/components/ui/card";
-import { formatBytes, formatCount, formatRate } from "@/components/ui/format";
+import { formatBytes, formatCompact, formatCount, formatRate } from "@/components/ui/format";
 import { Stat, StatGrid } from "@/components/ui/stat";
 import { toPoints } from "./points";
 
 function DirStats({ label, d }: { label: string; d: DirRates | undefined }) {
   if (d && !d.stats.enabled) return <Stat label={label} value={<span className="text-sm text-muted">disabled</span>} />;
-  return <Stat label={label} value={`${formatCount(d?.stats.rows_est)} rows · ${formatBytes(d?.stats.bytes)}`} />;
+  // Compact figures with units; the exact row and byte counts in the tooltip.
+  return <Stat label={label} value={`${formatCompact(d?.stats.rows_est)} rows · ${formatBytes(d?.stats.bytes)}`} title={`${formatCount(d?.stats.rows_est)} rows · ${formatCount(d?.stats.bytes)} bytes`} />;
 }
 
 /** Parquet throughput from footers' row counts: the parse stage's (VEC_OUTPUT_DIR) and the embed-worker's. */

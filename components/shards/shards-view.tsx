@@ -38,7 +38,7 @@ export function ShardsView() {
                   <tr key={s.id} className="border-t border-line" data-testid="shard-row">
                     <td className="px-4 py-1.5 tabular-nums">{s.id}</td>
                     <td className="tabular-nums">{formatCount(s.count)}</td>
-                    <td className="max-w-md truncate font-mono">{s.samples.join(", ")}</td>
+                    <td className="max-w-md truncate font-mono" title={s.samples.join(", ")}>{s.samples.join(", ")}</td>
                   </tr>
                 ))}
               </tbody>

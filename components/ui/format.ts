@@ -1,4 +1,9 @@
-/** Shared display formatters: one place decides how numbers and times look. */
+/**
+ * Shared display formatters: one place decides how numbers and times look.
+ * Figures carry their unit and are never cut mid-way: where space is short a
+ * compact form (`12.3k`, `4.5 MB`) is shown and the full value goes in a
+ * tooltip (`title`), see `Stat`.
+ */
 
 export function formatLatency(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return "—";
@@ -24,6 +29,25 @@ export function formatClock(time: number | string | Date): string {
 /** Counts with thousands separators; `—` for unknown. */
 export function formatCount(n: number | null | undefined): string {
   return n === null || n === undefined || !Number.isFinite(n) ? "—" : Math.round(n).toLocaleString("en-US");
+}
+
+/**
+ * A count in at most four significant characters and a unit: `206`, `1.2k`,
+ * `65.4k`, `3.1M`, `2.0G`; `—` for unknown. Pair it with `formatCount` in a
+ * tooltip where the exact figure matters.
+ */
+export function formatCompact(n: number | null | undefined): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return "—";
+  const abs = Math.abs(n);
+  if (abs < 1000) return Number.isInteger(n) ? String(n) : String(Number(n.toPrecision(3)));
+  const units: [number, string][] = [[1e12, "T"], [1e9, "G"], [1e6, "M"], [1e3, "k"]];
+  for (let i = units.length - 1; i >= 0; i--) {
+    const [size, unit] = units[i]!;
+    const v = n / size;
+    // 999.95k rounds to "1000k": take the next unit instead.
+    if (Math.abs(Number(v.toPrecision(3))) < 1000 || i === 0) return `${Number(v.toPrecision(3))}${unit}`;
+  }
+  return String(n);
 }
 
 /** A rate per second, short: `0`, `3.4/s`, `1,200/s`. */

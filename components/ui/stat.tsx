@@ -1,11 +1,25 @@
 import type { ReactNode } from "react";
 
-/** One labelled figure in a panel. */
-export function Stat({ label, value, "data-testid": testId }: { label: string; value: ReactNode; "data-testid"?: string }) {
+interface StatProps {
+  label: string;
+  value: ReactNode;
+  /** The full value as a tooltip (an exact count behind `65.4k`); a text value is its own tooltip by default. */
+  title?: string;
+  "data-testid"?: string;
+}
+
+/**
+ * One labelled figure in a panel. The figure is never cut: it wraps between
+ * words ("206 rows ·" / "65.3 KB") rather than ending in an ellipsis, and a
+ * word only breaks when it cannot fit a line on its own. Keep figures short
+ * with `formatCompact` and give the exact one as `title`.
+ */
+export function Stat({ label, value, title, "data-testid": testId }: StatProps) {
+  const tooltip = title ?? (typeof value === "string" || typeof value === "number" ? String(value) : undefined);
   return (
     <div className="min-w-0">
-      <dt className="truncate text-[11px] uppercase tracking-wide text-muted">{label}</dt>
-      <dd className="mt-0.5 truncate text-base font-semibold tabular-nums" data-testid={testId}>
+      <dt className="truncate text-[11px] uppercase tracking-wide text-muted" title={label}>{label}</dt>
+      <dd className="mt-0.5 text-base font-semibold tabular-nums break-words" data-testid={testId} title={tooltip}>
         {value}
       </dd>
     </div>
