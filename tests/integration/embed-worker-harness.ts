@@ -107,6 +107,27 @@ export async function produce(
   }
 }
 
+/**
+ * Write `values` to one partition in one transaction, committed or aborted,
+ * as the parse stage writes embedding_input; resolves once the transaction's
+ * marker is in the log (the coordinator writes it after answering).
+ */
+export async function produceTransaction(kafka: Kafka, topic: string, partition: number, values: string[], outcome: "commit" | "abort"): Promise<void> {
+  const admin = kafka.admin();
+  const producer = kafka.producer({ transactionalId: unique("input-tx"), idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+  await Promise.all([admin.connect(), producer.connect()]);
+  try {
+    const end = async () => BigInt((await admin.fetchTopicOffsets(topic)).find((o) => o.partition === partition)!.high);
+    const expected = (await end()) + BigInt(values.length) + 1n;
+    const tx = await producer.transaction();
+    await tx.send({ topic, messages: values.map((value, i) => ({ partition, key: `tx${i}`, value })) });
+    await (outcome === "commit" ? tx.commit() : tx.abort());
+    await waitFor(`the ${outcome} marker on ${topic}/${partition}`, async () => (await end()) === expected);
+  } finally {
+    await Promise.all([admin.disconnect(), producer.disconnect()]);
+  }
+}
+
 /** Wait until the group has committed every input record (offsets = end offsets). */
 export async function waitUntilConsumed(kafka: Kafka, group: string, topic: string, timeoutMs = 120_000): Promise<void> {
   const admin = kafka.admin();

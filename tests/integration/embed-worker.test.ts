@@ -9,7 +9,7 @@ import { sha256Hex } from "../../lib/records/sha256";
 import { embeddingRecordSchema } from "../../lib/records/embedding-record";
 import { NAN_MARKER, REJECT_MARKER, SHORT_MARKER } from "../doubles/instant-infermesh";
 import { waitFor } from "../helpers/wait-for";
-import { getJson, inputRecord, produce, readCommitted, readParquetDir, startWorker, unique, waitUntilConsumed } from "./embed-worker-harness";
+import { getJson, inputRecord, produce, produceTransaction, readCommitted, readParquetDir, startWorker, unique, waitUntilConsumed } from "./embed-worker-harness";
 import { embedWorkerSuite } from "./embed-worker-suite";
 
 const suite = embedWorkerSuite("embed-worker-test");
@@ -141,6 +141,17 @@ describe("embed-worker", () => {
     expect(config).not.toContain("control-secret");
     expect(config).not.toContain("embed-secret");
     expect(config).toContain(t.input);
+
+    // Transactional input, as the parse stage writes it: a committed
+    // transaction (its marker after the last record), then an aborted one (a
+    // fetch of only aborted records and a marker, which never reaches
+    // eachBatch). The group commits past both markers, so it ends with
+    // committed == end, and Kafka's own tools show lag 0 (KAFKA-6607).
+    await produceTransaction(kafka, t.input, 0, [inputRecord(20), inputRecord(21)], "commit");
+    await waitUntilConsumed(kafka, t.group, t.input);
+    await produceTransaction(kafka, t.input, 0, [inputRecord(22)], "abort");
+    await waitUntilConsumed(kafka, t.group, t.input);
+    expect(await getJson(`${worker.metricsUrl}/metrics`)).toMatchObject({ records_in: 22, records_out: 22, lag: 0 });
 
     expect(await worker.terminate()).toBe(0);
   });

@@ -55,6 +55,8 @@ export class EmbedConsumer {
   private readonly inProgress = new Map<number, { offset: string; since: number }>();
   /** Per partition, the next offset to commit, as far as this worker knows. */
   private readonly position = new Map<number, string>();
+  /** Per partition, the commit past a fetch of only transaction markers / aborted records, if one is under way (handleBatch waits for it). */
+  private readonly markerCommits = new Map<number, Promise<void>>();
   private operatorPaused = false;
   private pausedSince = 0;
   private running = false;
@@ -76,6 +78,14 @@ export class EmbedConsumer {
       for (const p of [...deps.stats.lagByPartition.keys()]) if (!assigned.includes(p)) deps.stats.lagByPartition.delete(p);
       deps.log.info({ assigned, memberId: payload.memberId }, "partitions assigned");
       void deps.owners.keepOnly(deps.inputTopic, assigned);
+    });
+    // A fetch that holds only transaction markers or aborted records never
+    // reaches eachBatch: kafkajs moves its fetch position past them and, with
+    // autoCommit off, commits nothing. Its END_BATCH_PROCESS (batchSize 0) is
+    // where we learn of it and commit past them.
+    this.consumer.on(this.consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      if (payload.topic !== deps.inputTopic || payload.batchSize !== 0 || payload.firstOffset === null) return;
+      this.skipMarkers(payload.partition, payload.firstOffset, payload.lastOffset, payload.highWatermark);
     });
     deps.health.onChange((component) => {
       if (component !== "embedding") return;
@@ -148,6 +158,7 @@ export class EmbedConsumer {
     const { topic, partition, messages } = batch;
     const live = () => isRunning() && !isStale() && !this.deps.signal.aborted;
     if (messages.length === 0) return;
+    await this.markerCommits.get(partition);
     if (!this.owned.has(partition)) {
       const committed = await this.takeOver(topic, partition, live);
       if (committed === undefined) return;
@@ -174,7 +185,13 @@ export class EmbedConsumer {
       for (let u = 0; u < units.length; u++) {
         if (!live()) return;
         const unit = units[u]!;
-        const range = { topic, partition, firstOffset: unit[0]!.offset, lastOffset: unit[unit.length - 1]!.offset };
+        const lastOffset = unit[unit.length - 1]!.offset;
+        // The unit that ends the batch commits past the transaction markers (and
+        // aborted records) after its last record: kafkajs filtered them out, they
+        // hold nothing to process, and committing short of them leaves the group
+        // one offset behind forever on an idle transactional input (KAFKA-6607).
+        const nextOffset = u === units.length - 1 ? afterBatch(batch.lastOffset(), lastOffset) : undefined;
+        const range = { topic, partition, firstOffset: unit[0]!.offset, lastOffset, nextOffset };
         const started = performance.now();
         this.inProgress.set(partition, { offset: range.firstOffset, since: Date.now() });
         const transformed = await this.whileHeartbeating(next, heartbeat, live);
@@ -193,12 +210,59 @@ export class EmbedConsumer {
         this.deps.log.debug({ ...range, rows: result.rows.length, dlq: result.dlq.length, durationMs: Math.round(performance.now() - started) }, "unit embedded");
         if (!(await this.commit(producer, range, unit, result, live, started))) return;
         resolveOffset(range.lastOffset);
-        this.deps.stats.lagByPartition.set(partition, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(range.lastOffset) - 1n)));
+        this.deps.stats.lagByPartition.set(partition, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(range.nextOffset ?? (BigInt(range.lastOffset) + 1n).toString()))));
         await heartbeat();
       }
     } finally {
       this.inProgress.delete(partition);
     }
+  }
+
+  /** Queue a commit past offsets [first, last] of `partition`, which hold only transaction markers or aborted records. */
+  private skipMarkers(partition: number, first: string, last: string, highWatermark: string): void {
+    const work = (this.markerCommits.get(partition) ?? Promise.resolve())
+      .then(() => this.commitPastMarkers(partition, first, last, highWatermark))
+      .catch((err: unknown) => {
+        // Nothing lost: the offsets stay where they were until the next record's unit commits past them.
+        this.owned.delete(partition);
+        this.deps.log.warn({ topic: this.deps.inputTopic, partition, firstOffset: first, lastOffset: last, err: { message: err instanceof Error ? err.message : String(err) } }, "commit past transaction markers failed");
+      });
+    this.markerCommits.set(partition, work);
+    void work.finally(() => {
+      if (this.markerCommits.get(partition) === work) this.markerCommits.delete(partition);
+    });
+  }
+
+  /**
+   * Commit the offset after `last` in a transaction of its own (offsets only,
+   * fenced like every commit of this partition) — only when the group's
+   * committed offset is `first` itself: then nothing before or between was
+   * left unprocessed, and exactly-once holds.
+   */
+  private async commitPastMarkers(partition: number, first: string, last: string, highWatermark: string): Promise<void> {
+    const topic = this.deps.inputTopic;
+    const live = () => this.running && !this.deps.signal.aborted;
+    if (!live()) return;
+    if (!this.owned.has(partition)) {
+      const committed = await this.takeOver(topic, partition, live);
+      if (committed === undefined) return;
+      if (committed >= 0n) this.position.set(partition, committed.toString());
+    }
+    const position = this.position.get(partition);
+    const producer = this.deps.owners.producer(topic, partition);
+    if (position === undefined || BigInt(position) !== BigInt(first) || !producer || !live()) return;
+    const next = (BigInt(last) + 1n).toString();
+    const tx = await producer.transaction();
+    try {
+      await tx.sendOffsets({ consumerGroupId: this.deps.group, topics: [{ topic, partitions: [{ partition, offset: next }] }] });
+      await tx.commit();
+    } catch (err) {
+      await tx.abort().catch(() => undefined);
+      throw err;
+    }
+    this.position.set(partition, next);
+    this.deps.stats.lagByPartition.set(partition, Math.max(0, Number(BigInt(highWatermark) - BigInt(next))));
+    this.deps.log.debug({ topic, partition, firstOffset: first, lastOffset: last }, "committed past transaction markers");
   }
 
   /**
@@ -208,7 +272,7 @@ export class EmbedConsumer {
    */
   private async commit(
     producer: NonNullable<ReturnType<PartitionOwners["producer"]>>,
-    range: { topic: string; partition: number; firstOffset: string; lastOffset: string },
+    range: { topic: string; partition: number; firstOffset: string; lastOffset: string; nextOffset?: string },
     unit: KafkaMessage[],
     result: UnitResult,
     live: () => boolean,
@@ -218,7 +282,7 @@ export class EmbedConsumer {
       const committed = await commitUnit(this.deps.unit, producer, range, result, live);
       this.recordCommitted(unit.length, committed, unit);
       this.failures.succeeded(range.partition, range.lastOffset);
-      this.position.set(range.partition, (BigInt(range.lastOffset) + 1n).toString());
+      this.position.set(range.partition, range.nextOffset ?? (BigInt(range.lastOffset) + 1n).toString());
       this.deps.log.info({ ...range, rows: committed.rows, dlq: committed.dlq, durationMs: Math.round(performance.now() - started) }, "unit committed");
       return true;
     } catch (err) {
@@ -362,4 +426,14 @@ export class EmbedConsumer {
       await heartbeat();
     }
   }
+}
+
+/**
+ * The offset to commit after a batch whose last record is `lastRecord`:
+ * past `batchLast`, kafkajs' last offset of the fetch, which counts the
+ * control records and aborted records it filtered out — undefined when the
+ * batch ends with that record (the usual lastRecord + 1 applies).
+ */
+export function afterBatch(batchLast: string, lastRecord: string): string | undefined {
+  return BigInt(batchLast) > BigInt(lastRecord) ? (BigInt(batchLast) + 1n).toString() : undefined;
 }

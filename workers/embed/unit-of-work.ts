@@ -223,7 +223,8 @@ function dlqMessage(deps: Pick<UnitDeps, "dlqTopic" | "storeText">, d: DlqOut, d
  * serialized and checked against its topic's size limit first (prepareUnit);
  * then the Parquet file of the unit's rows (temp file, fsync, rename, fsync
  * dir) and RedDB (optional; at-least-once by design) must be done before the
- * Kafka transaction — embeddings + DLQ records + the consumed offset —
+ * Kafka transaction — embeddings + DLQ records + the consumed offset (`nextOffset`
+ * when given: past the transaction markers that end the batch) —
  * commits. The Parquet file is written while RedDB is written and the
  * transaction's records are sent, which is most of a unit's commit time.
  * If anything fails the caller recovers the partition (PartitionOwners.takeOver)
@@ -233,7 +234,7 @@ function dlqMessage(deps: Pick<UnitDeps, "dlqTopic" | "storeText">, d: DlqOut, d
 export async function commitUnit(
   deps: UnitDeps,
   producer: Producer,
-  range: { topic: string; partition: number; firstOffset: string; lastOffset: string },
+  range: { topic: string; partition: number; firstOffset: string; lastOffset: string; nextOffset?: string },
   result: UnitResult,
   stillOwner: () => boolean,
 ): Promise<{ parquetFile?: string; rows: number; dlq: number }> {
@@ -258,7 +259,7 @@ export async function commitUnit(
     const parquetFile = await parquet;
     await tx.sendOffsets({
       consumerGroupId: deps.group,
-      topics: [{ topic: range.topic, partitions: [{ partition: range.partition, offset: (BigInt(range.lastOffset) + 1n).toString() }] }],
+      topics: [{ topic: range.topic, partitions: [{ partition: range.partition, offset: range.nextOffset ?? (BigInt(range.lastOffset) + 1n).toString() }] }],
     });
     await tx.commit();
     return { parquetFile, rows: prepared.rows.length, dlq: prepared.dlq.length };
