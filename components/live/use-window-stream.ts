@@ -1,7 +1,7 @@
 "use client";
 
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
-import { useEffect, useMemo, useState } from "react";
+import { useMemo, useSyncExternalStore } from "react";
 import { getJson } from "@/components/ui/fetch-json";
 import { WINDOW_MS, type ChartWindow } from "./chart-window";
 import { mergeHistory, type HistoryAnswer, type HistoryEvent, type TimedEvent } from "./history";
@@ -15,6 +15,34 @@ import { useStream, type StreamFeed, type StreamName } from "./use-stream";
 export const HISTORY_REFRESH_MS = 5 * 60_000;
 /** The window's right edge moves this often (the fastest stream polls every 3 s). */
 const CLOCK_MS = 3_000;
+
+/**
+ * One ticking clock for every chart of the page. The server and the hydrating
+ * browser both read 0 (so the markup matches); the browser's time follows
+ * right after hydration.
+ */
+const clock = {
+  now: 0,
+  listeners: new Set<() => void>(),
+  timer: undefined as ReturnType<typeof setInterval> | undefined,
+  subscribe(listener: () => void) {
+    clock.listeners.add(listener);
+    clock.timer ??= setInterval(() => {
+      clock.now = Date.now();
+      for (const l of clock.listeners) l();
+    }, CLOCK_MS);
+    return () => {
+      clock.listeners.delete(listener);
+      if (clock.listeners.size === 0) {
+        clearInterval(clock.timer);
+        clock.timer = undefined;
+        clock.now = 0;
+      }
+    };
+  },
+  read: () => (clock.now ||= Date.now()),
+  onServer: () => 0,
+};
 
 export const historyKeys = {
   all: ["history"] as const,
@@ -62,11 +90,7 @@ export interface WindowFeed<T> extends Pick<StreamFeed<T>, "connection"> {
 export function useWindowStream<T>(name: StreamName, chartWindow: ChartWindow): WindowFeed<T> {
   const feed = useStream<T>(name);
   const history = useHistoryQuery(name, chartWindow);
-  const [now, setNow] = useState(() => Date.now());
-  useEffect(() => {
-    const timer = setInterval(() => setNow(Date.now()), CLOCK_MS);
-    return () => clearInterval(timer);
-  }, []);
+  const now = useSyncExternalStore(clock.subscribe, clock.read, clock.onServer);
   const from = now - WINDOW_MS[chartWindow];
   const data = history.data;
   const events = useMemo(() => mergeHistory(data?.events as HistoryEvent<T>[] | undefined, data?.offsetMs, feed.events, from), [data, feed.events, from]);

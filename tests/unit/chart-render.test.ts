@@ -2,7 +2,7 @@
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { createElement, type ReactElement } from "react";
 import { renderToStaticMarkup } from "react-dom/server";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import MonitoringPage from "@/app/monitoring/page";
 import { TimeSeriesChart } from "@/components/charts/time-series-chart";
 import { LagView } from "@/components/lag/lag-view";
@@ -38,6 +38,23 @@ describe("window selector", () => {
     ["Lag", () => createElement(LagView)],
   ])("is on the %s page", (_, page) => {
     expect(render(page()).match(/data-testid="window-select"/g)).toHaveLength(1);
+  });
+});
+
+describe("server markup", () => {
+  afterEach(() => vi.useRealTimers());
+
+  // The browser hydrates with the same clock the server used (0): markup that
+  // depended on the time of rendering would not match, and React says so in the console.
+  it.each([
+    ["Monitoring", () => createElement(MonitoringPage)],
+    ["Lag", () => createElement(LagView)],
+  ])("of the %s page does not depend on when it is rendered", (_, page) => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.UTC(2026, 11, 2, 10, 0, 0));
+    const first = render(page());
+    vi.setSystemTime(Date.UTC(2026, 11, 2, 13, 7, 0));
+    expect(render(page())).toBe(first);
   });
 });
 
