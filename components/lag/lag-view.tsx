@@ -32,13 +32,13 @@ export function LagView() {
         <TimeSeriesChart data-testid="chart-lag" from={feed.from} to={feed.to} points={points} series={names.map((g, i) => ({ key: g, label: g, color: colors[i % colors.length]! }))} format={(v) => formatCount(v)} />
       </Card>
       {groups.map((g) => (
-        <Card key={g.group} title={g.group} aside={<span>lag {formatCount(g.lag)} · {formatRate(g.consume_rate)} · drain {formatDuration(g.drain_sec)}</span>} data-testid={`lag-group-${g.group}`}>
+        <Card key={g.group} title={g.group} aside={<span data-testid={`lag-status-${g.group}`}>{g.caught_up ? "caught up" : <>lag {formatCount(g.lag)} records · {formatRate(g.consume_rate)} · drain {g.drain_sec === null ? "— (not consuming)" : formatDuration(g.drain_sec)}</>}</span>} data-testid={`lag-group-${g.group}`}>
           <table className="w-full text-left text-xs">
-            <thead className="text-muted"><tr><th className="px-4 py-1.5">topic</th><th>partition</th><th>committed</th><th>end</th><th>lag</th></tr></thead>
+            <thead className="text-muted"><tr><th className="px-4 py-1.5">topic</th><th>partition</th><th>committed</th><th>end</th><th title="records still to consume; transaction markers and aborted records count 0">lag</th></tr></thead>
             <tbody>
               {g.topics.flatMap((t) => t.partitions.map((p) => (
                 <tr key={`${t.topic}-${p.partition}`} className="border-t border-line tabular-nums">
-                  <td className="px-4 py-1.5">{t.topic}</td><td>{p.partition}</td><td>{formatCount(p.committed)}</td><td>{formatCount(p.end)}</td><td>{formatCount(p.lag)}</td>
+                  <td className="px-4 py-1.5">{t.topic}</td><td>{p.partition}</td><td>{formatCount(p.committed)}</td><td>{formatCount(p.end)}</td><td title={p.exact ? "records still to consume" : "offsets still to consume (too many to count records one by one)"}>{p.exact ? formatCount(p.lag) : `~${formatCount(p.lag)}`}</td>
                 </tr>
               )))}
             </tbody>

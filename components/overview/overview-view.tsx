@@ -29,7 +29,7 @@ export function OverviewView() {
       <Card title="Pipeline now">
         <StatGrid>
           <Stat label="embedded/s" value={m ? formatRate(m.rates.records_out_per_sec) : worker ? "unreachable" : "—"} data-testid="overview-rate" />
-          <Stat label="consumer lag" value={lag && "total_lag" in lag ? formatCount(lag.total_lag) : lag ? "unreachable" : "—"} data-testid="overview-lag" />
+          <Stat label="consumer lag" value={lag && "total_lag" in lag ? (lag.total_lag === 0 ? "0 · caught up" : `${formatCount(lag.total_lag)} records`) : lag ? "unreachable" : "—"} title="Records the consumer groups have still to consume (transaction markers and aborted records not counted)" data-testid="overview-lag" />
           <DlqCountStat data-testid="overview-dlq" />
           <Stat label="embedded total" value={m ? formatCount(m.metrics.records_out) : "—"} />
         </StatGrid>
