@@ -101,5 +101,11 @@ describe("each worker's /metrics carries stage_window", () => {
     index.stage.observe([String(T0 + 59_990), String(T0 + 59_980)]);
     expect(stats.json({ paused: false, status: "ok" }).stage_window).toMatchObject({ records: 1, p50_ms: 1_000, p99_ms: 1_000 });
     expect(index.toJSON({ total_ids: 0, dim: null, model: null, recall }).stage_window).toMatchObject({ records: 2, p50_ms: 10, p99_ms: 20 });
+    const prom = stats.prometheus({ paused: false, degraded: false });
+    expect(prom).toContain("embedline_embed_worker_stage_latency_p99_seconds 1\n");
+    expect(prom).toContain("embedline_embed_worker_stage_records_per_second 0.02\n");
+    vi.setSystemTime(T0 + 180_000);
+    // Nothing in the last minute: no latency gauge rather than a made-up 0.
+    expect(stats.prometheus({ paused: false, degraded: false })).not.toContain("stage_latency_p50_seconds");
   });
 });

@@ -105,6 +105,11 @@ export class WorkerStats {
     metric("reddb_writes_total", "counter", "Records written to RedDB.", this.reddbWrites);
     metric("reddb_failures_total", "counter", "Failed RedDB write rounds (retried).", this.reddbFailures);
     metric("batch_size", "gauge", "Records in the last batch.", this.lastBatchSize);
+    const stage = this.stage.snapshot();
+    metric("stage_records_per_second", "gauge", "Records the embed stage committed per second over the last minute.", stage.records_per_sec);
+    // Absent rather than 0 while no record went through in the last minute: 0 would claim records flowed without waiting.
+    if (stage.p50_ms !== null) metric("stage_latency_p50_seconds", "gauge", "Median over the last minute of embedding_input record timestamp to its embedding committed.", stage.p50_ms / 1000);
+    if (stage.p99_ms !== null) metric("stage_latency_p99_seconds", "gauge", "p99 over the last minute of embedding_input record timestamp to its embedding committed.", stage.p99_ms / 1000);
     metric("consumer_lag", "gauge", "Records behind the input topic's end, over assigned partitions.", [...this.lagByPartition.values()].reduce((a, b) => a + b, 0));
     metric("paused", "gauge", "1 while consumption is paused by an operator.", extra.paused ? 1 : 0);
     metric("degraded", "gauge", "1 while a dependency is unavailable or an input partition is not advancing (see /health).", extra.degraded ? 1 : 0);
