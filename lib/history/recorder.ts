@@ -20,6 +20,11 @@ export function recordStreams(store: HistoryStore, names: readonly string[], pol
 }
 
 const KEY = Symbol.for("embedline.history.recorder");
+interface Recorder {
+  store: Promise<HistoryStore>;
+  stop: () => void;
+}
+const slot = () => globalThis as { [KEY]?: Recorder };
 
 /**
  * The console's history recorder, started once per server process (from
@@ -29,12 +34,29 @@ const KEY = Symbol.for("embedline.history.recorder");
  * in-memory history and a warning, not a console that fails to boot.
  */
 export function historyRecorder(): Promise<HistoryStore> {
-  const g = globalThis as { [KEY]?: Promise<HistoryStore> };
-  g[KEY] ??= start();
-  return g[KEY];
+  const g = slot();
+  g[KEY] ??= launch();
+  return g[KEY].store;
 }
 
-async function start(): Promise<HistoryStore> {
+/** Unsubscribe the recorder and forget it (tests; the console records until it exits). */
+export async function stopHistoryRecorder(): Promise<void> {
+  const g = slot();
+  const recorder = g[KEY];
+  if (!recorder) return;
+  const store = await recorder.store;
+  recorder.stop();
+  await store.flush();
+  delete g[KEY];
+}
+
+function launch(): Recorder {
+  let unsubscribe = () => {};
+  const store = start((stop) => (unsubscribe = stop));
+  return { store, stop: () => unsubscribe() };
+}
+
+async function start(onStarted: (stop: () => void) => void): Promise<HistoryStore> {
   const config = consoleConfig();
   const log = createLogger("console", config.logLevel).child({ component: "history" });
   const store = new HistoryStore({ dir: config.history.dir, windowMs: config.history.windowMs, log });
@@ -43,7 +65,7 @@ async function start(): Promise<HistoryStore> {
   } catch (err) {
     log.warn({ err: (err as Error).message, dir: config.history.dir }, "history could not be loaded; starting empty");
   }
-  recordStreams(store, STREAM_NAMES, (name) => streamPoller(name as (typeof STREAM_NAMES)[number]));
+  onStarted(recordStreams(store, STREAM_NAMES, (name) => streamPoller(name as (typeof STREAM_NAMES)[number])));
   log.info({ streams: STREAM_NAMES.length, windowMs: config.history.windowMs, dir: config.history.dir }, "history recorder started");
   return store;
 }

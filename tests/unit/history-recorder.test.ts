@@ -1,11 +1,29 @@
-import { describe, expect, it } from "vitest";
-import { recordStreams } from "@/lib/history/recorder";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { historyRecorder, recordStreams, stopHistoryRecorder } from "@/lib/history/recorder";
 import { slimEvent } from "@/lib/history/slim";
 import { HistoryStore } from "@/lib/history/store";
 import { Poller } from "@/lib/sse/poller";
 import { until } from "./sse-helpers";
 
 process.env.LOG_LEVEL = "silent";
+// The console's own recorder below runs on this configuration: every upstream refuses at once.
+const dataDir = mkdtempSync(path.join(tmpdir(), "history-recorder-"));
+Object.assign(process.env, {
+  DATA_DIR: dataDir,
+  INFERMESH_URL: "http://127.0.0.1:1",
+  EMBED_WORKER_METRICS_URL: "http://127.0.0.1:1",
+  INDEXER_URL: "http://127.0.0.1:1",
+  PARSE_METRICS_URL: "http://127.0.0.1:1",
+  SPARK_VECTOR_UI_URL: "http://127.0.0.1:1/api/v1",
+  KAFKA_BOOTSTRAP_SERVERS: "127.0.0.1:1",
+});
+afterAll(async () => {
+  await stopHistoryRecorder();
+  rmSync(dataDir, { recursive: true, force: true });
+});
 
 /** A lag event as lib/upstreams/lag.ts sends it (3 groups × 3 partitions, the default stack). */
 function lagEvent() {
@@ -77,4 +95,27 @@ describe("what history keeps of an event", () => {
     expect(data.length).toBeLessThan(1200);
     expect(slimEvent("lag", data).length).toBeLessThan(650);
   });
+});
+
+describe("the console's recorder (instrumentation.ts) and GET /api/history", () => {
+  it("starts once per process, records from boot, answers the route and survives a restart", async () => {
+    const store = historyRecorder();
+    expect(historyRecorder()).toBe(store);
+    const s = await store;
+    await until("the first events of the HTTP upstreams", () => ["infermesh", "indexer", "vectorizer"].every((n) => (s.stats()[n]?.points ?? 0) >= 1));
+    const { GET } = await import("@/app/api/history/route");
+    const res = await GET(new Request("http://console.test/api/history?names=infermesh,indexer&window=15m"), undefined);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { events: Record<string, { t: number; data: Record<string, unknown> }[]> };
+    expect(body.events.infermesh![0]!.data).toMatchObject({ infermesh: { status: "unreachable" } });
+    expect(body.events.indexer![0]!.data).toMatchObject({ error: "unreachable" });
+
+    await stopHistoryRecorder();
+    const file = path.join(dataDir, "console", "history", "infermesh.jsonl");
+    expect(existsSync(file)).toBe(true);
+    const recorded = readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { t: number });
+    const restarted = await historyRecorder();
+    expect(restarted).not.toBe(s);
+    expect(restarted.query(["infermesh"], 15 * 60_000).infermesh!.slice(0, recorded.length).map((p) => p.t)).toEqual(recorded.map((r) => r.t));
+  }, 30_000);
 });
