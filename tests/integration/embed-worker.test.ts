@@ -110,6 +110,7 @@ describe("embed-worker", () => {
     expect(denied.status).toBe(401);
     const auth = { authorization: "Bearer control-secret" };
     expect(await getJson(`${worker.metricsUrl}/pause`, { method: "POST", headers: auth })).toEqual({ ok: true, paused: true });
+    const producedAt = Date.now();
     await produce(kafka, t.input, Array.from({ length: 20 }, (_, i) => inputRecord(i)));
     expect((await getJson(`${worker.metricsUrl}/health`)).paused).toBe(true);
     expect(await getJson(`${worker.metricsUrl}/resume`, { method: "POST", headers: auth })).toEqual({ ok: true, paused: false });
@@ -133,6 +134,11 @@ describe("embed-worker", () => {
     const metrics = await getJson(`${worker.metricsUrl}/metrics`);
     expect(metrics).toMatchObject({ records_in: 20, records_out: 20, dlq_records: 0, infermesh_failures: 0, lag: 0 });
     for (const k of ["started_ts", "batches", "last_flush_ts", "last_infermesh_rtt_ms", "total_infermesh_calls", "batch_size_avg", "cache"]) expect(metrics).toHaveProperty(k);
+    // The embed stage's latency: each input record's Kafka timestamp to its commit, the pause included.
+    const stage = metrics.stage_window as { records: number; samples: number; p50_ms: number; p99_ms: number };
+    expect(stage).toMatchObject({ records: 20, samples: 20, window_sec: 60 });
+    expect(stage.p50_ms).toBeGreaterThan(0);
+    expect(stage.p99_ms).toBeLessThanOrEqual(Date.now() - producedAt);
     const prom = await (await fetch(`${worker.metricsUrl}/metrics/prometheus`)).text();
     expect(prom).toMatch(/^embedline_embed_worker_records_out_total 20$/m);
     expect(prom).toMatch(/^embedline_embed_worker_embed_duration_seconds_count \d+$/m);
