@@ -7,12 +7,15 @@ import { useChartWindow, WINDOW_LABELS } from "@/components/live/chart-window";
 import type { EmbedWorkerEvent, IndexerEvent, SparkEvent } from "@/components/live/stream-types";
 import { useWindowStream } from "@/components/live/use-window-stream";
 import { Card } from "@/components/ui/card";
-import { formatLatency, formatLatencyTick, formatRate } from "@/components/ui/format";
+import { formatDuration, formatLatency, formatLatencyTick, formatRate } from "@/components/ui/format";
 import { StatusBadge } from "@/components/ui/status-badge";
 import { pipelineStages, STAGE_LABELS, STAGE_LATENCY, type StageKey, type StageSummary } from "./pipeline-stages";
 
 const COLORS: Record<StageKey, string> = { parse: "var(--accent)", embed: "var(--ok)", index: "var(--warn)" };
 const KEYS: StageKey[] = ["parse", "embed", "index"];
+
+/** A wait: `12 ms`, `2.40 s`, then minutes and hours (a backlog, or records replayed with their old timestamps). */
+const formatWait = (ms: number | null) => (ms !== null && ms >= 90_000 ? formatDuration(ms / 1000) : formatLatency(ms));
 
 function Figure({ label, value, title, testId }: { label: string; value: string; title: string; testId: string }) {
   return (
@@ -40,8 +43,8 @@ function StageRow({ s }: { s: StageSummary }) {
       ) : (
         <dl className="flex flex-wrap gap-x-6">
           <Figure label="records/s" value={formatRate(s.ratePerSec)} title="mean rate over the window" testId={`${id}-rate`} />
-          <Figure label="p50" value={formatLatency(s.p50Ms)} title="median latency (median of the minutes)" testId={`${id}-p50`} />
-          <Figure label="p99" value={formatLatency(s.p99Ms)} title="p99 latency of the worst minute in the window" testId={`${id}-p99`} />
+          <Figure label="p50" value={formatWait(s.p50Ms)} title="median latency (median of the minutes)" testId={`${id}-p50`} />
+          <Figure label="p99" value={formatWait(s.p99Ms)} title="p99 latency of the worst minute in the window" testId={`${id}-p99`} />
         </dl>
       )}
       {s.slowest && <StatusBadge tone="warn" label="records wait here" data-testid="pipeline-stage-slowest" />}

@@ -77,6 +77,12 @@ describe("pipeline view", () => {
     expect(html).toMatch(/data-testid="pipeline-stage-embed".*records wait here.*data-testid="pipeline-stage-index"/s);
   });
 
+  it("a backlog reads in minutes or hours, not in thousands of seconds", () => {
+    const html = render({ parse: [], embed: series(embed, () => fig(1, 4 * 60_000, 2.5 * 3_600_000)), index: [] });
+    expect(text(html, "pipeline-stage-embed-p50")).toBe("4 min");
+    expect(text(html, "pipeline-stage-embed-p99")).toBe("2.5 h");
+  });
+
   it("a stage whose worker is unreachable keeps its row; the others still compare", () => {
     const { stages, points } = pipelineStages({
       parse: series(spark, () => fig(5, 10, 20)),
