@@ -137,10 +137,12 @@ export class HistoryStore {
         await rename(file, `${file}.corrupt`).catch(() => {});
         continue;
       }
-      points.sort((a, b) => a.t - b.t);
-      s.points = points;
-      s.bytes = points.reduce((n, p) => n + cost(p), 0);
-      this.maintain(s, this.now(), true);
+      // A point from the future (the clock was set back since) would pin every new
+      // event to its time, since history stays in time order: it goes.
+      const now = this.now();
+      s.points = points.filter((p) => p.t <= now + this.bucketMs).sort((a, b) => a.t - b.t);
+      s.bytes = s.points.reduce((n, p) => n + cost(p), 0);
+      this.maintain(s, now, true);
       this.rewrite(name, s);
     }
     await this.flush();

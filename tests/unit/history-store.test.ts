@@ -148,6 +148,17 @@ describe("history store: persistence", () => {
     expect(warnings).toEqual([]);
   });
 
+  it("drops points stamped in the future (the clock was set back) so new events keep their own time", async () => {
+    const dir = tempDir();
+    const lines = [T0 - MIN, T0 + 5 * HOUR].map((t) => JSON.stringify({ t, data: { t } }));
+    writeFileSync(path.join(dir, "lag.jsonl"), `${lines.join("\n")}\n`);
+    const c = clock();
+    const store = new HistoryStore({ dir, windowMs: HOUR, now: c.fn });
+    await store.load(["lag"]);
+    store.add("lag", "{}");
+    expect(store.query(["lag"], HOUR).lag!.map((p) => p.t)).toEqual([T0 - MIN, T0]);
+  });
+
   it.each([
     ["a garbled line in the middle", (good: string) => `${good}\nnot json at all\n${good}\n`],
     ["binary garbage", () => "\u0000\u0001\u0002 garbage\n\u00ff\n"],
