@@ -23,6 +23,8 @@ const indexMetrics = new IndexerMetrics();
 const parseMetrics = new ParseMetrics();
 let workers: Server;
 let parse: Server;
+const ENV_KEYS = ["EMBED_WORKER_METRICS_URL", "INDEXER_URL", "PARSE_METRICS_URL", "SPARK_VECTOR_UI_URL", "LOG_LEVEL"] as const;
+const savedEnv = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
 
 beforeAll(async () => {
   workers = createServer((req, res) => {
@@ -46,6 +48,10 @@ beforeAll(async () => {
   });
 });
 afterAll(() => {
+  for (const k of ENV_KEYS) {
+    if (savedEnv[k] === undefined) delete process.env[k];
+    else process.env[k] = savedEnv[k];
+  }
   workers.close();
   parse.close();
 });
