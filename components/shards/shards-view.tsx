@@ -38,7 +38,14 @@ export function ShardsView() {
                   <tr key={s.id} className="border-t border-line" data-testid="shard-row">
                     <td className="px-4 py-1.5 tabular-nums">{s.id}</td>
                     <td className="tabular-nums">{formatCount(s.count)}</td>
-                    <td className="max-w-md truncate font-mono" title={s.samples.join(", ")}>{s.samples.join(", ")}</td>
+                    <td className="max-w-md py-1.5" data-testid="shard-samples">
+                      {/* Each sample by the start of its text (the doc_id in the tooltip), linking to its neighbours; an older indexer sends doc_ids only. */}
+                      {(s.sample_docs ?? s.samples.map((doc_id) => ({ doc_id, text: null, text_truncated: false, text_stored: false }))).map((d) => (
+                        <Link key={d.doc_id} href={`/search?doc_id=${encodeURIComponent(d.doc_id)}`} title={d.doc_id} className="block truncate hover:text-accent" data-testid="shard-sample">
+                          {d.text !== null ? `${d.text}${d.text_truncated ? "…" : ""}` : <span className="font-mono">{d.doc_id}</span>}
+                        </Link>
+                      ))}
+                    </td>
                   </tr>
                 ))}
               </tbody>

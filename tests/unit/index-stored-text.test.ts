@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { IndexStore } from "../../lib/index/store";
+import { shardStats } from "../../lib/index/stats";
 import { STORED_TEXT_CHARS, cutText } from "../../lib/index/stored-text";
 import { VectorIndex } from "../../lib/index/vector-index";
 import type { EmbeddingRecord } from "../../lib/records/embedding-record";
@@ -84,6 +85,23 @@ describe("the index keeps the first 300 characters of each text", () => {
     expect(index.text("old")).toEqual({ text: null, text_truncated: false, text_len: null, text_stored: false });
     // A document the index does not hold has no text either.
     expect(index.text("never-indexed")).toMatchObject({ text: null, text_stored: false });
+    await index.close();
+  });
+
+  it("shard samples in /knn/shards carry the start of their texts (80 characters), or say there is none", async () => {
+    const { index } = VectorIndex.open({ ...opts(tempDir()), shards: 1 });
+    index.apply("embeddings", 0, [
+      { offset: 0, record: withText("long", 1, `${"d".repeat(79)}${emoji}${"e".repeat(100)}`) },
+      { offset: 1, record: withText("short", 2, "a short one") },
+      { offset: 2, record: withoutText("hidden", 3, 50) },
+    ], 3);
+    const [shard] = shardStats(index).shards;
+    expect(shard?.samples).toEqual(["hidden", "short", "long"]);
+    expect(shard?.sample_docs).toEqual([
+      { doc_id: "hidden", text: null, text_truncated: false, text_stored: false },
+      { doc_id: "short", text: "a short one", text_truncated: false, text_stored: true },
+      { doc_id: "long", text: `${"d".repeat(79)}${emoji}`, text_truncated: true, text_stored: true },
+    ]);
     await index.close();
   });
 });

@@ -9,7 +9,15 @@ export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
 
 const shardsSchema = z.object({
-  shards: z.array(z.object({ id: z.number(), count: z.number(), samples: z.array(z.string()), bytes: z.number().nullish(), last_update: z.number().nullish() })),
+  shards: z.array(z.object({
+    id: z.number(),
+    count: z.number(),
+    samples: z.array(z.string()),
+    /** The samples with the start of their texts (absent from older indexers). */
+    sample_docs: z.array(z.object({ doc_id: z.string(), text: z.string().nullable(), text_truncated: z.boolean(), text_stored: z.boolean() })).optional(),
+    bytes: z.number().nullish(),
+    last_update: z.number().nullish(),
+  })),
   total_ids: z.number(),
   nonempty: z.number(),
   dims_by_model: z.record(z.string(), z.number()),
