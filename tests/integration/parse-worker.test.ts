@@ -104,6 +104,24 @@ describe("parse worker (workers/parse)", () => {
     expect(stage.max_ms).toBeGreaterThanOrEqual(startedAt - Math.min(...stamped));
     expect(stage.max_ms).toBeLessThanOrEqual(Date.now() - Math.min(...stamped));
 
+    // An aborted transaction on the input: a fetch of only aborted records and
+    // a marker, which never reaches eachBatch. The worker commits past it, so
+    // the group ends with committed == end (Kafka's tools show lag 0).
+    const aborting = kafka.producer({ transactionalId: unique("aborted-input"), idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+    await aborting.connect();
+    const tx = await aborting.transaction();
+    await tx.send({ topic: setup.input, messages: [{ partition: 0, value: "never committed" }] });
+    await tx.abort();
+    await aborting.disconnect();
+    const admin = kafka.admin();
+    await admin.connect();
+    const endOf0 = async () => (await admin.fetchTopicOffsets(setup.input)).find((e) => e.partition === 0)!.high;
+    // The aborted record and the marker (the coordinator writes it after answering the abort).
+    await waitFor("the abort marker in the input", async () => (await endOf0()) === String(offsetOfCase.size + 2));
+    await admin.disconnect();
+    await waitFor("the worker to commit past the aborted transaction's marker", () => groupCaughtUp(kafka, setup.group, setup.input), 30_000);
+    expect((await workerMetrics(worker)).records_in).toBe(cases.length);
+
     worker.child.kill("SIGTERM");
     expect(await worker.exited).toBe(0);
   });

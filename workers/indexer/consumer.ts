@@ -56,6 +56,11 @@ export async function startIndexConsumer(opts: IndexConsumerOptions): Promise<Co
 
   const runner = new BatchRunner({ topic, index, model: opts.model, deadLetters: opts.deadLetters, health: opts.health, metrics, log, mirror: opts.mirror, signal: opts.signal });
   await consumer.run({
+    // Commit whatever is resolved at once. It matters for a fetch of only
+    // transaction markers or aborted records: kafkajs resolves past it itself
+    // and commits only "if necessary" (never, with no interval or threshold),
+    // which left the group one offset short of the end on an idle topic.
+    autoCommitThreshold: 1,
     eachBatchAutoResolve: false,
     eachBatch: async ({ batch, resolveOffset, commitOffsetsIfNecessary, heartbeat, isRunning, isStale }: EachBatchPayload) => {
       if (!isRunning() || isStale() || batch.messages.length === 0) return;

@@ -121,7 +121,31 @@ export async function startParseLoop(kafka: Kafka, cfg: ParseWorkerConfig, metri
     log,
   });
 
+  /**
+   * A fetch of only transaction markers or aborted records (transactional
+   * input) never reaches eachBatch: kafkajs resolves past it and, with
+   * autoCommit off, commits nothing, so the group would stay short of the end.
+   * We commit past it in an offsets-only transaction. Safe for exactly-once:
+   * kafkajs fetches from the offset resolved after our last commit (a batch
+   * given up is fetched again from where it started), so nothing between the
+   * committed offset and these markers is left unprocessed. One at a time, and
+   * before the next batch (one producer, one transaction at a time).
+   */
+  let markerWork: Promise<void> = Promise.resolve();
+  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+    if (payload.batchSize !== 0 || payload.firstOffset === null) return;
+    const { topic, partition, lastOffset } = payload;
+    const ctx: BatchContext = { topic, partition, isRunning: () => true, isStale: () => false, heartbeat: async () => {} };
+    markerWork = markerWork
+      .then(() => commit({ records: [], dead: [], deadByReason: {}, outMax: 0, dlqMax: 0 }, ctx, (BigInt(lastOffset) + 1n).toString()))
+      .then(
+        () => log.debug({ topic, partition, lastOffset }, "committed past transaction markers"),
+        (err: Error) => log.warn({ topic, partition, lastOffset, err: { message: err.message } }, "commit past transaction markers failed; the next batch commits past them"),
+      );
+  });
+
   const handleBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) => {
+    await markerWork;
     if (!isRunning() || isStale() || batch.isEmpty()) return;
     const started = Date.now();
     await committer.handle(batch, { topic: batch.topic, partition: batch.partition, isRunning, isStale, heartbeat }, resolveOffset);
