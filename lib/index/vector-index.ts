@@ -67,6 +67,8 @@ export interface OpenReport {
   ms: number;
   /** The model whose vectors the index holds (see IndexModel). */
   model: IndexModel;
+  /** Documents indexed before texts were kept: their answers say so (text_stored false) until the index is rebuilt. */
+  withoutTexts: number;
 }
 
 /**
@@ -124,7 +126,7 @@ export class VectorIndex {
     }
     store.claimShards(opts.shards);
     const index = new VectorIndex(opts, store);
-    const report: OpenReport = { docs: 0, graph: "empty", replayedKeys: 0, ms: 0, model: { source: "empty", name: undefined, models: [] } };
+    const report: OpenReport = { docs: 0, graph: "empty", replayedKeys: 0, ms: 0, model: { source: "empty", name: undefined, models: [] }, withoutTexts: 0 };
     const dim = store.dim;
     if (dim !== undefined) {
       index.createShards(dim);
@@ -362,6 +364,7 @@ export class VectorIndex {
       shard.putRow(row.key, vector, { docId, topic: row.topic, model: row.model, embeddedTs: row.embedded_ts });
       this.countModel(row.model, 1);
       report.docs++;
+      if (row.text === undefined) report.withoutTexts++;
     }
     shard.lastUpdate = null;
   }

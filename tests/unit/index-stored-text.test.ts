@@ -49,7 +49,9 @@ describe("the index keeps the first 300 characters of each text", () => {
     let { index } = VectorIndex.open(opts(dir));
     index.apply("embeddings", 0, cases.map((c, i) => ({ offset: i, record: withText(`doc-${i}`, i, c.text) })), cases.length);
     await index.close();
-    ({ index } = VectorIndex.open(opts(dir)));
+    const reopened = VectorIndex.open(opts(dir));
+    index = reopened.index;
+    expect(reopened.report.withoutTexts).toBe(0);
     for (const [i, c] of cases.entries()) {
       expect(index.text(`doc-${i}`), c.name).toEqual({ text: c.kept, text_truncated: c.truncated, text_len: c.len, text_stored: true });
     }
@@ -79,7 +81,9 @@ describe("the index keeps the first 300 characters of each text", () => {
     const old = { shard: 0, topic: "t", model: "m", kafka_ts: 1, embedded_ts: 2, dim: DIM, norm: 1, unit: false };
     store.applyBatch({ topic: "embeddings", partition: 0, nextOffset: 1, dim: DIM, model: "m", puts: [{ docId: "old", row: old, vector: new Float32Array(vectorOf(0)) }], maxIdsPerShard: 0, shardCount: () => 0 });
     await store.close();
-    const { index } = VectorIndex.open(opts(dir));
+    const { index, report } = VectorIndex.open(opts(dir));
+    // Counted at open: the indexer logs how many documents have no text until a rebuild.
+    expect(report.withoutTexts).toBe(1);
     expect(index.totalIds).toBe(1);
     expect(index.locate("old")?.meta.docId).toBe("old");
     expect(index.text("old")).toEqual({ text: null, text_truncated: false, text_len: null, text_stored: false });

@@ -43,6 +43,7 @@ if (modelCheck.refuse) proc.refuse(modelCheck.refuse);
 if (modelCheck.warn) log.warn({ dir: cfg.index.dir, dim: index.dim ?? null }, modelCheck.warn);
 if (report.model.source === "records") log.info({ dir: cfg.index.dir, model: report.model.name }, "the index's model read from its documents (written before the index kept it) and stored");
 log.info({ dir: cfg.index.dir, dim: index.dim ?? null, ...report, model: report.model.name ?? null }, "index loaded");
+if (report.withoutTexts > 0) log.warn({ dir: cfg.index.dir, withoutTexts: report.withoutTexts, docs: report.docs }, "documents indexed before texts were kept: search answers show no text for them (text_stored false); to get their texts, stop the indexer and delete the index directory, and it rebuilds from the topic");
 
 let status: "starting" | "ok" | "stopping" = "starting";
 const metrics = new IndexerMetrics();
