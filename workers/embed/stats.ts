@@ -110,7 +110,7 @@ export class WorkerStats {
     // Absent rather than 0 while no record went through in the last minute: 0 would claim records flowed without waiting.
     if (stage.p50_ms !== null) metric("stage_latency_p50_seconds", "gauge", "Median over the last minute of embedding_input record timestamp to its embedding committed.", stage.p50_ms / 1000);
     if (stage.p99_ms !== null) metric("stage_latency_p99_seconds", "gauge", "p99 over the last minute of embedding_input record timestamp to its embedding committed.", stage.p99_ms / 1000);
-    metric("consumer_lag", "gauge", "Records behind the input topic's end, over assigned partitions.", [...this.lagByPartition.values()].reduce((a, b) => a + b, 0));
+    metric("consumer_lag", "gauge", "Offsets behind the input topic's end after the last commit, over assigned partitions: 0 when caught up (the commit goes past transaction markers); while records wait it also counts one marker per input transaction (the console's lag counts records exactly).", [...this.lagByPartition.values()].reduce((a, b) => a + b, 0));
     metric("paused", "gauge", "1 while consumption is paused by an operator.", extra.paused ? 1 : 0);
     metric("degraded", "gauge", "1 while a dependency is unavailable or an input partition is not advancing (see /health).", extra.degraded ? 1 : 0);
     if (extra.cache) {
