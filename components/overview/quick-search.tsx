@@ -30,7 +30,7 @@ export function QuickSearch() {
         <ol className="divide-y divide-line border-t border-line">
           {data.neighbors.map((n, i) => (
             <li key={n.doc_id} data-testid="quick-search-result">
-              <SearchResult neighbor={n} rank={i + 1} now={dataUpdatedAt} onMoreLikeThis={(doc_id) => search({ doc_id, k: 5 })} />
+              <SearchResult compact neighbor={n} rank={i + 1} now={dataUpdatedAt} onMoreLikeThis={(doc_id) => search({ doc_id, k: 5 })} />
             </li>
           ))}
         </ol>

@@ -11,17 +11,19 @@ interface Props {
   onMoreLikeThis: (docId: string) => void;
   /** Epoch ms the relative time is counted from (the answer's arrival). */
   now: number;
+  /** At most three lines of text (the Overview's quick search); the full snippet in its tooltip. */
+  compact?: boolean;
 }
 
 /** One neighbour: its text (or why there is none), then doc_id, topic, model, score, embedded time, and "more like this". */
-export function SearchResult({ neighbor: n, rank, onMoreLikeThis, now }: Props) {
+export function SearchResult({ neighbor: n, rank, onMoreLikeThis, now, compact = false }: Props) {
   const view = textView(n);
   return (
     <article className="grid gap-1.5 px-4 py-3 text-sm" data-testid="search-result" data-doc-id={n.doc_id}>
       <div className="flex gap-3">
         <span className="w-6 shrink-0 text-right text-xs text-muted">{rank}</span>
         {view.kind === "text" ? (
-          <p className="min-w-0 flex-1 whitespace-pre-wrap break-words" data-testid="search-result-text" data-truncated={view.truncated}>
+          <p className={`min-w-0 flex-1 whitespace-pre-wrap break-words ${compact ? "line-clamp-3" : ""}`} title={compact ? view.text : undefined} data-testid="search-result-text" data-truncated={view.truncated}>
             {view.text}
             {view.truncated && <span className="text-muted" title={view.length === null ? "cut: only the first 300 characters are kept" : `cut: the first 300 of ${view.length.toLocaleString("en-US")} characters`}>…</span>}
           </p>

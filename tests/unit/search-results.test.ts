@@ -73,6 +73,12 @@ describe("a search result", () => {
     expect(html).toContain(`data-missing="${reason}"`);
   });
 
+  it("compact (the Overview's quick search) clamps the text to three lines with the snippet in its tooltip", () => {
+    const html = renderToStaticMarkup(createElement(SearchResult, { neighbor: neighbor(), rank: 1, now: NOW, onMoreLikeThis: () => undefined, compact: true }));
+    expect(html).toMatch(/class="[^"]*line-clamp-3[^"]*" title="How do I reset my password\?" data-testid="search-result-text"/);
+    expect(render(neighbor())).not.toContain("line-clamp-3");
+  });
+
   it("more like this asks by the result's doc_id", () => {
     const asked: string[] = [];
     const tree = SearchResult({ neighbor: neighbor(), rank: 1, now: NOW, onMoreLikeThis: (id) => asked.push(id) });
