@@ -7,7 +7,7 @@
  * Japanese (~900 UTF-8 bytes); the LMDB pages in use are compared. Memory is
  * not measured: the texts stay in LMDB, the in-memory shards never hold them.
  *
- *   npx tsx bench/index-text-bytes.ts   → bench/results/index-text-bytes.json
+ *   npm run bench:index-text   → bench/results/index-text-bytes.json
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
