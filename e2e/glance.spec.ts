@@ -158,14 +158,24 @@ for (const { name, path, testId } of [
   });
 }
 
+/**
+ * Tick labels of an axis: recharts 3 draws them apart from the axis line, in a
+ * `g.recharts-cartesian-axis-tick-labels` group per axis (`recharts-xAxis-…` /
+ * `recharts-yAxis-…`), each a `text.recharts-cartesian-axis-tick-value`;
+ * recharts 2 kept them in `.recharts-cartesian-axis-tick` under the axis.
+ */
+const AXIS_LABEL_GROUPS = ".recharts-cartesian-axis-tick-labels, .recharts-cartesian-axis";
+const TICK_LABEL = "text.recharts-cartesian-axis-tick-value, .recharts-cartesian-axis-tick text";
+
 /** Pairs of tick labels whose boxes intersect, per axis of every chart on the page. */
 async function overlappingTicks(page: Page): Promise<string[]> {
-  return page.locator(".recharts-cartesian-axis").evaluateAll((axes) => {
+  return page.locator(AXIS_LABEL_GROUPS).evaluateAll((axes, tickLabel) => {
     const found: string[] = [];
     for (const axis of axes) {
       const chart = axis.closest("[data-testid]")?.getAttribute("data-testid") ?? "?";
-      const kind = axis.classList.contains("recharts-xAxis") ? "x" : axis.classList.contains("recharts-yAxis") ? "y" : "axis";
-      const labels = [...axis.querySelectorAll(".recharts-cartesian-axis-tick text")].map((t) => ({ text: t.textContent ?? "", r: t.getBoundingClientRect() })).filter((l) => l.r.width > 0);
+      const cls = axis.getAttribute("class") ?? "";
+      const kind = cls.includes("xAxis") ? "x" : cls.includes("yAxis") ? "y" : "axis";
+      const labels = [...axis.querySelectorAll(tickLabel)].map((t) => ({ text: t.textContent ?? "", r: t.getBoundingClientRect() })).filter((l) => l.r.width > 0);
       for (let i = 0; i < labels.length; i++) {
         for (let j = i + 1; j < labels.length; j++) {
           const a = labels[i]!.r;
@@ -176,7 +186,7 @@ async function overlappingTicks(page: Page): Promise<string[]> {
       }
     }
     return found;
-  });
+  }, TICK_LABEL);
 }
 
 test("no two tick labels of a chart axis overlap, on Monitoring and Lag, at every window", async ({ page }, testInfo) => {
@@ -194,7 +204,7 @@ test("no two tick labels of a chart axis overlap, on Monitoring and Lag, at ever
       // Axes drawn with their ticks on every chart.
       await expect.poll(() => page.locator("[data-points]").count()).toBeGreaterThan(0);
       await expect.poll(async () => {
-        const perChart = await page.locator("[data-points]").evaluateAll((els) => els.map((e) => e.querySelectorAll(".recharts-cartesian-axis-tick text").length));
+        const perChart = await page.locator("[data-points]").evaluateAll((els, tickLabel) => els.map((e) => e.querySelectorAll(tickLabel).length), TICK_LABEL);
         return Math.min(...perChart);
       }).toBeGreaterThan(0);
       overlaps.push(...(await overlappingTicks(page)).map((o) => `${path}?window=${w} ${o}`));

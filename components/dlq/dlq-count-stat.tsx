@@ -15,7 +15,7 @@ export function DlqCountStat({ label = "DLQ records", "data-testid": testId }: {
   const value = c ? `${formatCount(c.total)}${c.complete ? "" : "+"}` : d ? "unreachable" : "—";
   return (
     <div className="min-w-0">
-      <dt className="truncate text-[11px] uppercase tracking-wide text-muted">
+      <dt className="text-[11px] uppercase tracking-wide text-muted break-words">
         <a href="/dlq" className="hover:underline">{label}</a>
       </dt>
       <dd className="mt-0.5 text-base font-semibold tabular-nums break-words" data-testid={testId} title={c && !c.complete ? "still counting: more entries than one read takes" : value}>

@@ -18,7 +18,7 @@ export function Stat({ label, value, title, "data-testid": testId }: StatProps) 
   const tooltip = title ?? (typeof value === "string" || typeof value === "number" ? String(value) : undefined);
   return (
     <div className="min-w-0">
-      <dt className="truncate text-[11px] uppercase tracking-wide text-muted" title={label}>{label}</dt>
+      <dt className="text-[11px] uppercase tracking-wide text-muted break-words">{label}</dt>
       <dd className="mt-0.5 text-base font-semibold tabular-nums break-words" data-testid={testId} title={tooltip}>
         {value}
       </dd>
