@@ -12,9 +12,10 @@ export function formatLatency(ms: number | null | undefined): string {
   return `${(ms / 1000).toFixed(2)} s`;
 }
 
-/** Axis ticks: as short as the value allows (`0 ms`, `2.5 ms`, `40 ms`, `1.2 s`). */
+/** Axis ticks: as short as the value allows (`0 ms`, `75 µs`, `2.5 ms`, `40 ms`, `1.2 s`): never wider than a 56 px axis. */
 export function formatLatencyTick(ms: number): string {
   if (ms >= 1000) return `${Number((ms / 1000).toPrecision(2))} s`;
+  if (ms > 0 && ms < 1) return `${Number((ms * 1000).toPrecision(2))} µs`;
   return `${Number(ms.toPrecision(2))} ms`;
 }
 

@@ -30,7 +30,7 @@ interface StatusBadgeProps {
 export function StatusBadge({ tone, label, title, "data-testid": testId }: StatusBadgeProps) {
   return (
     <span
-      className={`inline-flex items-center gap-1.5 rounded-full px-2 py-0.5 text-xs font-medium ${toneClasses[tone]}`}
+      className={`inline-flex items-center gap-1.5 whitespace-nowrap rounded-full px-2 py-0.5 text-xs font-medium ${toneClasses[tone]}`}
       data-testid={testId}
       data-tone={tone}
       title={title}

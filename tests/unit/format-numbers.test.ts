@@ -6,7 +6,7 @@
 import { createElement } from "react";
 import { renderToStaticMarkup } from "react-dom/server";
 import { describe, expect, it } from "vitest";
-import { formatBytes, formatCompact, formatCount, formatLatency } from "@/components/ui/format";
+import { formatBytes, formatCompact, formatCount, formatLatency, formatLatencyTick } from "@/components/ui/format";
 import { Stat } from "@/components/ui/stat";
 import { StatusBadge } from "@/components/ui/status-badge";
 
@@ -39,6 +39,9 @@ describe("units", () => {
     ["milliseconds", formatLatency(480), "480 ms"],
     ["seconds", formatLatency(1_250), "1.25 s"],
     ["exact counts", formatCount(1_234_567), "1,234,567"],
+    ["sub-millisecond axis tick", formatLatencyTick(0.075), "75 µs"],
+    ["zero axis tick", formatLatencyTick(0), "0 ms"],
+    ["second axis tick", formatLatencyTick(1_200), "1.2 s"],
   ])("%s: %s", (_, got, want) => {
     expect(got).toBe(want);
   });
