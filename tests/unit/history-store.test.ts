@@ -10,7 +10,16 @@ const HOUR = 60 * MIN;
 const T0 = Date.UTC(2026, 11, 2, 0, 0, 0);
 
 const dirs: string[] = [];
-afterEach(() => {
+const stores: HistoryStore[] = [];
+/** A store whose pending writes the test's cleanup waits for before it deletes the directory. */
+class TrackedStore extends HistoryStore {
+  constructor(...args: ConstructorParameters<typeof HistoryStore>) {
+    super(...args);
+    stores.push(this);
+  }
+}
+afterEach(async () => {
+  await Promise.all(stores.splice(0).map((s) => s.flush()));
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 function tempDir(): string {
@@ -42,7 +51,7 @@ function feed(store: HistoryStore, c: { now: number }, name: string, count: numb
 describe("history store: what is kept", () => {
   it("keeps every event of the last hour, the last of each minute before, and nothing older than the window", () => {
     const c = clock();
-    const store = new HistoryStore({ windowMs: 24 * HOUR, now: c.fn });
+    const store = new TrackedStore({ windowMs: 24 * HOUR, now: c.fn });
     feed(store, c, "lag", (26 * HOUR) / (10 * SEC), 10 * SEC); // 26 h at one event per 10 s
     const now = c.now;
     const points = store.query(["lag"], 24 * HOUR).lag!;
@@ -66,7 +75,7 @@ describe("history store: what is kept", () => {
 
   it("answers a window with the points of that window only", () => {
     const c = clock();
-    const store = new HistoryStore({ windowMs: 24 * HOUR, now: c.fn });
+    const store = new TrackedStore({ windowMs: 24 * HOUR, now: c.fn });
     feed(store, c, "infermesh", 2 * HOUR / (3 * SEC), 3 * SEC);
     const q = store.query(["infermesh", "spark"], 15 * MIN);
     expect(q.spark).toEqual([]);
@@ -76,7 +85,7 @@ describe("history store: what is kept", () => {
 
   it("forgets everything older than a shorter configured window, even with no new events", () => {
     const c = clock();
-    const store = new HistoryStore({ windowMs: 2 * HOUR, now: c.fn });
+    const store = new TrackedStore({ windowMs: 2 * HOUR, now: c.fn });
     feed(store, c, "dlq", 100, 5 * SEC);
     c.now += 3 * HOUR;
     expect(store.query(["dlq"], 24 * HOUR).dlq).toEqual([]);
@@ -84,7 +93,7 @@ describe("history store: what is kept", () => {
 
   it("keeps time order when the clock steps back", () => {
     const c = clock();
-    const store = new HistoryStore({ windowMs: HOUR, now: c.fn });
+    const store = new TrackedStore({ windowMs: HOUR, now: c.fn });
     store.add("lag", "{}");
     c.now -= 5 * SEC;
     store.add("lag", "{}");
@@ -92,7 +101,7 @@ describe("history store: what is kept", () => {
   });
 
   it("refuses a stream name that could leave the history directory", () => {
-    const store = new HistoryStore({ windowMs: HOUR });
+    const store = new TrackedStore({ windowMs: HOUR });
     for (const bad of ["../x", "a/b", "", ".hidden"]) expect(() => store.add(bad, "{}")).toThrow(/bad stream name/);
   });
 });
@@ -101,14 +110,14 @@ describe("history store: persistence", () => {
   it("a fresh store on the same directory (a console restart) serves the same history", async () => {
     const dir = tempDir();
     const c = clock();
-    const first = new HistoryStore({ dir, windowMs: 24 * HOUR, now: c.fn });
+    const first = new TrackedStore({ dir, windowMs: 24 * HOUR, now: c.fn });
     await first.load(["lag", "indexer"]);
     feed(first, c, "lag", 3 * HOUR / (3 * SEC), 3 * SEC);
     feed(first, c, "indexer", 10, 3 * SEC);
     await first.flush();
     const before = first.query(["lag", "indexer"], 24 * HOUR);
 
-    const second = new HistoryStore({ dir, windowMs: 24 * HOUR, now: c.fn });
+    const second = new TrackedStore({ dir, windowMs: 24 * HOUR, now: c.fn });
     await second.load(["lag", "indexer"]);
     expect(second.query(["lag", "indexer"], 24 * HOUR)).toEqual(before);
     expect(before.lag!.length).toBeGreaterThan(1200);
@@ -117,12 +126,12 @@ describe("history store: persistence", () => {
   it("downsamples on load what aged while the console was down, and rewrites the file to match", async () => {
     const dir = tempDir();
     const c = clock();
-    const first = new HistoryStore({ dir, windowMs: 24 * HOUR, now: c.fn });
+    const first = new TrackedStore({ dir, windowMs: 24 * HOUR, now: c.fn });
     await first.load(["lag"]);
     feed(first, c, "lag", 1200, 3 * SEC); // one hour at 3 s: all kept
     await first.flush();
     c.now += 2 * HOUR;
-    const second = new HistoryStore({ dir, windowMs: 24 * HOUR, now: c.fn });
+    const second = new TrackedStore({ dir, windowMs: 24 * HOUR, now: c.fn });
     await second.load(["lag"]);
     const points = second.query(["lag"], 24 * HOUR).lag!;
     expect(points.length).toBeLessThanOrEqual(61);
@@ -136,13 +145,13 @@ describe("history store: persistence", () => {
     writeFileSync(path.join(dir, "lag.jsonl"), `${lines.join("\n")}\n{"t":${T0 + 3 * SEC},"data":{"n"`);
     const { log, warnings } = recordingLog();
     c.now = T0 + 4 * SEC;
-    const store = new HistoryStore({ dir, windowMs: HOUR, now: c.fn, log });
+    const store = new TrackedStore({ dir, windowMs: HOUR, now: c.fn, log });
     await store.load(["lag"]);
     expect(store.query(["lag"], HOUR).lag!.map((p) => JSON.parse(p.data))).toEqual([{ n: 0 }, { n: 1 }, { n: 2 }]);
     expect(warnings).toEqual([]);
     store.add("lag", JSON.stringify({ n: 4 }));
     await store.flush();
-    const again = new HistoryStore({ dir, windowMs: HOUR, now: c.fn, log });
+    const again = new TrackedStore({ dir, windowMs: HOUR, now: c.fn, log });
     await again.load(["lag"]);
     expect(again.query(["lag"], HOUR).lag!.map((p) => JSON.parse(p.data))).toEqual([{ n: 0 }, { n: 1 }, { n: 2 }, { n: 4 }]);
     expect(warnings).toEqual([]);
@@ -153,7 +162,7 @@ describe("history store: persistence", () => {
     const lines = [T0 - MIN, T0 + 5 * HOUR].map((t) => JSON.stringify({ t, data: { t } }));
     writeFileSync(path.join(dir, "lag.jsonl"), `${lines.join("\n")}\n`);
     const c = clock();
-    const store = new HistoryStore({ dir, windowMs: HOUR, now: c.fn });
+    const store = new TrackedStore({ dir, windowMs: HOUR, now: c.fn });
     await store.load(["lag"]);
     store.add("lag", "{}");
     expect(store.query(["lag"], HOUR).lag!.map((p) => p.t)).toEqual([T0 - MIN, T0]);
@@ -169,7 +178,7 @@ describe("history store: persistence", () => {
     writeFileSync(file, content(JSON.stringify({ t: T0, data: { ok: true } })));
     const { log, warnings } = recordingLog();
     const c = clock(T0 + MIN);
-    const store = new HistoryStore({ dir, windowMs: HOUR, now: c.fn, log });
+    const store = new TrackedStore({ dir, windowMs: HOUR, now: c.fn, log });
     await store.load(["infermesh", "lag"]);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]!.msg).toMatch(/corrupt/);
@@ -178,7 +187,7 @@ describe("history store: persistence", () => {
     expect(readdirSync(dir).sort()).toEqual(["infermesh.jsonl.corrupt"]);
     store.add("infermesh", JSON.stringify({ n: 1 }));
     await store.flush();
-    const again = new HistoryStore({ dir, windowMs: HOUR, now: c.fn, log });
+    const again = new TrackedStore({ dir, windowMs: HOUR, now: c.fn, log });
     await again.load(["infermesh"]);
     expect(again.query(["infermesh"], HOUR).infermesh!.map((p) => JSON.parse(p.data))).toEqual([{ n: 1 }]);
     expect(warnings).toHaveLength(1);
@@ -190,7 +199,7 @@ describe("history store: persistence", () => {
     writeFileSync(blocker, "");
     const { log, warnings } = recordingLog();
     const c = clock();
-    const store = new HistoryStore({ dir: path.join(blocker, "history"), windowMs: HOUR, now: c.fn, log });
+    const store = new TrackedStore({ dir: path.join(blocker, "history"), windowMs: HOUR, now: c.fn, log });
     await expect(store.load(["lag"])).rejects.toThrow();
     feed(store, c, "lag", 5, SEC);
     await store.flush();
@@ -204,7 +213,7 @@ describe("history store: bounds", () => {
     const dir = tempDir();
     const maxBytes = 256 * 1024;
     const c = clock();
-    const store = new HistoryStore({ dir, windowMs: 24 * HOUR, maxBytesPerStream: maxBytes, now: c.fn });
+    const store = new TrackedStore({ dir, windowMs: 24 * HOUR, maxBytesPerStream: maxBytes, now: c.fn });
     await store.load(["lag"]);
     const payload = JSON.stringify({ pad: "x".repeat(1000) });
     let maxFile = 0;
@@ -230,7 +239,7 @@ describe("history store: bounds", () => {
   it("keeps the file compacted (within 10 min of appends) even when a client queries after every event", async () => {
     const dir = tempDir();
     const c = clock();
-    const store = new HistoryStore({ dir, windowMs: 24 * HOUR, now: c.fn });
+    const store = new TrackedStore({ dir, windowMs: 24 * HOUR, now: c.fn });
     await store.load(["lag"]);
     for (let i = 0; i < (3 * HOUR) / (3 * SEC); i++) {
       c.now += 3 * SEC;
@@ -248,7 +257,7 @@ describe("history store: bounds", () => {
     const c = clock();
     // 10 KB events every 3 s (a lag event of a large cluster): 24 h would be ~26 MB; the cap is 8 MiB.
     const event = JSON.stringify({ pad: "x".repeat(10_000) });
-    const store = new HistoryStore({ windowMs: 24 * HOUR, maxBytesPerStream: 8 * 1024 * 1024, now: c.fn });
+    const store = new TrackedStore({ windowMs: 24 * HOUR, maxBytesPerStream: 8 * 1024 * 1024, now: c.fn });
     feed(store, c, "lag", (25 * HOUR) / (3 * SEC), 3 * SEC, () => event);
     const points = store.query(["lag"], 24 * HOUR).lag!;
     expect(store.stats().lag!.bytes).toBeLessThanOrEqual(8 * 1024 * 1024);
