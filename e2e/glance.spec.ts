@@ -189,7 +189,7 @@ async function overlappingTicks(page: Page): Promise<string[]> {
   }, TICK_LABEL);
 }
 
-test("no two tick labels of a chart axis overlap, on Monitoring, Lag and the Overview, at every window", async ({ page }, testInfo) => {
+test("no two tick labels of a chart axis overlap, on Monitoring, Lag and the Overview at every window, and on Health", async ({ page }, testInfo) => {
   test.setTimeout(180_000);
   // The check itself can fail: two labels drawn as "16:1616:00" are found, two apart are not.
   await page.setContent(`<div data-testid="fixture"><svg width="400" height="40"><g class="recharts-cartesian-axis-tick-labels recharts-xAxis-tick-labels">
@@ -217,6 +217,10 @@ test("no two tick labels of a chart axis overlap, on Monitoring, Lag and the Ove
       await shoot(page, testInfo, `${path.slice(1) || "overview"}-window-${w}`);
     }
   }
+  // The Health page's probe-latency charts span the samples taken since it opened.
+  await page.goto("/health");
+  await expect.poll(() => page.locator(`[data-testid^="health-chart-"] ${TICK_LABEL}`).count()).toBeGreaterThan(0);
+  overlaps.push(...(await overlappingTicks(page)).map((o) => `/health ${o}`));
   expect(overlaps).toEqual([]);
 });
 

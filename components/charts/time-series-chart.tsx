@@ -1,10 +1,11 @@
 "use client";
 
-import { useEffect, useMemo, useRef, useState } from "react";
+import { useMemo } from "react";
 import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from "recharts";
 import { formatClock } from "@/components/ui/format";
 import { downsample, MAX_CHART_POINTS, type Aggregate, type ChartPoint } from "./downsample";
 import { timeTicks } from "./time-ticks";
+import { useWidth } from "./use-width";
 
 export interface Series {
   key: string;
@@ -29,20 +30,6 @@ export interface TimeSeriesChartProps {
 const tooltipStyle = { background: "var(--surface)", border: "1px solid var(--line)", borderRadius: 6, fontSize: 12, color: "var(--fg)" };
 const Y_AXIS_PX = 56;
 const MARGIN = { top: 4, right: 12, bottom: 0, left: 0 };
-
-/** Width of an element, followed as it resizes; 0 until measured (and on the server). */
-function useWidth() {
-  const ref = useRef<HTMLDivElement>(null);
-  const [width, setWidth] = useState(0);
-  useEffect(() => {
-    const el = ref.current;
-    if (!el) return;
-    const observer = new ResizeObserver(([entry]) => setWidth(Math.floor(entry?.contentRect.width ?? 0)));
-    observer.observe(el);
-    return () => observer.disconnect();
-  }, []);
-  return [ref, width] as const;
-}
 
 /**
  * A line chart over the chosen window: the one chart the live panels share.
