@@ -164,10 +164,10 @@ describe("ingest limits", () => {
 
 describe("kNN query vectors", () => {
   it.each([
-    { vector: [1e200, 1e200], status: 422, message: "vector: vector norm is not finite (values too large)" },
-    { vector: [1.7e308], status: 422, message: "vector: vector norm is not finite (values too large)" },
-    { vector: [0, 0, 0], status: 422, message: "vector: vector is all zeros: cosine similarity is undefined for it" },
-    { vector: [1e-200, 0], status: 422, message: "vector: vector norm underflows to 0 (values too small): cosine similarity is undefined for it" },
+    { vector: [1e200, 1e200], status: 422, message: "vector norm is not finite (values too large)" },
+    { vector: [1.7e308], status: 422, message: "vector norm is not finite (values too large)" },
+    { vector: [0, 0, 0], status: 422, message: "vector is all zeros: cosine similarity is undefined for it" },
+    { vector: [1e-200, 0], status: 422, message: "vector norm underflows to 0 (values too small): cosine similarity is undefined for it" },
     { vector: [1e150, -1e150], status: 502 },
     { vector: [0.6, 0.8], status: 502 },
   ])("$vector → $status", async ({ vector, status, message }) => {

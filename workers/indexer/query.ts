@@ -1,54 +1,16 @@
-import { z } from "zod";
 import { sameModel } from "../../lib/embedding/model-identity";
 import { ApiError } from "../../lib/http/api-error";
 import { searchIndexYielding } from "../../lib/index/search";
 import type { DocFilter } from "../../lib/index/shard-index";
-import type { AnswerText } from "../../lib/index/stored-text";
 import { directionProblem, toUnit } from "../../lib/index/vector";
 import type { VectorIndex } from "../../lib/index/vector-index";
+import type { IndexerKnnAnswer as KnnAnswer } from "../../lib/knn/answer";
+import type { KnnQuery } from "../../lib/knn/query";
 import type { ExactQueryGate } from "./exact-gate";
 
-export const MAX_K = 1000;
-
-// zod refuses Infinity (JSON's 1e999) as "not a number"; one message covers both.
-const finite = (what: string) => z.number({ error: `${what} must be a finite number` }).refine(Number.isFinite, `${what} must be a finite number`);
-
-/** Body of POST /knn/query. */
-export const knnQuerySchema = z
-  .object({
-    vector: z.array(finite("every vector component")).min(1, "vector is empty").optional(),
-    doc_id: z.string().min(1, "doc_id is empty").optional(),
-    text: z.string().trim().min(1, "text is empty").optional(),
-    k: z
-      .number({ error: `k must be an integer from 1 to ${MAX_K}` })
-      .int(`k must be an integer from 1 to ${MAX_K}`)
-      .min(1, `k must be an integer from 1 to ${MAX_K}`)
-      .max(MAX_K, `k must be an integer from 1 to ${MAX_K}`)
-      .default(5),
-    shards: z.array(z.number().int("shard ids are integers").min(0, "shard ids are ≥ 0")).min(1, "shards is empty; leave it out to search every shard").optional(),
-    exact: z.boolean().default(false),
-    topic: z.string().optional(),
-    model: z.string().optional(),
-    embedded_after: finite("embedded_after").optional(),
-    embedded_before: finite("embedded_before").optional(),
-    include_self: z.boolean().default(false),
-  })
-  .superRefine((q, ctx) => {
-    const given = (["vector", "doc_id", "text"] as const).filter((f) => q[f] !== undefined);
-    if (given.length !== 1) {
-      ctx.addIssue({ code: "custom", message: `give exactly one of vector, doc_id or text (got ${given.length === 0 ? "none" : given.join(" and ")})` });
-    }
-  });
-
-export type KnnQuery = z.output<typeof knnQuerySchema>;
-
-export interface KnnAnswer {
-  /** Each neighbour with what the index keeps of its text (lib/index/stored-text.ts). */
-  neighbors: ({ doc_id: string; score: number; model: string; topic: string | null; embedded_ts: number } & AnswerText)[];
-  count_scored: number;
-  took_ms: number;
-  mode: "hnsw" | "exact" | "mixed";
-}
+// The query schema and answer types are shared with the console and the tests (lib/knn/).
+export { MAX_K, knnQuerySchema } from "../../lib/knn/query";
+export type { KnnAnswer, KnnQuery };
 
 /** Embeds a query text with the configured model; throws ApiError when it cannot. */
 export type EmbedText = (text: string) => Promise<number[]>;
@@ -81,6 +43,23 @@ export function queryUnit(values: readonly number[]): Float32Array {
   return toUnit(values)!.unit;
 }
 
+/**
+ * The unit vector of a query text, embedded with the index's model; the same
+ * errors for /knn/query and /knn/resolve: the embedding service's (embed-text.ts),
+ * 409 `dimension_mismatch` when the index holds vectors of another dimension,
+ * 502 when the service answered with a vector without a direction. An empty
+ * index takes any dimension (another instance of the group may hold data).
+ */
+export async function textUnit(index: Pick<VectorIndex, "dim">, text: string, embedText: EmbedText): Promise<Float32Array> {
+  const values = await embedText(text);
+  const dim = index.dim;
+  if (dim !== undefined && values.length !== dim) throw new ApiError(409, "dimension_mismatch", `the embedded text has ${values.length} dimensions but the index holds ${dim}-dim vectors`);
+  const unit = toUnit(values)?.unit;
+  // Only a broken embedding service answers a text with a vector without a direction.
+  if (!unit) throw new ApiError(502, "upstream_failed", "the embedding service answered the text with a vector without a direction (all zeros or not finite)");
+  return unit;
+}
+
 export interface RunOptions {
   /** The HNSW candidate list to search with (the recall monitor's, RecallMonitor.ef). */
   ef?: number;
@@ -98,26 +77,23 @@ export async function runKnnQuery(index: VectorIndex, q: KnnQuery, embedText: Em
   if (unknownShard !== undefined) throw new ApiError(422, "unknown_shard", `unknown shard ${unknownShard}: shards are 0 to ${shardCount - 1}`);
 
   let query: Float32Array;
-  let excludeDocId: string | undefined;
+  // The console resolves a doc_id query to its vector once and sends the vector with exclude_doc_id to every instance.
+  let excludeDocId: string | undefined = q.exclude_doc_id;
   if (q.doc_id !== undefined) {
     const found = index.locate(q.doc_id);
     if (!found) throw new ApiError(404, "unknown_doc_id", `the index holds no document with doc_id ${JSON.stringify(q.doc_id)}`);
     query = found.vector;
     if (!q.include_self) excludeDocId = q.doc_id;
-  } else {
+  } else if (q.vector) {
     // A given vector is checked before anything else: even an empty index refuses one without a direction.
-    const given = q.vector ? queryUnit(q.vector) : undefined;
-    const values = q.vector ?? (await embedText(q.text as string));
+    const unit = queryUnit(q.vector);
     const dim = index.dim;
     if (dim === undefined) return { neighbors: [], count_scored: 0, took_ms: elapsed(started), mode: q.exact ? "exact" : "hnsw" };
-    if (values.length !== dim) {
-      const what = q.vector ? "vector has" : "the embedded text has";
-      throw new ApiError(q.vector ? 422 : 409, "dimension_mismatch", `${what} ${values.length} dimensions but the index holds ${dim}-dim vectors`);
-    }
-    const unit = given ?? toUnit(values)?.unit;
-    // Only a broken embedding service answers a text with a vector without a direction.
-    if (!unit) throw new ApiError(502, "upstream_failed", "the embedding service answered the text with a vector without a direction (all zeros or not finite)");
+    if (q.vector.length !== dim) throw new ApiError(422, "dimension_mismatch", `vector has ${q.vector.length} dimensions but the index holds ${dim}-dim vectors`);
     query = unit;
+  } else {
+    query = await textUnit(index, q.text as string, embedText);
+    if (index.dim === undefined) return { neighbors: [], count_scored: 0, took_ms: elapsed(started), mode: q.exact ? "exact" : "hnsw" };
   }
 
   const { gate, signal } = run;
