@@ -71,9 +71,9 @@ async function main(): Promise<number> {
   const { python } = await ensureSparkInstalled(log);
   const kafka = createKafka({ clientId: "spark-job-setup", brokers: cfg.brokers, log });
   // The Kafka sink writes to whichever topic a row names; they must exist first.
-  await ensureTopics(kafka, [...cfg.inputTopics, cfg.outputTopic, cfg.dlqTopic], cfg.partitions);
+  await ensureTopics(kafka, [...cfg.inputTopics, cfg.outputTopic, cfg.dlqTopic], cfg.partitions, cfg.replication);
   // One partition: progress events stay in order and "the newest" is one read.
-  await ensureTopics(kafka, [cfg.progressTopic], 1);
+  await ensureTopics(kafka, [cfg.progressTopic], 1, cfg.replication);
   await fs.mkdir(cfg.checkpointDir, { recursive: true });
   const limits = await topicLimits(kafka);
   log.info({ sink: cfg.outputTopic, sinkMaxMessageBytes: limits.sink, dlq: cfg.dlqTopic, dlqMaxMessageBytes: limits.dlq }, "output topics' max.message.bytes");

@@ -2,6 +2,7 @@ import { parseEmbeddingClientConfig } from "./embedding-client";
 import { embedParquetDir } from "./paths";
 import { redactConfig } from "./redact";
 import { parseEnv, type RawEnv } from "./env";
+import { parseTopicReplication } from "./kafka-topics";
 
 /** Configuration of the embed-worker (workers/embed). */
 export function parseEmbedWorkerConfig(env: RawEnv) {
@@ -48,6 +49,8 @@ export function parseEmbedWorkerConfig(env: RawEnv) {
       group: e.EMBED_GROUP,
       /** Used only when the worker has to create a missing topic. */
       partitions: e.EMBED_TOPIC_PARTITIONS,
+      /** KAFKA_REPLICATION_FACTOR / KAFKA_MIN_INSYNC_REPLICAS of the topics it creates. */
+      replication: parseTopicReplication(env),
     },
     batch: { size: e.EMBED_BATCH_SIZE, maxWaitMs: Math.round(e.EMBED_MAX_WAIT_SEC * 1000) },
     normalize: e.EMBED_NORMALIZE,

@@ -1,5 +1,6 @@
 import { indexDir } from "./paths";
 import { parseEnv, type RawEnv } from "./env";
+import { parseTopicReplication } from "./kafka-topics";
 
 /** Configuration of the emb-indexer (workers/indexer). */
 export function parseIndexerConfig(env: RawEnv) {
@@ -52,6 +53,8 @@ export function parseIndexerConfig(env: RawEnv) {
       dlqTopic: e.EMBED_DLQ_TOPIC,
       /** Partitions of the DLQ topic when the indexer is the first to need it. */
       dlqPartitions: e.EMBED_TOPIC_PARTITIONS,
+      /** KAFKA_REPLICATION_FACTOR / KAFKA_MIN_INSYNC_REPLICAS of the DLQ topic when it creates it. */
+      replication: parseTopicReplication(env),
     },
     /** The model text queries are embedded with; its registry dimension is checked against the index at start. */
     model: e.EMBED_MODEL,

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { parseEnv, type RawEnv } from "./env";
+import { parseTopicReplication } from "./kafka-topics";
 
 /** Variables both parse implementations read. */
 const COMMON = [
@@ -26,6 +27,8 @@ function common(env: RawEnv) {
     brokers: e.KAFKA_BOOTSTRAP_SERVERS ?? [`127.0.0.1:${e.KAFKA_PORT}`],
     /** Partitions of topics this process has to create (the DLQ, the progress topic). */
     partitions: e.EMBED_TOPIC_PARTITIONS,
+    /** KAFKA_REPLICATION_FACTOR / KAFKA_MIN_INSYNC_REPLICAS of the topics it creates. */
+    replication: parseTopicReplication(env),
     inputTopics: e.SPARK_KAFKA_TOPICS,
     outputTopic: e.SINK_INPUT_TOPIC,
     dlqTopic: e.PARSE_DLQ_TOPIC,

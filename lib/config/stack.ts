@@ -1,6 +1,7 @@
 import path from "node:path";
 import { modelCacheDir } from "../embedding/model-cache";
 import { parseEnv, type RawEnv } from "./env";
+import { parseTopicReplication } from "./kafka-topics";
 
 /** Configuration of the launcher (`npm start`) and of the test harness that reuses it. */
 export function parseStackConfig(env: RawEnv) {
@@ -61,6 +62,10 @@ export function parseStackConfig(env: RawEnv) {
       startTimeoutMs: e.KAFKA_START_TIMEOUT_SEC * 1000,
       dir: path.join(dataDir, "kafka"),
       partitions: e.EMBED_TOPIC_PARTITIONS,
+      /** KAFKA_REPLICATION_FACTOR / KAFKA_MIN_INSYNC_REPLICAS of the topics the launcher creates. */
+      replication: parseTopicReplication(env),
+      /** Created compacted (lib/kafka/topics.ts compactedTopic): indexers rebuild from it. */
+      outputTopic: e.EMBED_OUTPUT_TOPIC,
       topics: [
         ...new Set([...e.SPARK_KAFKA_TOPICS, e.PARSE_DLQ_TOPIC, e.SINK_INPUT_TOPIC, e.EMBED_INPUT_TOPIC, e.EMBED_OUTPUT_TOPIC, e.EMBED_DLQ_TOPIC]),
       ],

@@ -48,6 +48,8 @@ export const variables = {
   EMBED_DLQ_TOPIC: v({ group: "Kafka", schema: t.str(), default: "embeddings_dlq", doc: "Dead-letter topic for records that cannot be embedded, and for those the emb-indexer can never index (`stage: \"index\"`)." }),
   EMBED_GROUP: v({ group: "Kafka", schema: t.str(), default: "embed-worker", doc: "Consumer group of the embed-worker." }),
   EMBED_TOPIC_PARTITIONS: v({ group: "Kafka", schema: t.int(1, 1024), default: "3", doc: "Partitions of the topics the launcher creates." }),
+  KAFKA_REPLICATION_FACTOR: v({ group: "Kafka", schema: t.int(1, 32767), default: "1", doc: "Replicas of each partition of the topics the stack creates (every process that creates a missing topic uses it). 1 fits the local single-node broker; on a cluster of three or more brokers use 3 with KAFKA_MIN_INSYNC_REPLICAS=2, so a broker can die without losing an acknowledged record or stopping writes (the cluster test stage runs exactly that). Topics that exist are never changed." }),
+  KAFKA_MIN_INSYNC_REPLICAS: v({ group: "Kafka", schema: t.int(1, 32767), doc: "`min.insync.replicas` of the topics the stack creates: how many replicas must have a record before a write with acks=all (every write of the stack) succeeds. Unset: the broker's setting. Must not exceed KAFKA_REPLICATION_FACTOR (no write could succeed)." }),
 
   // ---- Embedding service
   INFERMESH_URL: v({ group: "Embedding service", schema: t.url(), doc: "Base URL of the InferMesh-compatible embedding service. When unset, `npm start` runs the bundled service (workers/infermesh) on 127.0.0.1:INFERMESH_PORT and uses it; when set, the bundled service is not started." }),

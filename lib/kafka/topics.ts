@@ -1,23 +1,43 @@
 import type { Kafka } from "kafkajs";
 
-export interface EnsureTopicsOptions {
+/**
+ * How the stack's topics are replicated: KAFKA_REPLICATION_FACTOR and
+ * KAFKA_MIN_INSYNC_REPLICAS, parsed by lib/config/kafka-topics.ts.
+ */
+export interface TopicReplication {
   /** Replicas per partition; -1 takes the cluster's `default.replication.factor`. */
   replicationFactor?: number;
+  /** The topic's `min.insync.replicas`; undefined leaves the broker's setting. */
+  minInsyncReplicas?: number;
+}
+
+export interface EnsureTopicsOptions extends TopicReplication {
+  /** Settings of one topic beside the replication ones, e.g. compactedTopic(EMBED_OUTPUT_TOPIC). */
+  configs?: Record<string, Record<string, string>>;
   /** Bound on creating the topics and on waiting for their partition leaders. */
   timeoutMs?: number;
 }
 
 /**
+ * The settings EMBED_OUTPUT_TOPIC is created with: compacted, keyed by doc_id, so
+ * the latest vector of every document stays for good and an indexer that is
+ * given a partition (or loses its disk) rebuilds it from the topic. Time or size
+ * retention would silently drop the oldest documents from every rebuilt index.
+ */
+export const compactedTopic = (topic: string): Record<string, Record<string, string>> => ({ [topic]: { "cleanup.policy": "compact" } });
+
+/**
  * Create the topics that do not exist yet, each with `partitions` partitions, and
  * wait until every partition of every named topic has a leader. Topics that exist
- * are left exactly as they are (their partition count is never changed), so this
- * is safe to run at every start. Resolves to the names it created.
+ * are left exactly as they are (their partition count, replication and settings
+ * are never changed), so this is safe to run at every start. Resolves to the
+ * names it created.
  */
 export async function ensureTopics(
   kafka: Kafka,
   topics: string[],
   partitions: number,
-  { replicationFactor = -1, timeoutMs = 30_000 }: EnsureTopicsOptions = {},
+  { replicationFactor = -1, minInsyncReplicas, configs = {}, timeoutMs = 30_000 }: EnsureTopicsOptions = {},
 ): Promise<string[]> {
   const wanted = [...new Set(topics)];
   if (wanted.length === 0) return [];
@@ -31,7 +51,7 @@ export async function ensureTopics(
     const created =
       missing.length > 0 &&
       (await admin.createTopics({
-        topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor })),
+        topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor, configEntries: topicConfigEntries(topic, { minInsyncReplicas, configs }) })),
         // kafkajs' own wait retries only "leader not available"; a fresh broker also
         // answers "does not host this topic-partition" for a moment. Our loop below
         // tolerates both.
@@ -43,6 +63,13 @@ export async function ensureTopics(
   } finally {
     await admin.disconnect();
   }
+}
+
+/** The configuration entries a new topic is created with (exported for the unit test). */
+export function topicConfigEntries(topic: string, { minInsyncReplicas, configs = {} }: Pick<EnsureTopicsOptions, "minInsyncReplicas" | "configs">): { name: string; value: string }[] {
+  const entries: Record<string, string> = { ...configs[topic] };
+  if (minInsyncReplicas !== undefined) entries["min.insync.replicas"] = String(minInsyncReplicas);
+  return Object.entries(entries).map(([name, value]) => ({ name, value }));
 }
 
 type Admin = ReturnType<Kafka["admin"]>;

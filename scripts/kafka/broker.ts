@@ -1,23 +1,27 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
 import readline from "node:readline";
 import { setTimeout as delay } from "node:timers/promises";
-import { fileURLToPath } from "node:url";
 import type { StackConfig } from "../../lib/config/stack";
 import { createKafka } from "../../lib/kafka/client";
-import { ensureTopics } from "../../lib/kafka/topics";
+import { compactedTopic, ensureTopics, type TopicReplication } from "../../lib/kafka/topics";
 import type { Logger } from "../../lib/log";
-import { assertMaven, run, tail } from "../install/run";
-import { assertPortFree } from "../launcher/ports";
+import { run, tail } from "../install/run";
+import { assertPortFree, freePort } from "../launcher/ports";
 import { StackError } from "../stack-error";
+import { ensureKafkaInstalled, JAVA_HINT } from "./install";
+import { jvmArgs, log4jConfigPath, serverProperties, type KafkaNodeSpec } from "./server-properties";
+
+export { ensureKafkaInstalled } from "./install";
 
 /**
- * The local single-node Kafka broker (KRaft, broker + controller in one JVM) that
- * `npm start` and the integration tests run when no external cluster is given.
- * Jars come from Maven (scripts/kafka/pom.xml); state lives under `kafka.dir`.
+ * Running Kafka nodes (KRaft, broker + controller in one JVM) on this machine:
+ * the single-node broker `npm start` and the integration tests run when no
+ * external cluster is given, and the three-node cluster of the cluster test
+ * stage. Jars come from Maven (./install.ts); state lives under the given dir.
  */
 
 export type KafkaStackConfig = StackConfig["kafka"];
@@ -43,12 +47,6 @@ export interface StartBrokerOptions {
   onSpawn?: (child: ChildProcess) => void;
 }
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repoRoot = path.resolve(here, "../..");
-const pomPath = path.join(here, "pom.xml");
-const log4jConfigPath = path.join(here, "log4j2.xml");
-
-const JAVA_HINT = "install it (Debian: apt-get install openjdk-17-jre-headless)";
 /** Lines of JVM output kept to explain a failed start. */
 const TAIL_LINES = 40;
 /** A single-node KRaft broker stops in 1-3 s; beyond this something hangs. */
@@ -56,114 +54,44 @@ const DEFAULT_STOP_TIMEOUT_MS = 15_000;
 /** Between readiness probes: a JVM start takes seconds, a probe ~1 ms when refused. */
 const PROBE_INTERVAL_MS = 250;
 
-// ---------------------------------------------------------------- install
+// ---------------------------------------------------------------- one JVM
 
-/**
- * Make sure Java 17+ runs and the broker's jars are in the local Maven repository;
- * resolve to the broker's classpath. Maven runs only when scripts/kafka/pom.xml
- * changed since the cached classpath was written, or a jar it names is gone.
- */
-export async function ensureKafkaInstalled(log: Logger, opts: { cacheDir?: string } = {}): Promise<string> {
-  await assertJava17();
-  const cacheDir = opts.cacheDir ?? path.join(repoRoot, "data", "kafka");
-  const pom = await fs.readFile(pomPath);
-  const key = createHash("sha256").update(pom).digest("hex").slice(0, 16);
-  const cacheFile = path.join(cacheDir, `classpath-${key}.txt`);
+type ExitState = { code: number | null; signal: NodeJS.Signals | null };
 
-  const cached = await readClasspath(cacheFile);
-  if (cached) {
-    log.debug({ cacheFile }, "Kafka classpath from cache");
-    return cached;
-  }
-
-  await assertMaven("the Kafka jars");
-  await fs.mkdir(cacheDir, { recursive: true });
-  // Written beside the cache file and renamed into place, so a launcher and a test
-  // run resolving at the same time never read half a file.
-  const tmpFile = `${cacheFile}.${process.pid}.tmp`;
-  const started = Date.now();
-  log.info({ pom: path.relative(repoRoot, pomPath) }, "resolving the Kafka broker's jars with Maven (first start, or the pom changed)");
-  const mvn = await run("mvn", [
-    "-q",
-    "-B",
-    "-Dstyle.color=never",
-    "-f",
-    pomPath,
-    "dependency:build-classpath",
-    `-Dmdep.outputFile=${tmpFile}`,
-    "-Dmdep.includeScope=runtime",
-  ]);
-  if (mvn.code !== 0) {
-    await fs.rm(tmpFile, { force: true });
-    throw new StackError(
-      `Maven could not resolve the Kafka jars (exit ${mvn.code}): check network access to the Maven repository, then retry (\`mvn -B -f scripts/kafka/pom.xml dependency:build-classpath\` shows the details)`,
-      tail(mvn.output, 20),
-    );
-  }
-  await fs.rename(tmpFile, cacheFile);
-  // Classpaths of earlier poms are dead weight now.
-  for (const name of await fs.readdir(cacheDir)) {
-    if (/^classpath-[0-9a-f]{16}\.txt$/.test(name) && path.join(cacheDir, name) !== cacheFile) await fs.rm(path.join(cacheDir, name), { force: true });
-  }
-  const classpath = await readClasspath(cacheFile);
-  if (!classpath) throw new StackError(`Maven wrote an unusable classpath to ${cacheFile}: delete it and retry`);
-  log.info({ durationMs: Date.now() - started, jars: classpath.split(path.delimiter).length }, "Kafka jars resolved");
-  return classpath;
+interface NodeProcess {
+  child: ChildProcess;
+  version(): string | undefined;
+  exitState(): ExitState | undefined;
+  exited: Promise<void>;
+  spawnFailed: Promise<Error>;
+  /** The last TAIL_LINES lines the JVM printed. */
+  lines: string[];
+  /** SIGTERM, then SIGKILL after stopTimeoutMs; resolves once the JVM has exited. Idempotent. */
+  stop(): Promise<void>;
 }
 
-/** The cached classpath if the file exists and every jar it names is still there. */
-async function readClasspath(file: string): Promise<string | undefined> {
-  let text: string;
-  try {
-    text = (await fs.readFile(file, "utf8")).trim();
-  } catch {
-    return undefined;
-  }
-  const jars = text.split(path.delimiter).filter(Boolean);
-  if (jars.length === 0 || !jars.some((j) => path.basename(j).startsWith("kafka_2.13-"))) return undefined;
-  return jars.every((j) => existsSync(j)) ? jars.join(path.delimiter) : undefined;
-}
-
-async function assertJava17(): Promise<void> {
-  const res = await run("java", ["-version"]).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === "ENOENT") throw new StackError(`Java 17+ not found on PATH: ${JAVA_HINT}`);
-    throw err;
-  });
-  // `openjdk version "17.0.15" 2025-04-15`, `java version "1.8.0_392"`
-  const m = /version "(\d+)(?:\.(\d+))?/.exec(res.output.join("\n"));
-  if (!m) throw new StackError(`could not read the Java version from \`java -version\`: ${JAVA_HINT}`, tail(res.output, 5));
-  const major = m[1] === "1" ? Number(m[2]) : Number(m[1]);
-  if (major < 17) throw new StackError(`Java ${major} found on PATH but Kafka 4 needs Java 17+: ${JAVA_HINT}`);
-}
-
-// ---------------------------------------------------------------- start
-
-/**
- * Start the local broker: check its ports, format its storage on first use, run
- * the JVM, wait until it answers a client, create the stack's topics.
- */
-export async function startLocalBroker(kafkaCfg: KafkaStackConfig, log: Logger, opts: StartBrokerOptions = {}): Promise<LocalBroker> {
-  const { port, controllerPort, dir } = kafkaCfg;
-  if (port === controllerPort) throw new StackError(`KAFKA_PORT and KAFKA_CONTROLLER_PORT are both ${port}: give them different ports`);
-  await assertPortFree(port, "kafka", "KAFKA_PORT");
-  await assertPortFree(controllerPort, "the kafka controller", "KAFKA_CONTROLLER_PORT");
-
-  const classpath = opts.classpath ?? (await ensureKafkaInstalled(log));
-  const logDir = path.join(dir, "logs");
-  await fs.mkdir(logDir, { recursive: true });
+/** Write the node's server.properties, format its storage on first use, and run its JVM. */
+async function spawnNode(
+  spec: KafkaNodeSpec,
+  dir: string,
+  clusterIdFile: string,
+  heap: string,
+  classpath: string,
+  log: Logger,
+  opts: StartBrokerOptions,
+): Promise<NodeProcess> {
+  await fs.mkdir(spec.logDir, { recursive: true });
   const propsFile = path.join(dir, "server.properties");
-  await fs.writeFile(propsFile, serverProperties(kafkaCfg, logDir));
-  await formatStorageOnce(classpath, dir, logDir, propsFile, log);
+  await fs.writeFile(propsFile, serverProperties(spec));
+  await formatStorageOnce(classpath, dir, spec.logDir, propsFile, clusterIdFile, log);
 
-  const brokers = [`127.0.0.1:${port}`];
-  const started = Date.now();
-  const child = spawn("java", [...jvmArgs(kafkaCfg.heap), "-cp", classpath, "kafka.Kafka", propsFile], {
+  const child = spawn("java", [...jvmArgs(heap), "-cp", classpath, "kafka.Kafka", propsFile], {
     cwd: dir, // hs_err_pid*.log and the like land in the data dir, not the repo
     stdio: ["ignore", "pipe", "pipe"],
   });
   opts.onSpawn?.(child);
 
-  let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  let exit: ExitState | undefined;
   const spawnFailed = new Promise<Error>((resolve) => child.once("error", resolve));
   const exited = new Promise<void>((resolve) => {
     child.once("exit", (code, signal) => {
@@ -192,7 +120,7 @@ export async function startLocalBroker(kafkaCfg: KafkaStackConfig, log: Logger, 
     if (lines.length > TAIL_LINES) lines.shift();
     version ??= /Kafka version: (\S+)/.exec(line)?.[1];
     if (opts.onOutput) opts.onOutput(line);
-    else log.info({ process: "kafka" }, line);
+    else log.info({ process: "kafka", node: spec.nodeId }, line);
   };
   for (const stream of [child.stdout, child.stderr]) readline.createInterface({ input: stream, crlfDelay: Infinity }).on("line", onLine);
 
@@ -203,113 +131,170 @@ export async function startLocalBroker(kafkaCfg: KafkaStackConfig, log: Logger, 
       if (!exit) {
         child.kill("SIGTERM");
         if (!(await settlesWithin(exited, stopTimeoutMs))) {
-          log.warn({ stopTimeoutMs }, "Kafka broker did not stop after SIGTERM; killing it");
+          log.warn({ stopTimeoutMs, node: spec.nodeId }, "Kafka broker did not stop after SIGTERM; killing it");
           child.kill("SIGKILL");
           await exited;
         }
       }
       process.off("exit", killOnExit);
-      log.info({ code: exit?.code, signal: exit?.signal }, "Kafka broker stopped");
+      log.info({ code: exit?.code, signal: exit?.signal, node: spec.nodeId }, "Kafka broker stopped");
     })());
+  return { child, version: () => version, exitState: () => exit, exited, spawnFailed, lines, stop };
+}
+
+// ---------------------------------------------------------------- single node
+
+/**
+ * Start the local broker: check its ports, format its storage on first use, run
+ * the JVM, wait until it answers a client, create the stack's topics.
+ */
+export async function startLocalBroker(kafkaCfg: KafkaStackConfig, log: Logger, opts: StartBrokerOptions = {}): Promise<LocalBroker> {
+  const { port, controllerPort, dir } = kafkaCfg;
+  if (port === controllerPort) throw new StackError(`KAFKA_PORT and KAFKA_CONTROLLER_PORT are both ${port}: give them different ports`);
+  await assertPortFree(port, "kafka", "KAFKA_PORT");
+  await assertPortFree(controllerPort, "the kafka controller", "KAFKA_CONTROLLER_PORT");
+
+  const classpath = opts.classpath ?? (await ensureKafkaInstalled(log));
+  const spec: KafkaNodeSpec = { nodeId: 1, port, controllerPort, voters: [{ nodeId: 1, controllerPort }], logDir: path.join(dir, "logs"), partitions: kafkaCfg.partitions };
+  const brokers = [`127.0.0.1:${port}`];
+  const started = Date.now();
+  const node = await spawnNode(spec, dir, path.join(dir, "cluster.id"), kafkaCfg.heap, classpath, log, opts);
 
   try {
-    await waitUntilAnswering(brokers, kafkaCfg.startTimeoutMs, log, () => exit, exited, spawnFailed, lines);
+    await waitUntilAnswering(brokers, kafkaCfg.startTimeoutMs, log, node);
   } catch (err) {
-    await stop();
+    await node.stop();
     throw err;
   }
-  log.info({ brokers, version, durationMs: Date.now() - started, dir }, "Kafka broker ready");
+  log.info({ brokers, version: node.version(), durationMs: Date.now() - started, dir }, "Kafka broker ready");
 
   try {
     const kafka = createKafka({ clientId: "embedline-launcher", brokers, log });
-    const created = await ensureTopics(kafka, kafkaCfg.topics, kafkaCfg.partitions, { replicationFactor: 1 });
+    const created = await ensureTopics(kafka, kafkaCfg.topics, kafkaCfg.partitions, { ...kafkaCfg.replication, configs: compactedTopic(kafkaCfg.outputTopic) });
     log.info({ created, topics: kafkaCfg.topics, partitions: kafkaCfg.partitions }, "Kafka topics ready");
   } catch (err) {
-    await stop();
-    throw new StackError(`Kafka broker started but the stack's topics could not be created: ${oneLine(err)}`, tail(lines, 20));
+    await node.stop();
+    throw new StackError(`Kafka broker started but the stack's topics could not be created: ${oneLine(err)}`, tail(node.lines, 20));
   }
-  return { child, brokers, version, stop };
+  return { child: node.child, brokers, version: node.version(), stop: node.stop };
+}
+
+// ---------------------------------------------------------------- cluster
+
+export interface LocalClusterOptions {
+  /** Nodes, each a combined broker + controller and a voter of the KRaft quorum. */
+  nodes: number;
+  /** State of node i under `<dir>/node-<i>`; the cluster id in `<dir>/cluster.id`. */
+  dir: string;
+  /** Heap of each JVM. */
+  heap: string;
+  /** Partitions of auto-created topics (and of `topics`). */
+  partitions: number;
+  startTimeoutMs: number;
+  /** Topics created once the cluster answers, with `replication`; `compacted` among them is created compacted. */
+  topics?: string[];
+  compacted?: string;
+  replication?: TopicReplication;
+}
+
+export interface ClusterNode {
+  nodeId: number;
+  /** "127.0.0.1:<port>" */
+  broker: string;
+  port: number;
+  controllerPort: number;
+  /** Process id of the running JVM; undefined while the node is down. */
+  pid(): number | undefined;
+  /** SIGKILL (a crash: no controlled shutdown, no flush); resolves once the JVM is gone. */
+  kill9(): Promise<void>;
+  /** Start it again on the same ports and data; resolves once it answers a client. */
+  start(): Promise<void>;
+  /** Controlled shutdown (SIGTERM). */
+  stop(): Promise<void>;
+  /** The last lines it printed, to explain a failure. */
+  output(): string[];
+}
+
+export interface LocalCluster {
+  /** Bootstrap servers: every node. */
+  brokers: string[];
+  nodes: ClusterNode[];
+  /** Stop every node that runs; idempotent. */
+  stop(): Promise<void>;
 }
 
 /**
- * server.properties of a single-node combined broker+controller listening on
- * 127.0.0.1 only. Rewritten at every start so a changed port or partition count
- * takes effect; the data under log.dirs is kept.
+ * Start `nodes` KRaft nodes on free ports of 127.0.0.1, all voters of one quorum
+ * (a majority must run for the cluster to answer), wait until every node
+ * answers, then create `topics`. Used by the cluster test stage (tests/cluster).
  */
-function serverProperties(cfg: KafkaStackConfig, logDir: string): string {
-  const p = (lines: string[]) => lines.join("\n");
-  return (
-    p([
-      "# Written by scripts/kafka/broker.ts at every start; edits here are overwritten.",
-      "process.roles=broker,controller",
-      "node.id=1",
-      // Static voters (not controller.quorum.bootstrap.servers + --standalone): the
-      // voter's address is then read from this file, not from the metadata log, so
-      // KAFKA_CONTROLLER_PORT can change between starts on the same data.
-      `controller.quorum.voters=1@127.0.0.1:${cfg.controllerPort}`,
-      `listeners=PLAINTEXT://127.0.0.1:${cfg.port},CONTROLLER://127.0.0.1:${cfg.controllerPort}`,
-      `advertised.listeners=PLAINTEXT://127.0.0.1:${cfg.port}`,
-      "controller.listener.names=CONTROLLER",
-      "inter.broker.listener.name=PLAINTEXT",
-      "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-      `log.dirs=${logDir}`,
-      "",
-      "# One node: every replication factor and min ISR is 1, or internal topics",
-      "# (consumer offsets, transaction state) could never be created.",
-      `num.partitions=${cfg.partitions}`,
-      "default.replication.factor=1",
-      "min.insync.replicas=1",
-      "offsets.topic.replication.factor=1",
-      "transaction.state.log.replication.factor=1",
-      "transaction.state.log.min.isr=1",
-      "share.coordinator.state.topic.replication.factor=1",
-      "share.coordinator.state.topic.min.isr=1",
-      "",
-      "# Sized for a 2-core machine that also runs Spark, the model and the console.",
-      "# Network threads: one per core is plenty for a handful of local clients (default 3).",
-      "num.network.threads=2",
-      "# Request handler threads: more than the cores only adds context switches (default 8).",
-      "num.io.threads=2",
-      "# Background tasks (log cleanup, deletion) are rare on a dev broker (default 10).",
-      "background.threads=2",
-      "# One data disk: parallel log recovery after a crash buys nothing (default 2).",
-      "num.recovery.threads.per.data.dir=1",
-      "# 50 partitions each (the default) means 100 logs and coordinator shards to load",
-      "# at every start; 3 is enough for the few groups and transactional ids of one stack.",
-      "offsets.topic.num.partitions=3",
-      "transaction.state.log.num.partitions=3",
-      "# Consumers join at once instead of after 3 s (default): one machine starts",
-      "# workers one by one anyway, and tests do not wait on every group join.",
-      "group.initial.rebalance.delay.ms=0",
-      "# Retention deletes whole segments; 128 MiB segments (default 1 GiB) let a small",
-      "# dev disk get space back long before each partition holds a gigabyte.",
-      "log.segment.bytes=134217728",
-    ]) + "\n"
-  );
-}
+export async function startLocalCluster(o: LocalClusterOptions, log: Logger, opts: StartBrokerOptions = {}): Promise<LocalCluster> {
+  const classpath = opts.classpath ?? (await ensureKafkaInstalled(log));
+  const ids = Array.from({ length: o.nodes }, (_, i) => i + 1);
+  const ports = await Promise.all(ids.map(async (nodeId) => ({ nodeId, port: await freePort(), controllerPort: await freePort() })));
+  const voters = ports.map(({ nodeId, controllerPort }) => ({ nodeId, controllerPort }));
+  const clusterIdFile = path.join(o.dir, "cluster.id");
+  await fs.mkdir(o.dir, { recursive: true });
 
-function jvmArgs(heap: string): string[] {
-  return [
-    `-Xmx${heap}`,
-    `-Xms${heap}`,
-    // Kafka's own defaults (kafka-run-class.sh): G1 with short pauses.
-    "-server",
-    "-XX:+UseG1GC",
-    "-XX:MaxGCPauseMillis=20",
-    "-XX:InitiatingHeapOccupancyPercent=35",
-    "-XX:+ExplicitGCInvokesConcurrent",
-    "-XX:MaxInlineLevel=15",
-    // An out-of-memory broker should die (the launcher sees it) rather than limp on.
-    "-XX:+ExitOnOutOfMemoryError",
-    "-Djava.awt.headless=true",
-    `-Dlog4j2.configurationFile=${log4jConfigPath}`,
-  ];
+  const nodes = ports.map(({ nodeId, port, controllerPort }): ClusterNode & { running?: NodeProcess } => {
+    const dir = path.join(o.dir, `node-${nodeId}`);
+    const spec: KafkaNodeSpec = { nodeId, port, controllerPort, voters, logDir: path.join(dir, "logs"), partitions: o.partitions };
+    const broker = `127.0.0.1:${port}`;
+    const nodeOpts: StartBrokerOptions = { ...opts, onOutput: opts.onOutput ? (line) => opts.onOutput!(`[node ${nodeId}] ${line}`) : undefined };
+    const node: ClusterNode & { running?: NodeProcess } = {
+      nodeId,
+      broker,
+      port,
+      controllerPort,
+      pid: () => (node.running && !node.running.exitState() ? node.running.child.pid : undefined),
+      async kill9() {
+        const p = node.running;
+        if (!p || p.exitState()) return;
+        p.child.kill("SIGKILL");
+        await p.exited;
+      },
+      async start() {
+        if (node.pid() !== undefined) return;
+        await fs.mkdir(dir, { recursive: true });
+        node.running = await spawnNode(spec, dir, clusterIdFile, o.heap, classpath, log, nodeOpts);
+        try {
+          await waitUntilAnswering([broker], o.startTimeoutMs, log, node.running);
+        } catch (err) {
+          await node.running.stop();
+          throw err;
+        }
+      },
+      stop: async () => node.running?.stop(),
+      output: () => [...(node.running?.lines ?? [])],
+    };
+    return node;
+  });
+  const cluster: LocalCluster = {
+    brokers: nodes.map((n) => n.broker),
+    nodes,
+    stop: async () => void (await Promise.all(nodes.map((n) => n.stop()))),
+  };
+
+  const started = Date.now();
+  try {
+    // Together: no node answers before a majority of the voters runs.
+    await Promise.all(nodes.map((n) => n.start()));
+    log.info({ brokers: cluster.brokers, durationMs: Date.now() - started, dir: o.dir }, "Kafka cluster ready");
+    if (o.topics?.length) {
+      const kafka = createKafka({ clientId: "embedline-cluster", brokers: cluster.brokers, log });
+      await ensureTopics(kafka, o.topics, o.partitions, { ...o.replication, configs: o.compacted ? compactedTopic(o.compacted) : {} });
+    }
+  } catch (err) {
+    await cluster.stop();
+    throw err;
+  }
+  return cluster;
 }
 
 /** Format KRaft storage the first time; afterwards the data (and cluster id) is reused. */
-async function formatStorageOnce(classpath: string, dir: string, logDir: string, propsFile: string, log: Logger): Promise<void> {
+async function formatStorageOnce(classpath: string, dir: string, logDir: string, propsFile: string, clusterIdFile: string, log: Logger): Promise<void> {
   if (existsSync(path.join(logDir, "meta.properties"))) return;
-  const clusterId = await stableClusterId(dir);
+  const clusterId = await stableClusterId(clusterIdFile);
   const res = await run(
     "java",
     [
@@ -332,9 +317,8 @@ async function formatStorageOnce(classpath: string, dir: string, logDir: string,
   log.info({ logDir, clusterId }, "Kafka storage formatted");
 }
 
-/** The cluster id kept in `<dir>/cluster.id`, created once (Kafka's format: 16 random bytes, base64url). */
-async function stableClusterId(dir: string): Promise<string> {
-  const file = path.join(dir, "cluster.id");
+/** The cluster id kept in `file` (`<dir>/cluster.id`), created once (Kafka's format: 16 random bytes, base64url); every node of a cluster shares it. */
+async function stableClusterId(file: string): Promise<string> {
   const existing = await fs.readFile(file, "utf8").then(
     (s) => s.trim(),
     () => "",
@@ -348,15 +332,8 @@ async function stableClusterId(dir: string): Promise<string> {
 }
 
 /** Probe with a one-shot admin call until the broker answers, it dies, or time runs out. */
-async function waitUntilAnswering(
-  brokers: string[],
-  timeoutMs: number,
-  log: Logger,
-  exitState: () => { code: number | null; signal: NodeJS.Signals | null } | undefined,
-  exited: Promise<void>,
-  spawnFailed: Promise<Error>,
-  lines: string[],
-): Promise<void> {
+async function waitUntilAnswering(brokers: string[], timeoutMs: number, log: Logger, node: Pick<NodeProcess, "exitState" | "exited" | "spawnFailed" | "lines">): Promise<void> {
+  const { exitState, exited, spawnFailed, lines } = node;
   // Refused connections are expected while the JVM starts; keep them out of the log.
   const quiet = log.child({}, { level: "silent" });
   const deadline = Date.now() + timeoutMs;

@@ -9,7 +9,7 @@ import { parseEmbedWorkerConfig, redactEmbedWorkerConfig } from "../../lib/confi
 import { createEmbeddingClient, findModel } from "../../lib/embedding";
 import { createKafka } from "../../lib/kafka/client";
 import { TopicLimits } from "../../lib/kafka/record-limits";
-import { ensureTopics } from "../../lib/kafka/topics";
+import { compactedTopic, ensureTopics } from "../../lib/kafka/topics";
 import { ParquetSink } from "../../lib/parquet";
 import { beginProcess } from "../../lib/process/lifecycle";
 import { ReddbClient } from "../../lib/reddb/client";
@@ -160,7 +160,7 @@ const consuming =
     "kafka consumer",
     async () => {
       await admin.connect();
-      await ensureTopics(kafka, [cfg.kafka.inputTopic, cfg.kafka.outputTopic, cfg.kafka.dlqTopic], cfg.kafka.partitions);
+      await ensureTopics(kafka, [cfg.kafka.inputTopic, cfg.kafka.outputTopic, cfg.kafka.dlqTopic], cfg.kafka.partitions, { ...cfg.kafka.replication, configs: compactedTopic(cfg.kafka.outputTopic) });
       await consumer.start();
     },
     // /health says degraded, and why, while start-up waits for Kafka.

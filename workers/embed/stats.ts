@@ -3,6 +3,7 @@
  * field names plus ours) and rendered as Prometheus text by /metrics/prometheus.
  */
 
+import { PrometheusText } from "../../lib/metrics/prometheus";
 import { StageWindow } from "../../lib/metrics/stage-window";
 
 /** Upper bounds (seconds) of the embed-call duration histogram: 5 ms … 30 s. */
@@ -86,46 +87,35 @@ export class WorkerStats {
   }
 
   prometheus(extra: { cache?: { hits: number; misses: number; size: number }; paused: boolean; degraded: boolean }): string {
-    const p = "embedline_embed_worker_";
-    const lines: string[] = [];
-    const metric = (name: string, type: "counter" | "gauge", help: string, value: number) => {
-      lines.push(`# HELP ${p}${name} ${help}`, `# TYPE ${p}${name} ${type}`, `${p}${name} ${value}`);
-    };
-    metric("start_time_seconds", "gauge", "Start time of the worker, seconds since the epoch.", this.startedTs);
-    metric("records_in_total", "counter", "Records consumed from the input topic.", this.recordsIn);
-    metric("records_out_total", "counter", "Embedding records committed to the output topic.", this.recordsOut);
-    metric("dlq_records_total", "counter", "Records committed to the dead-letter topic.", this.dlqRecords);
-    metric("batches_total", "counter", "Batches sent to the embedding service.", this.batches);
-    metric("embed_calls_total", "counter", "Calls to the embedding service that answered.", this.totalCalls);
-    metric("embed_failures_total", "counter", "Batches the embedding service failed (outages waited out, rejections).", this.failures);
-    metric("transactions_total", "counter", "Kafka transactions committed.", this.transactions);
-    metric("transaction_failures_total", "counter", "Kafka transactions that failed and were redone.", this.transactionFailures);
-    metric("parquet_files_total", "counter", "Parquet files written.", this.parquetFiles);
-    metric("parquet_rows_total", "counter", "Rows written to Parquet.", this.parquetRows);
-    metric("reddb_writes_total", "counter", "Records written to RedDB.", this.reddbWrites);
-    metric("reddb_failures_total", "counter", "Failed RedDB write rounds (retried).", this.reddbFailures);
-    metric("batch_size", "gauge", "Records in the last batch.", this.lastBatchSize);
+    const out = new PrometheusText("embedline_embed_worker_");
+    out.gauge("start_time_seconds", "Start time of the worker, seconds since the epoch.", this.startedTs);
+    out.counter("records_in_total", "Records consumed from the input topic.", this.recordsIn);
+    out.counter("records_out_total", "Embedding records committed to the output topic.", this.recordsOut);
+    out.counter("dlq_records_total", "Records committed to the dead-letter topic.", this.dlqRecords);
+    out.counter("batches_total", "Batches sent to the embedding service.", this.batches);
+    out.counter("embed_calls_total", "Calls to the embedding service that answered.", this.totalCalls);
+    out.counter("embed_failures_total", "Batches the embedding service failed (outages waited out, rejections).", this.failures);
+    out.counter("transactions_total", "Kafka transactions committed.", this.transactions);
+    out.counter("transaction_failures_total", "Kafka transactions that failed and were redone.", this.transactionFailures);
+    out.counter("parquet_files_total", "Parquet files written.", this.parquetFiles);
+    out.counter("parquet_rows_total", "Rows written to Parquet.", this.parquetRows);
+    out.counter("reddb_writes_total", "Records written to RedDB.", this.reddbWrites);
+    out.counter("reddb_failures_total", "Failed RedDB write rounds (retried).", this.reddbFailures);
+    out.gauge("batch_size", "Records in the last batch.", this.lastBatchSize);
     const stage = this.stage.snapshot();
-    metric("stage_records_per_second", "gauge", "Records the embed stage committed per second over the last minute.", stage.records_per_sec);
+    out.gauge("stage_records_per_second", "Records the embed stage committed per second over the last minute.", stage.records_per_sec);
     // Absent rather than 0 while no record went through in the last minute: 0 would claim records flowed without waiting.
-    if (stage.p50_ms !== null) metric("stage_latency_p50_seconds", "gauge", "Median over the last minute of embedding_input record timestamp to its embedding committed.", stage.p50_ms / 1000);
-    if (stage.p99_ms !== null) metric("stage_latency_p99_seconds", "gauge", "p99 over the last minute of embedding_input record timestamp to its embedding committed.", stage.p99_ms / 1000);
-    metric("consumer_lag", "gauge", "Offsets behind the input topic's end after the last commit, over assigned partitions: 0 when caught up (the commit goes past transaction markers); while records wait it also counts one marker per input transaction (the console's lag counts records exactly).", [...this.lagByPartition.values()].reduce((a, b) => a + b, 0));
-    metric("paused", "gauge", "1 while consumption is paused by an operator.", extra.paused ? 1 : 0);
-    metric("degraded", "gauge", "1 while a dependency is unavailable or an input partition is not advancing (see /health).", extra.degraded ? 1 : 0);
+    out.gauge("stage_latency_p50_seconds", "Median over the last minute of embedding_input record timestamp to its embedding committed.", stage.p50_ms === null ? null : stage.p50_ms / 1000);
+    out.gauge("stage_latency_p99_seconds", "p99 over the last minute of embedding_input record timestamp to its embedding committed.", stage.p99_ms === null ? null : stage.p99_ms / 1000);
+    out.gauge("consumer_lag", "Offsets behind the input topic's end after the last commit, over assigned partitions: 0 when caught up (the commit goes past transaction markers); while records wait it also counts one marker per input transaction (the console's lag counts records exactly).", [...this.lagByPartition.values()].reduce((a, b) => a + b, 0));
+    out.gauge("paused", "1 while consumption is paused by an operator.", extra.paused ? 1 : 0);
+    out.gauge("degraded", "1 while a dependency is unavailable or an input partition is not advancing (see /health).", extra.degraded ? 1 : 0);
     if (extra.cache) {
-      metric("cache_hits_total", "counter", "Texts answered from the embedding cache.", extra.cache.hits);
-      metric("cache_misses_total", "counter", "Texts not in the embedding cache.", extra.cache.misses);
-      metric("cache_entries", "gauge", "Entries in the embedding cache.", extra.cache.size);
+      out.counter("cache_hits_total", "Texts answered from the embedding cache.", extra.cache.hits);
+      out.counter("cache_misses_total", "Texts not in the embedding cache.", extra.cache.misses);
+      out.gauge("cache_entries", "Entries in the embedding cache.", extra.cache.size);
     }
-    const h = `${p}embed_duration_seconds`;
-    lines.push(`# HELP ${h} Round trip of calls to the embedding service.`, `# TYPE ${h} histogram`);
-    let cumulative = 0;
-    DURATION_BUCKETS.forEach((b, i) => {
-      cumulative += this.durationCounts[i]!;
-      lines.push(`${h}_bucket{le="${b}"} ${cumulative}`);
-    });
-    lines.push(`${h}_bucket{le="+Inf"} ${this.totalCalls}`, `${h}_sum ${this.durationSum}`, `${h}_count ${this.totalCalls}`);
-    return `${lines.join("\n")}\n`;
+    out.histogram("embed_duration_seconds", "Round trip of calls to the embedding service.", { buckets: DURATION_BUCKETS, counts: this.durationCounts, sum: this.durationSum });
+    return out.toString();
   }
 }

@@ -1,6 +1,6 @@
 import type { Admin, IHeaders, Kafka, KafkaMessage, Producer } from "kafkajs";
 import { REPLAY_HEADER } from "../../lib/dlq/item";
-import { ensureTopics } from "../../lib/kafka/topics";
+import { ensureTopics, type TopicReplication } from "../../lib/kafka/topics";
 import { isTooLarge } from "../../lib/kafka/errors";
 import { chunkRecords, payloadBudget, TopicLimits } from "../../lib/kafka/record-limits";
 import { dlqKey, serializeDlqWithOriginal } from "../../lib/records/dlq-original";
@@ -38,6 +38,8 @@ export class DeadLetters {
     private readonly sourceTopic: string,
     /** Partitions of the DLQ topic if the indexer is the first to need it (EMBED_TOPIC_PARTITIONS). */
     private readonly partitions: number,
+    /** KAFKA_REPLICATION_FACTOR / KAFKA_MIN_INSYNC_REPLICAS, if the indexer creates the DLQ topic. */
+    private readonly replication: TopicReplication = {},
   ) {
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     this.admin = kafka.admin();
@@ -46,7 +48,7 @@ export class DeadLetters {
 
   async connect(): Promise<void> {
     // The embed-worker creates it too; whichever starts first, the same partition count.
-    await ensureTopics(this.kafka, [this.topic], this.partitions);
+    await ensureTopics(this.kafka, [this.topic], this.partitions, this.replication);
     await this.producer.connect();
     await this.admin.connect();
   }

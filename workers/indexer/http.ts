@@ -1,9 +1,11 @@
 import type { Server } from "node:http";
-import { createWorkerServer, json, route } from "../../lib/http/worker-server";
+import { createWorkerServer, json, route, text } from "../../lib/http/worker-server";
 import type { RecallMonitor } from "../../lib/index/recall-monitor";
 import { shardStats } from "../../lib/index/stats";
 import type { VectorIndex } from "../../lib/index/vector-index";
 import type { Logger } from "../../lib/log";
+import { PROMETHEUS_CONTENT_TYPE } from "../../lib/metrics/prometheus";
+import { indexerPrometheus } from "../../lib/metrics/prometheus-indexer";
 import { ExactQueryGate } from "./exact-gate";
 import type { IndexerMetrics } from "./metrics";
 import { knnQuerySchema, runKnnQuery, type EmbedText } from "./query";
@@ -23,10 +25,12 @@ export interface IndexerHttpDeps {
   exactGate?: ExactQueryGate;
 }
 
-/** Routes of the emb-indexer: POST /knn/query, GET /knn/shards, /health, /metrics. */
+/** Routes of the emb-indexer: POST /knn/query, GET /knn/shards, /health, /metrics, /metrics/prometheus. */
 export function createIndexerServer(deps: IndexerHttpDeps): Server {
   const { index, metrics, recall } = deps;
   const gate = deps.exactGate ?? new ExactQueryGate();
+  /** GET /metrics; /metrics/prometheus renders the same object. */
+  const metricsJson = () => metrics.toJSON({ total_ids: index.totalIds, dim: index.dim ?? null, model: index.model ?? null, recall: recall.report(), scans: gate.state });
   return createWorkerServer({
     log: deps.log,
     maxBodyBytes: MAX_BODY_BYTES,
@@ -45,7 +49,8 @@ export function createIndexerServer(deps: IndexerHttpDeps): Server {
         },
       }),
       "GET /knn/shards": route({ handle: () => json(shardStats(index)) }),
-      "GET /metrics": route({ handle: () => json(metrics.toJSON({ total_ids: index.totalIds, dim: index.dim ?? null, model: index.model ?? null, recall: recall.report(), scans: gate.state })) }),
+      "GET /metrics": route({ handle: () => json(metricsJson()) }),
+      "GET /metrics/prometheus": route({ handle: () => text(indexerPrometheus(metricsJson()), PROMETHEUS_CONTENT_TYPE) }),
       "GET /health": route({
         handle: () => {
           const { httpStatus, body } = deps.health();

@@ -59,7 +59,7 @@ proc.onStop("embedding client", () => embeddingClient.close());
 await proc.listen(createIndexerServer({ index, metrics, recall, embedText: embedTextWith(embeddingClient, cfg.model), log, health }), cfg.port, cfg.host);
 
 const kafka = createKafka({ clientId: "emb-indexer", brokers: cfg.kafka.brokers, log });
-const deadLetters = new DeadLetters(kafka, cfg.kafka.dlqTopic, cfg.kafka.topic, cfg.kafka.dlqPartitions);
+const deadLetters = new DeadLetters(kafka, cfg.kafka.dlqTopic, cfg.kafka.topic, cfg.kafka.dlqPartitions, cfg.kafka.replication);
 let consumer: Consumer | undefined;
 let snapshotTimer: NodeJS.Timeout | undefined;
 let recallTimer: NodeJS.Timeout | undefined;

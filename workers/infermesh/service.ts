@@ -167,6 +167,8 @@ export function createInfermeshServer(deps: ServiceDeps): Server {
       }),
 
       "GET /metrics": route({ handle: async () => text(await metrics.registry.metrics(), metrics.registry.contentType) }),
+      // The path every Embedline process serves Prometheus text on (deploy/prometheus.yml scrapes it); /metrics stays, as InferMesh serves it.
+      "GET /metrics/prometheus": route({ handle: async () => text(await metrics.registry.metrics(), metrics.registry.contentType) }),
     },
   });
 }

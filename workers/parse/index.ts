@@ -42,7 +42,7 @@ await proc.start(
   async () => {
     const kafka = createKafka({ clientId: "parse-worker", brokers: cfg.brokers, log });
     // The launcher creates the stack's topics; the DLQ is this worker's own.
-    await ensureTopics(kafka, [...cfg.inputTopics, cfg.outputTopic, cfg.dlqTopic], cfg.partitions);
+    await ensureTopics(kafka, [...cfg.inputTopics, cfg.outputTopic, cfg.dlqTopic], cfg.partitions, cfg.replication);
     loop = await startParseLoop(kafka, cfg, metrics, health, log, {
       onJoined: () => {
         if (health.process === "starting") {
