@@ -43,7 +43,8 @@ export async function readWholeTopic(kafka: Kafka, topic: string, { readUncommit
   const producer = kafka.producer({ transactionalId: unique("end-marker"), idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   const tx = await producer.transaction();
-  await tx.send({ topic, messages: partitions.map((partition) => ({ partition, value: end })) });
+  // Keyed: a compacted topic (EMBED_OUTPUT_TOPIC) refuses records without a key.
+  await tx.send({ topic, messages: partitions.map((partition) => ({ partition, key: end, value: end })) });
   await tx.commit();
   await producer.disconnect();
 

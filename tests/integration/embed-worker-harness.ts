@@ -164,7 +164,8 @@ export async function readCommitted(kafka: Kafka, topic: string): Promise<Commit
   const marker = kafka.producer({ transactionalId: unique("marker"), idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
   await marker.connect();
   const tx = await marker.transaction();
-  await tx.send({ topic, messages: Array.from({ length: partitions }, (_, partition) => ({ partition, value: "end" })) });
+  // Keyed: a compacted topic (EMBED_OUTPUT_TOPIC, when a worker created it) refuses records without a key.
+  await tx.send({ topic, messages: Array.from({ length: partitions }, (_, partition) => ({ partition, key: "end", value: "end" })) });
   await tx.commit();
   await marker.disconnect();
 
