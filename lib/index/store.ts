@@ -21,6 +21,8 @@ export interface DocRow extends Partial<StoredTextFields> {
   norm: number;
   /** The embedding record said the vector was already unit length. */
   unit: boolean;
+  /** The Kafka partition of the index's topic (EMBED_OUTPUT_TOPIC) the document was read from (see `release`). */
+  partition: number;
 }
 
 /** A row of a long doc_id, stored under its hash: the full doc_id is kept in the value. */
@@ -44,6 +46,13 @@ export type Change =
   | { kind: "evict"; docId: string; shard: number; key: number };
 
 /**
+ * Layout of the store's databases. 2: rows remember their partition and
+ * `bypartition` lists them. A store of an older layout that holds documents is
+ * emptied at open (VectorIndex.open) and rebuilt from the topic, the truth.
+ */
+export const STORE_LAYOUT = 2;
+
+/**
  * The index's source of truth, in one LMDB environment:
  * - `docs`     doc_id → DocRow, for doc_ids of at most DOC_KEY_MAX_BYTES
  * - `longdocs` sha256(doc_id) as hex → DocRow + the full doc_id, for longer
@@ -58,10 +67,13 @@ export type Change =
  * - `recency`  [shard, key] → doc_id; keys only grow, so the first entry of a
  *              shard is its oldest document (eviction) and the last its newest
  * - `offsets`  [topic, partition] → next Kafka offset to apply
+ * - `bypartition` [topic, partition, key] → doc_id: the documents read from each
+ *              partition of the index's topic, so a partition this indexer no
+ *              longer owns is released in one range (`release`)
  * - `meta`     "dim" (the index's dimension), "model" (the model whose vectors it
  *              holds: set with "dim" by the first batch; an index written before
  *              it was kept gets it from its documents at open), "shards" (the
- *              shard count it was built with), "nextKey"
+ *              shard count it was built with), "nextKey", "layout" (STORE_LAYOUT)
  * A batch's documents, evictions and the offset after it are written in one
  * transaction, so after a crash the store holds exactly the records before the
  * stored offset: resuming there neither loses nor applies anything twice.
@@ -73,6 +85,7 @@ export class IndexStore {
   private readonly vectors: Database<Buffer, number>;
   private readonly recency: Database<string, [number, number]>;
   private readonly offsets: Database<number, [string, number]>;
+  private readonly byPartition: Database<string, [string, number, number]>;
   private readonly meta: Database<number | string, string>;
 
   constructor(dir: string) {
@@ -83,6 +96,7 @@ export class IndexStore {
     this.vectors = this.root.openDB({ name: "vectors", encoding: "binary" });
     this.recency = this.root.openDB({ name: "recency" });
     this.offsets = this.root.openDB({ name: "offsets" });
+    this.byPartition = this.root.openDB({ name: "bypartition" });
     this.meta = this.root.openDB({ name: "meta" });
   }
 
@@ -107,6 +121,33 @@ export class IndexStore {
   /** Record the shard count on first use; documents are placed by it, so it cannot change later. */
   claimShards(shards: number): void {
     if (this.shards === undefined) this.meta.putSync("shards", shards);
+  }
+
+  /** The layout the store was written with (STORE_LAYOUT); 1 for a store written before layouts were kept. */
+  get layout(): number {
+    return (this.meta.get("layout") as number | undefined) ?? 1;
+  }
+
+  /** True when the store holds no document and no offset (a new directory). */
+  get isEmpty(): boolean {
+    return this.meta.get("dim") === undefined && this.offsets.getKeysCount() === 0;
+  }
+
+  /** Record that the store is written with STORE_LAYOUT (on a new or just emptied store). */
+  claimLayout(): void {
+    if (this.meta.get("layout") !== STORE_LAYOUT) this.meta.putSync("layout", STORE_LAYOUT);
+  }
+
+  /**
+   * Drop every document, vector, offset and the dimension and model (the shard
+   * count and key counter stay): the index is then rebuilt from the topic.
+   */
+  clear(): void {
+    this.root.transactionSync(() => {
+      for (const db of [this.docs, this.longDocs, this.vectors, this.recency, this.offsets, this.byPartition]) db.clearSync();
+      this.meta.removeSync("dim");
+      this.meta.removeSync("model");
+    });
   }
 
   get nextKey(): number {
@@ -186,7 +227,7 @@ export class IndexStore {
     dim: number;
     /** The model of the batch's vectors (the caller lets in one model only). */
     model: string;
-    puts: { docId: string; row: Omit<DocRow, "key">; vector: Float32Array }[];
+    puts: { docId: string; row: Omit<DocRow, "key" | "partition">; vector: Float32Array }[];
     maxIdsPerShard: number;
     shardCount: (shard: number) => number;
   }): Change[] {
@@ -199,11 +240,13 @@ export class IndexStore {
         if (previous) {
           this.vectors.removeSync(previous.key);
           this.recency.removeSync([previous.shard, previous.key]);
+          this.byPartition.removeSync([args.topic, previous.partition, previous.key]);
         } else {
           growth.set(put.row.shard, (growth.get(put.row.shard) ?? 0) + 1);
         }
-        const row: DocRow = { ...put.row, key: nextKey++ };
+        const row: DocRow = { ...put.row, partition: args.partition, key: nextKey++ };
         this.putDoc(put.docId, row);
+        this.byPartition.putSync([args.topic, args.partition, row.key], put.docId);
         this.vectors.putSync(row.key, Buffer.from(put.vector.buffer, put.vector.byteOffset, put.vector.byteLength));
         this.recency.putSync([row.shard, row.key], put.docId);
         changes.push({ kind: "put", docId: put.docId, row, vector: put.vector, replacedKey: previous?.key });
@@ -211,7 +254,7 @@ export class IndexStore {
       if (args.maxIdsPerShard > 0) {
         for (const [shard, added] of growth) {
           const excess = args.shardCount(shard) + added - args.maxIdsPerShard;
-          if (excess > 0) changes.push(...this.evictOldest(shard, excess));
+          if (excess > 0) changes.push(...this.evictOldest(args.topic, shard, excess));
         }
       }
       this.meta.putSync("nextKey", nextKey);
@@ -220,6 +263,46 @@ export class IndexStore {
       this.offsets.putSync([args.topic, args.partition], args.nextOffset);
       return changes;
     });
+  }
+
+  /**
+   * Remove every document read from `partition` of `topic` (rows, vectors,
+   * recency) and its stored offset, in one transaction. Returns the evictions,
+   * for the in-memory shards to follow.
+   */
+  release(topic: string, partition: number): Change[] {
+    return this.root.transactionSync(() => {
+      const entries = [...this.byPartition.getRange({ start: [topic, partition, 0], end: [topic, partition + 1, 0] })];
+      const changes: Change[] = [];
+      for (const { key, value: docId } of entries) {
+        const docKey = (key as [string, number, number])[2];
+        this.byPartition.removeSync(key as [string, number, number]);
+        const row = this.doc(docId);
+        // Only the version read from this partition goes (a later one from another partition would be under another key).
+        if (!row || row.key !== docKey) continue;
+        this.vectors.removeSync(row.key);
+        this.recency.removeSync([row.shard, row.key]);
+        this.removeDoc(docId);
+        changes.push({ kind: "evict", docId, shard: row.shard, key: row.key });
+      }
+      this.offsets.removeSync([topic, partition]);
+      return changes;
+    });
+  }
+
+  /** Partitions of `topic` with documents or a stored offset, ascending. */
+  partitionsHeld(topic: string): number[] {
+    const held = new Set<number>();
+    const end = Number.MAX_SAFE_INTEGER;
+    for (const key of this.offsets.getKeys({ start: [topic, 0], end: [topic, end] })) held.add((key as [string, number])[1]);
+    // One seek per partition held: skip from each partition's first entry to the next partition.
+    for (let from = 0; ; ) {
+      const [first] = [...this.byPartition.getKeys({ start: [topic, from, 0], end: [topic, end, 0], limit: 1 })] as [string, number, number][];
+      if (!first) break;
+      held.add(first[1]);
+      from = first[1] + 1;
+    }
+    return [...held].sort((a, b) => a - b);
   }
 
   /** Store the offset after a batch that changed no document (every record refused or invalid). */
@@ -231,12 +314,14 @@ export class IndexStore {
     await this.root.close();
   }
 
-  private evictOldest(shard: number, n: number): Change[] {
+  private evictOldest(topic: string, shard: number, n: number): Change[] {
     const oldest = [...this.recency.getRange({ start: [shard, 0], end: [shard + 1, 0], limit: n })];
     return oldest.map(({ key, value: docId }) => {
       const recencyKey = key as [number, number];
       this.recency.removeSync(recencyKey);
       this.vectors.removeSync(recencyKey[1]);
+      const row = this.doc(docId);
+      if (row?.partition !== undefined) this.byPartition.removeSync([topic, row.partition, row.key]);
       this.removeDoc(docId);
       return { kind: "evict", docId, shard, key: recencyKey[1] };
     });

@@ -6,7 +6,8 @@ import { shardOf } from "../records/shard";
 import { IndexGraph } from "./graph";
 import { GraphSnapshots, type HnswParams } from "./hnsw";
 import { ShardIndex, type DocMeta } from "./shard-index";
-import { IndexStore, type Change, type DocRow } from "./store";
+import { rmSync } from "node:fs";
+import { IndexStore, STORE_LAYOUT, type Change, type DocRow } from "./store";
 import { answerText, storedTextOf, type AnswerText } from "./stored-text";
 import { toUnit } from "./vector";
 
@@ -69,6 +70,12 @@ export interface OpenReport {
   model: IndexModel;
   /** Documents indexed before texts were kept: their answers say so (text_stored false) until the index is rebuilt. */
   withoutTexts: number;
+  /**
+   * Why the index was emptied at open, to be rebuilt from the topic, or null:
+   * `no-partitions` (written before rows remembered their Kafka partition, so
+   * a partition could not be released when another indexer takes it over).
+   */
+  emptied: "no-partitions" | null;
 }
 
 /**
@@ -125,8 +132,15 @@ export class VectorIndex {
       throw new Error(`the index in ${opts.dir} was built with ${builtWith} shards but EMB_INDEX_SHARDS is ${opts.shards}: set EMB_INDEX_SHARDS=${builtWith}, or delete ${opts.dir} to rebuild it from the topic`);
     }
     store.claimShards(opts.shards);
+    const report: OpenReport = { docs: 0, graph: "empty", replayedKeys: 0, ms: 0, model: { source: "empty", name: undefined, models: [] }, withoutTexts: 0, emptied: null };
+    if (store.layout < STORE_LAYOUT && !store.isEmpty) {
+      // The topic is the source of truth: an index whose rows do not say which partition they came from is rebuilt from it.
+      store.clear();
+      rmSync(path.join(opts.dir, "hnsw"), { recursive: true, force: true });
+      report.emptied = "no-partitions";
+    }
+    store.claimLayout();
     const index = new VectorIndex(opts, store);
-    const report: OpenReport = { docs: 0, graph: "empty", replayedKeys: 0, ms: 0, model: { source: "empty", name: undefined, models: [] }, withoutTexts: 0 };
     const dim = store.dim;
     if (dim !== undefined) {
       index.createShards(dim);
@@ -258,7 +272,7 @@ export class VectorIndex {
         plan.zeroVectors++;
         continue;
       }
-      const row = { shard: shardOf(r.doc_id, this.opts.shards), topic: r.topic, model: r.model, kafka_ts: r.kafka_ts, embedded_ts: r.embedded_ts, dim: r.vector.length, norm: unit.norm, unit: r.normalized, ...storedTextOf(r) };
+      const row = { shard: shardOf(r.doc_id, this.opts.shards), partition, topic: r.topic, model: r.model, kafka_ts: r.kafka_ts, embedded_ts: r.embedded_ts, dim: r.vector.length, norm: unit.norm, unit: r.normalized, ...storedTextOf(r) };
       plan.puts.push({ docId: r.doc_id, row, vector: unit.unit });
     }
     return plan;
@@ -304,6 +318,23 @@ export class VectorIndex {
   apply(topic: string, partition: number, records: IncomingRecord[], nextOffset: number): ApplyResult & Omit<BatchPlan, "puts"> {
     const plan = this.plan(topic, partition, records, nextOffset);
     return { ...plan, ...this.commit(plan) };
+  }
+
+  /**
+   * Forget every document read from `partition` of `topic` and its stored
+   * offset (LMDB, memory and the graph): the partition now belongs to another
+   * indexer, and if it comes back it is rebuilt from the topic. Returns how
+   * many documents went.
+   */
+  release(topic: string, partition: number): number {
+    const result: ApplyResult = { inserted: 0, updated: 0, evicted: 0, changes: this.store.release(topic, partition) };
+    if (result.changes.length > 0) this.follow(result);
+    return result.evicted;
+  }
+
+  /** Partitions of `topic` this index holds documents or a stored offset of, ascending. */
+  partitionsHeld(topic: string): number[] {
+    return this.store.partitionsHeld(topic);
   }
 
   /** Save the graph when it changed since its last save; returns how many graphs were saved (0 or 1). */

@@ -89,13 +89,16 @@ describe("index store: doc_ids of any length", () => {
     const legacyId = "w".repeat(1500);
     const store = new IndexStore(lmdbDir);
     store.claimShards(1);
+    // A store of the current layout (an older layout is emptied at open: rows then did not keep their partition).
+    store.claimLayout();
     store.applyBatch({ topic: "embeddings", partition: 0, nextOffset: 1, dim: DIM, model: "m", puts: [{ docId: short, row: { shard: 0, topic: "t", model: "m", kafka_ts: 1, embedded_ts: 2, dim: DIM, norm: 1, unit: false }, vector: new Float32Array(vectorOf(0)) }], maxIdsPerShard: 0, shardCount: () => 0 });
     await store.close();
     const raw = open({ path: lmdbDir, maxDbs: 8, compression: false });
     const docs = raw.openDB({ name: "docs" });
     raw.openDB({ name: "vectors", encoding: "binary" }).putSync(7, Buffer.from(new Float32Array(vectorOf(5)).buffer));
     raw.openDB({ name: "recency" }).putSync([0, 7], legacyId);
-    docs.putSync(legacyId, { key: 7, shard: 0, topic: "t", model: "m", kafka_ts: 1, embedded_ts: 2, dim: DIM, norm: 1, unit: false });
+    docs.putSync(legacyId, { key: 7, shard: 0, topic: "t", model: "m", kafka_ts: 1, embedded_ts: 2, dim: DIM, norm: 1, unit: false, partition: 0 });
+    raw.openDB({ name: "bypartition" }).putSync(["embeddings", 0, 7], legacyId);
     raw.openDB({ name: "meta" }).putSync("nextKey", 8);
     await raw.close();
 

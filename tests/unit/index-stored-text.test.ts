@@ -77,6 +77,8 @@ describe("the index keeps the first 300 characters of each text", () => {
     const dir = tempDir();
     const store = new IndexStore(path.join(dir, "lmdb"));
     store.claimShards(4);
+    // A store of the current layout (an older layout is emptied at open: rows then did not keep their partition).
+    store.claimLayout();
     // The row an older indexer wrote: no text fields at all.
     const old = { shard: 0, topic: "t", model: "m", kafka_ts: 1, embedded_ts: 2, dim: DIM, norm: 1, unit: false };
     store.applyBatch({ topic: "embeddings", partition: 0, nextOffset: 1, dim: DIM, model: "m", puts: [{ docId: "old", row: old, vector: new Float32Array(vectorOf(0)) }], maxIdsPerShard: 0, shardCount: () => 0 });

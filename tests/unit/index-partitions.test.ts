@@ -1,0 +1,147 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { open as lmdbOpen } from "lmdb";
+import { afterEach, describe, expect, it } from "vitest";
+import { searchIndex } from "../../lib/index/search";
+import { VectorIndex, type IncomingRecord } from "../../lib/index/vector-index";
+import type { EmbeddingRecord } from "../../lib/records/embedding-record";
+
+const HNSW = { connectivity: 16, efAdd: 64, efSearch: 64 };
+const TOPIC = "embeddings";
+const dirs: string[] = [];
+const opened: VectorIndex[] = [];
+afterEach(async () => {
+  for (const index of opened.splice(0)) await index.close();
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function open(dir: string) {
+  const result = VectorIndex.open({ dir, shards: 4, maxIdsPerShard: 0, hnsw: HNSW });
+  opened.push(result.index);
+  return result;
+}
+
+async function close(index: VectorIndex) {
+  await index.close();
+  opened.splice(opened.indexOf(index), 1);
+}
+
+function tempDir(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), "index-partitions-"));
+  dirs.push(dir);
+  return dir;
+}
+
+/** A deterministic 16-dim direction per document. */
+const spread = (i: number) => Array.from({ length: 16 }, (_, d) => Math.sin(i * 1.7 + d * 2.3) + 0.1 * Math.cos(i * d));
+
+function rec(docId: string, vector: number[]): EmbeddingRecord {
+  return { topic: "t", text: docId, doc_id: docId, vector, kafka_ts: 1, embedded_ts: 100, model: "m", dim: vector.length, normalized: false };
+}
+
+const at = (first: number, records: EmbeddingRecord[]): IncomingRecord[] => records.map((record, i) => ({ offset: first + i, record }));
+
+/** Partition p holds docs p-0 … p-(PER-1): enough in all that queries go through the graph (≥ 1000 in scope). */
+const PER = 600;
+const docsOf = (p: number) => Array.from({ length: PER }, (_, i) => `p${p}-${i}`);
+const seedOf = (docId: string) => Number(docId.slice(1, 2)) * PER + Number(docId.split("-")[1]);
+
+function fill(index: VectorIndex) {
+  for (const p of [0, 1, 2]) index.apply(TOPIC, p, at(0, docsOf(p).map((id) => rec(id, spread(seedOf(id))))), PER);
+}
+
+const queryOf = (docId: string) => {
+  const v = Float32Array.from(spread(seedOf(docId)));
+  const n = Math.hypot(...v);
+  return v.map((x) => x / n);
+};
+
+describe("VectorIndex partition ownership", () => {
+  it("lists the partitions it holds documents or an offset of", () => {
+    const { index } = open(tempDir());
+    fill(index);
+    index.advanceOffset(TOPIC, 5, 3);
+    expect(index.partitionsHeld(TOPIC)).toEqual([0, 1, 2, 5]);
+    expect(index.partitionsHeld("other")).toEqual([]);
+    expect(index.row("p1-3")?.partition).toBe(1);
+  });
+
+  it("release removes exactly that partition's documents and offset, from LMDB, memory and the graph", async () => {
+    const dir = tempDir();
+    const { index } = open(dir);
+    fill(index);
+    index.snapshot(); // the saved graph still holds partition 1: reopening must not bring it back
+    expect(index.release(TOPIC, 1)).toBe(PER);
+
+    const check = (ix: VectorIndex) => {
+      expect(ix.totalIds).toBe(2 * PER);
+      expect(ix.graph?.size).toBe(2 * PER);
+      expect(ix.nextOffset(TOPIC, 1)).toBeUndefined();
+      expect(ix.nextOffset(TOPIC, 0)).toBe(PER);
+      expect(ix.partitionsHeld(TOPIC)).toEqual([0, 2]);
+      for (const id of docsOf(1)) {
+        expect(ix.locate(id)).toBeUndefined();
+        expect(ix.row(id)).toBeUndefined();
+      }
+      for (const id of [...docsOf(0), ...docsOf(2)]) expect(ix.locate(id)?.meta.docId).toBe(id);
+      for (const exact of [true, false]) {
+        // A released document's own vector no longer finds it; a kept one's still does, first.
+        const gone = searchIndex(ix, queryOf("p1-7"), { k: 10, exact });
+        expect(gone.neighbors.some((n) => n.item.docId.startsWith("p1-"))).toBe(false);
+        expect(gone.mode).toBe(exact ? "exact" : "hnsw");
+        const kept = searchIndex(ix, queryOf("p2-7"), { k: 10, exact });
+        expect(kept.neighbors[0]?.item.docId).toBe("p2-7");
+      }
+    };
+    check(index);
+    await close(index);
+    const reopened = open(dir);
+    expect(reopened.report.docs).toBe(2 * PER);
+    check(reopened.index);
+  });
+
+  it("takes a released partition back from the start of the topic", () => {
+    const { index } = open(tempDir());
+    fill(index);
+    index.release(TOPIC, 2);
+    const again = index.apply(TOPIC, 2, at(0, docsOf(2).map((id) => rec(id, spread(seedOf(id))))), PER);
+    expect(again).toMatchObject({ alreadyApplied: 0, inserted: PER, updated: 0 });
+    expect(index.totalIds).toBe(3 * PER);
+    expect(searchIndex(index, queryOf("p2-9"), { k: 1, exact: false }).neighbors[0]?.item.docId).toBe("p2-9");
+  });
+
+  it("leaves a document that moved to another partition when its old partition is released", () => {
+    const { index } = open(tempDir());
+    fill(index);
+    index.apply(TOPIC, 0, at(PER, [rec("p1-4", spread(seedOf("p1-4")))]), PER + 1);
+    expect(index.release(TOPIC, 1)).toBe(PER - 1);
+    expect(index.row("p1-4")?.partition).toBe(0);
+    expect(index.locate("p1-4")).toBeDefined();
+    expect(index.release(TOPIC, 0)).toBe(PER + 1);
+    expect(index.locate("p1-4")).toBeUndefined();
+  });
+
+  it("empties an index written before rows kept their partition, to be rebuilt from the topic", async () => {
+    const dir = tempDir();
+    const { index } = open(dir);
+    fill(index);
+    index.snapshot();
+    await close(index);
+    // What an older version left: no layout in the meta database.
+    const raw = lmdbOpen({ path: path.join(dir, "lmdb"), maxDbs: 8, compression: false });
+    raw.openDB({ name: "meta" }).removeSync("layout");
+    await raw.close();
+
+    const legacy = open(dir);
+    expect(legacy.report).toMatchObject({ emptied: "no-partitions", docs: 0, graph: "empty" });
+    expect(legacy.index.totalIds).toBe(0);
+    expect(legacy.index.partitionsHeld(TOPIC)).toEqual([]);
+    expect(legacy.index.nextOffset(TOPIC, 0)).toBeUndefined();
+    legacy.index.apply(TOPIC, 0, at(0, docsOf(0).map((id) => rec(id, spread(seedOf(id))))), PER);
+    await close(legacy.index);
+    // Emptied once: the rebuilt index opens as it is.
+    const rebuilt = open(dir);
+    expect(rebuilt.report).toMatchObject({ emptied: null, docs: PER });
+  });
+});
