@@ -16,6 +16,7 @@ export function parseConsoleConfig(env: RawEnv) {
       "REDDB_URL", "REDDB_NAMESPACE", "REDDB_TOKEN", "REDDB_DLQ_STREAM", "REDDB_DLQ_HTTP_PATH",
       "LAUNCHER_STATE_FILE", "CONSOLE_PORT", "CONSOLE_ALLOWED_HOSTS", "CONSOLE_TRUST_PROXY", "CONSOLE_SESSION_TTL",
       "CONSOLE_SSE_MAX_PER_CLIENT", "CONSOLE_SSE_MAX_TOTAL", "CONSOLE_HISTORY_HOURS",
+      "INDEXER_GROUP", "KNN_SCATTER_TIMEOUT_MS",
     ],
     env,
   );
@@ -29,6 +30,10 @@ export function parseConsoleConfig(env: RawEnv) {
     sparkUrl: e.SPARK_VECTOR_UI_URL,
     sparkProgressTopic: e.SPARK_PROGRESS_TOPIC,
     indexerUrl: e.INDEXER_URL,
+    /** The indexers' consumer group: its members advertise where they answer (lib/kafka/indexer-group.ts); the console asks each. */
+    indexerGroup: e.INDEXER_GROUP,
+    /** Deadline of each indexer's part of a kNN query. */
+    knnScatterTimeoutMs: e.KNN_SCATTER_TIMEOUT_MS,
     parseMetricsUrl: e.PARSE_METRICS_URL,
     upstreamTimeoutMs: e.CONSOLE_UPSTREAM_TIMEOUT_MS,
     /** Secret: compared on the server only, never rendered. */

@@ -3,7 +3,7 @@
  * console route, the indexers and the tests); this route adds only its body cap.
  */
 export { knnQuerySchema, type KnnQuery } from "@/lib/knn/query";
-export { knnAnswerSchema, knnNeighborSchema, type KnnNeighbor, type IndexerAnswerRead as KnnAnswer } from "@/lib/knn/answer";
+export { consoleKnnAnswerSchema, knnAnswerSchema, knnNeighborSchema, type KnnAnswer, type KnnNeighbor, type KnnInstance, type KnnPartial } from "@/lib/knn/answer";
 
 /**
  * Most bytes of a POST /api/knn/query body. A query is a vector, a doc_id or a
