@@ -4,19 +4,22 @@ import { parseStackConfig } from "../lib/config/stack";
 import { describeExit } from "../lib/health/supervisor-state";
 import { createLogger } from "../lib/log";
 import { startStack } from "./launcher";
+import { LauncherArgsError, parseLauncherArgs, type LauncherArgs } from "./launcher/flags";
 import { stackProcesses } from "./launcher/processes";
 import { StackError } from "./stack-error";
 
 const knownFlags = new Set(stackProcesses.flatMap((p) => (p.flag ? [p.flag] : [])));
 
 async function main(): Promise<number> {
-  const flags = new Set(process.argv.slice(2));
-  for (const f of flags) {
-    if (!knownFlags.has(f)) {
-      process.stderr.write(`embedline: unknown option ${f}${knownFlags.size ? ` (known: ${[...knownFlags].join(" ")})` : ""}\n`);
-      return 2;
-    }
+  let args: LauncherArgs;
+  try {
+    args = parseLauncherArgs(process.argv.slice(2), knownFlags);
+  } catch (err) {
+    if (!(err instanceof LauncherArgsError)) throw err;
+    process.stderr.write(`embedline: ${err.message}\n`);
+    return 2;
   }
+  const { flags, scale } = args;
   const cfg = loadOrExit(parseStackConfig);
   const log = createLogger("launcher", cfg.logLevel);
 
@@ -29,7 +32,7 @@ async function main(): Promise<number> {
 
   let stack: Awaited<ReturnType<typeof startStack>>;
   try {
-    stack = await startStack({ cfg, env: inheritedEnv(), flags, log });
+    stack = await startStack({ cfg, env: inheritedEnv(), flags, scale, log });
   } catch (err) {
     if (err instanceof StackError) {
       process.stderr.write(`embedline: ${signalled ? `stopped by ${signalled}` : err.message}\n`);

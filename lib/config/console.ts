@@ -24,7 +24,8 @@ export function parseConsoleConfig(env: RawEnv) {
     logLevel: e.LOG_LEVEL,
     kafkaBrokers: e.KAFKA_BOOTSTRAP_SERVERS ?? [`127.0.0.1:${e.KAFKA_PORT}`],
     healthTimeoutMs: e.HEALTH_TIMEOUT_MS,
-    infermeshUrl: e.INFERMESH_URL ?? `http://127.0.0.1:${e.INFERMESH_PORT}`,
+    /** Every instance of the embedding service (INFERMESH_URL is a comma-separated list). */
+    infermeshUrls: e.INFERMESH_URL ?? [`http://127.0.0.1:${e.INFERMESH_PORT}`],
     embedWorkerUrl: e.EMBED_WORKER_METRICS_URL,
     embedControlToken: e.EMBED_CONTROL_TOKEN,
     sparkUrl: e.SPARK_VECTOR_UI_URL,

@@ -22,7 +22,8 @@ export function parseEmbeddingClientConfig(env: RawEnv) {
   );
   return {
     provider: e.EMBED_PROVIDER,
-    url: e.INFERMESH_URL ?? `http://127.0.0.1:${e.INFERMESH_PORT}`,
+    /** Instances of one embedding service (INFERMESH_URL, comma-separated); the client balances over them. */
+    urls: e.INFERMESH_URL ?? [`http://127.0.0.1:${e.INFERMESH_PORT}`],
     model: e.EMBED_MODEL,
     /** Secret: sent as a bearer token, never logged. */
     apiKey: e.INFERMESH_API_KEY,

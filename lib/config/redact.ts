@@ -21,8 +21,13 @@ const SECRET_PARAMS = new Set(["token", "key", "apikey", "api_key", "password", 
 /** Config field names that hold a credential: every variable marked `secret` in variables.ts is parsed into one of these. */
 const SECRET_FIELD = /(token|secret|password|passwd|api_?key|credential)$/i;
 
-/** `scheme://` then the authority up to the first `/`, `?`, `#` or whitespace. */
-const URL_IN_TEXT = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#]*)([^\s]*)/gi;
+/**
+ * `scheme://` then the authority up to the first `/`, `?`, `#` or whitespace,
+ * then the rest up to whitespace; neither runs past a comma that starts the
+ * next URL of a list (INFERMESH_URL=https://u:p@a,https://v:q@b), so each
+ * URL of a list is redacted on its own.
+ */
+const URL_IN_TEXT = /\b([a-z][a-z0-9+.-]*:\/\/)((?:(?!,[a-z][a-z0-9+.-]*:\/\/)[^\s/?#])*)((?:(?!,[a-z][a-z0-9+.-]*:\/\/)\S)*)/gi;
 
 /** Every URL inside `text` with its user-info masked and its credential query values replaced; the rest untouched. */
 export function redactUrl(text: string): string {

@@ -1,6 +1,7 @@
 import path from "node:path";
 import { modelCacheDir } from "../embedding/model-cache";
 import { parseEnv, type RawEnv } from "./env";
+import { indexDir } from "./paths";
 import { parseTopicReplication } from "./kafka-topics";
 
 /** Configuration of the launcher (`npm start`) and of the test harness that reuses it. */
@@ -30,6 +31,7 @@ export function parseStackConfig(env: RawEnv) {
       "INFERMESH_MODEL",
       "MODEL_CACHE_DIR",
       "INDEXER_PORT",
+      "INDEX_DIR",
       "EMBED_METRICS_PORT",
       "REDDB_PORT",
       "REDDB_URL",
@@ -72,7 +74,8 @@ export function parseStackConfig(env: RawEnv) {
     },
     /** `login`: CONSOLE_TOKEN is set (the launcher says so; the token itself stays with the console). */
     console: { port: e.CONSOLE_PORT, login: e.CONSOLE_TOKEN !== undefined },
-    indexer: { port: e.INDEXER_PORT },
+    /** `dir`: the first indexer's index; `npm start -- --indexers N` gives instance i ≥ 1 `<dir>-<i>`. */
+    indexer: { port: e.INDEXER_PORT, dir: indexDir(dataDir, e.INDEX_DIR) },
     embedWorker: { port: e.EMBED_METRICS_PORT },
     parse: { port: e.PARSE_METRICS_PORT },
     spark: { uiPort: e.SPARK_UI_PORT },
@@ -85,14 +88,23 @@ export function parseStackConfig(env: RawEnv) {
     infermesh: {
       /** An operator-supplied embedding service: the bundled one is not started. */
       external: e.INFERMESH_URL !== undefined,
-      url: e.INFERMESH_URL ?? `http://127.0.0.1:${e.INFERMESH_PORT}`,
+      /** Every instance: the operator's INFERMESH_URL list, or the bundled services (one per `--embedders`, on consecutive ports from INFERMESH_PORT; see withScale). */
+      urls: e.INFERMESH_URL ?? [`http://127.0.0.1:${e.INFERMESH_PORT}`],
       port: e.INFERMESH_PORT,
       /** The model the bundled service loads: the launcher installs its files first. */
       model: e.INFERMESH_MODEL,
     },
     /** Where the bundled models' files are extracted (MODEL_CACHE_DIR, or ~/.cache/embedline/models). */
     modelCacheDir: modelCacheDir(e.MODEL_CACHE_DIR),
+    /** Instances the launcher starts of the scalable processes: 1 each, unless `--embedders N` / `--indexers N` (withScale). */
+    scale: { embedders: 1, indexers: 1 },
   };
 }
 
 export type StackConfig = ReturnType<typeof parseStackConfig>;
+
+/** The launcher's instance counts applied: the bundled services' URLs follow `--embedders` (an operator's INFERMESH_URL stays as given). */
+export function withScale(cfg: StackConfig, scale: StackConfig["scale"]): StackConfig {
+  const urls = cfg.infermesh.external ? cfg.infermesh.urls : Array.from({ length: scale.embedders }, (_, i) => `http://127.0.0.1:${cfg.infermesh.port + i}`);
+  return { ...cfg, scale, infermesh: { ...cfg.infermesh, urls } };
+}

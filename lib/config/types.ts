@@ -51,6 +51,43 @@ export const url = () =>
     }, "expected an http(s) URL")
     .transform((v) => v.replace(/\/+$/, ""));
 
+/** Most URLs one list variable takes: a list longer than this is a mistake (a pasted file), not a fleet. */
+export const URL_LIST_MAX = 64;
+
+const httpUrl = (v: string) => {
+  // The URL parser silently drops tabs and newlines inside a URL: refuse them (and any space or control character) instead.
+  if (/[\s\u0000-\u001f\u007f]/.test(v)) return false;
+  try {
+    const u = new URL(v);
+    return (u.protocol === "http:" || u.protocol === "https:") && u.hostname !== "";
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * One or more http(s) URLs separated by commas (`http://a:9000,http://b:9000`),
+ * each trimmed and without its trailing slash; order kept. Empty entries,
+ * duplicates and more than URL_LIST_MAX entries are refused: each would change
+ * how load is spread without saying so. A comma inside a URL must be written
+ * %2C. The message never repeats an entry (it may hold credentials).
+ */
+export const urlList = () =>
+  trimmed
+    .transform((v) => v.split(",").map((s) => s.trim().replace(/\/+$/, "")))
+    .superRefine((list, ctx) => {
+      const fail = (message: string) => ctx.addIssue({ code: "custom", message });
+      if (list.length > URL_LIST_MAX) return fail(`expected at most ${URL_LIST_MAX} comma-separated http(s) URLs`);
+      const bad = list.findIndex((u) => !httpUrl(u));
+      if (bad !== -1) return fail(`expected comma-separated http(s) URLs (entry ${bad + 1} of ${list.length} is not one)`);
+      const seen = new Set<string>();
+      for (const [i, u] of list.entries()) {
+        const key = new URL(u).href;
+        if (seen.has(key)) return fail(`expected comma-separated http(s) URLs, each once (entry ${i + 1} repeats an earlier one)`);
+        seen.add(key);
+      }
+    });
+
 /** host:port[,host:port…] as Kafka clients take it. */
 export const hostPortList = () =>
   trimmed

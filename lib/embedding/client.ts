@@ -1,13 +1,25 @@
 import "server-only";
 import type { EmbeddingClientConfig } from "../config/embedding-client";
+import { createBalancedClient, type BalancedClientOptions } from "./balanced-client";
 import { EmbeddingCache } from "./cache";
 import { decodeAnswer } from "./decode-answer";
 import { wireFormats, type ProviderName } from "./providers";
 import { Transport } from "./transport";
 import type { EmbedResult, EmbeddingClient } from "./types";
 
+/** How one client reaches one upstream. */
+export interface SingleUpstreamConfig {
+  url: string;
+  model: string;
+  apiKey?: string;
+  timeoutMs: number;
+  retries: number;
+  backoffMs: number;
+  connections: number;
+}
+
 /** A client that speaks one provider's wire format to one upstream, without cache. */
-export function createProviderClient(provider: ProviderName, cfg: Omit<EmbeddingClientConfig, "provider" | "cacheSize">): EmbeddingClient {
+export function createProviderClient(provider: ProviderName, cfg: SingleUpstreamConfig): EmbeddingClient {
   const wire = wireFormats[provider];
   const transport = new Transport(cfg);
   return {
@@ -32,6 +44,7 @@ export function withCache(inner: EmbeddingClient, cache: EmbeddingCache): Embedd
     provider: inner.provider,
     model: inner.model,
     cache,
+    upstreams: inner.upstreams,
     async embed(texts, signal): Promise<EmbedResult> {
       // Copies, so a caller that normalises in place cannot change the cache.
       const out: (number[] | undefined)[] = texts.map((t) => cache.get(inner.model, t)?.slice());
@@ -53,8 +66,11 @@ export function withCache(inner: EmbeddingClient, cache: EmbeddingCache): Embedd
   };
 }
 
-/** The client EMBED_PROVIDER and friends describe, cached when EMBED_CACHE_SIZE > 0. */
-export function createEmbeddingClient(cfg: EmbeddingClientConfig): EmbeddingClient & { cache?: EmbeddingCache } {
-  const client = createProviderClient(cfg.provider, cfg);
+/**
+ * The client EMBED_PROVIDER and friends describe: balanced over every
+ * INFERMESH_URL instance (one is a list of one), cached when EMBED_CACHE_SIZE > 0.
+ */
+export function createEmbeddingClient(cfg: EmbeddingClientConfig, opts?: BalancedClientOptions): EmbeddingClient & { cache?: EmbeddingCache } {
+  const client = createBalancedClient(cfg.provider, cfg, opts);
   return cfg.cacheSize > 0 ? withCache(client, new EmbeddingCache(cfg.cacheSize)) : client;
 }

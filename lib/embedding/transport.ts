@@ -28,14 +28,30 @@ const ERROR_BODY_LIMIT = 64 * 1024;
 // caller's own retry policy (e.g. the embed-worker pausing) handles outages.
 const DEFAULT_MAX_DELAY_MS = 30_000;
 
-/** A failure worth another attempt, with the delay the upstream asked for if any. */
-class Retryable extends Error {
+/**
+ * A failure worth another attempt, with the delay the upstream asked for if any.
+ * `ejects`: the instance itself is failing (connection error, timeout, 5xx), so a
+ * balancer takes it out of rotation; a 429 or 408 says it is busy, not broken.
+ */
+export class Retryable extends Error {
   constructor(
     message: string,
     readonly retryAfterMs?: number,
+    readonly ejects = true,
   ) {
     super(message);
   }
+}
+
+/**
+ * Delay before retry number `attempt` (1 = the first retry): `backoffMs`
+ * doubling, with equal jitter (half fixed, half random, so concurrent clients
+ * spread out), at least what Retry-After asked, at most `capMs`.
+ */
+export function retryDelayMs(backoffMs: number, attempt: number, retryAfterMs: number | undefined, capMs = DEFAULT_MAX_DELAY_MS): number {
+  const exp = backoffMs * 2 ** (attempt - 1);
+  const jittered = exp / 2 + Math.random() * (exp / 2);
+  return Math.min(capMs, Math.max(jittered, retryAfterMs ?? 0));
 }
 
 /**
@@ -64,7 +80,7 @@ export class Transport {
       signal?.throwIfAborted();
       const started = performance.now();
       try {
-        const text = await this.attempt(this.fullPath(path), payload, signal);
+        const text = await this.postOnce(path, payload, signal);
         return { text, rttMs: performance.now() - started, attempts: attempt };
       } catch (err) {
         if (signal?.aborted) throw signal.reason;
@@ -89,14 +105,16 @@ export class Transport {
   }
 
   private delayMs(attempt: number, retryAfterMs: number | undefined): number {
-    const cap = this.opts.maxDelayMs ?? DEFAULT_MAX_DELAY_MS;
-    const exp = this.opts.backoffMs * 2 ** (attempt - 1);
-    // Equal jitter: half fixed, half random, so concurrent clients spread out.
-    const jittered = exp / 2 + Math.random() * (exp / 2);
-    return Math.min(cap, Math.max(jittered, retryAfterMs ?? 0));
+    return retryDelayMs(this.opts.backoffMs, attempt, retryAfterMs, this.opts.maxDelayMs ?? DEFAULT_MAX_DELAY_MS);
   }
 
-  private async attempt(path: string, payload: string, signal?: AbortSignal): Promise<string> {
+  /**
+   * One attempt, no retry: the answer's body on 2xx; `Retryable` on a
+   * connection error, a timeout, 408, 429 or 5xx; EmbeddingRejectedError on
+   * another 4xx. `path` is the API path (e.g. /embed), under the base URL's.
+   */
+  async postOnce(apiPath: string, payload: string, signal?: AbortSignal): Promise<string> {
+    const path = this.fullPath(apiPath);
     const timeout = AbortSignal.timeout(this.opts.timeoutMs);
     const bounded = signal ? AbortSignal.any([signal, timeout]) : timeout;
     const headers: Record<string, string> = { "content-type": "application/json", accept: "application/json" };
@@ -117,7 +135,7 @@ export class Transport {
     }
     const detail = await readErrorDetail(res.body);
     if (statusCode === 429 || statusCode >= 500 || statusCode === 408) {
-      throw new Retryable(`HTTP ${statusCode}${detail ? `: ${detail}` : ""}`, parseRetryAfter(res.headers["retry-after"]));
+      throw new Retryable(`HTTP ${statusCode}${detail ? `: ${detail}` : ""}`, parseRetryAfter(res.headers["retry-after"]), statusCode >= 500);
     }
     throw new EmbeddingRejectedError(statusCode, detail);
   }

@@ -1,3 +1,5 @@
+import type { UpstreamSnapshot } from "./balancer";
+
 export interface EmbedResult {
   /** One vector per input, in input order. */
   vectors: number[][];
@@ -24,6 +26,8 @@ export interface EmbeddingClient {
   readonly model: string;
   embed(texts: string[], signal?: AbortSignal): Promise<EmbedResult>;
   close(): Promise<void>;
+  /** Each instance's state and figures, for a client balanced over several (INFERMESH_URL=a,b). */
+  upstreams?(): UpstreamSnapshot[];
 }
 
 /** How one provider speaks: the request to send and how to read the answer. */

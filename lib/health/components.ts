@@ -30,12 +30,17 @@ function formatUptime(seconds: number): string {
   return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
 }
 
-/** The embedding service's /health names its model and dimension (InferMesh-compatible servers may not). */
-function embeddingServiceComponent(cfg: ConsoleConfig): HealthComponent {
-  return httpComponent("embedding-service", `${cfg.infermeshUrl}/health`, (body) => {
-    const b = body as { model?: unknown; dim?: unknown } | null;
-    return typeof b?.model === "string" ? `model ${b.model}${typeof b.dim === "number" ? ` · ${b.dim} dims` : ""}` : null;
-  });
+/**
+ * The embedding service's /health names its model and dimension (InferMesh-compatible servers may not).
+ * One row per INFERMESH_URL instance: `embedding-service`, then `embedding-service-1`, `-2`… (as `npm start -- --embedders N` numbers them).
+ */
+function embeddingServiceComponents(cfg: ConsoleConfig): HealthComponent[] {
+  return cfg.infermeshUrls.map((url, i) =>
+    httpComponent(i === 0 ? "embedding-service" : `embedding-service-${i}`, `${url}/health`, (body) => {
+      const b = body as { model?: unknown; dim?: unknown } | null;
+      return typeof b?.model === "string" ? `model ${b.model}${typeof b.dim === "number" ? ` · ${b.dim} dims` : ""}` : null;
+    }),
+  );
 }
 
 interface WorkerHealthBody {
@@ -124,7 +129,7 @@ function consoleComponent(): HealthComponent {
 export function healthComponents(cfg: ConsoleConfig, log: Logger): HealthComponent[] {
   return [
     kafkaComponent(cfg, log),
-    embeddingServiceComponent(cfg),
+    ...embeddingServiceComponents(cfg),
     reddbComponent(cfg),
     { ...workerComponent("parse-worker", `${cfg.parseMetricsUrl}/health`), process: PARSE_WORKER_PROCESS },
     sparkComponent(cfg),

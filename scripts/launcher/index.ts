@@ -1,7 +1,7 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { redactConfig } from "../../lib/config/redact";
-import type { StackConfig } from "../../lib/config/stack";
+import { withScale, type StackConfig } from "../../lib/config/stack";
 import { createKafka } from "../../lib/kafka/client";
 import { compactedTopic, ensureTopics } from "../../lib/kafka/topics";
 import type { Logger } from "../../lib/log";
@@ -9,10 +9,12 @@ import { bundledModel, ensureModelsInstalled } from "../install/models";
 import { ensureSparkInstalled } from "../install/spark";
 import { ensureKafkaInstalled, startLocalBroker } from "../kafka/broker";
 import { ensureConsoleBuilt } from "./console-build";
+import { checkPortPlan, planProcesses } from "./instances";
 import { assertPortFree } from "./ports";
 import { stackProcesses, type LaunchContext, type StackProcess } from "./processes";
 import { defaultBackoff, restartPolicy } from "./restart-policy";
 import { StateFile } from "./state-file";
+import { StackError } from "../stack-error";
 import { nodeStarter, ProcessSupervisor, type CrashLoop, type Exit, type Starter } from "./supervise";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -23,6 +25,8 @@ export interface StartOptions {
   env: NodeJS.ProcessEnv;
   /** Launcher flags such as --reddb or --spark. */
   flags: ReadonlySet<string>;
+  /** Instances of the scalable processes (`--embedders N`, `--indexers N`); 1 each when absent. */
+  scale?: StackConfig["scale"];
   log: Logger;
   /** Where child output goes; the CLI prefixes it, tests may collect it. */
   onLine?: (name: string, line: string) => void;
@@ -93,10 +97,15 @@ async function installKafkaAndModel(selected: StackProcess[], cfg: StackConfig, 
  * propagates, so nothing is left running.
  */
 export async function startStack(opts: StartOptions): Promise<RunningStack> {
-  const { cfg, flags, log } = opts;
+  const { flags, log } = opts;
+  if (opts.cfg.infermesh.external && (opts.scale?.embedders ?? 1) > 1) {
+    throw new StackError("--embedders starts bundled embedding services, but INFERMESH_URL names the operator's: unset INFERMESH_URL, or list every instance in it and drop --embedders");
+  }
+  const cfg = withScale(opts.cfg, opts.scale ?? opts.cfg.scale);
   const onLine = opts.onLine ?? defaultOnLine;
-  const ctx: LaunchContext = { cfg, root: repoRoot };
   const selected = stackProcesses.filter((p: StackProcess) => (!p.flag || flags.has(p.flag)) && !(p.unlessFlag && flags.has(p.unlessFlag)));
+  const plan = planProcesses(selected, cfg);
+  checkPortPlan(plan, cfg);
   const supervisors: ProcessSupervisor[] = [];
   const { supervision } = cfg;
   const state = new StateFile(supervision.stateFile, { restarts: supervision.crashLoopRestarts, windowMs: supervision.crashLoopWindowMs }, () =>
@@ -138,12 +147,14 @@ export async function startStack(opts: StartOptions): Promise<RunningStack> {
     const classpath = await installKafkaAndModel(selected, cfg, log);
     if (selected.some((p) => p.name === "spark")) await ensureSparkInstalled(log);
     if (selected.some((p) => p.name === "console")) ensureConsoleBuilt(repoRoot, childEnv, log);
-    for (const p of selected) {
-      if (!p.external?.(cfg)) await assertPortFree(p.port(cfg), p.name, p.portVariable);
+    for (const { process: p, name, port } of plan) {
+      if (!p.external?.(cfg)) await assertPortFree(port, name, p.portVariable);
     }
 
-    for (const p of selected) {
-      Object.assign(childEnv, p.provides?.(cfg));
+    for (const planned of plan) {
+      const { process: p, instance } = planned;
+      const ctx: LaunchContext = { cfg: planned.cfg, root: repoRoot };
+      if (instance === 0) Object.assign(childEnv, p.provides?.(cfg));
       if (p.external?.(cfg)) {
         // INFERMESH_URL / REDDB_URL given by the operator may carry credentials (https://user:pass@…).
         log.info({ process: p.name, env: redactConfig(p.provides?.(cfg)) }, "using the existing service; not started");
@@ -157,18 +168,18 @@ export async function startStack(opts: StartOptions): Promise<RunningStack> {
         p.launch.kind === "kafka"
           ? brokerStarter(cfg, log, classpath!)
           : nodeStarter({
-              name: p.name,
+              name: planned.name,
               command: process.execPath,
               args: p.launch.args(ctx),
               cwd: repoRoot,
               // A copy: later processes add their variables to childEnv, and a restart must see the same environment.
-              env: { ...childEnv },
+              env: { ...childEnv, ...planned.env },
               readyUrl: p.launch.readyUrl(ctx),
               readyTimeoutMs: p.readyTimeoutMs ?? 60_000,
               stopTimeoutMs: cfg.shutdownTimeoutMs,
             });
-      await supervise(p.name, starter).start();
-      log.info({ process: p.name, port: p.port(cfg) }, "ready");
+      await supervise(planned.name, starter).start();
+      log.info({ process: planned.name, port: planned.port }, "ready");
     }
     state.write();
     return { brokers: cfg.kafka.brokers, consoleUrl: `http://127.0.0.1:${cfg.console.port}`, stateFile: state.file, consoleEnv: { ...childEnv }, crashLooped, stop };

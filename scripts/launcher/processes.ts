@@ -36,6 +36,14 @@ export interface StackProcess {
   external?: (cfg: StackConfig) => boolean;
   /** Variables every later process needs to reach this one. */
   provides?: (cfg: StackConfig) => Record<string, string>;
+  /** Started `cfg.scale[count]` times (`--embedders N`, `--indexers N`): instance i ≥ 1 is `<name>-<i>` on port + i (scripts/launcher/instances.ts). */
+  scale?: {
+    count: keyof StackConfig["scale"];
+    /** The configuration instance i sees: its own port, so `port`, `launch.args` and `launch.readyUrl` name it. */
+    at: (cfg: StackConfig, i: number) => StackConfig;
+    /** What instance i's environment adds (it inherits the rest). */
+    env: (cfg: StackConfig, i: number) => Record<string, string>;
+  };
   launch: { kind: "kafka" } | NodeLaunch;
 }
 
@@ -58,7 +66,12 @@ export const stackProcesses: StackProcess[] = [
     port: (cfg) => cfg.infermesh.port,
     portVariable: "INFERMESH_PORT",
     external: (cfg) => cfg.infermesh.external,
-    provides: (cfg) => ({ INFERMESH_URL: cfg.infermesh.url }),
+    provides: (cfg) => ({ INFERMESH_URL: cfg.infermesh.urls.join(",") }),
+    scale: {
+      count: "embedders",
+      at: (cfg, i) => ({ ...cfg, infermesh: { ...cfg.infermesh, port: cfg.infermesh.port + i } }),
+      env: (cfg, i) => ({ INFERMESH_PORT: String(cfg.infermesh.port + i) }),
+    },
     launch: {
       kind: "node",
       args: (ctx) => tsEntry(ctx, "workers/infermesh/index.ts"),
@@ -124,7 +137,22 @@ export const stackProcesses: StackProcess[] = [
     compose: "emb-indexer",
     port: (cfg) => cfg.indexer.port,
     portVariable: "INDEXER_PORT",
+    // The console finds every indexer in INDEXER_GROUP; INDEXER_URL (the first) is its fallback.
     provides: (cfg) => ({ INDEXER_URL: `http://127.0.0.1:${cfg.indexer.port}` }),
+    scale: {
+      count: "indexers",
+      at: (cfg, i) => ({ ...cfg, indexer: { ...cfg.indexer, port: cfg.indexer.port + i } }),
+      // Instance i ≥ 1: its own index and a stable id, so a restart gets the same partitions back.
+      env: (cfg, i): Record<string, string> =>
+        i === 0
+          ? {}
+          : {
+              INDEXER_PORT: String(cfg.indexer.port + i),
+              INDEX_DIR: `${cfg.indexer.dir}-${i}`,
+              INDEXER_ADVERTISED_URL: `http://127.0.0.1:${cfg.indexer.port + i}`,
+              INDEXER_INSTANCE: `emb-indexer-${i}`,
+            },
+    },
     launch: {
       kind: "node",
       args: (ctx) => tsEntry(ctx, "workers/indexer/index.ts"),

@@ -150,7 +150,8 @@ describe("embedding service with the bundled model", () => {
   });
 
   it("answers in a form the embed-worker can pass each vector's JSON on from (lib/embedding/vector-json.ts)", async () => {
-    const client = createProviderClient("infermesh", parseEmbeddingClientConfig({ INFERMESH_URL: base, INFERMESH_API_KEY: API_KEY }));
+    const cfg = parseEmbeddingClientConfig({ INFERMESH_URL: base, INFERMESH_API_KEY: API_KEY });
+    const client = createProviderClient("infermesh", { ...cfg, url: cfg.urls[0]! });
     try {
       const res = await client.embed(["one sentence", "another, with \"quotes\" and [brackets]"]);
       expect(res.vectorsJson).toHaveLength(2);

@@ -109,7 +109,7 @@ describe("embed-worker control port: which route needs EMBED_CONTROL_TOKEN", () 
     const config = JSON.parse(text) as { controlToken: unknown; reddb: { url: string; token: unknown }; embedding: { url: string; apiKey: unknown }; kafka: { inputTopic: string } };
     expect(config.controlToken).toBe("[redacted]");
     expect(config.reddb).toMatchObject({ url: "http://***@reddb.internal:8080", token: "[redacted]" });
-    expect(config.embedding).toMatchObject({ url: "https://***:***@embed.example.com:8443/v1?api_key=[redacted]&model=minilm", apiKey: "[redacted]" });
+    expect(config.embedding).toMatchObject({ urls: ["https://***:***@embed.example.com:8443/v1?api_key=[redacted]&model=minilm"], apiKey: "[redacted]" });
     expect(config.kafka.inputTopic).toBe("embedding_input");
   });
 });

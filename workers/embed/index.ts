@@ -6,6 +6,7 @@
  *   node --conditions=react-server --import tsx workers/embed/index.ts
  */
 import { parseEmbedWorkerConfig, redactEmbedWorkerConfig } from "../../lib/config/embed-worker";
+import { redactUrl } from "../../lib/config/redact";
 import { createEmbeddingClient, findModel } from "../../lib/embedding";
 import { createKafka } from "../../lib/kafka/client";
 import { TopicLimits } from "../../lib/kafka/record-limits";
@@ -40,7 +41,13 @@ if (cfg.parquet.enabled) {
 const stats = new WorkerStats();
 const health = new Health();
 
-const client = createEmbeddingClient(cfg.embedding);
+const client = createEmbeddingClient(cfg.embedding, {
+  onChange: (url, state, why) =>
+    state === "ejected"
+      ? log.warn({ upstream: redactUrl(url), err: { message: redactUrl(why) } }, "embedding service instance ejected; probing it with backoff")
+      : log.info({ upstream: redactUrl(url), why }, "embedding service instance back in rotation"),
+});
+const upstreams = () => client.upstreams?.();
 const embedder = new ResilientEmbedder(client, health, stats, log, {
   normalize: cfg.normalize,
   expectedDim: findModel(cfg.embedding.model)?.dim,
@@ -105,8 +112,8 @@ const cacheStats = () => ("cache" in client && client.cache ? client.cache.stats
 const server = createControlServer(
   {
     health: () => ({ ...health.snapshot(), paused: consumer.paused, queued: batcher.depth, uptime_s: Date.now() / 1000 - stats.startedTs }),
-    metrics: () => ({ ...stats.json({ cache: cacheStats(), paused: consumer.paused, status: health.snapshot().status }), degraded: health.snapshot().reasons }),
-    prometheus: () => stats.prometheus({ cache: cacheStats(), paused: consumer.paused, degraded: health.isDegraded() }),
+    metrics: () => ({ ...stats.json({ cache: cacheStats(), paused: consumer.paused, status: health.snapshot().status, upstreams: upstreams() }), degraded: health.snapshot().reasons }),
+    prometheus: () => stats.prometheus({ cache: cacheStats(), paused: consumer.paused, degraded: health.isDegraded(), upstreams: upstreams() }),
     config: () => redactEmbedWorkerConfig(cfg),
     pause: () => consumer.pause(),
     resume: () => consumer.resume(),

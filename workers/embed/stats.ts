@@ -3,6 +3,8 @@
  * field names plus ours) and rendered as Prometheus text by /metrics/prometheus.
  */
 
+import { redactUrl } from "../../lib/config/redact";
+import type { UpstreamSnapshot } from "../../lib/embedding";
 import { PrometheusText } from "../../lib/metrics/prometheus";
 import { StageWindow } from "../../lib/metrics/stage-window";
 
@@ -56,7 +58,7 @@ export class WorkerStats {
     this.durationCounts[i === -1 ? DURATION_BUCKETS.length : i]! += 1;
   }
 
-  json(extra: { cache?: { hits: number; misses: number; size: number; capacity: number }; paused: boolean; status: string }) {
+  json(extra: { cache?: { hits: number; misses: number; size: number; capacity: number }; paused: boolean; status: string; upstreams?: UpstreamSnapshot[] }) {
     const lag = [...this.lagByPartition.values()].reduce((a, b) => a + b, 0);
     return {
       started_ts: this.startedTs,
@@ -83,10 +85,12 @@ export class WorkerStats {
       paused: extra.paused,
       status: extra.status,
       stage_window: this.stage.snapshot(),
+      /** Each INFERMESH_URL instance: in rotation or ejected, calls in flight, its figures (URL credentials redacted). */
+      upstreams: (extra.upstreams ?? []).map((u) => ({ ...u, url: redactUrl(u.url) })),
     };
   }
 
-  prometheus(extra: { cache?: { hits: number; misses: number; size: number }; paused: boolean; degraded: boolean }): string {
+  prometheus(extra: { cache?: { hits: number; misses: number; size: number }; paused: boolean; degraded: boolean; upstreams?: UpstreamSnapshot[] }): string {
     const out = new PrometheusText("embedline_embed_worker_");
     out.gauge("start_time_seconds", "Start time of the worker, seconds since the epoch.", this.startedTs);
     out.counter("records_in_total", "Records consumed from the input topic.", this.recordsIn);
@@ -115,7 +119,22 @@ export class WorkerStats {
       out.counter("cache_misses_total", "Texts not in the embedding cache.", extra.cache.misses);
       out.gauge("cache_entries", "Entries in the embedding cache.", extra.cache.size);
     }
+    upstreamMetrics(out, extra.upstreams ?? []);
     out.histogram("embed_duration_seconds", "Round trip of calls to the embedding service.", { buckets: DURATION_BUCKETS, counts: this.durationCounts, sum: this.durationSum });
     return out.toString();
   }
+}
+
+/** One series per INFERMESH_URL instance, labelled by its URL (credentials redacted). */
+function upstreamMetrics(out: PrometheusText, upstreams: UpstreamSnapshot[]): void {
+  if (upstreams.length === 0) return;
+  const per = (value: (u: UpstreamSnapshot) => number | null) => upstreams.map((u) => ({ labels: { url: redactUrl(u.url) }, value: value(u) }));
+  out.gauge("upstream_up", "1 while the embedding-service instance is in rotation, 0 while ejected (probed back with backoff).", per((u) => (u.state === "up" ? 1 : 0)));
+  out.gauge("upstream_outstanding", "Calls in flight to the instance.", per((u) => u.outstanding));
+  out.counter("upstream_requests_total", "Calls sent to the instance.", per((u) => u.requests));
+  out.counter("upstream_failures_total", "Calls the instance failed (connection error, timeout, 429, 5xx).", per((u) => u.failures));
+  out.counter("upstream_ejections_total", "Times the instance was taken out of rotation.", per((u) => u.ejections));
+  // Absent (null) before the instance's first answer rather than a 0 that would claim a latency.
+  out.gauge("upstream_latency_p50_seconds", "Median round trip of the instance's newest 512 answered calls.", per((u) => (u.p50_ms === null ? null : u.p50_ms / 1000)));
+  out.gauge("upstream_latency_p99_seconds", "p99 round trip of the instance's newest 512 answered calls.", per((u) => (u.p99_ms === null ? null : u.p99_ms / 1000)));
 }
