@@ -20,6 +20,9 @@ export function parseIndexerConfig(env: RawEnv) {
       "INDEXER_HOST",
       "INDEXER_PORT",
       "INDEXER_GROUP",
+      "INDEXER_ADVERTISED_URL",
+      "INDEXER_INSTANCE",
+      "INDEXER_SESSION_TIMEOUT_SEC",
       "INDEX_DIR",
       "INDEX_HNSW_CONNECTIVITY",
       "INDEX_HNSW_EF_ADD",
@@ -41,10 +44,14 @@ export function parseIndexerConfig(env: RawEnv) {
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SEC * 1000,
     host: e.INDEXER_HOST,
     port: e.INDEXER_PORT,
+    /** Where the console reaches this instance, and its stable id in the group (lib/kafka/indexer-group.ts). */
+    advertisedUrl: advertisedUrl(e.INDEXER_ADVERTISED_URL, e.INDEXER_PORT),
+    instance: e.INDEXER_INSTANCE ?? advertisedUrl(e.INDEXER_ADVERTISED_URL, e.INDEXER_PORT),
     kafka: {
       brokers: e.KAFKA_BOOTSTRAP_SERVERS ?? [`127.0.0.1:${e.KAFKA_PORT}`],
       topic: e.EMBED_OUTPUT_TOPIC,
       groupId: e.INDEXER_GROUP,
+      sessionTimeoutMs: e.INDEXER_SESSION_TIMEOUT_SEC * 1000,
       /**
        * The index stage's dead letters go to the embed stage's DLQ topic (stage
        * "index", source topic EMBED_OUTPUT_TOPIC): the console reads that
@@ -78,6 +85,10 @@ export function parseIndexerConfig(env: RawEnv) {
         ? undefined
         : { url: e.REDDB_URL, namespace: e.REDDB_NAMESPACE, token: e.REDDB_TOKEN, stream: e.REDDB_INDEX_STREAM },
   };
+}
+
+function advertisedUrl(configured: string | undefined, port: number): string {
+  return (configured ?? `http://127.0.0.1:${port}`).replace(/\/+$/, "");
 }
 
 export type IndexerConfig = ReturnType<typeof parseIndexerConfig>;

@@ -1,3 +1,5 @@
+import type { PartitionOwnership } from "./ownership";
+
 /** Why a partition is not advancing, and since when. */
 export interface StalledPartition {
   partition: number;
@@ -44,11 +46,24 @@ export type IndexerStatus = "starting" | "ok" | "degraded" | "stopping";
  * 200 whenever the process serves (ok or degraded): it is alive, and a
  * supervisor must not restart it for a stalled partition.
  */
-export function indexerHealth(lifecycle: "starting" | "ok" | "stopping", partitions: PartitionHealth, index: { totalIds: number; dim: number | undefined }) {
+export function indexerHealth(
+  lifecycle: "starting" | "ok" | "stopping",
+  partitions: PartitionHealth,
+  index: { totalIds: number; dim: number | undefined },
+  group?: { instance: string; ownership: Pick<PartitionOwnership, "list"> },
+) {
   const stalled = partitions.list();
   const status: IndexerStatus = lifecycle === "ok" && stalled.length > 0 ? "degraded" : lifecycle;
   return {
     httpStatus: lifecycle === "ok" ? 200 : 503,
-    body: { status, partitions: stalled, total_ids: index.totalIds, dim: index.dim ?? null, timestamp: Date.now() / 1000 },
+    body: {
+      status,
+      partitions: stalled,
+      total_ids: index.totalIds,
+      dim: index.dim ?? null,
+      // `partitions` above lists the stalled ones (older field); `owned` every partition this instance owns, loading or live.
+      ...(group ? { instance: group.instance, owned: group.ownership.list() } : {}),
+      timestamp: Date.now() / 1000,
+    },
   };
 }

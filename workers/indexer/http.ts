@@ -8,7 +8,9 @@ import { PROMETHEUS_CONTENT_TYPE } from "../../lib/metrics/prometheus";
 import { indexerPrometheus } from "../../lib/metrics/prometheus-indexer";
 import { ExactQueryGate } from "./exact-gate";
 import type { IndexerMetrics } from "./metrics";
+import type { PartitionOwnership } from "./ownership";
 import { knnQuerySchema, runKnnQuery, type EmbedText } from "./query";
+import { knnResolveSchema, resolveQuery } from "./resolve";
 
 /** Largest query body: a 4096-dim vector as JSON text is well under 100 KB. */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -23,14 +25,20 @@ export interface IndexerHttpDeps {
   health: () => { httpStatus: number; body: unknown };
   /** Bounds exact scans running at once; default: one running, EXACT_QUEUE waiting. */
   exactGate?: ExactQueryGate;
+  /** EMBED_MODEL: what /knn/resolve says a text was embedded with while the index is empty. */
+  model?: string;
+  /** This instance in the indexers' group: its id and the partitions it owns (answers, shard stats and metrics name them). */
+  group?: { instance: string; ownership: PartitionOwnership };
 }
 
-/** Routes of the emb-indexer: POST /knn/query, GET /knn/shards, /health, /metrics, /metrics/prometheus. */
+/** Routes of the emb-indexer: POST /knn/query, POST /knn/resolve, GET /knn/shards, /health, /metrics, /metrics/prometheus. */
 export function createIndexerServer(deps: IndexerHttpDeps): Server {
   const { index, metrics, recall } = deps;
   const gate = deps.exactGate ?? new ExactQueryGate();
+  /** Who answers, and from which partitions (loading or live): the console merges answers and flags what is missing. */
+  const who = () => (deps.group ? { instance: deps.group.instance, partitions: deps.group.ownership.list() } : {});
   /** GET /metrics; /metrics/prometheus renders the same object. */
-  const metricsJson = () => metrics.toJSON({ total_ids: index.totalIds, dim: index.dim ?? null, model: index.model ?? null, recall: recall.report(), scans: gate.state });
+  const metricsJson = () => metrics.toJSON({ total_ids: index.totalIds, dim: index.dim ?? null, model: index.model ?? null, recall: recall.report(), scans: gate.state, ...who() });
   return createWorkerServer({
     log: deps.log,
     maxBodyBytes: MAX_BODY_BYTES,
@@ -45,10 +53,14 @@ export function createIndexerServer(deps: IndexerHttpDeps): Server {
           const started = performance.now();
           const answer = await runKnnQuery(index, body, deps.embedText, { ef: recall.ef, gate, signal });
           metrics.observeQuery(performance.now() - started);
-          return json(answer);
+          return json({ ...answer, ...who() });
         },
       }),
-      "GET /knn/shards": route({ handle: () => json(shardStats(index)) }),
+      "POST /knn/resolve": route({
+        body: knnResolveSchema,
+        handle: async ({ body }) => json(await resolveQuery(index, body, deps.embedText, deps.model ?? null)),
+      }),
+      "GET /knn/shards": route({ handle: () => json({ ...shardStats(index), ...who() }) }),
       "GET /metrics": route({ handle: () => json(metricsJson()) }),
       "GET /metrics/prometheus": route({ handle: () => text(indexerPrometheus(metricsJson()), PROMETHEUS_CONTENT_TYPE) }),
       "GET /health": route({

@@ -22,6 +22,7 @@ import { createIndexerServer } from "./http";
 import { IndexerMetrics } from "./metrics";
 import { checkIndexModel } from "./model-check";
 import { ReddbMirror } from "./mirror";
+import { PartitionOwnership } from "./ownership";
 
 const proc = beginProcess("emb-indexer");
 const cfg = proc.configure(parseIndexerConfig);
@@ -51,12 +52,14 @@ const recall = new RecallMonitor(index, cfg.recall.samples, new EfTuner(cfg.inde
 const embeddingClient = createEmbeddingClient(embeddingCfg);
 const mirror = cfg.reddb && new ReddbMirror(cfg.reddb, log, () => metrics.mirrorFailures++, () => metrics.mirrorRefused++);
 const partitionHealth = new PartitionHealth();
+/** This instance in the indexers' group (INDEXER_INSTANCE, advertised with INDEXER_ADVERTISED_URL) and the partitions it owns. */
+const group = { instance: cfg.instance, ownership: new PartitionOwnership((p) => index.nextOffset(cfg.kafka.topic, p) ?? 0) };
 /** /health as data: ok, or degraded with the partitions not advancing (HTTP 200), starting/stopping (503). */
-const health = () => indexerHealth(status, partitionHealth, index);
+const health = () => indexerHealth(status, partitionHealth, index, group);
 proc.onStop("reddb mirror", () => mirror?.close());
 proc.onStop("embedding client", () => embeddingClient.close());
 
-await proc.listen(createIndexerServer({ index, metrics, recall, embedText: embedTextWith(embeddingClient, cfg.model), log, health }), cfg.port, cfg.host);
+await proc.listen(createIndexerServer({ index, metrics, recall, embedText: embedTextWith(embeddingClient, cfg.model), log, health, model: cfg.model, group }), cfg.port, cfg.host);
 
 const kafka = createKafka({ clientId: "emb-indexer", brokers: cfg.kafka.brokers, log });
 const deadLetters = new DeadLetters(kafka, cfg.kafka.dlqTopic, cfg.kafka.topic, cfg.kafka.dlqPartitions, cfg.kafka.replication);
@@ -79,7 +82,7 @@ proc.onStop("timers", () => {
 // Kafka being away at start (the broker restarting, a stack starting) is waited out with backoff.
 const consuming = await proc.start("emb-indexer consumer", async () => {
   await deadLetters.connect();
-  consumer = await startIndexConsumer({ kafka, topic: cfg.kafka.topic, groupId: cfg.kafka.groupId, index, model: cfg.model, metrics, log, mirror: mirror || undefined, deadLetters, health: partitionHealth, signal: proc.signal });
+  consumer = await startIndexConsumer({ kafka, topic: cfg.kafka.topic, groupId: cfg.kafka.groupId, sessionTimeoutMs: cfg.kafka.sessionTimeoutMs, index, model: cfg.model, metrics, log, mirror: mirror || undefined, deadLetters, health: partitionHealth, signal: proc.signal, member: { instance: cfg.instance, url: cfg.advertisedUrl }, ownership: group.ownership });
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     if (payload.restart) log.error({ err: { message: payload.error.message } }, "consumer crashed; kafkajs restarts it");
     else proc.fail(payload.error, "consumer");
@@ -87,7 +90,7 @@ const consuming = await proc.start("emb-indexer consumer", async () => {
 });
 if (consuming) {
   status = "ok";
-  log.info({ topic: cfg.kafka.topic, group: cfg.kafka.groupId, mirror: Boolean(mirror) }, "emb-indexer consuming");
+  log.info({ topic: cfg.kafka.topic, group: cfg.kafka.groupId, instance: cfg.instance, url: cfg.advertisedUrl, mirror: Boolean(mirror) }, "emb-indexer consuming");
   snapshotTimer = setInterval(saveSnapshots, cfg.index.snapshotMs);
   recallTimer = cfg.recall.intervalMs > 0 ? setInterval(() => void checkRecall(), cfg.recall.intervalMs) : undefined;
 }

@@ -1,6 +1,7 @@
 import { StageWindow } from "../../lib/metrics/stage-window";
 import type { RecallReport } from "../../lib/index/recall-monitor";
 import type { DlqReason } from "../../lib/records/dlq-record";
+import type { PartitionState } from "./ownership";
 
 /** Latencies kept for the query percentiles: enough for a stable p99, bounded memory. */
 const LATENCY_WINDOW = 2048;
@@ -37,6 +38,8 @@ export class IndexerMetrics {
   isolations = 0;
   /** Produce requests to the dead-letter topic that failed (and were retried). */
   deadLetterFailures = 0;
+  /** Documents that left the index because their partition moved to another indexer of the group. */
+  released = 0;
   /** Records dead-lettered by the index stage, by reason. */
   readonly deadLetters = new Map<DlqReason, number>();
   /** Per partition: high watermark minus the next offset to apply. */
@@ -59,14 +62,18 @@ export class IndexerMetrics {
     if (this.latencies.length > LATENCY_WINDOW) this.latencies.shift();
   }
 
-  toJSON(extra: { total_ids: number; dim: number | null; model: string | null; recall: RecallReport; scans?: { running: number; waiting: number } }) {
+  toJSON(extra: { total_ids: number; dim: number | null; model: string | null; recall: RecallReport; scans?: { running: number; waiting: number }; instance?: string; partitions?: PartitionState[] }) {
     const sorted = [...this.latencies].sort((a, b) => a - b);
     return {
+      /** This indexer's id in its group (INDEXER_INSTANCE) and the partitions it owns, loading or live. */
+      instance: extra.instance,
+      partitions: extra.partitions ?? [],
       started_ts: this.startedTs / 1000,
       uptime_s: Math.round((Date.now() - this.startedTs) / 1000),
       records_in: this.recordsIn,
       invalid_records: this.invalidRecords,
       inserted: this.inserted,
+      released: this.released,
       updated: this.updated,
       evicted: this.evicted,
       refused_dim: this.refusedDim,
