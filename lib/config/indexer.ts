@@ -26,6 +26,7 @@ export function parseIndexerConfig(env: RawEnv) {
       "INDEX_DIR",
       "INDEX_HNSW_CONNECTIVITY",
       "INDEX_HNSW_EF_ADD",
+      "INDEX_QUANTIZATION",
       "INDEX_HNSW_EF_SEARCH",
       "INDEX_HNSW_EF_SEARCH_MAX",
       "INDEX_RECALL_TARGET",
@@ -70,7 +71,7 @@ export function parseIndexerConfig(env: RawEnv) {
       shards: e.EMB_INDEX_SHARDS,
       /** 0 = unlimited. */
       maxIdsPerShard: e.EMB_SHARD_MAX_IDS,
-      hnsw: { connectivity: e.INDEX_HNSW_CONNECTIVITY, efAdd: e.INDEX_HNSW_EF_ADD, efSearch: e.INDEX_HNSW_EF_SEARCH },
+      hnsw: { connectivity: e.INDEX_HNSW_CONNECTIVITY, efAdd: e.INDEX_HNSW_EF_ADD, efSearch: e.INDEX_HNSW_EF_SEARCH, quantization: e.INDEX_QUANTIZATION },
       snapshotMs: e.INDEX_SNAPSHOT_SEC * 1000,
     },
     recall: {

@@ -1,7 +1,7 @@
 import { createGraph, type HnswGraph, type HnswParams } from "./hnsw";
-import type { DocMeta, ShardIndex } from "./shard-index";
+import type { DocMeta, DocTable, ShardHit, ShardIndex } from "./shard-index";
 
-/** Keys added to the graph per native call when (re)building: bounds the temporary copy of their vectors. */
+/** Keys added to the graph per native call when (re)building from LMDB: bounds the temporary copy of their vectors. */
 const ADD_CHUNK = 16_384;
 
 /** Raw graph answer: keys and cosine scores, best first. */
@@ -10,9 +10,13 @@ export interface GraphMatches {
   distances: Float32Array;
 }
 
+/** Reads a key's f32 vector bytes (LMDB's, zero-copy) into a buffer. */
+export type VectorReader = (key: number, into: Uint8Array, byteOffset: number) => boolean;
+
 /**
  * One HNSW graph over every shard's vectors, keyed by the documents' index
- * keys, plus which shard holds each key (for its metadata, read from memory).
+ * keys; which shard holds a key (and its metadata) comes from the DocTable.
+ * The graph holds exactly the table's keys (VectorIndex keeps them in step).
  *
  * Why one graph and not one per shard: a query then makes one graph search
  * instead of one per shard. With 32 per-shard graphs each query descended 32
@@ -22,20 +26,21 @@ export interface GraphMatches {
  */
 export class IndexGraph {
   private graph: HnswGraph;
-  private readonly owner = new Map<number, ShardIndex>();
+  private held = 0;
   /** Changed since last saved. */
   dirty = false;
 
   constructor(
     private readonly dim: number,
     private readonly params: HnswParams,
+    private readonly table: DocTable,
   ) {
     this.graph = createGraph(dim, params);
   }
 
   /** Keys in the graph. */
   get size(): number {
-    return this.owner.size;
+    return this.held;
   }
 
   /** The native graph (saved by GraphSnapshots). */
@@ -45,34 +50,49 @@ export class IndexGraph {
 
   /** Every key in the graph. */
   keys(): BigUint64Array {
-    const out = new BigUint64Array(this.owner.size);
+    const out = new BigUint64Array(this.table.size);
     let i = 0;
-    for (const key of this.owner.keys()) out[i++] = BigInt(key);
+    for (const key of this.table.keys()) out[i++] = BigInt(key);
     return out;
   }
 
-  /** Metadata of a key in the graph, from its shard's memory. */
-  hit(key: number): { shard: ShardIndex; meta: DocMeta } | undefined {
-    const shard = this.owner.get(key);
-    const meta = shard?.metaOf(key);
-    return shard && meta ? { shard, meta } : undefined;
+  /** A key in the graph: its shard, its metadata for filters, and its hit for an answer (doc_id read from LMDB). */
+  hit(key: number): { shard: ShardIndex; meta: DocMeta; resolve: () => ShardHit } | undefined {
+    const at = this.table.find(key);
+    const meta = at && this.table.meta(key);
+    return at && meta ? { shard: at.shard, meta, resolve: () => at.shard.hitAt(at.row) } : undefined;
   }
 
-  /** Add keys whose vectors `shard` already holds. */
-  add(shard: ShardIndex, keys: readonly number[], threads: number): void {
-    for (let from = 0; from < keys.length; from += ADD_CHUNK) {
-      const chunk = keys.slice(from, from + ADD_CHUNK);
-      const flat = new Float32Array(chunk.length * this.dim);
-      chunk.forEach((key, i) => flat.set(shard.vectorView(key) as Float32Array, i * this.dim));
-      this.graph.add(BigUint64Array.from(chunk, (k) => BigInt(k)), flat, threads);
-      for (const key of chunk) this.owner.set(key, shard);
+  /** Add keys with their unit vectors, `vectors` row-major (one native call, on `threads` threads). */
+  addVectors(keys: readonly number[], vectors: Float32Array, threads: number): void {
+    if (keys.length === 0) return;
+    this.graph.add(BigUint64Array.from(keys, (k) => BigInt(k)), vectors, threads);
+    this.held += keys.length;
+    this.dirty = true;
+  }
+
+  /** Add keys whose vectors LMDB holds, in chunks. */
+  addFrom(keys: Iterable<number>, read: VectorReader, threads: number): void {
+    const buf = new Float32Array(ADD_CHUNK * this.dim);
+    const bytes = new Uint8Array(buf.buffer);
+    let chunk: number[] = [];
+    const flush = () => {
+      if (chunk.length === 0) return;
+      // usearch reads the array from the start of its buffer: a full-length copy for a partial chunk.
+      this.addVectors(chunk, chunk.length === ADD_CHUNK ? buf : buf.slice(0, chunk.length * this.dim), threads);
+      chunk = [];
+    };
+    for (const key of keys) {
+      if (!read(key, bytes, chunk.length * this.dim * 4)) continue;
+      chunk.push(key);
+      if (chunk.length === ADD_CHUNK) flush();
     }
-    if (keys.length > 0) this.dirty = true;
+    flush();
   }
 
   remove(key: number): void {
-    if (!this.owner.delete(key)) return;
-    this.graph.remove(BigInt(key));
+    if ((this.graph.remove(BigInt(key)) as number) === 0) return;
+    this.held--;
     this.dirty = true;
   }
 
@@ -81,44 +101,37 @@ export class IndexGraph {
     return this.graph.search(q, wanted, 1);
   }
 
-  /** Build from every row of `shards`. */
-  rebuild(shards: readonly ShardIndex[], threads: number): void {
+  /** Build from every key of the table, vectors read from LMDB. */
+  rebuild(read: VectorReader, threads: number): void {
     this.graph = createGraph(this.dim, this.params);
-    this.owner.clear();
-    for (const shard of shards) this.add(shard, shard.keys(), threads);
-    this.dirty = this.owner.size > 0;
+    this.held = 0;
+    this.addFrom(this.table.keys(), read, threads);
+    this.dirty = this.held > 0;
   }
 
   /**
-   * Adopt a graph loaded from a snapshot and bring it up to date with the rows
-   * of `shards` (which come from LMDB, the truth): drop keys the rows no longer
-   * hold, add the ones the snapshot missed. Returns how many keys changed.
+   * Adopt a graph loaded from a snapshot and bring it up to date with the
+   * table (which comes from LMDB, the truth): drop keys the table no longer
+   * holds, add the ones the snapshot missed. Returns how many keys changed.
    */
-  restore(graph: HnswGraph, snapshotKeys: BigUint64Array, shards: readonly ShardIndex[], threads: number): number {
-    const live = new Map<number, ShardIndex>();
-    for (const shard of shards) for (const key of shard.keys()) live.set(key, shard);
+  restore(graph: HnswGraph, snapshotKeys: BigUint64Array, read: VectorReader, threads: number): number {
     this.graph = graph;
-    this.owner.clear();
+    this.held = 0;
     let changed = 0;
+    const inSnapshot = new Set<number>();
     for (const big of snapshotKeys) {
       const key = Number(big);
-      const shard = live.get(key);
-      if (shard) {
-        this.owner.set(key, shard);
-        live.delete(key);
+      if (this.table.has(key)) {
+        inSnapshot.add(key);
+        this.held++;
       } else {
         graph.remove(big);
         changed++;
       }
     }
-    const missing = new Map<ShardIndex, number[]>();
-    for (const [key, shard] of live) {
-      const list = missing.get(shard) ?? [];
-      list.push(key);
-      missing.set(shard, list);
-    }
-    for (const [shard, keys] of missing) this.add(shard, keys, threads);
-    changed += live.size;
+    const missing = [...this.table.keys()].filter((key) => !inSnapshot.has(key));
+    this.addFrom(missing, read, threads);
+    changed += missing.length;
     this.dirty = changed > 0;
     return changed;
   }

@@ -9,20 +9,37 @@ export interface HnswParams {
   efAdd: number;
   /** Candidate list while searching (ef). */
   efSearch: number;
+  /** How the graph stores vectors in memory (INDEX_QUANTIZATION); default DEFAULT_QUANTIZATION. LMDB keeps f32 either way. */
+  quantization?: Quantization;
 }
+
+/** Vector storage of the graph: 4, 2 or 1 byte per dimension (usearch ScalarKind). */
+export const QUANTIZATIONS = ["f32", "f16", "i8"] as const;
+export type Quantization = (typeof QUANTIZATIONS)[number];
+
+/**
+ * f16: half the memory of f32 for the same recall@10 at 100k and 1M 384-dim
+ * vectors (bench/results/knn.json); i8 halves it again at a measurable recall cost.
+ */
+export const DEFAULT_QUANTIZATION: Quantization = "f16";
+
+const SCALAR = { f32: usearch.ScalarKind.F32, f16: usearch.ScalarKind.F16, i8: usearch.ScalarKind.I8 } as const;
+
+/** Bytes of one vector as the graph stores it. */
+export const vectorBytes = (dim: number, q: Quantization = DEFAULT_QUANTIZATION) => dim * (q === "f32" ? 4 : q === "f16" ? 2 : 1);
 
 export type HnswGraph = InstanceType<typeof usearch.Index>;
 
 /**
  * An HNSW graph over unit vectors with the inner-product metric
- * (distance = 1 − cosine). f32 storage: the exact scan keeps its own copy, and
- * quantising the graph's copy would cost recall for memory this index can spare.
+ * (distance = 1 − cosine), storing its vectors as `p.quantization` says. It is
+ * the only in-memory copy of the vectors: exact scans read LMDB's f32.
  */
 export function createGraph(dim: number, p: HnswParams): HnswGraph {
   return new usearch.Index({
     dimensions: dim,
     metric: usearch.MetricKind.IP,
-    quantization: usearch.ScalarKind.F32,
+    quantization: SCALAR[p.quantization ?? DEFAULT_QUANTIZATION],
     connectivity: p.connectivity,
     expansion_add: p.efAdd,
     expansion_search: p.efSearch,
@@ -35,6 +52,8 @@ interface Manifest {
   dim: number;
   connectivity: number;
   efAdd: number;
+  /** Absent from snapshots saved before quantization was a choice (they were f32). */
+  quantization?: Quantization;
   size: number;
 }
 
@@ -56,7 +75,7 @@ export class GraphSnapshots {
     const generation = (previous?.generation ?? 0) + 1;
     graph.save(path.join(dir, `g${generation}.usearch`));
     writeFileSync(path.join(dir, `g${generation}.keys`), Buffer.from(keys.buffer, keys.byteOffset, keys.byteLength));
-    const manifest: Manifest = { generation, dim, connectivity: p.connectivity, efAdd: p.efAdd, size: keys.length };
+    const manifest: Manifest = { generation, dim, connectivity: p.connectivity, efAdd: p.efAdd, quantization: p.quantization ?? DEFAULT_QUANTIZATION, size: keys.length };
     const tmp = path.join(dir, "manifest.json.tmp");
     writeFileSync(tmp, JSON.stringify(manifest));
     renameSync(tmp, path.join(dir, "manifest.json"));
@@ -65,20 +84,22 @@ export class GraphSnapshots {
   }
 
   /**
-   * The saved graph and the keys it holds, or null when there is none or it was
-   * built with other parameters (then the caller rebuilds from LMDB).
+   * The saved graph and the keys it holds, or why it cannot be used (then the
+   * caller rebuilds from LMDB): `none`, or `params` (built with another
+   * dimension, connectivity, efAdd or quantization).
    */
-  load(dim: number, p: HnswParams): { graph: HnswGraph; keys: BigUint64Array } | null {
+  load(dim: number, p: HnswParams): { graph: HnswGraph; keys: BigUint64Array } | { unusable: "none" | "params" } {
     const m = this.readManifest();
-    if (!m || m.dim !== dim || m.connectivity !== p.connectivity || m.efAdd !== p.efAdd) return null;
+    if (!m) return { unusable: "none" };
+    if (m.dim !== dim || m.connectivity !== p.connectivity || m.efAdd !== p.efAdd || (m.quantization ?? "f32") !== (p.quantization ?? DEFAULT_QUANTIZATION)) return { unusable: "params" };
     const file = path.join(this.dir, `g${m.generation}.usearch`);
     const keysFile = path.join(this.dir, `g${m.generation}.keys`);
-    if (!existsSync(file) || !existsSync(keysFile)) return null;
+    if (!existsSync(file) || !existsSync(keysFile)) return { unusable: "none" };
     const graph = createGraph(dim, p);
     graph.load(file);
     const raw = readFileSync(keysFile);
     const keys = new BigUint64Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
-    if (keys.length !== m.size || graph.size() !== m.size) return null;
+    if (keys.length !== m.size || graph.size() !== m.size) return { unusable: "none" };
     return { graph, keys };
   }
 

@@ -1,5 +1,5 @@
 import type { EfTuner } from "./ef-tuner";
-import { searchIndex } from "./search";
+import { searchIndex, searchIndexYielding } from "./search";
 import type { VectorIndex } from "./vector-index";
 
 export interface RecallSample {
@@ -63,7 +63,8 @@ export class RecallMonitor {
       await new Promise((resolve) => setImmediate(resolve));
       const found = this.index.locate(docId);
       if (!found) continue;
-      const exact = searchIndex(this.index, found.vector, { k: K, exact: true });
+      // The exact scan reads LMDB shard by shard and hands the event loop back in between.
+      const exact = await searchIndexYielding(this.index, found.vector, { k: K, exact: true });
       if (exact.neighbors.length === 0) continue;
       const approx = searchIndex(this.index, found.vector, { k: K, exact: false, ef });
       const truth = new Set(exact.neighbors.map((n) => n.item.key));

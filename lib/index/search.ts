@@ -143,7 +143,7 @@ function* searchSteps(index: VectorIndex, query: Float32Array, opts: SearchOptio
         countScored++;
         if (subset && !subset.has(found.shard.id)) continue;
         if (filter && !filter(found.meta)) continue;
-        hits.push({ item: { ...found.meta, key }, score: 1 - (distances[i] as number) });
+        hits.push({ item: found.resolve(), score: 1 - (distances[i] as number) });
       }
       // Complete when k were found, or when the graph returned every document it holds.
       if (hits.length >= k || keys.length < wanted || wanted >= total) return finish(hits, countScored, "hnsw");

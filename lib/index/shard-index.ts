@@ -1,6 +1,5 @@
 import usearch from "usearch";
 import { TopK, type Scored } from "./top-k";
-import { dotRow } from "./vector";
 
 /** What a query can filter on and what an answer shows, per document. */
 export interface DocMeta {
@@ -17,23 +16,170 @@ export interface ShardHit extends DocMeta {
 
 export type DocFilter = (meta: DocMeta) => boolean;
 
+/** What memory keeps of a document when it is put (its doc_id stays in LMDB). */
+export type RowMeta = Omit<DocMeta, "docId">;
+
+/** Where the shards read what memory does not hold: vectors and doc_ids, from LMDB. */
+export interface RowSource {
+  docIdOf(shard: number, key: number): string | undefined;
+  copyVector(key: number, into: Uint8Array, byteOffset: number): boolean;
+}
+
 const INITIAL_CAPACITY = 256;
 
 /**
- * One shard in memory: its unit vectors packed row by row (the exact scan reads
- * them; deleting moves the last row into the hole so the rows stay dense) and
- * their metadata. Every vector has a key, unique across the index and never
- * reused: an upsert gets a new key, so the index-wide HNSW graph (held by
- * VectorIndex, over every shard's keys) never holds two versions of a document
- * under one key. Shards are the unit of placement, eviction, statistics and the
- * `shards` query subset; approximate search runs on the one graph.
+ * Rows an exact scan copies from LMDB per native scan: 4,096 × 384 dims × 4
+ * bytes = 6 MiB of scratch, reused, large enough that the per-call cost of
+ * usearch's SIMD scan is amortised (≈ 1 µs per row either way).
+ */
+const SCAN_CHUNK = 4096;
+
+/** Strings (topics, models) stored once, rows hold their number. */
+class Interner {
+  private readonly ids = new Map<string | null, number>();
+  private readonly values: (string | null)[] = [];
+
+  id(value: string | null): number {
+    let id = this.ids.get(value);
+    if (id === undefined) {
+      id = this.values.push(value) - 1;
+      this.ids.set(value, id);
+    }
+    return id;
+  }
+
+  value(id: number): string | null {
+    return this.values[id] as string | null;
+  }
+}
+
+/**
+ * A document's metadata as a filter sees it: topic, model and time from the
+ * shard's typed arrays; the doc_id read from LMDB only when asked for (a
+ * filter on topic, model or time never reads it).
+ */
+class RowView implements DocMeta {
+  constructor(
+    private readonly shard: ShardIndex,
+    private readonly row: number,
+    private readonly table: DocTable,
+  ) {}
+
+  get docId(): string {
+    return this.table.source.docIdOf(this.shard.id, this.shard.keyAt(this.row)) ?? "";
+  }
+
+  get topic(): string | null {
+    return this.table.topics.value(this.shard.topicIds[this.row] as number);
+  }
+
+  get model(): string {
+    return this.table.models.value(this.shard.modelIds[this.row] as number) as string;
+  }
+
+  get embeddedTs(): number {
+    return this.shard.times[this.row] as number;
+  }
+}
+
+/**
+ * Every document held in memory, in compact typed arrays, one ShardIndex per
+ * shard, and one map from key to (shard, row). No vector is kept here: the
+ * HNSW graph holds its own (quantized) copy for approximate search, and exact
+ * scans read LMDB's f32 vectors without decoding them (see ShardIndex.searchExact).
+ * About 22 bytes per document in the arrays plus the map's entry.
+ */
+export class DocTable {
+  readonly shards: ShardIndex[];
+  /** key → row × 2^16 + shard id (shard counts are at most 4096). */
+  private readonly where = new Map<number, number>();
+  readonly topics = new Interner();
+  readonly models = new Interner();
+
+  constructor(
+    shardCount: number,
+    readonly dim: number,
+    connectivity: number,
+    readonly source: RowSource,
+  ) {
+    this.shards = Array.from({ length: shardCount }, (_, id) => new ShardIndex(id, dim, connectivity, this));
+  }
+
+  get size(): number {
+    return this.where.size;
+  }
+
+  has(key: number): boolean {
+    return this.where.has(key);
+  }
+
+  /** The shard and row of `key`, or undefined. */
+  find(key: number): { shard: ShardIndex; row: number } | undefined {
+    const packed = this.where.get(key);
+    if (packed === undefined) return undefined;
+    return { shard: this.shards[packed % 65536] as ShardIndex, row: Math.floor(packed / 65536) };
+  }
+
+  /** Metadata of a key, or undefined when not held. */
+  meta(key: number): DocMeta | undefined {
+    const at = this.find(key);
+    return at && new RowView(at.shard, at.row, this);
+  }
+
+  /** A hit for an answer: the metadata resolved, doc_id included. */
+  hit(key: number): ShardHit | undefined {
+    const at = this.find(key);
+    return at && at.shard.hitAt(at.row);
+  }
+
+  put(shard: number, key: number, meta: RowMeta): void {
+    const s = this.shards[shard] as ShardIndex;
+    const row = s.push(key, this.topics.id(meta.topic), this.models.id(meta.model), meta.embeddedTs);
+    this.where.set(key, row * 65536 + shard);
+  }
+
+  remove(key: number): void {
+    const at = this.find(key);
+    if (!at) return;
+    this.where.delete(key);
+    const moved = at.shard.removeRow(at.row);
+    if (moved !== undefined) this.where.set(moved, at.row * 65536 + at.shard.id);
+  }
+
+  /** Every key held. */
+  *keys(): Generator<number> {
+    yield* this.where.keys();
+  }
+
+  /** @internal the doc_id of a row, from LMDB. */
+  docIdAt(shard: ShardIndex, row: number): string {
+    return this.source.docIdOf(shard.id, shard.keyAt(row)) ?? "";
+  }
+}
+
+/** Scratch rows of exact scans, per dimension (one scan runs at a time on the thread). */
+const scratch = new Map<number, Float32Array>();
+function scanBuffer(dim: number): Float32Array {
+  let buf = scratch.get(dim);
+  if (!buf) scratch.set(dim, (buf = new Float32Array(SCAN_CHUNK * dim)));
+  return buf;
+}
+
+/**
+ * One shard in memory: its documents' keys and what filters read (topic and
+ * model as interned numbers, embedded time), row by row; deleting moves the
+ * last row into the hole so the rows stay dense. Every vector has a key, unique
+ * across the index and never reused: an upsert gets a new key, so the
+ * index-wide HNSW graph never holds two versions of a document under one key.
+ * Shards are the unit of placement, eviction, statistics and the `shards`
+ * query subset; approximate search runs on the one graph.
  */
 export class ShardIndex {
-  private vectors: Float32Array;
-  private rowKeys: number[] = [];
-  private rowMeta: DocMeta[] = [];
-  private readonly rowOfKey = new Map<number, number>();
-  private readonly keyOfDoc = new Map<string, number>();
+  private rowKeys: Float64Array;
+  /** @internal */ topicIds: Uint32Array;
+  /** @internal */ modelIds: Uint16Array;
+  /** @internal */ times: Float64Array;
+  private size = 0;
   /** Epoch ms of the last change, or null when never changed since start. */
   lastUpdate: number | null = null;
 
@@ -42,121 +188,109 @@ export class ShardIndex {
     readonly dim: number,
     /** HNSW links per node, for the memory estimate of the shard's share of the graph. */
     private readonly connectivity: number,
+    private readonly table: DocTable,
   ) {
-    this.vectors = new Float32Array(INITIAL_CAPACITY * dim);
+    this.rowKeys = new Float64Array(INITIAL_CAPACITY);
+    this.topicIds = new Uint32Array(INITIAL_CAPACITY);
+    this.modelIds = new Uint16Array(INITIAL_CAPACITY);
+    this.times = new Float64Array(INITIAL_CAPACITY);
   }
 
   get count(): number {
-    return this.rowKeys.length;
+    return this.size;
   }
 
-  keyOf(docId: string): number | undefined {
-    return this.keyOfDoc.get(docId);
-  }
-
-  has(key: number): boolean {
-    return this.rowOfKey.has(key);
-  }
-
-  /** A copy of the unit vector stored under `key`. */
-  vectorOf(key: number): Float32Array | undefined {
-    const row = this.rowOfKey.get(key);
-    return row === undefined ? undefined : this.vectors.slice(row * this.dim, (row + 1) * this.dim);
-  }
-
-  /** A view (no copy) of the unit vector stored under `key`; valid until the shard next changes. */
-  vectorView(key: number): Float32Array | undefined {
-    const row = this.rowOfKey.get(key);
-    return row === undefined ? undefined : this.vectors.subarray(row * this.dim, (row + 1) * this.dim);
-  }
-
-  metaOf(key: number): DocMeta | undefined {
-    const row = this.rowOfKey.get(key);
-    return row === undefined ? undefined : this.rowMeta[row];
+  /** @internal */
+  keyAt(row: number): number {
+    return this.rowKeys[row] as number;
   }
 
   /** Every key held, in row order. */
-  keys(): readonly number[] {
-    return this.rowKeys;
+  keys(): Float64Array {
+    return this.rowKeys.subarray(0, this.size);
+  }
+
+  /** @internal append a row; returns its number. */
+  push(key: number, topic: number, model: number, embeddedTs: number): number {
+    if (this.size === this.rowKeys.length) this.grow();
+    const row = this.size++;
+    this.rowKeys[row] = key;
+    this.topicIds[row] = topic;
+    this.modelIds[row] = model;
+    this.times[row] = embeddedTs;
+    this.touch();
+    return row;
+  }
+
+  /** @internal remove a row, moving the last into its place; returns the moved key, if any. */
+  removeRow(row: number): number | undefined {
+    const last = --this.size;
+    this.touch();
+    if (row === last) return undefined;
+    this.rowKeys[row] = this.rowKeys[last] as number;
+    this.topicIds[row] = this.topicIds[last] as number;
+    this.modelIds[row] = this.modelIds[last] as number;
+    this.times[row] = this.times[last] as number;
+    return this.rowKeys[row];
+  }
+
+  /** @internal a row as an answer's hit (its doc_id read from LMDB). */
+  hitAt(row: number): ShardHit {
+    const t = this.table;
+    return { docId: t.docIdAt(this, row), topic: t.topics.value(this.topicIds[row] as number), model: t.models.value(this.modelIds[row] as number) as string, embeddedTs: this.times[row] as number, key: this.rowKeys[row] as number };
   }
 
   /**
-   * Store a vector and its metadata, replacing the document's previous version.
-   * Returns the replaced key, if any (the caller drops it from the graph).
-   */
-  putRow(key: number, unit: Float32Array, meta: DocMeta): number | undefined {
-    const previous = this.keyOfDoc.get(meta.docId);
-    if (previous !== undefined) this.deleteRow(previous);
-    const row = this.rowKeys.length;
-    if ((row + 1) * this.dim > this.vectors.length) {
-      const grown = new Float32Array(this.vectors.length * 2);
-      grown.set(this.vectors);
-      this.vectors = grown;
-    }
-    this.vectors.set(unit, row * this.dim);
-    this.rowKeys.push(key);
-    this.rowMeta.push(meta);
-    this.rowOfKey.set(key, row);
-    this.keyOfDoc.set(meta.docId, key);
-    this.touch();
-    return previous;
-  }
-
-  /** Remove a document's vector from the rows. */
-  remove(key: number): void {
-    if (!this.rowOfKey.has(key)) return;
-    this.deleteRow(key);
-    this.touch();
-  }
-
-  /**
-   * Exact top `k` by scanning every row. Without a filter the scan runs in
-   * usearch's SIMD kernel; with one, in JS over the rows that pass.
+   * Exact top `k` of the rows passing `filter`: their f32 vectors are copied
+   * from LMDB (no decoding) in chunks of SCAN_CHUNK rows and scanned by
+   * usearch's SIMD kernel. Memory holds no vector: the pages read stay in the
+   * kernel's page cache (file-backed, reclaimable), not on the heap.
    */
   searchExact(q: Float32Array, k: number, filter?: DocFilter): { hits: Scored<ShardHit>[]; scored: number } {
-    const size = this.count;
+    const size = this.size;
     if (size === 0) return { hits: [], scored: 0 };
-    if (!filter) {
-      const { keys, distances } = usearch.exactSearch(this.vectors.subarray(0, size * this.dim), q, this.dim, Math.min(k, size), usearch.MetricKind.IP, 1) as InstanceType<typeof usearch.Matches>;
-      const hits = Array.from(keys, (row, i) => this.hitAt(Number(row), 1 - (distances[i] as number)));
-      return { hits, scored: size };
-    }
-    const top = new TopK<ShardHit>(k);
+    const dim = this.dim;
+    const buf = scanBuffer(dim);
+    const bytes = new Uint8Array(buf.buffer);
+    const rowsOf = new Int32Array(SCAN_CHUNK);
+    const top = new TopK<number>(k);
     let scored = 0;
+    let n = 0;
+    const flush = () => {
+      if (n === 0) return;
+      const m = usearch.exactSearch(buf.subarray(0, n * dim), q, dim, Math.min(k, n), usearch.MetricKind.IP, 1) as InstanceType<typeof usearch.Matches>;
+      for (let i = 0; i < m.keys.length; i++) top.push(rowsOf[Number(m.keys[i])] as number, 1 - (m.distances[i] as number));
+      n = 0;
+    };
     for (let row = 0; row < size; row++) {
-      const meta = this.rowMeta[row] as DocMeta;
-      if (!filter(meta)) continue;
+      if (filter && !filter(new RowView(this, row, this.table))) continue;
+      if (!this.table.source.copyVector(this.rowKeys[row] as number, bytes, n * dim * 4)) continue;
+      rowsOf[n++] = row;
       scored++;
-      top.push({ ...meta, key: this.rowKeys[row] as number }, dotRow(q, this.vectors, row));
+      if (n === SCAN_CHUNK) flush();
     }
-    return { hits: top.sorted(), scored };
+    flush();
+    return { hits: top.sorted().map(({ item: row, score }) => ({ item: this.hitAt(row), score })), scored };
   }
 
-  /** Estimated resident bytes: the rows, and the shard's share of the graph (its copy of the vectors and its links). */
-  bytes(): number {
+  /** Estimated resident bytes: the rows' arrays and map entry, and the shard's share of the graph (its vectors at `vectorBytes` each, and its links). */
+  bytes(vectorBytes = this.dim * 4): number {
     const linkBytes = this.connectivity * 2 * 4;
-    return this.vectors.byteLength + this.count * (this.dim * 4 + linkBytes);
+    const rowBytes = 8 + 4 + 2 + 8 + 40;
+    return this.count * (rowBytes + vectorBytes + linkBytes);
   }
 
-  private hitAt(row: number, score: number): Scored<ShardHit> {
-    return { item: { ...(this.rowMeta[row] as DocMeta), key: this.rowKeys[row] as number }, score };
-  }
-
-  private deleteRow(key: number): void {
-    const row = this.rowOfKey.get(key) as number;
-    const last = this.rowKeys.length - 1;
-    const meta = this.rowMeta[row] as DocMeta;
-    if (row !== last) {
-      const lastKey = this.rowKeys[last] as number;
-      this.vectors.copyWithin(row * this.dim, last * this.dim, (last + 1) * this.dim);
-      this.rowKeys[row] = lastKey;
-      this.rowMeta[row] = this.rowMeta[last] as DocMeta;
-      this.rowOfKey.set(lastKey, row);
-    }
-    this.rowKeys.pop();
-    this.rowMeta.pop();
-    this.rowOfKey.delete(key);
-    if (this.keyOfDoc.get(meta.docId) === key) this.keyOfDoc.delete(meta.docId);
+  private grow(): void {
+    const cap = this.rowKeys.length * 2;
+    const grown = <T extends Float64Array | Uint32Array | Uint16Array>(a: T, make: new (n: number) => T) => {
+      const b = new make(cap);
+      b.set(a);
+      return b;
+    };
+    this.rowKeys = grown(this.rowKeys, Float64Array);
+    this.topicIds = grown(this.topicIds, Uint32Array);
+    this.modelIds = grown(this.modelIds, Uint16Array);
+    this.times = grown(this.times, Float64Array);
   }
 
   private touch(): void {

@@ -46,7 +46,7 @@ export function shardStats(index: VectorIndex) {
       count: shard.count,
       samples,
       sample_docs: samples.map((doc_id) => sampleDoc(index, doc_id)),
-      bytes: shard.bytes(),
+      bytes: shard.bytes(index.graphVectorBytes),
       last_update: shard.lastUpdate === null ? null : shard.lastUpdate / 1000,
     };
   });

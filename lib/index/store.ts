@@ -40,6 +40,19 @@ export const DOC_KEY_MAX_BYTES = 960;
 /** True when `docId` is stored under its own text (`docs`), false when under its hash (`longdocs`). */
 export const isShortDocId = (docId: string) => Buffer.byteLength(docId, "utf8") <= DOC_KEY_MAX_BYTES;
 
+/** What memory keeps of a document (search filters and answers), stored beside its recency key. */
+export type RecencyEntry = [docId: string, topic: string | null, model: string, embeddedTs: number];
+
+/** A document as a start loads it into memory. */
+export interface LiveDoc {
+  shard: number;
+  key: number;
+  docId: string;
+  topic: string | null;
+  model: string;
+  embeddedTs: number;
+}
+
 /** One change a batch makes, in the order it was made. */
 export type Change =
   | { kind: "put"; docId: string; row: DocRow; vector: Float32Array; replacedKey: number | undefined }
@@ -64,7 +77,9 @@ export const STORE_LAYOUT = 2;
  *              LMDB's limit that an older version stored in `docs` is still
  *              found there (`legacyDoc`) and moves to `longdocs` when next written.
  * - `vectors`  key → unit vector (f32 bytes)
- * - `recency`  [shard, key] → doc_id; keys only grow, so the first entry of a
+ * - `recency`  [shard, key] → [doc_id, topic, model, embedded_ts] (RecencyEntry:
+ *              what memory keeps of a document, so a start reads these small
+ *              entries and never the rows with their texts); keys only grow, so the first entry of a
  *              shard is its oldest document (eviction) and the last its newest
  * - `offsets`  [topic, partition] → next Kafka offset to apply
  * - `bypartition` [topic, partition, key] → doc_id: the documents read from each
@@ -83,7 +98,7 @@ export class IndexStore {
   private readonly docs: Database<DocRow, string>;
   private readonly longDocs: Database<LongDocRow, string>;
   private readonly vectors: Database<Buffer, number>;
-  private readonly recency: Database<string, [number, number]>;
+  private readonly recency: Database<RecencyEntry, [number, number]>;
   private readonly offsets: Database<number, [string, number]>;
   private readonly byPartition: Database<string, [string, number, number]>;
   private readonly meta: Database<number | string, string>;
@@ -201,7 +216,7 @@ export class IndexStore {
 
   /** Every document of `shard`, oldest first. */
   *shardDocs(shard: number): Generator<{ docId: string; row: DocRow; vector: Float32Array }> {
-    for (const { value: docId } of this.recency.getRange({ start: [shard, 0], end: [shard + 1, 0] })) {
+    for (const { value: [docId] } of this.recency.getRange({ start: [shard, 0], end: [shard + 1, 0] })) {
       const row = this.doc(docId);
       const vector = row && this.vector(row.key);
       if (row && vector) yield { docId, row, vector };
@@ -210,7 +225,33 @@ export class IndexStore {
 
   /** The newest `n` doc_ids of `shard`, newest first. */
   newestDocIds(shard: number, n: number): string[] {
-    return [...this.recency.getRange({ start: [shard + 1, 0], end: [shard, 0], reverse: true, limit: n })].map((e) => e.value);
+    return [...this.recency.getRange({ start: [shard + 1, 0], end: [shard, 0], reverse: true, limit: n })].map((e) => e.value[0]);
+  }
+
+  /** Every document held, shard by shard and oldest first, as memory keeps it: reads the small recency entries only. */
+  *liveDocs(): Generator<LiveDoc> {
+    for (const { key, value } of this.recency.getRange({})) {
+      const [shard, docKey] = key as [number, number];
+      yield { shard, key: docKey, docId: value[0], topic: value[1], model: value[2], embeddedTs: value[3] };
+    }
+  }
+
+  /** The doc_id stored under `key` in `shard`, or undefined when gone. */
+  docIdOf(shard: number, key: number): string | undefined {
+    return this.recency.get([shard, key])?.[0];
+  }
+
+  /**
+   * Copy the f32 bytes of the vector under `key` into `into` at `byteOffset`
+   * without decoding it (LMDB's zero-copy read; its buffer is reused by the
+   * next read). False when the key holds no vector.
+   */
+  copyVector(key: number, into: Uint8Array, byteOffset: number): boolean {
+    const buf = this.vectors.getBinaryFast(key);
+    if (!buf) return false;
+    // The buffer is a window on lmdb-js' shared one: its `length` is the value's, its backing store larger.
+    into.set(new Uint8Array(buf.buffer, buf.byteOffset, buf.length), byteOffset);
+    return true;
   }
 
   /**
@@ -248,7 +289,7 @@ export class IndexStore {
         this.putDoc(put.docId, row);
         this.byPartition.putSync([args.topic, args.partition, row.key], put.docId);
         this.vectors.putSync(row.key, Buffer.from(put.vector.buffer, put.vector.byteOffset, put.vector.byteLength));
-        this.recency.putSync([row.shard, row.key], put.docId);
+        this.recency.putSync([row.shard, row.key], [put.docId, row.topic, row.model, row.embedded_ts]);
         changes.push({ kind: "put", docId: put.docId, row, vector: put.vector, replacedKey: previous?.key });
       }
       if (args.maxIdsPerShard > 0) {
@@ -316,7 +357,7 @@ export class IndexStore {
 
   private evictOldest(topic: string, shard: number, n: number): Change[] {
     const oldest = [...this.recency.getRange({ start: [shard, 0], end: [shard + 1, 0], limit: n })];
-    return oldest.map(({ key, value: docId }) => {
+    return oldest.map(({ key, value: [docId] }) => {
       const recencyKey = key as [number, number];
       this.recency.removeSync(recencyKey);
       this.vectors.removeSync(recencyKey[1]);

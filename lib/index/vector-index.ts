@@ -3,10 +3,10 @@ import path from "node:path";
 import { sameModel } from "../embedding/model-identity";
 import type { EmbeddingRecord } from "../records/embedding-record";
 import { shardOf } from "../records/shard";
-import { IndexGraph } from "./graph";
-import { GraphSnapshots, type HnswParams } from "./hnsw";
-import { ShardIndex, type DocMeta } from "./shard-index";
 import { rmSync } from "node:fs";
+import { IndexGraph, type VectorReader } from "./graph";
+import { DEFAULT_QUANTIZATION, GraphSnapshots, vectorBytes, type HnswParams, type Quantization } from "./hnsw";
+import { DocTable, type DocMeta, type ShardIndex } from "./shard-index";
 import { IndexStore, STORE_LAYOUT, type Change, type DocRow } from "./store";
 import { answerText, storedTextOf, type AnswerText } from "./stored-text";
 import { toUnit } from "./vector";
@@ -63,12 +63,20 @@ export interface OpenReport {
    * missed replayed), `rebuilt` from LMDB (no usable snapshot), `empty` (no documents).
    */
   graph: "restored" | "rebuilt" | "empty";
+  /** How the graph stores vectors (INDEX_QUANTIZATION). */
+  quantization: Quantization;
+  /** Why a saved graph was not used: `params` (saved with another INDEX_QUANTIZATION, connectivity, efAdd or dimension), or null. */
+  snapshotUnusable: "params" | null;
   /** Keys added to or dropped from a restored graph to match LMDB. */
   replayedKeys: number;
   ms: number;
   /** The model whose vectors the index holds (see IndexModel). */
   model: IndexModel;
-  /** Documents indexed before texts were kept: their answers say so (text_stored false) until the index is rebuilt. */
+  /**
+   * Documents indexed before texts were kept. Always 0 now: such indexes
+   * predate layout 2 and are emptied at open (`emptied`); kept for the
+   * indexer's start log.
+   */
   withoutTexts: number;
   /**
    * Why the index was emptied at open, to be rebuilt from the topic, or null:
@@ -94,16 +102,20 @@ export type IndexModel =
 const RECENT_CAPACITY = 512;
 
 /**
- * The emb-indexer's index: LMDB (the truth: documents, vectors, applied
- * offsets) mirrored in memory by one ShardIndex per shard (rows and metadata,
- * for exact search, eviction and statistics) and one HNSW graph over every
- * shard's vectors (approximate search). Changes go to LMDB first, in one
- * transaction per Kafka batch, then to memory; the graph is saved now and then
- * as a cache and replayed from LMDB at start.
+ * The emb-indexer's index: LMDB (the truth: documents, f32 vectors, applied
+ * offsets) and, in memory, a DocTable (per shard, each document's key, topic,
+ * model and time in typed arrays: filters, eviction, statistics) and one HNSW
+ * graph over every shard's vectors, stored as INDEX_QUANTIZATION says — the
+ * only in-memory copy of the vectors. Exact scans read LMDB's f32 vectors
+ * without decoding them. Changes go to LMDB first, in one transaction per
+ * Kafka batch, then to memory; the graph is saved now and then as a cache and
+ * replayed from LMDB at start. A start reads only the small recency entries
+ * (never the rows with their texts) and the saved graph.
  */
 export class VectorIndex {
-  private shardIndexes: ShardIndex[] = [];
+  private table: DocTable | undefined;
   private indexGraph: IndexGraph | undefined;
+  private readonly readVector: VectorReader;
   private readonly snapshots: GraphSnapshots;
   /** Ring buffer of recently applied doc_ids; `recentNext` is where the next one goes. */
   private readonly recent: string[] = [];
@@ -117,6 +129,12 @@ export class VectorIndex {
     private readonly store: IndexStore,
   ) {
     this.snapshots = new GraphSnapshots(path.join(opts.dir, "hnsw"));
+    this.readVector = (key, into, byteOffset) => store.copyVector(key, into, byteOffset);
+  }
+
+  /** How the graph stores vectors. */
+  get quantization(): Quantization {
+    return this.opts.hnsw.quantization ?? DEFAULT_QUANTIZATION;
   }
 
   /**
@@ -132,7 +150,7 @@ export class VectorIndex {
       throw new Error(`the index in ${opts.dir} was built with ${builtWith} shards but EMB_INDEX_SHARDS is ${opts.shards}: set EMB_INDEX_SHARDS=${builtWith}, or delete ${opts.dir} to rebuild it from the topic`);
     }
     store.claimShards(opts.shards);
-    const report: OpenReport = { docs: 0, graph: "empty", replayedKeys: 0, ms: 0, model: { source: "empty", name: undefined, models: [] }, withoutTexts: 0, emptied: null };
+    const report: OpenReport = { docs: 0, graph: "empty", quantization: opts.hnsw.quantization ?? DEFAULT_QUANTIZATION, snapshotUnusable: null, replayedKeys: 0, ms: 0, model: { source: "empty", name: undefined, models: [] }, withoutTexts: 0, emptied: null };
     if (store.layout < STORE_LAYOUT && !store.isEmpty) {
       // The topic is the source of truth: an index whose rows do not say which partition they came from is rebuilt from it.
       store.clear();
@@ -144,7 +162,7 @@ export class VectorIndex {
     const dim = store.dim;
     if (dim !== undefined) {
       index.createShards(dim);
-      for (const shard of index.shardIndexes) index.loadShard(shard, report);
+      index.loadTable(report);
       index.loadGraph(report);
       index.fillRecent();
       report.model = index.heldModel();
@@ -182,7 +200,7 @@ export class VectorIndex {
   }
 
   get shards(): readonly ShardIndex[] {
-    return this.shardIndexes;
+    return this.table?.shards ?? [];
   }
 
   /** The HNSW graph over every shard, or undefined before the first vector. */
@@ -197,19 +215,26 @@ export class VectorIndex {
   }
 
   get totalIds(): number {
-    return this.shardIndexes.reduce((n, s) => n + s.count, 0);
+    return this.table?.size ?? 0;
+  }
+
+  /** Bytes of one vector in the graph (dim × 4, 2 or 1), for the shards' memory estimate; 0 while empty. */
+  get graphVectorBytes(): number {
+    const dim = this.store.dim;
+    return dim === undefined ? 0 : vectorBytes(dim, this.quantization);
   }
 
   nextOffset(topic: string, partition: number): number | undefined {
     return this.store.nextOffset(topic, partition);
   }
 
-  /** Where a document lives, or undefined when the index does not hold it. */
+  /** Where a document lives and its unit vector (f32, from LMDB), or undefined when the index does not hold it. */
   locate(docId: string): { shard: ShardIndex; key: number; meta: DocMeta; vector: Float32Array } | undefined {
-    const shard = this.shardIndexes[shardOf(docId, this.opts.shards)];
-    const key = shard?.keyOf(docId);
-    if (!shard || key === undefined) return undefined;
-    return { shard, key, meta: shard.metaOf(key) as DocMeta, vector: shard.vectorOf(key) as Float32Array };
+    const key = this.store.doc(docId)?.key;
+    const at = key === undefined ? undefined : this.table?.find(key);
+    const vector = key === undefined ? undefined : this.store.vector(key);
+    if (key === undefined || !at || !vector) return undefined;
+    return { shard: at.shard, key, meta: at.shard.hitAt(at.row), vector };
   }
 
   /** The full record of a document as LMDB keeps it (the mirror sends it on). */
@@ -290,7 +315,7 @@ export class VectorIndex {
       this.store.advanceOffset(plan.topic, plan.partition, plan.nextOffset);
       return result;
     }
-    if (this.shardIndexes.length === 0) this.createShards(first.vector.length);
+    if (!this.table) this.createShards(first.vector.length);
     result.changes = this.store.applyBatch({
       topic: plan.topic,
       partition: plan.partition,
@@ -299,7 +324,7 @@ export class VectorIndex {
       model: first.row.model,
       puts: plan.puts,
       maxIdsPerShard: this.opts.maxIdsPerShard,
-      shardCount: (s) => this.shardIndexes[s]?.count ?? 0,
+      shardCount: (s) => this.table?.shards[s]?.count ?? 0,
     });
     this.follow(result);
     return result;
@@ -351,72 +376,82 @@ export class VectorIndex {
     await this.store.close();
   }
 
-  /** Make the in-memory shards follow the changes LMDB just committed. */
+  /** Make the in-memory table and graph follow the changes LMDB just committed. */
   private follow(result: ApplyResult): void {
     const graph = this.indexGraph as IndexGraph;
-    // Keys put by this batch and still held at its end, added to the graph in bulk
-    // (several times faster than one insert at a time).
-    const pendingGraphAdds = new Map<ShardIndex, Set<number>>();
+    const table = this.table as DocTable;
+    // Keys put by this batch and still held at its end, added to the graph in one
+    // native call on every core (several times faster than one insert at a time).
+    const pending = new Map<number, Float32Array>();
     for (const change of result.changes) {
-      const shard = this.shardIndexes[change.kind === "put" ? change.row.shard : change.shard] as ShardIndex;
-      const pending = pendingGraphAdds.get(shard) ?? new Set<number>();
-      pendingGraphAdds.set(shard, pending);
       if (change.kind === "put") {
         if (change.replacedKey !== undefined) {
-          this.countModel(shard.metaOf(change.replacedKey)?.model, -1);
-          pending.delete(change.replacedKey);
-          graph.remove(change.replacedKey);
+          this.dropKey(change.replacedKey, pending);
           result.updated++;
         } else {
           result.inserted++;
         }
-        shard.putRow(change.row.key, change.vector, { docId: change.docId, topic: change.row.topic, model: change.row.model, embeddedTs: change.row.embedded_ts });
-        pending.add(change.row.key);
+        table.put(change.row.shard, change.row.key, { topic: change.row.topic, model: change.row.model, embeddedTs: change.row.embedded_ts });
+        pending.set(change.row.key, change.vector);
         this.countModel(change.row.model, 1);
         this.remember(change.docId);
       } else {
-        this.countModel(shard.metaOf(change.key)?.model, -1);
-        pending.delete(change.key);
-        graph.remove(change.key);
-        shard.remove(change.key);
+        this.dropKey(change.key, pending);
         result.evicted++;
       }
     }
-    for (const [shard, keys] of pendingGraphAdds) graph.add(shard, [...keys], this.threads);
+    if (pending.size === 0) return;
+    const dim = table.dim;
+    const flat = new Float32Array(pending.size * dim);
+    let i = 0;
+    for (const vector of pending.values()) flat.set(vector, i++ * dim);
+    graph.addVectors([...pending.keys()], flat, this.threads);
+  }
+
+  /** Forget a key (replaced or evicted) in memory and the graph. */
+  private dropKey(key: number, pending: Map<number, Float32Array>): void {
+    const table = this.table as DocTable;
+    this.countModel(table.meta(key)?.model, -1);
+    if (!pending.delete(key)) (this.indexGraph as IndexGraph).remove(key);
+    table.remove(key);
   }
 
   private createShards(dim: number): void {
-    this.shardIndexes = Array.from({ length: this.opts.shards }, (_, id) => new ShardIndex(id, dim, this.opts.hnsw.connectivity));
-    this.indexGraph = new IndexGraph(dim, this.opts.hnsw);
+    this.table = new DocTable(this.opts.shards, dim, this.opts.hnsw.connectivity, this.store);
+    this.indexGraph = new IndexGraph(dim, this.opts.hnsw, this.table);
   }
 
-  private loadShard(shard: ShardIndex, report: OpenReport): void {
-    for (const { docId, row, vector } of this.store.shardDocs(shard.id)) {
-      shard.putRow(row.key, vector, { docId, topic: row.topic, model: row.model, embeddedTs: row.embedded_ts });
-      this.countModel(row.model, 1);
+  /** Every document's key and metadata, from LMDB's small recency entries. */
+  private loadTable(report: OpenReport): void {
+    const table = this.table as DocTable;
+    for (const doc of this.store.liveDocs()) {
+      table.put(doc.shard, doc.key, doc);
+      this.countModel(doc.model, 1);
       report.docs++;
-      if (row.text === undefined) report.withoutTexts++;
     }
-    shard.lastUpdate = null;
+    for (const shard of table.shards) shard.lastUpdate = null;
   }
 
-  /** The graph from its snapshot with what it missed replayed, or rebuilt from the rows. */
+  /** The graph from its snapshot with what it missed replayed, or rebuilt from LMDB's vectors. */
   private loadGraph(report: OpenReport): void {
     const graph = this.indexGraph as IndexGraph;
     const dim = this.store.dim as number;
     const saved = this.snapshots.load(dim, this.opts.hnsw);
-    if (saved) {
-      report.replayedKeys = graph.restore(saved.graph, saved.keys, this.shardIndexes, this.threads);
+    if ("graph" in saved) {
+      report.replayedKeys = graph.restore(saved.graph, saved.keys, this.readVector, this.threads);
       report.graph = "restored";
-    } else if (report.docs > 0) {
-      graph.rebuild(this.shardIndexes, this.threads);
+      return;
+    }
+    if (saved.unusable === "params") report.snapshotUnusable = "params";
+    if (report.docs > 0) {
+      graph.rebuild(this.readVector, this.threads);
       report.graph = "rebuilt";
     }
   }
 
   private fillRecent(): void {
     const perShard = Math.ceil(RECENT_CAPACITY / this.opts.shards);
-    const newest = this.shardIndexes.flatMap((s) => this.store.newestDocIds(s.id, perShard));
+    const newest = this.shards.flatMap((s) => this.store.newestDocIds(s.id, perShard));
     for (const docId of newest.reverse()) this.remember(docId);
   }
 

@@ -96,7 +96,7 @@ describe("index store: doc_ids of any length", () => {
     const raw = open({ path: lmdbDir, maxDbs: 8, compression: false });
     const docs = raw.openDB({ name: "docs" });
     raw.openDB({ name: "vectors", encoding: "binary" }).putSync(7, Buffer.from(new Float32Array(vectorOf(5)).buffer));
-    raw.openDB({ name: "recency" }).putSync([0, 7], legacyId);
+    raw.openDB({ name: "recency" }).putSync([0, 7], [legacyId, "t", "m", 2]);
     docs.putSync(legacyId, { key: 7, shard: 0, topic: "t", model: "m", kafka_ts: 1, embedded_ts: 2, dim: DIM, norm: 1, unit: false, partition: 0 });
     raw.openDB({ name: "bypartition" }).putSync(["embeddings", 0, 7], legacyId);
     raw.openDB({ name: "meta" }).putSync("nextKey", 8);

@@ -8,7 +8,8 @@ import { VectorIndex, type IncomingRecord } from "../../lib/index/vector-index";
 import type { EmbeddingRecord } from "../../lib/records/embedding-record";
 import { shardOf } from "../../lib/records/shard";
 
-const HNSW = { connectivity: 16, efAdd: 64, efSearch: 32 };
+// f32: these 8-dim test vectors include near-duplicates (cosine 0.99993) that f16 cannot tell apart; quantization has its own test.
+const HNSW = { connectivity: 16, efAdd: 64, efSearch: 32, quantization: "f32" as const };
 const dirs: string[] = [];
 const opened: VectorIndex[] = [];
 afterEach(async () => {
