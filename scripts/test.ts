@@ -111,6 +111,9 @@ async function prepare(selected: string[]) {
       [
         { name: "chromium", binary: "/usr/bin/chromium", neededFor: "the browser tests" },
         { name: "docker-compose", binary: "docker-compose", neededFor: "checking docker-compose.yml offline" },
+        // promtool checks deploy/prometheus.yml and every worker's Prometheus text. On a machine run by systemd,
+        // apt also starts the package's own Prometheus (port 9090); the tests do not use it (`systemctl disable --now prometheus`).
+        { name: "prometheus", binary: "promtool", neededFor: "checking deploy/prometheus.yml and the Prometheus text offline (promtool)" },
       ],
       say,
     );

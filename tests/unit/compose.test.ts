@@ -1,47 +1,20 @@
-import { spawnSync } from "node:child_process";
-import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { parse } from "yaml";
 import { parseStackConfig } from "@/lib/config/stack";
 import { variables } from "@/lib/config/variables";
 import { stackProcesses } from "@/scripts/launcher/processes";
-
-const root = path.resolve(__dirname, "../..");
-
-interface Service {
-  image?: string;
-  build?: unknown;
-  ports?: (string | { published?: string | number; target?: number })[];
-  environment?: Record<string, string | null>;
-  healthcheck?: { test?: string[] };
-  restart?: string;
-  depends_on?: Record<string, { condition?: string }>;
-}
+import { composeConfig, isLoopback, listeners, portMappings } from "../helpers/compose";
 
 /**
- * `docker-compose config`: validates docker-compose.yml offline and prints it
- * normalized. The project's variables are cleared so the file's own defaults
- * are what gets checked.
+ * Every address in a value a service is given: URLs (any scheme, so
+ * INTERNAL://kafka:19092 and spark://spark-master:7077 too), comma lists of
+ * them, bare host:port lists (KAFKA_BOOTSTRAP_SERVERS) and KRaft voters (1@kafka:9093).
  */
-function composeConfig(): { services: Record<string, Service> } {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of Object.keys(variables)) delete env[name];
-  const r = spawnSync("docker-compose", ["-f", "docker-compose.yml", "config"], { cwd: root, env, encoding: "utf8", timeout: 60_000 });
-  if ((r.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT") {
-    throw new Error("docker-compose is not installed: install Debian's `docker-compose` package (apt-get install -y docker-compose); `npm test` does this for you");
-  }
-  if (r.status !== 0) throw new Error(`docker-compose config rejected docker-compose.yml:\n${r.stderr}`);
-  return parse(r.stdout) as { services: Record<string, Service> };
-}
-
-/** "127.0.0.1:3000:3000/tcp" → { host: "127.0.0.1", published: 3000, target: 3000 } */
-function portMappings(svc: Service) {
-  return (svc.ports ?? []).map((p) => {
-    if (typeof p !== "string") return { host: undefined, published: Number(p.published), target: Number(p.target) };
-    const parts = p.replace(/\/\w+$/, "").split(":");
-    const target = Number(parts.pop());
-    const published = Number(parts.pop());
-    return { host: parts.pop(), published, target };
+function addressesIn(value: string): { host: string; port: number }[] {
+  return value.split(/[,\s]+/).flatMap((part) => {
+    const url = part.match(/^([a-zA-Z][\w+.-]*):\/\/([^/:@]+)(?::(\d+))?/);
+    if (url) return [{ host: url[2]!, port: Number(url[3] ?? (url[1] === "https" ? 443 : 80)) }];
+    const hostPort = part.match(/^(?:\d+@)?([a-zA-Z][\w.-]*):(\d+)$/);
+    return hostPort ? [{ host: hostPort[1]!, port: Number(hostPort[2]) }] : [];
   });
 }
 
@@ -80,7 +53,7 @@ describe("docker-compose.yml", () => {
     expect(consoleSvc?.build).toBeDefined();
     expect(portMappings(consoleSvc ?? {})).toContainEqual({ host: "127.0.0.1", published: 3000, target: 3000 });
     expect(consoleSvc?.depends_on?.kafka?.condition).toBe("service_healthy");
-    expect(consoleSvc?.environment?.KAFKA_BOOTSTRAP_SERVERS).toBe("kafka:19092");
+    expect(consoleSvc?.environment?.KAFKA_BOOTSTRAP_SERVERS).toBe("kafka:19092,kafka-2:19092,kafka-3:19092");
   });
 
   // With CONSOLE_TOKEN set every path but the liveness one needs credentials: a
@@ -106,10 +79,133 @@ describe("docker-compose.yml", () => {
   it.each([
     ["parse-worker", "PARSE_HOST"],
     ["embed-worker", "EMBED_WORKER_HOST"],
+    ["embed-worker-2", "EMBED_WORKER_HOST"],
     ["emb-indexer", "INDEXER_HOST"],
+    ["emb-indexer-2", "INDEXER_HOST"],
     ["infermesh", "INFERMESH_HOST"],
+    ["infermesh-2", "INFERMESH_HOST"],
   ])("%s listens beyond its container's loopback (%s)", (service, variable) => {
     expect(services[service]?.environment?.[variable]).toBe("0.0.0.0");
+  });
+
+  // The defect this catches: the console was given http://parse-worker:9101 while
+  // the parse worker bound 127.0.0.1 — reachable in its container only.
+  it("gives every service only addresses of compose services that listen there beyond loopback", () => {
+    const given: { from: string; host: string; port: number }[] = [];
+    for (const [name, svc] of Object.entries(services)) {
+      for (const [variable, value] of Object.entries(svc.environment ?? {})) {
+        // The HOST listener is advertised to clients on the host machine: checked against the published ports below.
+        const v = variable === "KAFKA_ADVERTISED_LISTENERS" ? String(value).split(",").filter((l) => !l.startsWith("HOST://")).join(",") : String(value ?? "");
+        for (const a of addressesIn(v)) given.push({ from: `${name} ${variable}`, ...a });
+      }
+    }
+    const problems = given.flatMap(({ from, host, port }) => {
+      const target = services[host];
+      if (!target) return [`${from} names ${host}:${port}, which is not a compose service`];
+      const bound = listeners(host, target).filter((l) => l.port === port);
+      if (bound.length === 0) return [`${from} names ${host}:${port}, but ${host} listens on ${listeners(host, target).map((l) => `${l.address}:${l.port}`).join(", ")}`];
+      return bound.filter((l) => isLoopback(l.address)).map((l) => `${from} names ${host}:${port}, but ${host} binds ${l.address} there (${l.from}): unreachable from other containers`);
+    });
+    expect(problems).toEqual([]);
+    // A sample of what must be among them, so an empty scan cannot pass.
+    expect(given.map((g) => `${g.from} → ${g.host}:${g.port}`)).toEqual(
+      expect.arrayContaining(["console PARSE_METRICS_URL → parse-worker:9101", "console INDEXER_URL → emb-indexer:9102", "embed-worker INFERMESH_URL → infermesh-2:9000", "spark SPARK_MASTER → spark-master:7077", "kafka KAFKA_CONTROLLER_QUORUM_VOTERS → kafka-3:9093"]),
+    );
+  });
+
+  it("knows where every service listens (so the check above covers each)", () => {
+    for (const [name, svc] of Object.entries(services)) {
+      if (name === "kafka-topics") continue; // a one-shot client, listens nowhere
+      expect(listeners(name, svc).length, name).toBeGreaterThan(0);
+    }
+  });
+
+  it.each(["kafka", "kafka-2", "kafka-3"])("%s advertises its host listener at the host port it publishes", (name) => {
+    const svc = services[name]!;
+    const host = (svc.environment?.KAFKA_ADVERTISED_LISTENERS ?? "").split(",").find((l) => l.startsWith("HOST://"));
+    const port = Number(host?.match(/:(\d+)$/)?.[1]);
+    const hostListener = listeners(name, svc).find((l) => l.from.includes("HOST://"));
+    expect(portMappings(svc)).toContainEqual({ host: "127.0.0.1", published: port, target: hostListener?.port });
+  });
+
+  it("publishes no host port twice", () => {
+    const published = Object.entries(services).flatMap(([name, svc]) => portMappings(svc).map((p) => `${p.host ?? "*"}:${p.published} (${name})`));
+    const ports = published.map((p) => p.replace(/ \(.*$/, ""));
+    expect(published.filter((_p, i) => ports.indexOf(ports[i]!) !== i)).toEqual([]);
+    // reddb (profile) and the Spark master's UI both default to 8080 inside their containers.
+    expect(ports).toContain("127.0.0.1:8080");
+  });
+
+  it("runs three KRaft nodes as one quorum, topics replicated 3 times with min.insync.replicas 2", () => {
+    const nodes = ["kafka", "kafka-2", "kafka-3"].map((n) => services[n]?.environment ?? {});
+    expect(nodes.map((e) => e.KAFKA_NODE_ID)).toEqual(["1", "2", "3"]);
+    // One cluster id, in Kafka's form: a UUID as 22 characters of URL-safe base64.
+    expect(new Set(nodes.map((e) => e.CLUSTER_ID)).size).toBe(1);
+    expect(nodes[0]?.CLUSTER_ID).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    for (const e of nodes) {
+      expect(e.KAFKA_PROCESS_ROLES).toBe("broker,controller");
+      expect(e.KAFKA_CONTROLLER_QUORUM_VOTERS).toBe("1@kafka:9093,2@kafka-2:9093,3@kafka-3:9093");
+      expect(e).toMatchObject({ KAFKA_DEFAULT_REPLICATION_FACTOR: "3", KAFKA_MIN_INSYNC_REPLICAS: "2", KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR: "3", KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR: "3", KAFKA_TRANSACTION_STATE_LOG_MIN_ISR: "2" });
+    }
+    const topics = services["kafka-topics"]!;
+    expect(topics.environment).toMatchObject({ KAFKA_REPLICATION_FACTOR: "3", KAFKA_MIN_INSYNC_REPLICAS: "2" });
+    const script = ([] as string[]).concat(topics.command ?? []).join("\n");
+    expect(script).toContain('--replication-factor "$$KAFKA_REPLICATION_FACTOR"');
+    expect(script).toContain('min.insync.replicas="$$KAFKA_MIN_INSYNC_REPLICAS"');
+    // The index rebuilds a partition from the topic: the latest vector of every document must stay.
+    expect(script).toMatch(/create "\$\$EMBED_OUTPUT_TOPIC" "--config cleanup.policy=compact"/);
+    // Every process that may create a missing topic creates it the same way.
+    for (const name of ["embed-worker", "embed-worker-2", "emb-indexer", "emb-indexer-2", "parse-worker"]) {
+      expect(services[name]?.environment, name).toMatchObject({ KAFKA_REPLICATION_FACTOR: "3", KAFKA_MIN_INSYNC_REPLICAS: "2", KAFKA_BOOTSTRAP_SERVERS: "kafka:19092,kafka-2:19092,kafka-3:19092" });
+    }
+  });
+
+  it("runs two embedding services, and both embed-workers and indexers use both", () => {
+    for (const name of ["embed-worker", "embed-worker-2", "emb-indexer", "emb-indexer-2", "console"]) {
+      expect(services[name]?.environment?.INFERMESH_URL, name).toBe("http://infermesh:9000,http://infermesh-2:9000");
+    }
+    expect(services.infermesh?.command).toEqual(services["infermesh-2"]?.command);
+  });
+
+  it("runs two embed-workers in one consumer group", () => {
+    const [a, b] = [services["embed-worker"]!, services["embed-worker-2"]!];
+    expect(a.command).toEqual(b.command);
+    expect(a.environment?.EMBED_GROUP ?? null).toEqual(b.environment?.EMBED_GROUP ?? null);
+  });
+
+  it("runs two indexers, each with its own id, advertised URL naming itself, and index volume", () => {
+    const ids = ["emb-indexer", "emb-indexer-2"].map((name) => {
+      const svc = services[name]!;
+      expect(svc.environment?.INDEXER_ADVERTISED_URL, name).toBe(`http://${name}:${svc.environment?.INDEXER_PORT}`);
+      const index = (svc.volumes ?? []).map((v) => (typeof v === "string" ? v : `${v.source}:${v.target}`)).find((v) => v.split(":")[1] === svc.environment?.INDEX_DIR);
+      return { id: svc.environment?.INDEXER_INSTANCE, volume: index?.split(":")[0] };
+    });
+    expect(new Set(ids.map((i) => i.id)).size).toBe(2);
+    expect(ids.every((i) => i.volume !== undefined)).toBe(true);
+    expect(new Set(ids.map((i) => i.volume)).size).toBe(2);
+  });
+
+  it("parses with Spark on a standalone master and worker by default; the parse worker is the opt-in alternative", () => {
+    expect(services.spark?.profiles).toBeUndefined();
+    expect(services.spark?.environment?.SPARK_MASTER).toBe("spark://spark-master:7077");
+    expect(([] as string[]).concat(services["spark-worker"]?.command ?? []).join(" ")).toContain("spark://spark-master:7077");
+    expect(services["spark-worker"]?.depends_on?.["spark-master"]?.condition).toBe("service_healthy");
+    // Two parse stages would each parse every record into embedding_input.
+    expect(services["parse-worker"]?.profiles).toEqual(["parse-worker"]);
+    // The driver advertises a name the executors on spark-worker can reach.
+    expect(services.spark?.environment?.SPARK_LOCAL_HOSTNAME).toBe("spark");
+    expect(services.spark?.hostname).toBe("spark");
+  });
+
+  it("waits for all three brokers and the topics before starting a Kafka client", () => {
+    for (const name of ["console", "embed-worker", "embed-worker-2", "emb-indexer", "emb-indexer-2", "spark", "parse-worker"]) {
+      expect(services[name]?.depends_on, name).toMatchObject({
+        kafka: { condition: "service_healthy" },
+        "kafka-2": { condition: "service_healthy" },
+        "kafka-3": { condition: "service_healthy" },
+        "kafka-topics": { condition: "service_completed_successfully" },
+      });
+    }
   });
 
   // The embedding service runs offline with the model its image was built with.
@@ -125,8 +221,15 @@ describe("docker-compose.yml", () => {
 
   it("gives Embedline's services only variables from lib/config/variables.ts", () => {
     const known = new Set(Object.keys(variables));
+    // Spark's own: its daemons' JVM options, the driver's advertised name and
+    // submit arguments, the executors' Python path.
+    const spark = new Set(["SPARK_MASTER_OPTS", "SPARK_WORKER_OPTS", "SPARK_DAEMON_MEMORY", "SPARK_LOCAL_HOSTNAME", "PYSPARK_SUBMIT_ARGS", "PYTHONPATH"]);
     for (const [name, svc] of Object.entries(services)) {
       if (svc.image?.startsWith("apache/kafka")) continue; // the image's own KAFKA_* broker settings
+      if (svc.image === "embedline-spark:latest") {
+        expect(Object.keys(svc.environment ?? {}).filter((v) => !known.has(v) && !spark.has(v)), `service ${name}`).toEqual([]);
+        continue;
+      }
       const unknown = Object.keys(svc.environment ?? {}).filter((v) => !known.has(v));
       expect(unknown, `service ${name}`).toEqual([]);
     }
