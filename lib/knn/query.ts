@@ -12,8 +12,14 @@ import { directionProblem } from "../index/vector";
 export const MAX_K = 1000;
 /** Most components of a query vector (the largest model we know is 4,096 dims; twice that leaves room). */
 export const MAX_QUERY_DIMS = 8192;
-/** Most characters of a doc_id in a query (the console's limit before this schema was shared). */
-export const MAX_DOC_ID_CHARS = 1024;
+/**
+ * Most characters of a doc_id in a query. The pipeline takes doc_ids of any
+ * length (the index keeps long ones under their hash), and the indexer has
+ * always answered a 3,000-character one by doc_id; 64 Ki leaves room while
+ * still refusing a pasted file. (The console's own limit was 1,024 before this
+ * schema was shared.)
+ */
+export const MAX_DOC_ID_CHARS = 65536;
 /** Most characters of a query text (64 Ki): far beyond any model's context, so never the reason a real query fails. */
 export const MAX_QUERY_TEXT_CHARS = 65536;
 /** Most shard ids in one query (the index has EMB_INDEX_SHARDS of them, 32 by default). */
