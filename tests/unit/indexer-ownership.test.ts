@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { indexerHealth, PartitionHealth } from "../../workers/indexer/health";
 import { PartitionOwnership } from "../../workers/indexer/ownership";
 
 /** The index's stored next offset per partition, as the ownership reads it. */
@@ -73,5 +74,27 @@ describe("indexer: the partitions it owns, loading or live", () => {
     own.assign([]);
     own.assign([0]);
     expect(own.list()[0]).toMatchObject({ state: "loading", end: null });
+  });
+});
+
+describe("indexer: /health names the instance and what it owns", () => {
+  it("lists owned partitions beside the stalled ones, and stays 200 while a partition loads", () => {
+    const { own } = setup({ 0: 10 });
+    own.assign([0, 1]);
+    own.setEnd(0, 10);
+    own.setEnd(1, 30);
+    const health = new PartitionHealth();
+    health.stall(1, 0, "waiting on the RedDB mirror");
+    const { httpStatus, body } = indexerHealth("ok", health, { totalIds: 10, dim: 8 }, { instance: "idx-a", ownership: own });
+    expect(httpStatus).toBe(200);
+    expect(body).toMatchObject({
+      status: "degraded",
+      instance: "idx-a",
+      partitions: [{ partition: 1, offset: 0, reason: "waiting on the RedDB mirror" }],
+      owned: [
+        { partition: 0, state: "live", applied: 10, end: 10 },
+        { partition: 1, state: "loading", applied: 0, end: 30 },
+      ],
+    });
   });
 });
