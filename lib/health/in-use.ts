@@ -16,7 +16,7 @@ import type { SupervisionReport } from "./supervisor-state";
  * - Without the launcher (docker-compose, a console run by hand) nothing says
  *   which parse stage was chosen, so the answers decide: the two are
  *   alternatives, and one that fails while the other answers is not in use
- *   (docker-compose runs the parse worker unless the `spark` profile is on).
+ *   (docker-compose runs Spark unless the `parse-worker` profile is on and Spark stopped).
  *   When neither answers, both are down: the pipeline has no parse stage.
  */
 export const NOT_IN_USE_WHY = {
@@ -27,8 +27,8 @@ export const NOT_IN_USE_WHY = {
 
 /** Without the launcher: why the failing one of the two parse stages is taken as not in use. */
 export const ALTERNATIVE_WHY: Record<ParseStage, string> = {
-  spark: "Spark's REST API does not answer and the TypeScript parse worker does: the stack parses with the worker (docker-compose without the spark profile)",
-  "parse-worker": "the parse worker does not answer and the Spark job does: the stack parses with Spark (docker-compose --profile spark)",
+  spark: "Spark's REST API does not answer and the TypeScript parse worker does: the stack parses with the worker (docker-compose --profile parse-worker, Spark stopped)",
+  "parse-worker": "the parse worker does not answer and the Spark job does: the stack parses with Spark (docker-compose's default)",
 };
 
 export type ParseStage = "spark" | "parse-worker";

@@ -28,8 +28,8 @@ describe("overall status counts only components in use", () => {
 describe("without the launcher, the answers say which parse stage runs", () => {
   it.each<[string, ComponentState, ComponentState, ComponentState, ComponentState]>([
     // parse-worker, spark in → out
-    ["docker-compose default: the worker answers, Spark does not", "ok", "down", "ok", "not_in_use"],
-    ["--profile spark with the worker stopped", "down", "ok", "not_in_use", "ok"],
+    ["--profile parse-worker with Spark stopped: the worker answers, Spark does not", "ok", "down", "ok", "not_in_use"],
+    ["docker-compose default: Spark answers, no parse worker runs", "down", "ok", "not_in_use", "ok"],
     ["no parse stage at all: both down, both red", "down", "down", "down", "down"],
     ["both answer: both in use", "ok", "ok", "ok", "ok"],
   ])("%s", (_, worker, spark, workerOut, sparkOut) => {

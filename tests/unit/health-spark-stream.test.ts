@@ -41,7 +41,7 @@ describe("the Spark stream when Spark is not part of the stack", () => {
     { name: "npm start without --spark: not in use, Spark not asked", processes: ["kafka", "parse-worker", "console"], parse: true, status: "not_in_use", message: /TypeScript parse worker \(npm start without --spark\)/ },
     { name: "npm start without --spark and the parse worker down: still not in use (the parse worker is what is down)", processes: ["kafka", "parse-worker", "console"], parse: false, status: "not_in_use", message: /npm start without --spark/ },
     { name: "npm start --spark and Spark silent: unreachable, red", processes: ["kafka", "spark", "console"], parse: false, status: "unreachable", message: /Spark REST API unreachable/ },
-    { name: "no launcher, the parse worker answers: not in use", processes: null, parse: true, status: "not_in_use", message: /docker-compose without the spark profile/ },
+    { name: "no launcher, the parse worker answers: not in use", processes: null, parse: true, status: "not_in_use", message: /docker-compose --profile parse-worker/ },
     { name: "no launcher and no parse stage answers: unreachable, red", processes: null, parse: false, status: "unreachable", message: /Spark REST API unreachable/ },
   ])("$name", async ({ processes, parse, status, message }) => {
     rmSync(stateFile, { force: true });
