@@ -1,4 +1,4 @@
-import type { KnnNeighbor } from "@/app/api/knn/query/schema";
+import type { KnnNeighbor } from "@/lib/knn/answer";
 
 /** Save `content` as a file from the browser. */
 export function downloadFile(name: string, content: string, type: string): void {

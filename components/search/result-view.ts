@@ -1,4 +1,4 @@
-import type { KnnNeighbor } from "@/app/api/knn/query/schema";
+import type { KnnNeighbor, KnnPartial } from "@/lib/knn/answer";
 import { ApiError } from "@/lib/http/api-error";
 
 /** What a result shows in place of its text: the snippet, or why there is none (never a blank). */
@@ -57,4 +57,21 @@ export function emptyMessage(totalIds: number | null | undefined, filtered: bool
   const held = totalIds === null || totalIds === undefined ? "" : `the index holds ${totalIds.toLocaleString("en-US")} vectors; `;
   const tryThis = filtered ? "try without the topic, model or shard filters" : "try another query, or a larger k";
   return `No neighbours: ${held}${tryThis}.`;
+}
+
+/** What a partial answer's notice says: why some partitions were not searched, which, and what to do. */
+export function partialView(partial: KnnPartial): SearchErrorView {
+  const titles: Record<KnnPartial["reason"], string> = {
+    timeout: "An indexer did not answer in time: results may be missing documents",
+    failed: "An indexer failed: results may be missing documents",
+    unassigned: "Some partitions have no indexer right now: results may be missing documents",
+    loading: "Some partitions are still loading: results may be missing documents",
+  };
+  const hints: Record<KnnPartial["reason"], string> = {
+    timeout: "search again; if it persists, check the indexers on the Health page",
+    failed: "search again; its partitions move to another indexer once the group notices (INDEXER_SESSION_TIMEOUT_SEC)",
+    unassigned: "the indexer group is rebalancing: search again in a few seconds",
+    loading: "the indexer is rebuilding them from the topic: search again when it is done",
+  };
+  return { title: titles[partial.reason], message: partial.message, hint: { text: hints[partial.reason], href: partial.reason === "timeout" || partial.reason === "failed" ? "/health" : "/shards" } };
 }

@@ -1,6 +1,6 @@
 "use client";
 
-import type { KnnNeighbor } from "@/app/api/knn/query/schema";
+import type { KnnNeighbor } from "@/lib/knn/answer";
 import { CopyButton } from "./copy-button";
 import { absoluteTime, textView, timeAgo } from "./result-view";
 

@@ -1,9 +1,10 @@
 "use client";
 
-import type { KnnAnswer } from "@/app/api/knn/query/schema";
+import type { KnnAnswer } from "@/lib/knn/answer";
 import { Card } from "@/components/ui/card";
 import { formatLatency } from "@/components/ui/format";
 import { downloadFile, toCsv } from "./download";
+import { PartialNotice } from "./partial-notice";
 import { SearchResult } from "./search-result";
 import { SearchEmpty } from "./search-states";
 
@@ -22,15 +23,18 @@ interface Props {
 /** Neighbours with their texts, score bars, "more like this" and download as JSON/CSV. */
 export function SearchResults({ answer, onMoreLikeThis, answeredAt, totalIds = null, filtered = false }: Props) {
   const rows = answer.neighbors;
+  const instances = answer.instances;
+  const indexers = instances.filter((i) => i.ok).length;
   const aside = (
     <>
-      <span>{answer.count_scored.toLocaleString("en-US")} scored · {formatLatency(answer.took_ms)}{answer.mode ? ` · ${answer.mode}` : ""}</span>
+      <span>{answer.count_scored.toLocaleString("en-US")} scored · {formatLatency(answer.took_ms)}{answer.mode ? ` · ${answer.mode}` : ""}{indexers > 1 ? ` · ${indexers} indexers` : ""}</span>
       <button type="button" className="underline" onClick={() => downloadFile("knn-results.json", JSON.stringify(answer, null, 2), "application/json")} data-testid="download-json">JSON</button>
       <button type="button" className="underline" onClick={() => downloadFile("knn-results.csv", toCsv(rows), "text/csv")} data-testid="download-csv">CSV</button>
     </>
   );
   return (
     <Card title={`${rows.length} neighbours`} aside={aside} data-testid="search-results">
+      {answer.partial && <PartialNotice partial={answer.partial} instances={instances} />}
       {rows.length === 0 ? (
         <SearchEmpty totalIds={totalIds} filtered={filtered} />
       ) : (

@@ -2,10 +2,11 @@
 
 import { useQuery } from "@tanstack/react-query";
 import { useCallback, useState } from "react";
-import type { KnnAnswer, KnnQuery } from "@/app/api/knn/query/schema";
+import type { KnnAnswer } from "@/lib/knn/answer";
+import type { KnnQuery } from "@/lib/knn/query";
 import { staleTimes } from "@/components/providers";
 import { getJson, postJson } from "@/components/ui/fetch-json";
-import type { ShardsAnswer } from "@/app/api/knn/shards/route";
+import type { ShardsAnswer } from "@/lib/knn/shards";
 
 /** What a GET answers with `?unavailable=200` when its upstream is absent. */
 export interface Unavailable {

@@ -5,6 +5,7 @@ import { useShardsQuery } from "@/components/search/use-knn-query";
 import { Card } from "@/components/ui/card";
 import { formatCount } from "@/components/ui/format";
 import { Stat, StatGrid, Unavailable } from "@/components/ui/stat";
+import { IndexerInstances } from "./indexer-instances";
 import { ShardSizeChart } from "./shard-size-chart";
 
 /** Shard sizes, dims by model, samples per shard, and a sample from the largest shard. */
@@ -30,6 +31,7 @@ export function ShardsView() {
               )}
             </StatGrid>
           </Card>
+          <IndexerInstances data={data} />
           <Card title="Samples per shard">
             <table className="w-full text-left text-xs">
               <thead className="text-muted"><tr><th className="px-4 py-1.5">shard</th><th>count</th><th>samples</th></tr></thead>

@@ -7,14 +7,20 @@ import type { IndexerAnswerRead, KnnInstance, KnnNeighbor, KnnPartial, PartialRe
  * answering instance holds `live` is named, with why — never silently missing.
  */
 
-/** What one instance did with the query. */
-export interface InstanceOutcome {
+/** What every indexer answer says of who answered it and from which partitions (absent from indexers older than the group). */
+export interface Answered {
+  instance?: string;
+  partitions?: PartitionProgress[];
+}
+
+/** What one instance did with the request (a query, shard stats). */
+export interface InstanceOutcome<A extends Answered = IndexerAnswerRead> {
   instance: string;
   url: string;
   /** The partitions the group assigned it (describeIndexers; empty when unknown). */
   assigned: number[];
   result:
-    | { ok: true; answer: IndexerAnswerRead; tookMs: number }
+    | { ok: true; answer: A; tookMs: number }
     | { ok: false; kind: "timeout" | "failed"; error: string; tookMs: number | null };
 }
 
@@ -45,17 +51,17 @@ const list = (ps: readonly number[]) => (ps.length === 1 ? `partition ${ps[0]}` 
 const count = (n: number) => n.toLocaleString("en-US");
 
 /** What `partitions` an answer reports, or (an indexer older than the group) its assignment taken as live. */
-function answered(o: InstanceOutcome & { result: { ok: true } }): PartitionProgress[] {
+function answered(o: InstanceOutcome<Answered> & { result: { ok: true } }): PartitionProgress[] {
   return o.result.answer.partitions ?? o.assigned.map((partition) => ({ partition, state: "live" as const, applied: 0, end: null }));
 }
 
 /** Which partitions the merged answer did not search, and why; null when it searched them all. */
-export function partialOf(outcomes: readonly InstanceOutcome[], view: ScatterView): KnnPartial | null {
+export function partialOf(outcomes: readonly InstanceOutcome<Answered>[], view: ScatterView): KnnPartial | null {
   const live = new Set<number>();
   const loading = new Map<number, { instance: string; progress: PartitionProgress }>();
   for (const o of outcomes) {
     if (!o.result.ok) continue;
-    for (const p of answered(o as InstanceOutcome & { result: { ok: true } })) {
+    for (const p of answered(o as InstanceOutcome<Answered> & { result: { ok: true } })) {
       if (p.state === "live") live.add(p.partition);
       else loading.set(p.partition, { instance: o.instance, progress: p });
     }
@@ -100,10 +106,10 @@ export function partialOf(outcomes: readonly InstanceOutcome[], view: ScatterVie
 }
 
 /** How each instance took part, as the answer lists it. */
-export function instancesOf(outcomes: readonly InstanceOutcome[]): KnnInstance[] {
+export function instancesOf(outcomes: readonly InstanceOutcome<Answered>[]): KnnInstance[] {
   return outcomes.map((o) =>
     o.result.ok
-      ? { instance: o.result.answer.instance ?? o.instance, url: o.url, partitions: answered(o as InstanceOutcome & { result: { ok: true } }).map((p) => p.partition).sort((a, b) => a - b), ok: true, took_ms: o.result.tookMs }
+      ? { instance: o.result.answer.instance ?? o.instance, url: o.url, partitions: answered(o as InstanceOutcome<Answered> & { result: { ok: true } }).map((p) => p.partition).sort((a, b) => a - b), ok: true, took_ms: o.result.tookMs }
       : { instance: o.instance, url: o.url, partitions: [...o.assigned], ok: false, took_ms: o.result.tookMs, error: o.result.error },
   );
 }

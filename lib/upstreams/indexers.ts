@@ -1,6 +1,9 @@
 import "server-only";
 import { consoleConfig } from "@/lib/config/console";
+import type { z } from "zod";
 import { describeIndexers } from "@/lib/kafka/indexer-group";
+import type { Answered, InstanceOutcome } from "@/lib/knn/scatter";
+import { UpstreamError, upstreamJson } from "./http";
 import { kafka } from "./kafka";
 import { consoleLog } from "./log";
 
@@ -111,4 +114,62 @@ export function resetIndexerSet(): void {
   c.last = undefined;
   c.current = undefined;
   c.triedAt = undefined;
+}
+
+/** One call to one instance: its body, or why not. */
+export interface Call<T> {
+  ok: boolean;
+  body?: T;
+  err?: unknown;
+  /** The deadline ended it (not the client going away). */
+  timedOut: boolean;
+  tookMs: number;
+}
+
+const ms = (since: number) => Math.round((performance.now() - since) * 1000) / 1000;
+
+/** One call to one instance under `timeoutMs`, never throwing. */
+export async function callIndexer<T>(target: IndexerTarget, path: string, req: { method: "GET" | "POST"; body?: unknown }, timeoutMs: number, signal: AbortSignal): Promise<Call<T>> {
+  const deadline = AbortSignal.timeout(timeoutMs);
+  const started = performance.now();
+  try {
+    // upstreamJson's own deadline is a backstop behind ours, so ours is the one that tells a timeout.
+    const res = await upstreamJson<T>(`${target.url}${path}`, { ...req, signal: AbortSignal.any([signal, deadline]), timeoutMs: timeoutMs + 1_000 });
+    return { ok: true, body: res.body, timedOut: false, tookMs: ms(started) };
+  } catch (err) {
+    return { ok: false, err, timedOut: deadline.aborted && !signal.aborted, tookMs: ms(started) };
+  }
+}
+
+/** One line for an instance's failure; never the upstream's internals. */
+export function failureText(call: Call<unknown>): string {
+  const e = call.err;
+  if (call.timedOut) return "timed out";
+  if (e instanceof UpstreamError) {
+    if (e.kind === "unreachable") return "unreachable";
+    const code = (e.body as { error?: { code?: unknown } } | null)?.error?.code;
+    return `HTTP ${e.status}${typeof code === "string" ? ` ${code}` : ""}`;
+  }
+  return "answered in an unexpected shape";
+}
+
+/** Each instance's call as the merge reads it: its answer parsed with `schema`, or how it failed. */
+export function outcomesOf<A extends Answered>(set: IndexerSet, calls: Call<unknown>[], schema: z.ZodType<A>): InstanceOutcome<A>[] {
+  return calls.map((call, i) => {
+    const t = set.instances[i]!;
+    const parsed = call.ok ? schema.safeParse(call.body) : null;
+    if (parsed?.success) return { instance: t.instance, url: t.url, assigned: t.partitions, result: { ok: true as const, answer: parsed.data, tookMs: call.tookMs } };
+    return {
+      instance: t.instance,
+      url: t.url,
+      assigned: t.partitions,
+      result: { ok: false as const, kind: call.timedOut ? ("timeout" as const) : ("failed" as const), error: failureText(call), tookMs: call.timedOut ? null : call.tookMs },
+    };
+  });
+}
+
+/** GET `path` of every instance at once, each under `timeoutMs`. */
+export async function askEveryIndexer<A extends Answered>(set: IndexerSet, path: string, schema: z.ZodType<A>, timeoutMs: number, signal: AbortSignal): Promise<InstanceOutcome<A>[]> {
+  const calls = await Promise.all(set.instances.map((t) => callIndexer<unknown>(t, path, { method: "GET" }, timeoutMs, signal)));
+  return outcomesOf(set, calls, schema);
 }

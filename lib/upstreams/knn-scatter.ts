@@ -3,10 +3,10 @@ import { consoleConfig } from "@/lib/config/console";
 import { ApiError } from "@/lib/http/api-error";
 import { knnAnswerSchema, type KnnAnswer } from "@/lib/knn/answer";
 import type { KnnQuery } from "@/lib/knn/query";
-import { mergeAnswers, type InstanceOutcome } from "@/lib/knn/scatter";
+import { mergeAnswers } from "@/lib/knn/scatter";
 import { toApiError } from "./errors";
-import { UpstreamError, upstreamJson } from "./http";
-import { indexerSet, type IndexerSet, type IndexerTarget } from "./indexers";
+import { UpstreamError } from "./http";
+import { callIndexer, failureText, indexerSet, outcomesOf, type Call, type IndexerSet } from "./indexers";
 
 /**
  * A kNN query over every emb-indexer of the group: resolve the query to one
@@ -16,40 +16,6 @@ import { indexerSet, type IndexerSet, type IndexerTarget } from "./indexers";
  * costs the answer its partitions, named in `partial`; only when none answers
  * is the query an error.
  */
-
-interface Call<T> {
-  ok: boolean;
-  body?: T;
-  err?: unknown;
-  timedOut: boolean;
-  tookMs: number;
-}
-
-/** One call to one instance under `timeoutMs`, never throwing; `timedOut` when the deadline (not the client) ended it. */
-async function callInstance<T>(target: IndexerTarget, path: string, body: unknown, timeoutMs: number, signal: AbortSignal): Promise<Call<T>> {
-  const deadline = AbortSignal.timeout(timeoutMs);
-  const started = performance.now();
-  try {
-    const res = await upstreamJson<T>(`${target.url}${path}`, { method: "POST", body, signal: AbortSignal.any([signal, deadline]), timeoutMs: timeoutMs + 1_000 });
-    return { ok: true, body: res.body, timedOut: false, tookMs: ms(started) };
-  } catch (err) {
-    return { ok: false, err, timedOut: deadline.aborted && !signal.aborted, tookMs: ms(started) };
-  }
-}
-
-const ms = (since: number) => Math.round((performance.now() - since) * 1000) / 1000;
-
-/** One line for an instance's failure; never the upstream's internals. */
-function failureText(call: Call<unknown>): string {
-  const e = call.err;
-  if (call.timedOut) return "timed out";
-  if (e instanceof UpstreamError) {
-    if (e.kind === "unreachable") return "unreachable";
-    const code = (e.body as { error?: { code?: unknown } } | null)?.error?.code;
-    return `HTTP ${e.status}${typeof code === "string" ? ` ${code}` : ""}`;
-  }
-  return "answered in an unexpected shape";
-}
 
 /** A 4xx about the query itself (the same for every instance): the user's to fix, answered as is. 429 is the instance's load, not the query. */
 const isQueryError = (call: Call<unknown>) => call.err instanceof UpstreamError && call.err.kind === "http" && (call.err.status ?? 0) >= 400 && (call.err.status ?? 0) < 500 && call.err.status !== 429;
@@ -65,7 +31,7 @@ async function resolve(set: IndexerSet, q: KnnQuery, timeoutMs: number, signal: 
   const { instances } = set;
   if (q.doc_id !== undefined) {
     // A doc_id is held by one instance: ask all at once, the first that has it answers.
-    const calls = instances.map((t) => callInstance<Resolved>(t, "/knn/resolve", { doc_id: q.doc_id }, timeoutMs, signal));
+    const calls = instances.map((t) => callIndexer<Resolved>(t, "/knn/resolve", { method: "POST", body: { doc_id: q.doc_id } }, timeoutMs, signal));
     const found = await firstOk(calls);
     if (found) return found;
     const done = await Promise.all(calls);
@@ -80,7 +46,7 @@ async function resolve(set: IndexerSet, q: KnnQuery, timeoutMs: number, signal: 
   const failures: string[] = [];
   for (let i = 0; i < instances.length; i++) {
     const t = instances[(start + i) % instances.length]!;
-    const call = await callInstance<Resolved>(t, "/knn/resolve", { text: q.text }, Math.max(timeoutMs, consoleConfig().upstreamTimeoutMs), signal);
+    const call = await callIndexer<Resolved>(t, "/knn/resolve", { method: "POST", body: { text: q.text } }, Math.max(timeoutMs, consoleConfig().upstreamTimeoutMs), signal);
     if (call.ok && isVector(call.body)) return { vector: call.body.vector };
     if (signal.aborted) break;
     // The text's own problems (too long for the model, a dimension the index does not hold) are the same everywhere.
@@ -123,17 +89,12 @@ export async function scatterKnnQuery(q: KnnQuery, signal: AbortSignal): Promise
   const set = await indexerSet();
   const vector = q.vector ?? (await resolve(set, q, timeoutMs, signal)).vector;
   const body = vectorQuery(q, vector);
-  const calls = await Promise.all(set.instances.map((t) => callInstance<unknown>(t, "/knn/query", body, timeoutMs, signal)));
-  const outcomes: InstanceOutcome[] = calls.map((call, i) => {
-    const t = set.instances[i]!;
-    const parsed = call.ok ? knnAnswerSchema.safeParse(call.body) : null;
-    if (parsed?.success) return { instance: t.instance, url: t.url, assigned: t.partitions, result: { ok: true, answer: parsed.data, tookMs: call.tookMs } };
-    return { instance: t.instance, url: t.url, assigned: t.partitions, result: { ok: false, kind: call.timedOut ? "timeout" : "failed", error: failureText(call), tookMs: call.ok ? call.tookMs : call.timedOut ? null : call.tookMs } };
-  });
+  const calls = await Promise.all(set.instances.map((t) => callIndexer<unknown>(t, "/knn/query", { method: "POST", body }, timeoutMs, signal)));
+  const outcomes = outcomesOf(set, calls, knnAnswerSchema);
   if (signal.aborted) throw new ApiError(499, "client_closed", "the client went away");
   if (!outcomes.some((o) => o.result.ok)) throw noAnswer(calls, set);
   const merged = mergeAnswers(outcomes, q.k, { topicPartitions: set.topicPartitions, timeoutMs });
-  return { ...merged, took_ms: ms(started) };
+  return { ...merged, took_ms: Math.round((performance.now() - started) * 1000) / 1000 };
 }
 
 /** The error when no instance answered: the query's own 4xx if that is why, else which instances failed how. */

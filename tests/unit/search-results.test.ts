@@ -7,15 +7,19 @@
 import { createElement, isValidElement, type ReactElement, type ReactNode } from "react";
 import { renderToStaticMarkup } from "react-dom/server";
 import { describe, expect, it } from "vitest";
-import { knnAnswerSchema, type KnnNeighbor } from "@/app/api/knn/query/schema";
+import { knnAnswerSchema, type KnnInstance, type KnnNeighbor, type KnnPartial } from "@/app/api/knn/query/schema";
 import { toCsv } from "@/components/search/download";
-import { emptyMessage, searchErrorView, textView, timeAgo } from "@/components/search/result-view";
+import { emptyMessage, partialView, searchErrorView, textView, timeAgo } from "@/components/search/result-view";
 import { SearchResult } from "@/components/search/search-result";
 import { SearchResults } from "@/components/search/search-results";
 import { SearchError } from "@/components/search/search-states";
 import { ApiError } from "@/lib/http/api-error";
 
 const NOW = Date.UTC(2026, 11, 2, 12, 0, 0);
+const INSTANCES: KnnInstance[] = [
+  { instance: "idx-a", url: "http://127.0.0.1:9102", partitions: [0, 2], ok: true, took_ms: 3 },
+  { instance: "idx-b", url: "http://127.0.0.1:9103", partitions: [1], ok: false, took_ms: null, error: "timed out" },
+];
 const HASH = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
 const neighbor = (over: Partial<KnnNeighbor> = {}): KnnNeighbor => ({
   doc_id: HASH,
@@ -89,7 +93,7 @@ describe("a search result", () => {
 });
 
 describe("a list of results", () => {
-  const answer = (neighbors: KnnNeighbor[]) => ({ neighbors, count_scored: 1234, took_ms: 3.2, mode: "hnsw" });
+  const answer = (neighbors: KnnNeighbor[], partial: KnnPartial | null = null) => ({ neighbors, count_scored: 1234, took_ms: 3.2, mode: "hnsw", instances: INSTANCES, partial });
   const list = (props: Partial<Parameters<typeof SearchResults>[0]> & { answer: ReturnType<typeof answer> }) => renderToStaticMarkup(createElement(SearchResults, { onMoreLikeThis: () => undefined, answeredAt: NOW, ...props }));
 
   it("renders one search-result per neighbour, in order", () => {
@@ -109,6 +113,38 @@ describe("a list of results", () => {
     expect(html).toContain('data-testid="search-empty"');
     expect(html).toContain(says);
     expect(emptyMessage(totalIds, filtered)).toContain(says);
+  });
+});
+
+describe("a partial answer says what it did not search", () => {
+  const answer = (partial: KnnPartial | null) => ({ neighbors: [neighbor()], count_scored: 10, took_ms: 3.2, mode: "exact", instances: INSTANCES, partial });
+  const render = (partial: KnnPartial | null) => renderToStaticMarkup(createElement(SearchResults, { answer: answer(partial), onMoreLikeThis: () => undefined, answeredAt: NOW }));
+  const message = "1 of 3 partitions not searched: indexer idx-b did not answer within 3,000 ms (partition 1)";
+
+  it("shows the notice above the results with the message, the partitions and who answered", () => {
+    const html = render({ reason: "timeout", message, partitions: [1] });
+    expect(html).toContain('data-testid="partial-notice"');
+    expect(html).toContain('data-reason="timeout"');
+    expect(html).toContain(message);
+    expect(html).toContain("idx-a: answered (partitions 0, 2) · idx-b: timed out");
+    expect(html.indexOf("partial-notice")).toBeLessThan(html.indexOf('data-testid="search-result"'));
+  });
+
+  it("shows no notice for a complete answer", () => {
+    expect(render(null)).not.toContain("partial-notice");
+  });
+
+  it.each([
+    { reason: "timeout", title: /did not answer in time/, href: "/health" },
+    { reason: "failed", title: /An indexer failed/, href: "/health" },
+    { reason: "unassigned", title: /have no indexer right now/, href: "/shards" },
+    { reason: "loading", title: /still loading/, href: "/shards" },
+  ] as const)("$reason: says why and where to look", ({ reason, title, href }) => {
+    const view = partialView({ reason, message, partitions: [1] });
+    expect(view.title).toMatch(title);
+    expect(view.title).toMatch(/results may be missing documents/);
+    expect(view.message).toBe(message);
+    expect(view.hint?.href).toBe(href);
   });
 });
 
