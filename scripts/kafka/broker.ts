@@ -78,14 +78,14 @@ async function spawnNode(
   heap: string,
   classpath: string,
   log: Logger,
-  opts: StartBrokerOptions,
+  opts: StartBrokerOptions & { lean?: boolean },
 ): Promise<NodeProcess> {
   await fs.mkdir(spec.logDir, { recursive: true });
   const propsFile = path.join(dir, "server.properties");
   await fs.writeFile(propsFile, serverProperties(spec));
   await formatStorageOnce(classpath, dir, spec.logDir, propsFile, clusterIdFile, log);
 
-  const child = spawn("java", [...jvmArgs(heap), "-cp", classpath, "kafka.Kafka", propsFile], {
+  const child = spawn("java", [...jvmArgs(heap, { lean: opts.lean }), "-cp", classpath, "kafka.Kafka", propsFile], {
     cwd: dir, // hs_err_pid*.log and the like land in the data dir, not the repo
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -188,6 +188,8 @@ export interface LocalClusterOptions {
   dir: string;
   /** Heap of each JVM. */
   heap: string;
+  /** Lighter JVMs (server-properties.ts jvmArgs): for a cluster sharing a small machine with everything else. */
+  lean?: boolean;
   /** Partitions of auto-created topics (and of `topics`). */
   partitions: number;
   startTimeoutMs: number;
@@ -219,7 +221,7 @@ export interface LocalCluster {
   /** Bootstrap servers: every node. */
   brokers: string[];
   nodes: ClusterNode[];
-  /** Stop every node that runs; idempotent. */
+  /** Kill every node that runs (its data is not meant to be reused); idempotent. */
   stop(): Promise<void>;
 }
 
@@ -235,12 +237,14 @@ export async function startLocalCluster(o: LocalClusterOptions, log: Logger, opt
   const voters = ports.map(({ nodeId, controllerPort }) => ({ nodeId, controllerPort }));
   const clusterIdFile = path.join(o.dir, "cluster.id");
   await fs.mkdir(o.dir, { recursive: true });
+  // Written once before the nodes format in parallel: each must format with the same id.
+  await stableClusterId(clusterIdFile);
 
   const nodes = ports.map(({ nodeId, port, controllerPort }): ClusterNode & { running?: NodeProcess } => {
     const dir = path.join(o.dir, `node-${nodeId}`);
     const spec: KafkaNodeSpec = { nodeId, port, controllerPort, voters, logDir: path.join(dir, "logs"), partitions: o.partitions };
     const broker = `127.0.0.1:${port}`;
-    const nodeOpts: StartBrokerOptions = { ...opts, onOutput: opts.onOutput ? (line) => opts.onOutput!(`[node ${nodeId}] ${line}`) : undefined };
+    const nodeOpts = { ...opts, lean: o.lean, onOutput: opts.onOutput ? (line: string) => opts.onOutput!(`[node ${nodeId}] ${line}`) : undefined };
     const node: ClusterNode & { running?: NodeProcess } = {
       nodeId,
       broker,
@@ -272,7 +276,9 @@ export async function startLocalCluster(o: LocalClusterOptions, log: Logger, opt
   const cluster: LocalCluster = {
     brokers: nodes.map((n) => n.broker),
     nodes,
-    stop: async () => void (await Promise.all(nodes.map((n) => n.stop()))),
+    // SIGKILL, not a controlled shutdown: the last nodes of a cluster stopping together wait
+    // for a controller quorum that is already gone, and the test cluster's data is thrown away.
+    stop: async () => void (await Promise.all(nodes.map((n) => n.kill9()))),
   };
 
   const started = Date.now();
