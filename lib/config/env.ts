@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { redactUrl } from "./redact";
 import { variables, type VariableName } from "./variables";
 
 type Vars = typeof variables;
@@ -38,7 +39,8 @@ export function parseEnv<const N extends VariableName>(names: readonly N[], env:
     const result = spec.schema.safeParse(raw);
     if (!result.success) {
       const expected = result.error.issues[0]?.message ?? "a valid value";
-      const shown = spec.secret ? "" : `=${JSON.stringify(raw)}`;
+      // A URL's credentials are as secret as a secret variable: masked in the one line printed.
+      const shown = spec.secret ? "" : `=${JSON.stringify(redactUrl(raw))}`;
       throw new ConfigError(name, expected, `invalid configuration: ${name}${shown}: ${expected}`);
     }
     out[name] = result.data;

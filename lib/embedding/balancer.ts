@@ -123,8 +123,8 @@ export class Balancer<T> {
   /**
    * The instance for the next call: among those in rotation (all of them when
    * none is), preferring one not in `tried` (the instances this call already
-   * failed on), the fewest calls in flight, ties round-robin. `start` it to
-   * send the call there.
+   * failed on), the fewest calls in flight, ties round-robin. Changes nothing:
+   * `start` it to send the call there.
    */
   choose(tried: ReadonlySet<number> = new Set()): Upstream<T> {
     const up = this.entries.filter((e) => e.state === "up");
@@ -135,14 +135,13 @@ export class Balancer<T> {
     const tied = candidates.filter((e) => e.outstanding === least);
     const n = this.entries.length;
     // The first tied instance at or after the cursor, cyclically.
-    const pick = tied.reduce((best, e) => ((e.index - this.cursor + n) % n < (best.index - this.cursor + n) % n ? e : best));
-    this.cursor = (pick.index + 1) % n;
-    return pick;
+    return tied.reduce((best, e) => ((e.index - this.cursor + n) % n < (best.index - this.cursor + n) % n ? e : best));
   }
 
-  /** A call goes to `u`: end it with `succeeded`, `failed` or `released`. */
+  /** A call goes to `u` (the round-robin cursor moves past it): end it with `succeeded`, `failed` or `released`. */
   start(u: Upstream<T>): void {
     const e = this.entries[u.index]!;
+    this.cursor = (u.index + 1) % this.entries.length;
     e.outstanding++;
     e.requests++;
   }

@@ -9,7 +9,7 @@ import { bundledModel, ensureModelsInstalled } from "../install/models";
 import { ensureSparkInstalled } from "../install/spark";
 import { ensureKafkaInstalled, startLocalBroker } from "../kafka/broker";
 import { ensureConsoleBuilt } from "./console-build";
-import { checkPortPlan, planProcesses } from "./instances";
+import { assertPlanPortsFree, checkPortPlan, planProcesses } from "./instances";
 import { assertPortFree } from "./ports";
 import { stackProcesses, type LaunchContext, type StackProcess } from "./processes";
 import { defaultBackoff, restartPolicy } from "./restart-policy";
@@ -147,9 +147,7 @@ export async function startStack(opts: StartOptions): Promise<RunningStack> {
     const classpath = await installKafkaAndModel(selected, cfg, log);
     if (selected.some((p) => p.name === "spark")) await ensureSparkInstalled(log);
     if (selected.some((p) => p.name === "console")) ensureConsoleBuilt(repoRoot, childEnv, log);
-    for (const { process: p, name, port } of plan) {
-      if (!p.external?.(cfg)) await assertPortFree(port, name, p.portVariable);
-    }
+    await assertPlanPortsFree(plan, cfg);
 
     for (const planned of plan) {
       const { process: p, instance } = planned;

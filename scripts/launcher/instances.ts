@@ -1,5 +1,6 @@
 import type { StackConfig } from "../../lib/config/stack";
 import { StackError } from "../stack-error";
+import { assertPortFree } from "./ports";
 import type { StackProcess } from "./processes";
 
 /** One process the launcher starts: a declared process, or instance i of a scaled one. */
@@ -44,7 +45,8 @@ export function checkPortPlan(plan: readonly PlannedProcess[], cfg: StackConfig)
     }
     const other = owners.get(p.port);
     if (other) {
-      const flag = p.process.scale ? ` or start fewer (--${p.process.scale.count})` : "";
+      const scaled = p.process.scale ?? other.process.scale;
+      const flag = scaled ? ` or start fewer (--${scaled.count})` : "";
       throw new StackError(`port ${p.port} for ${p.name} is also ${other.name}'s: move one (${variable} or ${other.process.portVariable})${flag}`);
     }
     owners.set(p.port, p);
@@ -53,5 +55,12 @@ export function checkPortPlan(plan: readonly PlannedProcess[], cfg: StackConfig)
   if (!cfg.kafka.external) {
     const clash = owners.get(cfg.kafka.controllerPort);
     if (clash) throw new StackError(`port ${cfg.kafka.controllerPort} for ${clash.name} is also the Kafka controller's: move one (${clash.process.portVariable} or KAFKA_CONTROLLER_PORT)`);
+  }
+}
+
+/** Every port the plan starts something on must be free now: one line naming the first taken one, its process and variable. */
+export async function assertPlanPortsFree(plan: readonly PlannedProcess[], cfg: StackConfig): Promise<void> {
+  for (const { process: p, name, port } of plan) {
+    if (!p.external?.(cfg)) await assertPortFree(port, name, p.portVariable);
   }
 }
