@@ -123,7 +123,7 @@ describe("the plan of processes", () => {
 
   it("npm start refuses --embedders beside an operator's INFERMESH_URL before starting anything", async () => {
     const cfg = parseStackConfig({ DATA_DIR: dataDir, INFERMESH_URL: "http://gpu-a:9000", KAFKA_BOOTSTRAP_SERVERS: "127.0.0.1:1" });
-    await expect(startStack({ cfg, env: {}, flags: new Set(), scale: { embedders: 2, indexers: 1 }, log: createLogger("test", "silent") })).rejects.toThrow(
+    await expect(startStack({ cfg, env: { ...process.env }, flags: new Set(), scale: { embedders: 2, indexers: 1 }, log: createLogger("test", "silent") })).rejects.toThrow(
       /^--embedders starts bundled embedding services, but INFERMESH_URL names the operator's/,
     );
   });
