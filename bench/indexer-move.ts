@@ -1,0 +1,196 @@
+/**
+ * What moving partitions between emb-indexers costs: two real indexer
+ * processes in one group on a real broker, N records of 384 dims over 3
+ * partitions of the embeddings topic.
+ *
+ * 1. one indexer alone rebuilds all 3 partitions from the topic (start → live);
+ * 2. a second joins: partition 1 moves to it (it rebuilds N/3 from the topic,
+ *    the first releases them: LMDB, memory and graph);
+ * 3. the second is killed -9: the first waits out INDEXER_SESSION_TIMEOUT_SEC,
+ *    is assigned partition 1 again and rebuilds it from the topic.
+ *
+ * Needs a broker: KAFKA_BOOTSTRAP_SERVERS (else 127.0.0.1:KAFKA_PORT, a running
+ * `npm start`). Timings on a shared machine are upper bounds.
+ *
+ *   npm run bench:indexer-move [-- --n 30000]   → bench/results/indexer-move.json
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import path from "node:path";
+import { inheritedEnv } from "../lib/config/load";
+import { parseStackConfig } from "../lib/config/stack";
+import { createKafka } from "../lib/kafka/client";
+import { createLogger } from "../lib/log";
+import { serializeEmbeddingRecord } from "../lib/records/embedding-record";
+import { freePort } from "../scripts/launcher/ports";
+import { createTopics } from "../tests/helpers/kafka-topics";
+import { waitFor } from "../tests/helpers/wait-for";
+
+const root = path.resolve(import.meta.dirname, "..");
+const nArg = process.argv.indexOf("--n");
+const N = nArg > 0 ? Number(process.argv[nArg + 1]) : 30_000;
+const DIM = 384;
+const PARTITIONS = 3;
+const SESSION_TIMEOUT_SEC = 6;
+const MODEL = "synthetic-bench-vectors";
+
+const stack = parseStackConfig(inheritedEnv());
+const brokers = stack.kafka.brokers;
+const kafka = createKafka({ clientId: "bench-indexer-move", brokers, log: createLogger("bench-indexer-move", "warn") });
+const topic = `bench-move-${Date.now()}-${randomUUID().slice(0, 8)}`;
+const group = `${topic}-indexers`;
+
+interface Indexer {
+  base: string;
+  child: ChildProcess;
+  logs: () => string;
+}
+interface Metrics {
+  partitions: { partition: number; state: string }[];
+  total_ids: number;
+}
+
+function startIndexer(instance: string, port: number, dir: string): Indexer {
+  let logs = "";
+  const child = spawn(process.execPath, ["--conditions=react-server", "--import", "tsx", path.join(root, "workers/indexer/index.ts")], {
+    cwd: root,
+    env: {
+      ...inheritedEnv(),
+      LOG_LEVEL: "info",
+      KAFKA_BOOTSTRAP_SERVERS: brokers.join(","),
+      EMBED_OUTPUT_TOPIC: topic,
+      INDEXER_GROUP: group,
+      INDEXER_PORT: String(port),
+      INDEXER_INSTANCE: instance,
+      INDEX_DIR: dir,
+      INFERMESH_URL: "http://127.0.0.1:9",
+      EMBED_MODEL: MODEL,
+      INDEX_RECALL_INTERVAL_SEC: "0",
+      INDEXER_SESSION_TIMEOUT_SEC: String(SESSION_TIMEOUT_SEC),
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout?.on("data", (d: Buffer) => (logs += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (logs += d.toString()));
+  return { base: `http://127.0.0.1:${port}`, child, logs: () => logs };
+}
+
+async function metrics(ix: Indexer): Promise<Metrics> {
+  if (ix.child.exitCode !== null) throw new Error(`indexer exited with ${ix.child.exitCode}:\n${ix.logs().slice(-2000)}`);
+  return (await (await fetch(`${ix.base}/metrics`)).json()) as Metrics;
+}
+const owns = (m: Metrics, ps: number[]) => m.partitions.map((p) => p.partition).join() === ps.join();
+const live = (m: Metrics) => m.partitions.every((p) => p.state === "live");
+const since = (t: number) => Math.round(performance.now() - t);
+
+/** "partition released" log lines of an indexer: documents and milliseconds each. */
+function releases(ix: Indexer): { partition: number; documents: number; durationMs: number }[] {
+  return ix
+    .logs()
+    .split("\n")
+    .filter((l) => l.includes("partition released"))
+    .map((l) => JSON.parse(l) as { partition: number; documents: number; durationMs: number })
+    .map(({ partition, documents, durationMs }) => ({ partition, documents, durationMs }));
+}
+
+async function feed(): Promise<void> {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  try {
+    let r = 12345;
+    const next = () => ((r = (r * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+    // 100 records of 384 dims stay under the broker's 1 MB request limit.
+    for (let from = 0; from < N; from += 100) {
+      const messages = [];
+      for (let i = from; i < Math.min(N, from + 100); i++) {
+        const vector = Array.from({ length: DIM }, next);
+        const doc_id = `doc-${i}`;
+        messages.push({ key: doc_id, partition: i % PARTITIONS, value: serializeEmbeddingRecord({ topic: "agent.results", text: `text ${i}`, doc_id, vector, kafka_ts: 1_700_000_000, embedded_ts: 1_700_000_100, model: MODEL, dim: DIM, normalized: false }) });
+      }
+      await producer.send({ topic, acks: -1, messages });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+const dirs = [mkdtempSync(path.join(tmpdir(), "bench-move-a-")), mkdtempSync(path.join(tmpdir(), "bench-move-b-"))];
+const started: Indexer[] = [];
+try {
+  await createTopics(kafka, [topic], PARTITIONS);
+  let t = performance.now();
+  await feed();
+  const feedMs = since(t);
+  console.log(`fed ${N} records in ${feedMs} ms`);
+
+  // 1. One indexer rebuilds everything.
+  t = performance.now();
+  const a = startIndexer("idx-a", await freePort(), dirs[0]!);
+  started.push(a);
+  await waitFor("idx-a answering", async () => (await metrics(a)) && true, 60_000);
+  const answeringMs = since(t);
+  await waitFor("idx-a live on all partitions", async () => {
+    const m = await metrics(a);
+    return owns(m, [0, 1, 2]) && live(m) && m.total_ids === N;
+  }, 1_800_000, 250);
+  const fullMs = since(t);
+  console.log(`one indexer: all ${N} live after ${fullMs} ms (answering after ${answeringMs} ms)`);
+
+  // 2. A second joins: partition 1 moves.
+  t = performance.now();
+  const b = startIndexer("idx-b", await freePort(), dirs[1]!);
+  started.push(b);
+  await waitFor("partition 1 moved to idx-b", async () => {
+    const [ma, mb] = [await metrics(a), await metrics(b)];
+    return owns(ma, [0, 2]) && owns(mb, [1]) && live(mb) && mb.total_ids === N / PARTITIONS;
+  }, 1_800_000, 250);
+  const joinMs = since(t);
+  const released = releases(a);
+  console.log(`second joins: partition 1 live on idx-b after ${joinMs} ms; idx-a released ${JSON.stringify(released)}`);
+
+  // 3. The second is killed: partition 1 comes back to the first.
+  const exited = new Promise((resolve) => b.child.once("exit", resolve));
+  b.child.kill("SIGKILL");
+  await exited;
+  t = performance.now();
+  await waitFor("idx-a assigned partition 1 again", async () => owns(await metrics(a), [0, 1, 2]), 120_000, 100);
+  const reassignedMs = since(t);
+  await waitFor("idx-a live on partition 1 again", async () => {
+    const m = await metrics(a);
+    return live(m) && m.total_ids === N;
+  }, 1_800_000, 250);
+  const failoverMs = since(t);
+  console.log(`kill -9: idx-a assigned partition 1 after ${reassignedMs} ms, live after ${failoverMs} ms`);
+
+  const perSecond = (docs: number, ms: number) => Math.round((docs / ms) * 1000);
+  const result = {
+    bench: "indexer-move",
+    date: new Date().toISOString(),
+    machine: { cpus: cpus().length, model: cpus()[0]?.model, loadavg_1m: loadavg()[0], note: "shared with other work: timings are upper bounds" },
+    records: N,
+    dim: DIM,
+    partitions: PARTITIONS,
+    session_timeout_sec: SESSION_TIMEOUT_SEC,
+    feed_ms: feedMs,
+    one_indexer: { answering_ms: answeringMs, all_live_ms: fullMs, rebuild_vectors_per_s: perSecond(N, fullMs - answeringMs) },
+    join: { partition_live_on_new_ms: joinMs, moved_docs: N / PARTITIONS, rebuild_vectors_per_s: perSecond(N / PARTITIONS, joinMs), released },
+    kill: { reassigned_ms: reassignedMs, live_again_ms: failoverMs, rebuild_vectors_per_s: perSecond(N / PARTITIONS, failoverMs - reassignedMs) },
+  };
+  writeFileSync(path.join(root, "bench/results/indexer-move.json"), `${JSON.stringify(result, null, 2)}\n`);
+  console.log(JSON.stringify(result, null, 2));
+} finally {
+  for (const ix of started) {
+    if (ix.child.exitCode === null && ix.child.signalCode === null) {
+      const exited = new Promise((resolve) => ix.child.once("exit", resolve));
+      ix.child.kill("SIGTERM");
+      await exited;
+    }
+  }
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+  await admin.disconnect();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+}
