@@ -3,6 +3,7 @@ import type { ConsoleConfig } from "../config/console";
 import { probeKafka } from "../kafka/health";
 import type { Logger } from "../log";
 import { httpComponent } from "./http-probe";
+import { indexerGroupComponent } from "../upstreams/indexers";
 import { NOT_IN_USE_WHY } from "./in-use";
 import type { HealthComponent } from "./probe";
 
@@ -134,7 +135,8 @@ export function healthComponents(cfg: ConsoleConfig, log: Logger): HealthCompone
     { ...workerComponent("parse-worker", `${cfg.parseMetricsUrl}/health`), process: PARSE_WORKER_PROCESS },
     sparkComponent(cfg),
     workerComponent("embed-worker", `${cfg.embedWorkerUrl}/health`),
-    workerComponent("indexer", `${cfg.indexerUrl}/health`, (b) => (typeof b.total_ids === "number" ? `${b.total_ids} vectors` : null)),
+    // Every indexer of INDEXER_GROUP, each probed as a worker (lib/upstreams/indexers.ts).
+    indexerGroupComponent(cfg, (url) => workerComponent("indexer", url, (b) => (typeof b.total_ids === "number" ? `${b.total_ids} vectors` : null))),
     consoleComponent(),
   ];
 }

@@ -1,5 +1,7 @@
 import "server-only";
-import { consoleConfig } from "@/lib/config/console";
+import { consoleConfig, type ConsoleConfig } from "@/lib/config/console";
+import { redactUrl } from "@/lib/config/redact";
+import { describeProbeError, type HealthComponent } from "@/lib/health/probe";
 import type { z } from "zod";
 import { describeIndexers } from "@/lib/kafka/indexer-group";
 import type { Answered, InstanceOutcome } from "@/lib/knn/scatter";
@@ -47,38 +49,40 @@ interface Cache {
   pending?: Promise<IndexerSet>;
 }
 const KEY = Symbol.for("embedline.upstreams.indexers");
-const cache = (): Cache => {
-  const g = globalThis as { [KEY]?: Cache };
-  g[KEY] ??= {};
-  return g[KEY];
+/** One cache per parsed configuration (the console has one; tests build their own). */
+const cache = (cfg: ConsoleConfig): Cache => {
+  const g = globalThis as { [KEY]?: WeakMap<ConsoleConfig, Cache> };
+  g[KEY] ??= new WeakMap();
+  let c = g[KEY].get(cfg);
+  if (!c) g[KEY].set(cfg, (c = {}));
+  return c;
 };
 
 /** INDEXER_URL as the only instance, its partitions unknown. */
-function fallback(): IndexerSet {
-  const url = consoleConfig().indexerUrl.replace(/\/+$/, "");
+function fallback(cfg: ConsoleConfig): IndexerSet {
+  const url = cfg.indexerUrl.replace(/\/+$/, "");
   return { instances: [{ instance: url, url, partitions: [] }], topicPartitions: 0, source: "fallback" };
 }
 
 /** What to use without a fresh read: the last good one, else INDEXER_URL. */
-function standIn(c: Cache): IndexerSet {
-  return c.last ? { ...c.last.set, source: "stale" } : fallback();
+function standIn(c: Cache, cfg: ConsoleConfig): IndexerSet {
+  return c.last ? { ...c.last.set, source: "stale" } : fallback(cfg);
 }
 
-async function readGroup(c: Cache): Promise<IndexerSet> {
-  const cfg = consoleConfig();
+async function readGroup(c: Cache, cfg: ConsoleConfig): Promise<IndexerSet> {
   try {
     const view = await describeIndexers(kafka(), cfg.indexerGroup, cfg.topics.embeddings);
     // No member advertises an address (none runs, or all predate the group metadata): INDEXER_URL is the best guess.
     const set: IndexerSet =
       view.instances.length === 0
-        ? fallback()
+        ? fallback(cfg)
         : { instances: view.instances.map((i) => ({ instance: i.instance, url: i.url.replace(/\/+$/, ""), partitions: i.partitions })), topicPartitions: view.partitions, source: "group" };
     c.last = { set, at: Date.now() };
     c.current = set;
     return set;
   } catch (err) {
     log().warn({ err: { name: (err as Error).name, message: (err as Error).message } }, "could not read the indexer group; using the last known indexers");
-    c.current = standIn(c);
+    c.current = standIn(c, cfg);
     return c.current;
   } finally {
     c.triedAt = Date.now();
@@ -91,14 +95,14 @@ async function readGroup(c: Cache): Promise<IndexerSet> {
  * once per DISCOVERY_TTL_MS per console process (one read in flight, shared).
  * On Kafka trouble: the last good read; with none, INDEXER_URL alone.
  */
-export async function indexerSet(): Promise<IndexerSet> {
-  const c = cache();
+export async function indexerSet(cfg: ConsoleConfig = consoleConfig()): Promise<IndexerSet> {
+  const c = cache(cfg);
   const now = Date.now();
   if (c.current && c.triedAt !== undefined && now - c.triedAt < DISCOVERY_TTL_MS && !c.pending) return c.current;
-  c.pending ??= readGroup(c);
+  c.pending ??= readGroup(c, cfg);
   let timer: NodeJS.Timeout | undefined;
   const waited = new Promise<IndexerSet>((resolve) => {
-    timer = setTimeout(() => resolve(standIn(c)), DISCOVERY_WAIT_MS);
+    timer = setTimeout(() => resolve(standIn(c, cfg)), DISCOVERY_WAIT_MS);
     timer.unref();
   });
   try {
@@ -108,13 +112,6 @@ export async function indexerSet(): Promise<IndexerSet> {
   }
 }
 
-/** Forget the cached read (tests). */
-export function resetIndexerSet(): void {
-  const c = cache();
-  c.last = undefined;
-  c.current = undefined;
-  c.triedAt = undefined;
-}
 
 /** One call to one instance: its body, or why not. */
 export interface Call<T> {
@@ -172,4 +169,27 @@ export function outcomesOf<A extends Answered>(set: IndexerSet, calls: Call<unkn
 export async function askEveryIndexer<A extends Answered>(set: IndexerSet, path: string, schema: z.ZodType<A>, timeoutMs: number, signal: AbortSignal): Promise<InstanceOutcome<A>[]> {
   const calls = await Promise.all(set.instances.map((t) => callIndexer<unknown>(t, path, { method: "GET" }, timeoutMs, signal)));
   return outcomesOf(set, calls, schema);
+}
+
+/**
+ * The Health page's `indexer` row: every instance of the group probed at once
+ * with `perInstance` (the worker probe: a degraded instance counts as down),
+ * down when any is, naming which; the detail lists each one's.
+ */
+export function indexerGroupComponent(cfg: ConsoleConfig, perInstance: (healthUrl: string) => HealthComponent): HealthComponent {
+  return {
+    name: "indexer",
+    kind: "http",
+    target: `${cfg.indexerGroup} group (else ${redactUrl(cfg.indexerUrl)})`,
+    probe: async (signal) => {
+      const set = await indexerSet(cfg);
+      const results = await Promise.allSettled(set.instances.map((t) => perInstance(`${t.url}/health`).probe(signal)));
+      const one = set.instances.length === 1;
+      const down = results.flatMap((r, i) => (r.status === "rejected" ? [{ instance: set.instances[i]!.instance, why: describeProbeError(r.reason, cfg.healthTimeoutMs, signal.aborted) }] : []));
+      if (down.length > 0) throw new Error(one ? down[0]!.why : `${down.length} of ${set.instances.length} indexers down (${down.map((d) => `${d.instance}: ${d.why}`).join("; ")})`);
+      const details = results.map((r) => (r.status === "fulfilled" ? (r.value?.detail ?? null) : null));
+      if (one) return { detail: details[0] };
+      return { detail: `${set.instances.length} indexers: ${set.instances.map((t, i) => `${t.instance}${details[i] ? ` ${details[i]}` : ""}`).join(" · ")}` };
+    },
+  };
 }
