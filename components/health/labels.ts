@@ -18,5 +18,10 @@ const kinds: Record<ComponentKind, string> = {
   process: "this process",
 };
 
-export const componentLabel = (name: string) => names[name] ?? name;
+/** `embedding-service-1` (one of several INFERMESH_URL instances) reads "Embedding service 1". */
+export const componentLabel = (name: string) => {
+  const numbered = /^(.+)-(\d+)$/.exec(name);
+  const base = numbered ? names[numbered[1]!] : undefined;
+  return names[name] ?? (base ? `${base} ${numbered![2]}` : name);
+};
 export const kindLabel = (kind: ComponentKind) => kinds[kind];

@@ -4,6 +4,7 @@ import { ConfigError, parseEnv } from "@/lib/config/env";
 import { redactConfig, redactUrl } from "@/lib/config/redact";
 import { parseStackConfig, withScale } from "@/lib/config/stack";
 import { URL_LIST_MAX } from "@/lib/config/types";
+import { createLogger } from "@/lib/log";
 
 const parse = (value: string) => parseEnv(["INFERMESH_URL"], { INFERMESH_URL: value }).INFERMESH_URL;
 const refusal = (value: string) => {
@@ -86,5 +87,21 @@ describe("redaction of a URL list", () => {
     const shown = JSON.stringify(redactConfig(cfg));
     for (const secret of ["pw1", "pw2", "t0k", "k3y"]) expect(shown).not.toContain(secret);
     expect(redactConfig(cfg).urls).toEqual(["https://***:***@a.example", "https://***:***@b.example/v1?token=[redacted]"]);
+  });
+});
+
+describe("the console with several instances", () => {
+  it("probes each instance on the health page, one row each, credentials masked", async () => {
+    const { parseConsoleConfig } = await import("@/lib/config/console");
+    const { healthComponents } = await import("@/lib/health/components");
+    const { componentLabel } = await import("@/components/health/labels");
+    const cfg = parseConsoleConfig({ INFERMESH_URL: "http://a:9000,https://u:pw@b:9001/v1" });
+    const rows = healthComponents(cfg, createLogger("test", "silent"))
+      .filter((c) => c.name.startsWith("embedding-service"))
+      .map((c) => [c.name, componentLabel(c.name), c.target]);
+    expect(rows).toEqual([
+      ["embedding-service", "Embedding service", "http://a:9000/health"],
+      ["embedding-service-1", "Embedding service 1", "https://***:***@b:9001/v1/health"],
+    ]);
   });
 });
