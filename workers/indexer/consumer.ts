@@ -115,6 +115,8 @@ export async function startIndexConsumer(opts: IndexConsumerOptions): Promise<Co
     eachBatchAutoResolve: false,
     eachBatch: async ({ batch, resolveOffset, commitOffsetsIfNecessary, heartbeat, isRunning, isStale }: EachBatchPayload) => {
       if (!isRunning() || isStale() || batch.messages.length === 0) return;
+      // The end as of this first fetch, should reading the ends at assignment have failed (taken only while unknown).
+      ownership.setEnd(batch.partition, Number(batch.highWatermark));
       const started = performance.now();
       const nextOffset = Number(batch.lastOffset()) + 1;
       const stillOurs = () => isRunning() && !isStale() && !opts.signal.aborted && ownership.owns(batch.partition);
