@@ -162,6 +162,28 @@ describe("kNN scatter-gather over two indexers", () => {
     }
   });
 
+  it("counts shards, streams figures and checks health over both instances", async () => {
+    const { GET } = (await import("../../app/api/knn/shards/route")) as unknown as { GET: (r: Request) => Promise<Response> };
+    const shards = (await (await GET(new Request("http://console.test/api/knn/shards"))).json()) as { total_ids: number; instances: { instance: string; total_ids: number }[]; partial: unknown };
+    expect(shards.total_ids).toBe(DOCS);
+    expect(shards.partial).toBeNull();
+    expect(shards.instances.map((i) => i.instance)).toEqual(["a", "b"]);
+    expect(shards.instances.every((i) => i.total_ids > 0)).toBe(true);
+
+    const { indexerPoll } = await import("../../lib/upstreams/indexer");
+    const event = await indexerPoll()(new AbortController().signal);
+    expect("metrics" in event && event.metrics.total_ids).toBe(DOCS);
+    expect(event.instances.map((i) => [i.instance, i.ok])).toEqual([["a", true], ["b", true]]);
+    expect(event.instances.reduce((n, i) => n + (i.total_ids ?? 0), 0)).toBe(DOCS);
+
+    const { consoleConfig } = await import("../../lib/config/console");
+    const { healthComponents } = await import("../../lib/health/components");
+    const { runProbe } = await import("../../lib/health/probe");
+    const { createLogger } = await import("../../lib/log");
+    const indexerRow = healthComponents(consoleConfig(), createLogger("test", "silent")).find((c) => c.name === "indexer")!;
+    expect(await runProbe(indexerRow, 5_000)).toMatchObject({ ok: true, detail: expect.stringMatching(/^2 indexers: a \d+ vectors · b \d+ vectors$/) });
+  });
+
   it("answers a doc_id query from whichever instance holds the document, without the document itself", async () => {
     for (const doc of ["doc-3", "doc-100", "doc-201"]) {
       const r = await consoleQuery({ doc_id: doc, k: K, exact: true });
