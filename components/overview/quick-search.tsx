@@ -2,6 +2,7 @@
 
 import Link from "next/link";
 import { useState, type FormEvent } from "react";
+import { PartialNotice } from "@/components/search/partial-notice";
 import { SearchResult } from "@/components/search/search-result";
 import { SearchEmpty, SearchError, SearchLoading } from "@/components/search/search-states";
 import { useIndexSizeQuery, useKnnSearchQuery } from "@/components/search/use-knn-query";
@@ -25,6 +26,7 @@ export function QuickSearch() {
       </form>
       {isFetching && <SearchLoading />}
       {error && !isFetching && <div className="px-4 pb-3"><SearchError error={error} data-testid="quick-search-error" /></div>}
+      {data && !isFetching && data.partial && <PartialNotice partial={data.partial} instances={[]} data-testid="quick-search-partial" />}
       {data && !isFetching && data.neighbors.length === 0 && <SearchEmpty totalIds={totalIds} filtered={false} />}
       {data && !isFetching && data.neighbors.length > 0 && (
         <ol className="divide-y divide-line border-t border-line">
