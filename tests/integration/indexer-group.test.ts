@@ -4,7 +4,8 @@
  * partitions' documents, describeIndexers names both; when one is killed -9
  * the survivor takes its partitions, rebuilds them from the topic and answers
  * for all; when it comes back (same INDEXER_INSTANCE, same index directory)
- * its partitions move back and the survivor releases them.
+ * its partitions move back and the survivor releases them; an instance that
+ * starts on an index holding a partition it is not given releases it.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -231,4 +232,27 @@ describe("emb-indexers as one consumer group", () => {
     expect(await resolveStatus(a, docId(1, 0))).toBe(404);
     expect(await resolveStatus(b, docId(1, PER_PARTITION + 7))).toBe(200);
   });
+
+  it("releases at start what its index holds of partitions it is not given", async () => {
+    await stopGracefully(b);
+    // idx-0 sorts first, so with idx-a it is given partitions 0 and 2, not the partition 1 its index (idx-b's) holds.
+    const c = startIndexer("idx-0", await freePort(), b.dir);
+    await waitFor(
+      "idx-0 on partitions 0 and 2 only, idx-a on partition 1",
+      async () => {
+        const [ma, mc] = [await metrics(a), await metrics(c)];
+        return owned(mc).join() === "0,2" && owned(ma).join() === "1" && allLive(mc) && allLive(ma) && mc.total_ids === 2 * PER_PARTITION && ma.total_ids === PER_PARTITION + 8;
+      },
+      90_000,
+    );
+    expect((await metrics(c)).released).toBe(PER_PARTITION + 8);
+    expect(await resolveStatus(c, docId(1, 0))).toBe(404);
+    expect(await resolveStatus(c, docId(2, 0))).toBe(200);
+  });
 });
+
+async function stopGracefully(ix: Indexer): Promise<void> {
+  const exited = new Promise((resolve) => ix.child.once("exit", resolve));
+  ix.child.kill("SIGTERM");
+  await exited;
+}
