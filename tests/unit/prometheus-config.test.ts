@@ -1,21 +1,14 @@
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { composeConfig, isLoopback, listeners, repoRoot } from "../helpers/compose";
+import { promtoolCheckConfig as check } from "../helpers/promtool";
+
+const promtoolCheckConfig = (file: string) => check(file, repoRoot);
 
 const CONFIG = "deploy/prometheus.yml";
-
-/** `promtool check config <file>`: Prometheus' own validation of a configuration file, offline. */
-function promtoolCheckConfig(file: string): { status: number | null; output: string } {
-  const r = spawnSync("promtool", ["check", "config", file], { cwd: repoRoot, encoding: "utf8", timeout: 30_000 });
-  if ((r.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT") {
-    throw new Error("promtool is not installed: install Debian's `prometheus` package (apt-get install -y prometheus); `npm test` does this for you");
-  }
-  return { status: r.status, output: `${r.stdout}${r.stderr}` };
-}
 
 interface ScrapeConfig {
   job_name: string;

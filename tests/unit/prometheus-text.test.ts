@@ -1,19 +1,10 @@
-import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { PrometheusText, formatValue } from "@/lib/metrics/prometheus";
 import { indexerPrometheus, type IndexerMetricsView } from "@/lib/metrics/prometheus-indexer";
 import { parsePrometheus } from "@/lib/metrics/prometheus-parse";
 import { WorkerStats } from "@/workers/embed/stats";
 import { ParseMetrics } from "@/workers/parse/metrics";
-
-/** `promtool check metrics`: Prometheus' own parser and linter over an exposition (stdin). */
-function promtoolCheckMetrics(exposition: string): { status: number | null; output: string } {
-  const r = spawnSync("promtool", ["check", "metrics"], { input: exposition, encoding: "utf8", timeout: 30_000 });
-  if ((r.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT") {
-    throw new Error("promtool is not installed: install Debian's `prometheus` package (apt-get install -y prometheus); `npm test` does this for you");
-  }
-  return { status: r.status, output: `${r.stdout}${r.stderr}` };
-}
+import { promtoolCheckMetrics } from "../helpers/promtool";
 
 const indexerJson: IndexerMetricsView = {
   started_ts: 1_700_000_000,
