@@ -179,7 +179,7 @@ describe("balanced embedding client", () => {
 
 describe("embed-worker metrics of the instances", () => {
   const upstreams = [
-    { url: "https://user:pw@a.example:9000/v1?token=t0k", state: "up" as const, outstanding: 2, requests: 10, failures: 1, ejections: 0, p50_ms: 12.5, p99_ms: 40 },
+    { url: "https://user:pw@a.example:9000/v1?token=t0k", state: "up" as const, outstanding: 2, requests: 10, failures: 1, ejections: 0, p50_ms: 865.2, p99_ms: 40 },
     { url: 'http://b.example:9000/"quoted"', state: "ejected" as const, outstanding: 0, requests: 3, failures: 3, ejections: 1, p50_ms: null, p99_ms: null },
   ];
 
@@ -203,7 +203,7 @@ describe("embed-worker metrics of the instances", () => {
       `embedline_embed_worker_upstream_requests_total{${b}} 3`,
       `embedline_embed_worker_upstream_failures_total{${b}} 3`,
       `embedline_embed_worker_upstream_ejections_total{${b}} 1`,
-      `embedline_embed_worker_upstream_latency_p50_seconds{${a}} 0.0125`,
+      `embedline_embed_worker_upstream_latency_p50_seconds{${a}} 0.8652`,
       `embedline_embed_worker_upstream_latency_p99_seconds{${a}} 0.04`,
     ]) {
       expect(text.split("\n")).toContain(line);

@@ -125,6 +125,9 @@ export class WorkerStats {
   }
 }
 
+/** Milliseconds (kept to 0.1 ms) as seconds, without float noise such as 0.8652000000000001. */
+const msToSeconds = (ms: number | null) => (ms === null ? null : Number((ms / 1000).toFixed(4)));
+
 /** One series per INFERMESH_URL instance, labelled by its URL (credentials redacted). */
 function upstreamMetrics(out: PrometheusText, upstreams: UpstreamSnapshot[]): void {
   if (upstreams.length === 0) return;
@@ -135,6 +138,6 @@ function upstreamMetrics(out: PrometheusText, upstreams: UpstreamSnapshot[]): vo
   out.counter("upstream_failures_total", "Calls the instance failed (connection error, timeout, 429, 5xx).", per((u) => u.failures));
   out.counter("upstream_ejections_total", "Times the instance was taken out of rotation.", per((u) => u.ejections));
   // Absent (null) before the instance's first answer rather than a 0 that would claim a latency.
-  out.gauge("upstream_latency_p50_seconds", "Median round trip of the instance's newest 512 answered calls.", per((u) => (u.p50_ms === null ? null : u.p50_ms / 1000)));
-  out.gauge("upstream_latency_p99_seconds", "p99 round trip of the instance's newest 512 answered calls.", per((u) => (u.p99_ms === null ? null : u.p99_ms / 1000)));
+  out.gauge("upstream_latency_p50_seconds", "Median round trip of the instance's newest 512 answered calls.", per((u) => msToSeconds(u.p50_ms)));
+  out.gauge("upstream_latency_p99_seconds", "p99 round trip of the instance's newest 512 answered calls.", per((u) => msToSeconds(u.p99_ms)));
 }
