@@ -258,6 +258,18 @@ describe("embedding service with the bundled model", () => {
     expect(buckets.at(-1)).toBe(h.find((s) => s.name.endsWith("_count"))?.value);
   });
 
+  // deploy/prometheus.yml scrapes every Embedline process on /metrics/prometheus.
+  it("serves the same metrics on /metrics/prometheus", async () => {
+    const [plain, prom] = await Promise.all([fetch(`${base}/metrics`), fetch(`${base}/metrics/prometheus`)]);
+    expect(prom.status).toBe(200);
+    expect(prom.headers.get("content-type")).toBe(plain.headers.get("content-type"));
+    // The families each declares (values move between the two reads; prom-client may print a gauge as Nan before its first sample).
+    const families = (text: string) => [...text.matchAll(/^# TYPE (\S+) (\w+)$/gm)].map((m) => `${m[1]} ${m[2]}`).sort();
+    const [a, b] = [families(await plain.text()), families(await prom.text())];
+    expect(a).toContain("infermesh_requests_total counter");
+    expect(b).toEqual(a);
+  });
+
   it("never writes the API key to its logs", () => {
     expect(logs()).toContain("model ready");
     expect(logs()).not.toContain(API_KEY);
