@@ -5,12 +5,20 @@
  *
  *   npm run bench:knn                      (tsx bench/knn.ts)
  *   tsx bench/knn.ts --prepare             only embed the real corpus (cached)
- *   tsx bench/knn.ts --sizes=100000        scale cells to run (default 20000,100000,1000000)
- *   tsx bench/knn.ts --ef-sweep=16,32,64   ef_search values measured per cell (--ef: the chosen one)
+ *   tsx bench/knn.ts --sizes=100000        scale cells to run (default 100000,1000000)
+ *   tsx bench/knn.ts --quant=f16,i8        INDEX_QUANTIZATION values per size (default f32,f16,i8)
+ *   tsx bench/knn.ts --ef-sweep=16,32,64   ef_search values measured per cell
  *   tsx bench/knn.ts --merge               keep the cells of knn.json this run does not measure
- *   tsx bench/knn.ts --keep                keep each cell's index under DATA_DIR/bench/index (reused by a later --reuse run)
- *   tsx bench/knn.ts --reuse               measure a kept index again instead of building it (no ingest figures)
+ *   tsx bench/knn.ts --keep                keep each cell's index under DATA_DIR/bench/index
  *   tsx bench/knn.ts --out=<file>          write the results elsewhere than bench/results/knn.json
+ *
+ * Per cell (size × quantization): ingest through VectorIndex.apply (batches of
+ * 1,000 as the indexer applies Kafka batches), a snapshot save while a timer
+ * measures how long the event loop (which serves queries) is blocked, then a
+ * fresh child process (--serve=) reopens the index and serves the held-out
+ * queries, so its resident memory is the serving indexer's and nothing of the
+ * bench's (it reports RSS split into anonymous memory and file-backed LMDB
+ * pages, and its own baseline before opening the index).
  *
  * Data:
  * - real: REAL_COUNT sentences generated from templates and word lists below,
@@ -28,7 +36,7 @@
  * HNSW top-10 is compared with exact top-10 over the same index.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import path from "node:path";
 import { Agent, request } from "undici";
@@ -37,8 +45,9 @@ import { findModel } from "../lib/embedding/registry";
 import { parseStackConfig } from "../lib/config/stack";
 import { createLogger } from "../lib/log";
 import { bundledModel, ensureModelsInstalled } from "../scripts/install/models";
-import type { HnswParams } from "../lib/index/hnsw";
-import { searchIndex, type SearchResult } from "../lib/index/search";
+import usearch from "usearch";
+import type { HnswParams, Quantization } from "../lib/index/hnsw";
+import { searchIndex } from "../lib/index/search";
 import { VectorIndex, type IncomingRecord } from "../lib/index/vector-index";
 import { freePort } from "../scripts/launcher/ports";
 
@@ -200,81 +209,34 @@ const HNSW: HnswParams = {
   efAdd: Number(arg("ef-add") ?? 128),
   efSearch: Number(arg("ef") ?? 64),
 };
-const EF_SWEEP = (arg("ef-sweep") ?? "16,32,64,128").split(",").map(Number);
+const EF_SWEEP = (arg("ef-sweep") ?? "16,32,64,128,256,512").split(",").map(Number);
+const QUANTS = (arg("quant") ?? "f32,f16,i8").split(",") as Quantization[];
 const SHARDS = 32;
 const BATCH = 1000;
+const K = 10;
+/** Exact queries timed per cell (each scans every vector from LMDB). */
+const EXACT_TIMED = 20;
 
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 const load = () => loadavg().map((l) => Number(l.toFixed(2)));
 
-/** Index `count` vectors from `source(i)` into a fresh index; returns the ingest figures. */
-function ingest(dir: string, count: number, source: (i: number) => Float32Array, params: HnswParams) {
-  rmSync(dir, { recursive: true, force: true });
-  const { index } = VectorIndex.open({ dir, shards: SHARDS, maxIdsPerShard: 0, hnsw: params });
-  const started = performance.now();
-  const now = Date.now() / 1000;
-  for (let from = 0; from < count; from += BATCH) {
-    const records: IncomingRecord[] = [];
-    for (let i = from; i < Math.min(count, from + BATCH); i++) {
-      const vector = Array.from(source(i));
-      records.push({ offset: i, record: { topic: "bench", text: "-", doc_id: `doc-${i}`, vector, kafka_ts: now, embedded_ts: now, model: MODEL, dim: DIM, normalized: true } });
-    }
-    index.apply("embeddings", 0, records, from + records.length);
-    if ((from / BATCH) % 50 === 0) process.stderr.write(`ingested ${from + records.length}/${count}\n`);
-  }
-  const seconds = (performance.now() - started) / 1000;
-  return { index, ingest: { vectors: count, seconds: r3(seconds), per_second: Math.round(count / seconds), batch: BATCH, includes: "LMDB transaction per batch + insert into the index-wide HNSW graph" } };
+/** Resident memory from /proc/self/status, MiB: total, anonymous (heap, graph), file-backed (mapped LMDB pages, code). */
+function rss(): { rss_mib: number; anon_mib: number; file_mib: number } {
+  const status = readFileSync("/proc/self/status", "utf8");
+  const kib = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, "m").exec(status)?.[1] ?? NaN);
+  return { rss_mib: Math.round(kib("VmRSS") / 1024), anon_mib: Math.round(kib("RssAnon") / 1024), file_mib: Math.round(kib("RssFile") / 1024) };
 }
 
-/** Exact top-10 of the first `count` queries (the truth recall is measured against) and its latency. */
-function exactTruth(index: VectorIndex, queries: Float32Array[], count: number) {
-  const ms: number[] = [];
-  const truth = queries.slice(0, count).map((q) => {
-    const t0 = performance.now();
-    const r = searchIndex(index, q, { k: 10, exact: true });
-    ms.push(performance.now() - t0);
-    return new Set(r.neighbors.map((n) => n.item.key));
-  });
-  ms.sort((a, b) => a - b);
-  return { truth, exact: { p50_ms: r3(pct(ms, 50)), p99_ms: r3(pct(ms, 99)), queries: count } };
-}
-
-/**
- * Latency, QPS and recall@10 of `queries` against `index` at ef_search `ef`
- * (the graph searches with max(its efSearch, candidates asked for), so one
- * open index serves the whole sweep); recall over the queries `truth` covers.
- */
-function measure(index: VectorIndex, queries: Float32Array[], truth: Set<number>[], ef: number) {
-  const hnswMs: number[] = [];
-  let recallSum = 0;
-  // One untimed pass warms the caches the way a serving index's are warm.
-  for (const q of queries.slice(0, 50)) searchIndex(index, q, { k: 10, exact: false, ef });
-  const started = performance.now();
-  const approx = queries.map((q) => {
-    const t0 = performance.now();
-    const r = searchIndex(index, q, { k: 10, exact: false, ef });
-    hnswMs.push(performance.now() - t0);
-    return r;
-  });
-  const hnswSeconds = (performance.now() - started) / 1000;
-  truth.forEach((keys, i) => {
-    recallSum += (approx[i] as SearchResult).neighbors.filter((n) => keys.has(n.item.key)).length / keys.size;
-  });
-  hnswMs.sort((a, b) => a - b);
-  return {
-    ef_search: ef,
-    queries: queries.length,
-    modes: [...new Set(approx.map((r) => r.mode))],
-    hnsw: { p50_ms: r3(pct(hnswMs, 50)), p99_ms: r3(pct(hnswMs, 99)), qps: Math.round(queries.length / hnswSeconds) },
-    recall_at_10: r3(recallSum / truth.length),
-    recall_queries: truth.length,
-    load: load(),
-  };
+function normalise(v: Float32Array): Float32Array {
+  let n = 0;
+  for (const x of v) n += x * x;
+  n = Math.sqrt(n);
+  return v.map((x) => x / n);
 }
 
 /** A synthetic vector near the real manifold: a random mix of two real embeddings plus noise. */
-function synthetic(real: Float32Array, realCount: number, seed: number): (i: number) => Float32Array {
+function synthetic(real: Float32Array, realCount: number, seed: number): () => Float32Array {
   const rand = prng(seed);
   const gauss = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
   return () => {
@@ -287,90 +249,188 @@ function synthetic(real: Float32Array, realCount: number, seed: number): (i: num
   };
 }
 
-const rssMiB = () => Math.round(process.memoryUsage().rss / 2 ** 20);
+/** The `size` unit vectors of a cell, row-major: the real ones first, then synthetic (deterministic per size). */
+function cellVectors(real: Float32Array, size: number): Float32Array {
+  const flat = new Float32Array(size * DIM);
+  const extra = synthetic(real, REAL_INDEXED, size);
+  for (let i = 0; i < size; i++) flat.set(normalise(i < REAL_INDEXED ? real.subarray(i * DIM, (i + 1) * DIM) : extra()), i * DIM);
+  return flat;
+}
+
+/** Exact top-10 (vector numbers) of each query over the cell's vectors: usearch's SIMD scan on every core. */
+function truthOf(flat: Float32Array, queries: Float32Array[]): number[][] {
+  const q = new Float32Array(queries.length * DIM);
+  queries.forEach((v, i) => q.set(v, i * DIM));
+  const m = usearch.exactSearch(flat, q, DIM, K, usearch.MetricKind.IP, cpus().length) as InstanceType<typeof usearch.BatchMatches>;
+  return queries.map((_, i) => Array.from(m.get(i).keys, Number));
+}
+
+/** Index the cell's vectors into a fresh index, as Kafka batches; then save the graph while measuring the event loop's longest stall. */
+async function build(dir: string, flat: Float32Array, size: number, hnsw: HnswParams) {
+  rmSync(dir, { recursive: true, force: true });
+  const { index } = VectorIndex.open({ dir, shards: SHARDS, maxIdsPerShard: 0, hnsw });
+  const started = performance.now();
+  const cpuBefore = process.cpuUsage();
+  const now = Date.now() / 1000;
+  for (let from = 0; from < size; from += BATCH) {
+    const records: IncomingRecord[] = [];
+    for (let i = from; i < Math.min(size, from + BATCH); i++) {
+      // A JS array, as a decoded Kafka record carries it.
+      const vector = Array.from(flat.subarray(i * DIM, (i + 1) * DIM));
+      records.push({ offset: i, record: { topic: "bench", text: "-", doc_id: `doc-${i}`, vector, kafka_ts: now, embedded_ts: now, model: MODEL, dim: DIM, normalized: true } });
+    }
+    index.apply("embeddings", 0, records, from + records.length);
+    if ((from / BATCH) % 100 === 0) process.stderr.write(`${path.basename(dir)}: ingested ${from + records.length}/${size} (${Math.round((from + records.length) / ((performance.now() - started) / 1000))}/s, load ${load()[0]})\n`);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  // On a shared machine the wall-clock rate is what the other processes left; CPU time says what ingest costs.
+  const ingest = { vectors: size, seconds: r3(seconds), per_second: Math.round(size / seconds), cpu_seconds: r3(cpuSeconds), per_cpu_second: Math.round(size / cpuSeconds), per_second_on_idle_cores: Math.round((size / cpuSeconds) * cpus().length), batch: BATCH, threads: cpus().length, load_after: load(), includes: "plan (normalise) + LMDB transaction per batch + one native graph insert per batch on every core" };
+  // The save runs on the thread that answers queries: a 1 ms timer's longest gap is the longest a query waits.
+  let last = performance.now();
+  let longest = 0;
+  const tick = setInterval(() => {
+    const now2 = performance.now();
+    longest = Math.max(longest, now2 - last);
+    last = now2;
+  }, 1);
+  await new Promise((r) => setTimeout(r, 50));
+  const savedAt = performance.now();
+  index.snapshot();
+  const saveMs = performance.now() - savedAt;
+  await new Promise((r) => setTimeout(r, 50));
+  clearInterval(tick);
+  await index.close();
+  return { ingest, snapshot: { save_ms: Math.round(saveMs), longest_query_stall_ms: Math.round(longest), bytes: dirBytes(path.join(dir, "hnsw")) } };
+}
+
+function dirBytes(dir: string): number {
+  return existsSync(dir) ? readdirSync(dir).reduce((n, f) => n + statSync(path.join(dir, f)).size, 0) : 0;
+}
+
+/**
+ * The serving half, in a child process of its own: reopen the index, answer
+ * the held-out queries at each ef of the sweep (recall against the truth), read
+ * resident memory, then time a few exact queries.
+ */
+async function serve(dir: string, quantization: Quantization, queriesFile: string) {
+  const baseline = rss();
+  const { queries, truth } = JSON.parse(readFileSync(queriesFile, "utf8")) as { queries: number[][]; truth: number[][] };
+  const qs = queries.map((q) => Float32Array.from(q));
+  const { index, report } = VectorIndex.open({ dir, shards: SHARDS, maxIdsPerShard: 0, hnsw: { ...HNSW, quantization, efSearch: Math.min(...EF_SWEEP) } });
+  const afterOpen = rss();
+  const sweep = EF_SWEEP.map((ef) => {
+    for (const q of qs.slice(0, 50)) searchIndex(index, q, { k: K, exact: false, ef });
+    const ms: number[] = [];
+    let recall = 0;
+    const started = performance.now();
+    qs.forEach((q, i) => {
+      const t0 = performance.now();
+      const r = searchIndex(index, q, { k: K, exact: false, ef });
+      ms.push(performance.now() - t0);
+      const want = new Set((truth[i] as number[]).map((n) => `doc-${n}`));
+      recall += r.neighbors.filter((n) => want.has(n.item.docId)).length / K;
+    });
+    const seconds = (performance.now() - started) / 1000;
+    ms.sort((a, b) => a - b);
+    return { ef_search: ef, p50_ms: r3(pct(ms, 50)), p99_ms: r3(pct(ms, 99)), qps: Math.round(qs.length / seconds), recall_at_10: r3(recall / qs.length), load: load() };
+  });
+  const serving = rss();
+  const exactMs: number[] = [];
+  // Fewer at 1M: each reads every vector from LMDB.
+  for (const q of qs.slice(0, report.docs >= 1_000_000 ? 5 : EXACT_TIMED)) {
+    const t0 = performance.now();
+    searchIndex(index, q, { k: K, exact: true });
+    exactMs.push(performance.now() - t0);
+  }
+  exactMs.sort((a, b) => a - b);
+  const afterExact = rss();
+  await index.close();
+  return { reopen_ms: report.ms, graph: report.graph, docs: report.docs, rss_baseline: baseline, rss_after_open: afterOpen, rss_serving: serving, rss_after_exact: afterExact, sweep, exact: { p50_ms: r3(pct(exactMs, 50)), p99_ms: r3(pct(exactMs, 99)), queries: exactMs.length } };
+}
+
+function runServeChild(dir: string, quantization: Quantization, queriesFile: string): Promise<Awaited<ReturnType<typeof serve>>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "bench/knn.ts"), `--serve=${dir}`, `--quant=${quantization}`, `--queries-file=${queriesFile}`, ...process.argv.filter((a) => /^--(m|ef-add|ef|ef-sweep|model)=/.test(a))], { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out) as Awaited<ReturnType<typeof serve>>) : reject(new Error(`serve child exited with ${code}`))));
+  });
+}
 
 async function main() {
+  const serveDir = arg("serve");
+  if (serveDir) {
+    process.stdout.write(JSON.stringify(await serve(serveDir, QUANTS[0] as Quantization, arg("queries-file") as string)));
+    return;
+  }
   const real = await realCorpus(REAL_COUNT);
   process.stderr.write(`real corpus: ${real.texts.length} texts, embedded in ${real.embedSeconds ?? "cache"} s; cpus ${cpus().length}, load ${load().join(" ")}, mem ${Math.round(totalmem() / 2 ** 30)} GiB\n`);
   if (process.argv.includes("--prepare")) return;
-  const row = (i: number) => real.vectors.subarray(i * DIM, (i + 1) * DIM);
-  const queries = Array.from({ length: REAL_QUERIES }, (_, i) => row(REAL_INDEXED + i));
+  const queries = Array.from({ length: REAL_QUERIES }, (_, i) => normalise(real.vectors.subarray((REAL_INDEXED + i) * DIM, (REAL_INDEXED + i + 1) * DIM)));
   const benchDir = path.join(cacheDir, "index");
   const out = path.resolve(root, arg("out") ?? "bench/results/knn.json");
   const previous = process.argv.includes("--merge") && existsSync(out) ? (JSON.parse(readFileSync(out, "utf8")) as Record<string, unknown>) : {};
   const results: Record<string, unknown> = {
     ...previous,
-    machine: { cpus: cpus().length, total_mem_gib: Math.round(totalmem() / 2 ** 30), load_at_start: load(), note: "2 cores shared with other engineers' builds and tests (load average ≈ 6–10 during these runs); timings are rough, each row carries the load when it was measured" },
+    machine: { cpus: cpus().length, total_mem_gib: Math.round(totalmem() / 2 ** 30), load_at_start: load(), note: "2 cores shared with five other engineers' builds and tests; timings are rough, each row carries the load when it was measured" },
     data: {
       real: `${REAL_INDEXED} generated sentences embedded by ${MODEL} (${DIM} dims); ${REAL_QUERIES} more held out as queries`,
       synthetic: "beyond the real vectors: a random mix of two real embeddings + N(0, 0.02²) noise per component, normalised (labelled synthetic)",
       embed_seconds: real.embedSeconds,
     },
     shards: SHARDS,
-    search: "one HNSW graph over every shard (usearch, inner product on unit vectors, f32); shards hold the rows for exact search, eviction, statistics and the `shards` subset",
-    k: 10,
+    search: "one HNSW graph over every shard (usearch, inner product on unit vectors) storing its vectors at INDEX_QUANTIZATION, the only in-memory copy; exact scans read LMDB's f32 vectors zero-copy; per-document metadata in typed arrays",
+    memory_note: "rss_* from /proc/self/status of a fresh process that reopened the index and served the queries: anon = heap + graph; file = mapped pages (LMDB pages read, code), reclaimable page cache. bytes_per_vector.serving_rss = RSS while serving HNSW ÷ vectors; .index = (RSS while serving − the process's RSS before opening the index) ÷ vectors; raw = the vector bytes at the quantization",
+    k: K,
     hnsw: HNSW,
   };
   const measured = new Set<string>();
   const write = () => {
     mkdirSync(path.dirname(out), { recursive: true });
-    // With --merge, re-read the file so cells another run wrote meanwhile are kept.
     const latest = process.argv.includes("--merge") && existsSync(out) ? (JSON.parse(readFileSync(out, "utf8")) as Record<string, unknown>) : {};
     const cells = Object.fromEntries(Object.entries(results).filter(([key]) => measured.has(key)));
     writeFileSync(out, `${JSON.stringify({ ...latest, ...results, ...Object.fromEntries(Object.entries(latest).filter(([key]) => key.startsWith("n_") && !measured.has(key))), ...cells }, null, 2)}\n`);
   };
 
-  // Per size: build once (real vectors first, then synthetic), save the graph,
-  // reopen the index (the graph loads from its snapshot), take the exact top-10
-  // of the held-out real queries once, then measure latency and recall at each
-  // ef_search of the sweep.
-  const sizes = (arg("sizes") ?? `${REAL_INDEXED},100000,1000000`).split(",").map(Number);
+  const sizes = (arg("sizes") ?? "100000,1000000").split(",").map(Number);
   for (const size of sizes) {
-    const dir = path.join(benchDir, `n${size}`);
-    const extra = synthetic(real.vectors, REAL_INDEXED, size);
-    const rssBefore = rssMiB();
-    const reuse = process.argv.includes("--reuse") && existsSync(path.join(dir, "hnsw", "manifest.json"));
-    const cell = reuse ? undefined : ingest(dir, size, (i) => (i < REAL_INDEXED ? row(i) : extra(i)), HNSW);
-    const rssAfterIngest = rssMiB();
-    const savedAt = performance.now();
-    cell?.index.snapshot();
-    const snapshotMs = Math.round(performance.now() - savedAt);
-    await cell?.index.close();
-    // Run with --expose-gc to free the ingest copy (rows + graph) before the reopened one loads.
-    (globalThis as { gc?: () => void }).gc?.();
-    const { index, report } = VectorIndex.open({ dir, shards: SHARDS, maxIdsPerShard: 0, hnsw: { ...HNSW, efSearch: Math.min(...EF_SWEEP) } });
-    const rssServing = rssMiB();
-    const exactCount = size >= 1_000_000 ? 200 : REAL_QUERIES;
-    const { truth, exact } = exactTruth(index, queries, exactCount);
-    process.stderr.write(`n=${size}: reopened in ${report.ms} ms (graph ${report.graph}); exact ${JSON.stringify(exact)}\n`);
-    const sweep = [];
-    for (const ef of EF_SWEEP) {
-      sweep.push(measure(index, queries, truth, ef));
-      process.stderr.write(`n=${size} ef=${ef}: ${JSON.stringify(sweep.at(-1))}\n`);
+    const flat = cellVectors(real.vectors, size);
+    const truth = truthOf(flat, queries);
+    const queriesFile = path.join(cacheDir, `knn-queries-${size}.json`);
+    writeFileSync(queriesFile, JSON.stringify({ queries: queries.map((q) => Array.from(q)), truth }));
+    for (const quantization of QUANTS) {
+      const dir = path.join(benchDir, `n${size}-${quantization}`);
+      const built = await build(dir, flat, size, { ...HNSW, quantization });
+      process.stderr.write(`n=${size} ${quantization}: ${JSON.stringify(built)}\n`);
+      const served = await runServeChild(dir, quantization, queriesFile);
+      const raw = (DIM * { f32: 4, f16: 2, i8: 1 }[quantization]);
+      const chosen = served.sweep.find((s) => s.recall_at_10 >= 0.95) ?? [...served.sweep].sort((a, b) => b.recall_at_10 - a.recall_at_10)[0];
+      const perVector = (mib: number) => Math.round((mib * 2 ** 20) / size);
+      results[`n_${size}_${quantization}`] = {
+        vectors: size,
+        quantization,
+        real: Math.min(size, REAL_INDEXED),
+        synthetic: Math.max(0, size - REAL_INDEXED),
+        ingest: built.ingest,
+        snapshot: built.snapshot,
+        reopen_ms: served.reopen_ms,
+        reopen_graph: served.graph,
+        bytes_per_vector: { raw, serving_rss: perVector(served.rss_serving.rss_mib), index: perVector(served.rss_serving.rss_mib - served.rss_baseline.rss_mib), index_anon: perVector(served.rss_serving.anon_mib - served.rss_baseline.anon_mib), ratio_to_raw: r3((served.rss_serving.rss_mib - served.rss_baseline.rss_mib) * 2 ** 20 / size / raw) },
+        rss: { baseline: served.rss_baseline, after_open: served.rss_after_open, serving: served.rss_serving, after_exact_scans: served.rss_after_exact },
+        vectors_per_gib_serving: Math.round(2 ** 30 / ((served.rss_serving.rss_mib * 2 ** 20) / size)),
+        chosen_rule: "smallest ef_search of the sweep with recall@10 ≥ 0.95 (else the best measured)",
+        chosen,
+        ef_sweep: served.sweep,
+        exact: served.exact,
+        recall_note: `recall@10 of ${REAL_QUERIES} held-out real queries (real sentences not in the index) over real + synthetic vectors: HNSW vs exact top-10 over the same vectors`,
+      };
+      measured.add(`n_${size}_${quantization}`);
+      process.stderr.write(`n=${size} ${quantization}: ${JSON.stringify(results[`n_${size}_${quantization}`])}\n`);
+      if (!process.argv.includes("--keep")) rmSync(dir, { recursive: true, force: true });
+      write();
     }
-    await index.close();
-    // The smallest ef_search that keeps recall@10 ≥ 0.95 (else the best measured).
-    const chosen = sweep.find((s) => s.recall_at_10 >= 0.95) ?? [...sweep].sort((a, b) => b.recall_at_10 - a.recall_at_10)[0];
-    results[`n_${size}`] = {
-      vectors: size,
-      real: Math.min(size, REAL_INDEXED),
-      synthetic: Math.max(0, size - REAL_INDEXED),
-      ingest: cell?.ingest ?? (previous[`n_${size}`] as { ingest?: unknown } | undefined)?.ingest ?? null,
-      snapshot_save_ms: cell ? snapshotMs : ((previous[`n_${size}`] as { snapshot_save_ms?: unknown } | undefined)?.snapshot_save_ms ?? null),
-      reopen_ms: report.ms,
-      rss_mib_after_ingest: cell ? rssAfterIngest : null,
-      rss_growth_mib: cell ? rssAfterIngest - rssBefore : null,
-      rss_mib_serving: rssServing,
-      load_after: load(),
-      exact,
-      chosen_rule: "smallest ef_search of the sweep with recall@10 ≥ 0.95",
-      chosen: chosen && { ef_search: chosen.ef_search, p50_ms: chosen.hnsw.p50_ms, p99_ms: chosen.hnsw.p99_ms, qps: chosen.hnsw.qps, recall_at_10: chosen.recall_at_10 },
-      ef_sweep: sweep,
-      recall_note: `recall@10 of held-out real queries (real sentences not in the index; the first ${exactCount}) over real + synthetic vectors, HNSW vs exact on the same index`,
-    };
-    measured.add(`n_${size}`);
-    if (!process.argv.includes("--keep")) rmSync(dir, { recursive: true, force: true });
-    write();
   }
   write();
 }

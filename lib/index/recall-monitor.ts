@@ -1,5 +1,6 @@
 import type { EfTuner } from "./ef-tuner";
-import { searchIndex, searchIndexYielding } from "./search";
+import { searchIndex } from "./search";
+import type { Scored } from "./top-k";
 import type { VectorIndex } from "./vector-index";
 
 export interface RecallSample {
@@ -52,25 +53,35 @@ export class RecallMonitor {
     return this.tuner.current;
   }
 
-  /** Run one check; resolves to undefined when the index holds too little to measure. */
+  /**
+   * Run one check; resolves to undefined when the index holds too little to
+   * measure. The exact top-10 of every sample comes from one pass over the
+   * index (each vector read from LMDB once, shard by shard, handing the event
+   * loop back between shards), not one scan per sample.
+   */
   async check(): Promise<RecallSample | undefined> {
     const started = performance.now();
     const ef = this.tuner.current;
-    const docIds = this.index.recentDocIds(this.samples);
+    const samples = this.index.recentDocIds(this.samples).flatMap((docId) => this.index.locate(docId)?.vector ?? []);
+    const dim = this.index.dim;
+    if (samples.length === 0 || dim === undefined) return undefined;
+    const flat = new Float32Array(samples.length * dim);
+    samples.forEach((v, i) => flat.set(v, i * dim));
+    const truths = samples.map(() => [] as Scored<number>[]);
+    for (const shard of this.index.shards) {
+      if (shard.count === 0) continue;
+      shard.searchExactMany(flat, K).forEach((hits, i) => truths[i]?.push(...hits));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     let sum = 0;
     let queries = 0;
-    for (const docId of docIds) {
-      await new Promise((resolve) => setImmediate(resolve));
-      const found = this.index.locate(docId);
-      if (!found) continue;
-      // The exact scan reads LMDB shard by shard and hands the event loop back in between.
-      const exact = await searchIndexYielding(this.index, found.vector, { k: K, exact: true });
-      if (exact.neighbors.length === 0) continue;
-      const approx = searchIndex(this.index, found.vector, { k: K, exact: false, ef });
-      const truth = new Set(exact.neighbors.map((n) => n.item.key));
+    samples.forEach((vector, i) => {
+      const truth = new Set((truths[i] as Scored<number>[]).sort((a, b) => b.score - a.score).slice(0, K).map((h) => h.item));
+      if (truth.size === 0) return;
+      const approx = searchIndex(this.index, vector, { k: K, exact: false, ef });
       sum += approx.neighbors.filter((n) => truth.has(n.item.key)).length / truth.size;
       queries++;
-    }
+    });
     if (queries === 0) return undefined;
     const sample = { ts: Date.now(), recall: sum / queries, queries, ms: Math.round(performance.now() - started), ef };
     this.tuner.observe(sample.recall);

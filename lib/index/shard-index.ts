@@ -273,6 +273,38 @@ export class ShardIndex {
     return { hits: top.sorted().map(({ item: row, score }) => ({ item: this.hitAt(row), score })), scored };
   }
 
+  /**
+   * Exact top `k` keys of each of several unit queries (`queries` row-major) in
+   * one pass over the shard: every vector is read from LMDB once, whatever the
+   * number of queries (the recall monitor's samples).
+   */
+  searchExactMany(queries: Float32Array, k: number): Scored<number>[][] {
+    const dim = this.dim;
+    const nq = queries.length / dim;
+    const tops = Array.from({ length: nq }, () => new TopK<number>(k));
+    const buf = scanBuffer(dim);
+    const bytes = new Uint8Array(buf.buffer);
+    const rowsOf = new Int32Array(SCAN_CHUNK);
+    let n = 0;
+    const flush = () => {
+      if (n === 0) return;
+      const m = usearch.exactSearch(buf.subarray(0, n * dim), queries, dim, Math.min(k, n), usearch.MetricKind.IP, 1);
+      const batch = (nq === 1 ? { get: () => m } : m) as { get(i: number): InstanceType<typeof usearch.Matches> };
+      for (let qi = 0; qi < nq; qi++) {
+        const { keys, distances } = batch.get(qi);
+        for (let i = 0; i < keys.length; i++) (tops[qi] as TopK<number>).push(this.rowKeys[rowsOf[Number(keys[i])] as number] as number, 1 - (distances[i] as number));
+      }
+      n = 0;
+    };
+    for (let row = 0; row < this.size; row++) {
+      if (!this.table.source.copyVector(this.rowKeys[row] as number, bytes, n * dim * 4)) continue;
+      rowsOf[n++] = row;
+      if (n === SCAN_CHUNK) flush();
+    }
+    flush();
+    return tops.map((t) => t.sorted());
+  }
+
   /** Estimated resident bytes: the rows' arrays and map entry, and the shard's share of the graph (its vectors at `vectorBytes` each, and its links). */
   bytes(vectorBytes = this.dim * 4): number {
     const linkBytes = this.connectivity * 2 * 4;

@@ -82,6 +82,19 @@ describe("INDEX_QUANTIZATION", () => {
     expect(perDoc).toBeLessThan(graphBytes + 16 * 2 * 4 + 100);
   });
 
+  it("one pass over a shard gives every query its exact top-k (the recall monitor's samples)", () => {
+    const { index } = open(tempDir(), "i8");
+    index.apply("embeddings", 0, records, DOCS);
+    const flat = new Float32Array(queries.length * DIM);
+    queries.forEach((q, i) => flat.set(q, i * DIM));
+    const perShard = index.shards.map((shard) => shard.searchExactMany(flat, 10));
+    queries.forEach((q, i) => {
+      const merged = perShard.flatMap((tops) => tops[i] ?? []).sort((a, b) => b.score - a.score).slice(0, 10);
+      const exact = searchIndex(index, q, { k: 10, exact: true }).neighbors;
+      expect(merged.map((h) => h.item)).toEqual(exact.map((n) => n.item.key));
+    });
+  });
+
   it("a saved graph is used by the same quantization and rebuilt from LMDB by another", async () => {
     const dir = tempDir();
     const { index } = open(dir, "f16");
