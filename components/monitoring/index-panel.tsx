@@ -36,6 +36,8 @@ export function IndexPanel() {
         <StatGrid>
           <Stat label="vectors" value={formatCount(indexSize(m))} />
           <Stat label="recall@10" value={recallAt10(m)?.toFixed(3) ?? "—"} data-testid="index-recall" />
+          {/* Every indexer of the group: vectors summed, recall weighted by what each holds (lib/upstreams/indexer-figures.ts). */}
+          {d?.instances && d.instances.length > 1 && <Stat label="indexers" value={`${d.instances.filter((i) => i.ok).length} of ${d.instances.length} answering`} data-testid="index-instances" />}
         </StatGrid>
       )}
       <TimeSeriesChart from={feed.from} to={feed.to} data-testid="chart-recall" points={toPoints(feed.events, (e) => ("metrics" in e ? { recall: recallAt10(e.metrics) } : { recall: null }))} series={[{ key: "recall", label: "recall@10", color: "var(--accent)" }]} format={(v) => v.toFixed(2)} />

@@ -1,4 +1,5 @@
 import "server-only";
+import { redactUrl } from "@/lib/config/redact";
 import { upstreamJson } from "./http";
 import { mergeIndexerHealth, mergeIndexerMetrics } from "./indexer-figures";
 import { indexerSet } from "./indexers";
@@ -21,11 +22,12 @@ export interface IndexerInstanceFigures {
  * The indexer stream's event. `metrics`, `health` and `stage` are the whole
  * group's (lib/upstreams/indexer-figures.ts: counters summed, recall weighted
  * by documents held), in the shape one indexer's have, so the Overview and
- * Monitoring read them as before; `instances` lists each one.
+ * Monitoring read them as before; `instances` lists each one (absent from
+ * events recorded in the console's history before there was a group).
  */
 export type IndexerEvent =
-  | { metrics: Record<string, unknown>; health: Record<string, unknown> | null; stage: StageFigures | null; instances: IndexerInstanceFigures[]; timestamp: number }
-  | { error: "unreachable"; message: string; instances: IndexerInstanceFigures[]; timestamp: number };
+  | { metrics: Record<string, unknown>; health: Record<string, unknown> | null; stage: StageFigures | null; instances?: IndexerInstanceFigures[]; timestamp: number }
+  | { error: "unreachable"; message: string; instances?: IndexerInstanceFigures[]; timestamp: number };
 
 const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : null);
 
@@ -45,8 +47,8 @@ export function indexerPoll() {
     const instances: IndexerInstanceFigures[] = polled.map(({ t, metrics, error }) => {
       const owned = Array.isArray(metrics?.partitions) ? (metrics.partitions as { partition?: unknown }[]).map((p) => p.partition).filter((p): p is number => typeof p === "number") : t.partitions;
       return {
-        instance: t.instance,
-        url: t.url,
+        instance: redactUrl(t.instance),
+        url: redactUrl(t.url),
         partitions: [...owned].sort((a, b) => a - b),
         ok: metrics !== null,
         total_ids: num(metrics?.total_ids),

@@ -155,10 +155,12 @@ export function outcomesOf<A extends Answered>(set: IndexerSet, calls: Call<unkn
   return calls.map((call, i) => {
     const t = set.instances[i]!;
     const parsed = call.ok ? schema.safeParse(call.body) : null;
-    if (parsed?.success) return { instance: t.instance, url: t.url, assigned: t.partitions, result: { ok: true as const, answer: parsed.data, tookMs: call.tookMs } };
+    // Shown in answers and pages: an advertised URL (or an instance id that is one) never with credentials.
+    const [instance, url] = [redactUrl(t.instance), redactUrl(t.url)];
+    if (parsed?.success) return { instance, url, assigned: t.partitions, result: { ok: true as const, answer: { ...parsed.data, ...(parsed.data.instance !== undefined ? { instance: redactUrl(parsed.data.instance) } : {}) }, tookMs: call.tookMs } };
     return {
-      instance: t.instance,
-      url: t.url,
+      instance,
+      url,
       assigned: t.partitions,
       result: { ok: false as const, kind: call.timedOut ? ("timeout" as const) : ("failed" as const), error: failureText(call), tookMs: call.timedOut ? null : call.tookMs },
     };

@@ -1,5 +1,6 @@
 import "server-only";
 import { consoleConfig } from "@/lib/config/console";
+import { redactUrl } from "@/lib/config/redact";
 import { ApiError } from "@/lib/http/api-error";
 import { knnAnswerSchema, type KnnAnswer } from "@/lib/knn/answer";
 import type { KnnQuery } from "@/lib/knn/query";
@@ -37,7 +38,7 @@ async function resolve(set: IndexerSet, q: KnnQuery, timeoutMs: number, signal: 
     const done = await Promise.all(calls);
     const refused = done.find((c) => isQueryError(c) && errorCode(c) !== "unknown_doc_id");
     if (refused) throw toApiError(refused.err, "indexer");
-    const silent = done.flatMap((c, i) => (errorCode(c) === "unknown_doc_id" ? [] : [`${instances[i]!.instance} ${failureText(c)}`]));
+    const silent = done.flatMap((c, i) => (errorCode(c) === "unknown_doc_id" ? [] : [`${redactUrl(instances[i]!.instance)} ${failureText(c)}`]));
     if (silent.length === 0) throw new ApiError(404, "unknown_doc_id", `no indexer holds a document with doc_id ${JSON.stringify(q.doc_id)}`);
     throw new ApiError(502, "upstream_unreachable", `no indexer that answered holds doc_id ${JSON.stringify(q.doc_id)}, and the one holding it may be among those that did not: ${silent.join("; ")}`);
   }
@@ -51,7 +52,7 @@ async function resolve(set: IndexerSet, q: KnnQuery, timeoutMs: number, signal: 
     if (signal.aborted) break;
     // The text's own problems (too long for the model, a dimension the index does not hold) are the same everywhere.
     if (isQueryError(call) && status(call) !== 404) throw toApiError(call.err, "indexer");
-    failures.push(`${t.instance} ${failureText(call)}`);
+    failures.push(`${redactUrl(t.instance)} ${failureText(call)}`);
   }
   const last = failures.at(-1) ?? "no indexer";
   throw new ApiError(502, "upstream_unreachable", `no indexer could embed the text (${failures.length > 1 ? failures.join("; ") : last})`);
@@ -105,7 +106,7 @@ function noAnswer(calls: Call<unknown>[], set: IndexerSet): ApiError {
   if (busy && calls.every((c) => status(c) === 429)) return toApiError(busy.err, "indexer") as ApiError;
   // One instance (INDEXER_URL, or a group of one): its own error, as before the group.
   if (calls.length === 1 && !calls[0]!.timedOut && calls[0]!.err instanceof UpstreamError) return toApiError(calls[0]!.err, "indexer") as ApiError;
-  const what = calls.map((c, i) => `${set.instances[i]!.instance} ${failureText(c)}`).join("; ");
+  const what = calls.map((c, i) => `${redactUrl(set.instances[i]!.instance)} ${failureText(c)}`).join("; ");
   if (calls.every((c) => c.timedOut)) return new ApiError(504, "upstream_timeout", `no indexer answered within ${consoleConfig().knnScatterTimeoutMs} ms (${what})`);
   return new ApiError(502, calls.some((c) => c.ok || (c.err instanceof UpstreamError && c.err.kind === "http")) ? "upstream_failed" : "upstream_unreachable", `no indexer answered (${what})`);
 }

@@ -173,8 +173,8 @@ describe("kNN scatter-gather over two indexers", () => {
     const { indexerPoll } = await import("../../lib/upstreams/indexer");
     const event = await indexerPoll()(new AbortController().signal);
     expect("metrics" in event && event.metrics.total_ids).toBe(DOCS);
-    expect(event.instances.map((i) => [i.instance, i.ok])).toEqual([["a", true], ["b", true]]);
-    expect(event.instances.reduce((n, i) => n + (i.total_ids ?? 0), 0)).toBe(DOCS);
+    expect(event.instances?.map((i) => [i.instance, i.ok])).toEqual([["a", true], ["b", true]]);
+    expect((event.instances ?? []).reduce((n, i) => n + (i.total_ids ?? 0), 0)).toBe(DOCS);
 
     const { consoleConfig } = await import("../../lib/config/console");
     const { healthComponents } = await import("../../lib/health/components");

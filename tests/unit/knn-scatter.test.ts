@@ -111,3 +111,22 @@ describe("mergeAnswers", () => {
     expect(instancesOf([ok("a", [0], live(1, 0))])[0]?.partitions).toEqual([0, 1]);
   });
 });
+
+describe("outcomesOf", () => {
+  it("never shows an advertised URL's credentials, and reads a timeout apart from a failure", async () => {
+    const { outcomesOf } = await import("@/lib/upstreams/indexers");
+    const { knnAnswerSchema } = await import("@/lib/knn/answer");
+    const set = {
+      instances: [
+        { instance: "https://ops:s3cret@idx-a:9102", url: "https://ops:s3cret@idx-a:9102", partitions: [0] },
+        { instance: "b", url: "http://b", partitions: [1] },
+      ],
+      topicPartitions: 2,
+      source: "group" as const,
+    };
+    const outcomes = outcomesOf(set, [{ ok: true, body: { neighbors: [], count_scored: 0 }, timedOut: false, tookMs: 1 }, { ok: false, err: new Error("x"), timedOut: true, tookMs: 3000 }], knnAnswerSchema);
+    expect(JSON.stringify(outcomes)).not.toContain("s3cret");
+    expect(outcomes[0]).toMatchObject({ instance: "https://***:***@idx-a:9102", url: "https://***:***@idx-a:9102", result: { ok: true } });
+    expect(outcomes[1]).toMatchObject({ instance: "b", result: { ok: false, kind: "timeout", error: "timed out", tookMs: null } });
+  });
+});
