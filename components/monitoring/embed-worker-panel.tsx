@@ -11,6 +11,7 @@ import { Stat, StatGrid, Unavailable } from "@/components/ui/stat";
 import { StatusBadge } from "@/components/ui/status-badge";
 import { useControlEmbedWorkerMutation } from "./use-embed-worker-mutation";
 import { toPoints } from "./points";
+import { UpstreamsTable } from "./upstreams-table";
 
 /** Embed-worker: counters, batches/s, failures, last flush, pause/resume. */
 export function EmbedWorkerPanel() {
@@ -38,6 +39,7 @@ export function EmbedWorkerPanel() {
           <Stat label="lag" value={formatCount(typeof m?.lag === "number" ? m.lag : null)} />
         </StatGrid>
       )}
+      {m && Array.isArray(m.upstreams) && m.upstreams.length > 0 && <UpstreamsTable upstreams={m.upstreams} />}
       <div className="flex items-center gap-2 px-4 pb-2">
         {(["pause", "resume"] as const).map((action) => (
           <button key={action} type="button" disabled={!m || control.isPending} onClick={() => control.mutate(action)} data-testid={`embed-worker-${action}`} className="rounded-md border border-line px-2.5 py-1 text-xs hover:bg-surface-2 disabled:opacity-50">

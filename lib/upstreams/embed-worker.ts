@@ -1,5 +1,6 @@
 import "server-only";
 import { consoleConfig } from "@/lib/config/console";
+import type { UpstreamSnapshot } from "@/lib/embedding/balancer";
 import { upstreamJson } from "./http";
 import { round } from "./infermesh";
 import { makeRate, nowSec } from "./rate";
@@ -19,6 +20,8 @@ export interface EmbedWorkerMetrics {
   paused?: boolean;
   status?: string;
   lag?: number;
+  /** Each INFERMESH_URL instance as the worker's client sees it (lib/embedding/balancer.ts). */
+  upstreams?: UpstreamSnapshot[];
   [key: string]: unknown;
 }
 
