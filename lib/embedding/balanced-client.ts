@@ -51,6 +51,8 @@ export function createBalancedClient(
   opts: BalancedClientOptions = {},
 ): EmbeddingClient & { upstreams(): UpstreamSnapshot[] } {
   const wire = wireFormats[provider];
+  // Ends a probe under way at close(): a probe to an unresponsive host must not hold shutdown for INFERMESH_TIMEOUT_SEC.
+  const closing = new AbortController();
   const balancer = new Balancer(
     cfg.urls.map((url) => ({ url, target: new Transport({ ...cfg, url }) })),
     {
@@ -59,7 +61,7 @@ export function createBalancedClient(
       probeMaxMs: opts.probeMaxMs,
       onChange: opts.onChange,
       probe: async (transport) => {
-        await transport.postOnce(wire.path, JSON.stringify(wire.body([PROBE_TEXT], cfg.model)));
+        await transport.postOnce(wire.path, JSON.stringify(wire.body([PROBE_TEXT], cfg.model)), closing.signal);
         return true;
       },
     },
@@ -117,6 +119,7 @@ export function createBalancedClient(
       throw new EmbeddingUnavailableError(attemptsAllowed, last, { cause: lastCause });
     },
     async close() {
+      closing.abort();
       balancer.close();
       await Promise.all(balancer.targets().map((t) => t.close()));
     },

@@ -212,3 +212,16 @@ describe("embed-worker metrics of the instances", () => {
     expect(text).not.toMatch(/pw|t0k/);
   });
 });
+
+describe("closing", () => {
+  // Without the abort, close() waits for the probe's 60 s timeout and this test times out at 10 s.
+  it("close() ends a probe that hangs, instead of waiting out its timeout", { timeout: 10_000 }, async () => {
+    const [a, b] = await start(2);
+    a!.script([{ kind: "status", status: 503 }, { kind: "stall" }]);
+    const c = createBalancedClient("tei", { urls: [a!.url, b!.url], model: "m", timeoutMs: 60_000, retries: 2, backoffMs: 10, connections: 2 }, { probeFirstMs: 10 });
+    await c.embed(["ejects a"]);
+    await waitFor("the probe to reach a and hang", () => probesOf(a!) === 1, 5_000, 10);
+    await c.close();
+    expect(c.upstreams()[0]!.state).toBe("ejected");
+  });
+});
