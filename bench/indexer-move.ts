@@ -16,7 +16,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { inheritedEnv } from "../lib/config/load";
@@ -84,6 +84,13 @@ async function metrics(ix: Indexer): Promise<Metrics> {
 const owns = (m: Metrics, ps: number[]) => m.partitions.map((p) => p.partition).join() === ps.join();
 const live = (m: Metrics) => m.partitions.every((p) => p.state === "live");
 const since = (t: number) => Math.round(performance.now() - t);
+/** CPU seconds (user + system) a process used so far, from /proc (Linux; 100 clock ticks a second). */
+function cpuSeconds(ix: Indexer): number {
+  const stat = readFileSync(`/proc/${ix.child.pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+const round1 = (x: number) => Math.round(x * 10) / 10;
 
 /** "partition released" log lines of an indexer: documents and milliseconds each. */
 function releases(ix: Indexer): { partition: number; documents: number; durationMs: number }[] {
@@ -136,10 +143,12 @@ try {
     return owns(m, [0, 1, 2]) && live(m) && m.total_ids === N;
   }, 1_800_000, 250);
   const fullMs = since(t);
+  const fullCpu = cpuSeconds(a);
   console.log(`one indexer: all ${N} live after ${fullMs} ms (answering after ${answeringMs} ms)`);
 
   // 2. A second joins: partition 1 moves.
   t = performance.now();
+  const aCpuBeforeJoin = cpuSeconds(a);
   const b = startIndexer("idx-b", await freePort(), dirs[1]!);
   started.push(b);
   await waitFor("partition 1 moved to idx-b", async () => {
@@ -147,6 +156,8 @@ try {
     return owns(ma, [0, 2]) && owns(mb, [1]) && live(mb) && mb.total_ids === N / PARTITIONS;
   }, 1_800_000, 250);
   const joinMs = since(t);
+  const joinCpu = cpuSeconds(b);
+  const releaseCpu = cpuSeconds(a) - aCpuBeforeJoin;
   const released = releases(a);
   console.log(`second joins: partition 1 live on idx-b after ${joinMs} ms; idx-a released ${JSON.stringify(released)}`);
 
@@ -155,6 +166,7 @@ try {
   b.child.kill("SIGKILL");
   await exited;
   t = performance.now();
+  const aCpuBeforeKill = cpuSeconds(a);
   await waitFor("idx-a assigned partition 1 again", async () => owns(await metrics(a), [0, 1, 2]), 120_000, 100);
   const reassignedMs = since(t);
   await waitFor("idx-a live on partition 1 again", async () => {
@@ -162,6 +174,7 @@ try {
     return live(m) && m.total_ids === N;
   }, 1_800_000, 250);
   const failoverMs = since(t);
+  const failoverCpu = cpuSeconds(a) - aCpuBeforeKill;
   console.log(`kill -9: idx-a assigned partition 1 after ${reassignedMs} ms, live after ${failoverMs} ms`);
 
   const perSecond = (docs: number, ms: number) => Math.round((docs / ms) * 1000);
@@ -174,9 +187,10 @@ try {
     partitions: PARTITIONS,
     session_timeout_sec: SESSION_TIMEOUT_SEC,
     feed_ms: feedMs,
-    one_indexer: { answering_ms: answeringMs, all_live_ms: fullMs, rebuild_vectors_per_s: perSecond(N, fullMs - answeringMs) },
-    join: { partition_live_on_new_ms: joinMs, moved_docs: N / PARTITIONS, rebuild_vectors_per_s: perSecond(N / PARTITIONS, joinMs), released },
-    kill: { reassigned_ms: reassignedMs, live_again_ms: failoverMs, rebuild_vectors_per_s: perSecond(N / PARTITIONS, failoverMs - reassignedMs) },
+    // cpu_s: the indexer process's own CPU time (from its start for the first two, from the kill for the last), which the machine's load does not inflate.
+    one_indexer: { answering_ms: answeringMs, all_live_ms: fullMs, rebuild_vectors_per_s: perSecond(N, fullMs - answeringMs), cpu_s: round1(fullCpu), vectors_per_cpu_s: Math.round(N / fullCpu) },
+    join: { partition_live_on_new_ms: joinMs, moved_docs: N / PARTITIONS, rebuild_vectors_per_s: perSecond(N / PARTITIONS, joinMs), new_instance_cpu_s: round1(joinCpu), old_instance_cpu_s_meanwhile: round1(releaseCpu), released },
+    kill: { reassigned_ms: reassignedMs, live_again_ms: failoverMs, rebuild_vectors_per_s: perSecond(N / PARTITIONS, failoverMs - reassignedMs), cpu_s: round1(failoverCpu), vectors_per_cpu_s: Math.round(N / PARTITIONS / failoverCpu) },
   };
   writeFileSync(path.join(root, "bench/results/indexer-move.json"), `${JSON.stringify(result, null, 2)}\n`);
   console.log(JSON.stringify(result, null, 2));
