@@ -1,4 +1,5 @@
-import type { Kafka } from "kafkajs";
+import kafkajs, { type Kafka } from "kafkajs";
+import type { Logger } from "../log";
 
 /**
  * How the stack's topics are replicated: KAFKA_REPLICATION_FACTOR and
@@ -16,6 +17,12 @@ export interface EnsureTopicsOptions extends TopicReplication {
   configs?: Record<string, Record<string, string>>;
   /** Bound on creating the topics and on waiting for their partition leaders. */
   timeoutMs?: number;
+  /**
+   * Told about each setting of `configs` that a topic which already existed has
+   * otherwise (it is left as it is): e.g. an `embeddings` topic created before it
+   * was compacted, whose oldest vectors retention would delete.
+   */
+  onExistingDiffers?: (difference: { topic: string; name: string; wanted: string; actual: string | undefined }) => void;
 }
 
 /**
@@ -25,6 +32,15 @@ export interface EnsureTopicsOptions extends TopicReplication {
  * retention would silently drop the oldest documents from every rebuilt index.
  */
 export const compactedTopic = (topic: string): Record<string, Record<string, string>> => ({ [topic]: { "cleanup.policy": "compact" } });
+
+/** onExistingDiffers for a process with a logger: one warning per setting, with the command that fixes it. */
+export const warnExistingDiffers =
+  (log: Logger): NonNullable<EnsureTopicsOptions["onExistingDiffers"]> =>
+  ({ topic, name, wanted, actual }) =>
+    log.warn(
+      { topic, setting: name, wanted, actual: actual ?? null },
+      `topic ${topic} exists with ${name}=${actual ?? "(unset)"} where the stack creates it with ${name}=${wanted}; it is left as it is (kafka-configs.sh --alter --entity-type topics --entity-name ${topic} --add-config ${name}=${wanted} changes it)`,
+    );
 
 /**
  * Create the topics that do not exist yet, each with `partitions` partitions, and
@@ -37,7 +53,7 @@ export async function ensureTopics(
   kafka: Kafka,
   topics: string[],
   partitions: number,
-  { replicationFactor = -1, minInsyncReplicas, configs = {}, timeoutMs = 30_000 }: EnsureTopicsOptions = {},
+  { replicationFactor = -1, minInsyncReplicas, configs = {}, timeoutMs = 30_000, onExistingDiffers }: EnsureTopicsOptions = {},
 ): Promise<string[]> {
   const wanted = [...new Set(topics)];
   if (wanted.length === 0) return [];
@@ -59,6 +75,20 @@ export async function ensureTopics(
         timeout: timeoutMs,
       }));
     await waitForLeaders(admin, wanted, timeoutMs);
+    const kept = wanted.filter((t) => existing.has(t) && configs[t] && Object.keys(configs[t]).length > 0);
+    if (onExistingDiffers && kept.length > 0) {
+      const { resources } = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: kept.map((name) => ({ type: kafkajs.ConfigResourceTypes.TOPIC, name, configNames: Object.keys(configs[name]!) })),
+      });
+      for (const topic of kept) {
+        const entries = resources.find((r) => r.resourceName === topic)?.configEntries ?? [];
+        for (const [name, wanted] of Object.entries(configs[topic]!)) {
+          const actual = entries.find((e) => e.configName === name)?.configValue;
+          if (actual !== wanted) onExistingDiffers({ topic, name, wanted, actual });
+        }
+      }
+    }
     return created ? missing : [];
   } finally {
     await admin.disconnect();

@@ -7,7 +7,7 @@ import readline from "node:readline";
 import { setTimeout as delay } from "node:timers/promises";
 import type { StackConfig } from "../../lib/config/stack";
 import { createKafka } from "../../lib/kafka/client";
-import { compactedTopic, ensureTopics, type TopicReplication } from "../../lib/kafka/topics";
+import { compactedTopic, ensureTopics, warnExistingDiffers, type TopicReplication } from "../../lib/kafka/topics";
 import type { Logger } from "../../lib/log";
 import { run, tail } from "../install/run";
 import { assertPortFree, freePort } from "../launcher/ports";
@@ -170,7 +170,7 @@ export async function startLocalBroker(kafkaCfg: KafkaStackConfig, log: Logger, 
 
   try {
     const kafka = createKafka({ clientId: "embedline-launcher", brokers, log });
-    const created = await ensureTopics(kafka, kafkaCfg.topics, kafkaCfg.partitions, { ...kafkaCfg.replication, configs: compactedTopic(kafkaCfg.outputTopic) });
+    const created = await ensureTopics(kafka, kafkaCfg.topics, kafkaCfg.partitions, { ...kafkaCfg.replication, configs: compactedTopic(kafkaCfg.outputTopic), onExistingDiffers: warnExistingDiffers(log) });
     log.info({ created, topics: kafkaCfg.topics, partitions: kafkaCfg.partitions }, "Kafka topics ready");
   } catch (err) {
     await node.stop();

@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { redactConfig } from "../../lib/config/redact";
 import { withScale, type StackConfig } from "../../lib/config/stack";
 import { createKafka } from "../../lib/kafka/client";
-import { compactedTopic, ensureTopics } from "../../lib/kafka/topics";
+import { compactedTopic, ensureTopics, warnExistingDiffers } from "../../lib/kafka/topics";
 import type { Logger } from "../../lib/log";
 import { bundledModel, ensureModelsInstalled } from "../install/models";
 import { ensureSparkInstalled } from "../install/spark";
@@ -158,7 +158,7 @@ export async function startStack(opts: StartOptions): Promise<RunningStack> {
         log.info({ process: p.name, env: redactConfig(p.provides?.(cfg)) }, "using the existing service; not started");
         if (p.launch.kind === "kafka") {
           const kafka = createKafka({ clientId: "embedline-launcher", brokers: cfg.kafka.brokers, log });
-          await ensureTopics(kafka, cfg.kafka.topics, cfg.kafka.partitions, { ...cfg.kafka.replication, configs: compactedTopic(cfg.kafka.outputTopic) });
+          await ensureTopics(kafka, cfg.kafka.topics, cfg.kafka.partitions, { ...cfg.kafka.replication, configs: compactedTopic(cfg.kafka.outputTopic), onExistingDiffers: warnExistingDiffers(log) });
         }
         continue;
       }

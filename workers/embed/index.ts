@@ -10,7 +10,7 @@ import { redactUrl } from "../../lib/config/redact";
 import { createEmbeddingClient, findModel } from "../../lib/embedding";
 import { createKafka } from "../../lib/kafka/client";
 import { TopicLimits } from "../../lib/kafka/record-limits";
-import { compactedTopic, ensureTopics } from "../../lib/kafka/topics";
+import { compactedTopic, ensureTopics, warnExistingDiffers } from "../../lib/kafka/topics";
 import { ParquetSink } from "../../lib/parquet";
 import { beginProcess } from "../../lib/process/lifecycle";
 import { ReddbClient } from "../../lib/reddb/client";
@@ -167,7 +167,7 @@ const consuming =
     "kafka consumer",
     async () => {
       await admin.connect();
-      await ensureTopics(kafka, [cfg.kafka.inputTopic, cfg.kafka.outputTopic, cfg.kafka.dlqTopic], cfg.kafka.partitions, { ...cfg.kafka.replication, configs: compactedTopic(cfg.kafka.outputTopic) });
+      await ensureTopics(kafka, [cfg.kafka.inputTopic, cfg.kafka.outputTopic, cfg.kafka.dlqTopic], cfg.kafka.partitions, { ...cfg.kafka.replication, configs: compactedTopic(cfg.kafka.outputTopic), onExistingDiffers: warnExistingDiffers(log) });
       await consumer.start();
     },
     // /health says degraded, and why, while start-up waits for Kafka.
