@@ -41,7 +41,7 @@ function check(stage: string, cmd: string, args: string[]): Omit<Outcome, "secon
   return { stage, passed: ok ? 1 : 0, failed: ok ? 0 : 1, skipped: 0 };
 }
 
-function vitest(project: "unit" | "integration"): Omit<Outcome, "seconds"> {
+function vitest(project: "unit" | "integration" | "cluster"): Omit<Outcome, "seconds"> {
   const out = path.join(reports, `${project}.json`);
   rmSync(out, { force: true });
   const code = run(bin("vitest"), ["run", "--project", project, "--reporter=default", "--reporter=json", `--outputFile.json=${out}`]);
@@ -101,6 +101,8 @@ const stages: Record<string, () => Promise<Omit<Outcome, "seconds">> | Omit<Outc
   unit: () => vitest("unit"),
   pytest,
   integration: () => vitest("integration"),
+  // Three KRaft nodes of its own, the pipeline, kill -9 of a node, an indexer and a model server.
+  cluster: () => vitest("cluster"),
   e2e,
 };
 
@@ -119,11 +121,13 @@ async function prepare(selected: string[]) {
     );
   }
   if (needs("pytest", "integration")) await ensureSparkInstalled(log);
-  if (needs("unit", "integration", "e2e")) {
+  if (needs("unit", "integration", "cluster", "e2e")) {
     // Both bundled models: the tokenizer tests read their tokenizer.json, the
     // numerics tests run each model, e2e's stack runs INFERMESH_MODEL.
     await ensureModelsInstalled(log, { models: localModels(), cacheDir: parseStackConfig(env).modelCacheDir });
   }
+  // The cluster stage runs brokers of its own whatever KAFKA_BOOTSTRAP_SERVERS says.
+  if (needs("cluster")) await ensureKafkaInstalled(log);
   if (needs("integration", "e2e")) {
     const cfg = parseStackConfig(env);
     if (!cfg.kafka.external) await ensureKafkaInstalled(log);

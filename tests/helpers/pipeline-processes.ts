@@ -1,0 +1,70 @@
+/**
+ * The pipeline's workers as real processes (as `npm start` runs them) against
+ * a cluster of the test's own: parse worker, emb-indexer instances, each on a
+ * free port, each started by the same `node --import tsx workers/<name>/index.ts`.
+ * The embed-worker and the bundled embedding service have theirs in
+ * tests/integration/embed-worker-harness.ts.
+ */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { freePort } from "../../scripts/launcher/ports";
+import { isAlive, startCommand, type RunningCommand } from "./processes";
+import { waitFor } from "./wait-for";
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+export interface WorkerProcess extends RunningCommand {
+  name: string;
+  url: string;
+  port: number;
+  /** SIGKILL to the worker's process group; resolves once it has exited. */
+  kill9(): Promise<void>;
+  /** SIGTERM and wait (a no-op once it exited). */
+  terminate(): Promise<void>;
+}
+
+/** Start `workers/<worker>/index.ts` with `env` on `port` (PORT_VARIABLE set by the caller) and wait until /health answers 200. */
+export async function startWorkerProcess(name: string, worker: string, env: Record<string, string>, port: number, startTimeoutMs = 180_000): Promise<WorkerProcess> {
+  const cmd = startCommand(process.execPath, ["--conditions=react-server", "--import", "tsx", path.join(repoRoot, "workers", worker, "index.ts")], {
+    cwd: repoRoot,
+    env: { ...process.env, LOG_LEVEL: "warn", SHUTDOWN_TIMEOUT_SEC: "10", ...env },
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(`${name} on ${url} to answer /health`, async () => {
+    if (cmd.child.exitCode !== null) throw new Error(`${name} exited ${cmd.child.exitCode}: ${cmd.output().slice(-3000)}`);
+    return (await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) })).status === 200;
+  }, startTimeoutMs, 250);
+  return {
+    ...cmd,
+    name,
+    url,
+    port,
+    async kill9() {
+      if (cmd.child.exitCode !== null || cmd.child.signalCode !== null) return;
+      process.kill(-cmd.child.pid!, "SIGKILL");
+      await cmd.exited;
+    },
+    async terminate() {
+      if (cmd.child.exitCode !== null || cmd.child.signalCode !== null) return;
+      cmd.child.kill("SIGTERM");
+      await cmd.exited;
+    },
+  };
+}
+
+export async function startParseWorker(env: Record<string, string>): Promise<WorkerProcess> {
+  const port = await freePort();
+  return startWorkerProcess("parse worker", "parse", { ...env, PARSE_METRICS_PORT: String(port) }, port);
+}
+
+/** An emb-indexer instance; `port` again to restart one where the console and the group knew it. */
+export async function startIndexer(instance: string, env: Record<string, string>, port?: number): Promise<WorkerProcess> {
+  const p = port ?? (await freePort());
+  return startWorkerProcess(`emb-indexer ${instance}`, "indexer", { ...env, INDEXER_PORT: String(p), INDEXER_INSTANCE: instance }, p);
+}
+
+/** SIGKILL a process group by its leader's pid and wait until the leader is gone. */
+export async function kill9Group(pid: number): Promise<void> {
+  process.kill(-pid, "SIGKILL");
+  await waitFor(`process ${pid} to die`, () => !isAlive(pid), 10_000, 20);
+}
