@@ -225,6 +225,7 @@ function capacityModel(r: {
   embedding_service_per_core_bench_embed: unknown;
   embed_worker: unknown;
   indexer: unknown;
+  indexer_from_topic: unknown;
 }) {
   const here = r.embedding_service_per_core as { models?: PerCore } | undefined;
   const hereLoad = (r.machine as { load?: { other_processes_cores?: number } }).load?.other_processes_cores ?? Infinity;
@@ -255,6 +256,26 @@ function capacityModel(r: {
       Object.entries(perCore).map(([model, shapes]) => [model, Object.fromEntries(Object.entries(shapes).map(([k, v]) => [k, v && workerCeiling ? round(workerCeiling / v, 1) : null]))]),
     ),
     indexer_by_quantization: Object.fromEntries([...largest].map(([q, c]) => [q, c])),
+    indexer_ingest_vectors_per_cpu_second: (r.indexer_from_topic as { vectors_per_cpu_second?: number[] }).vectors_per_cpu_second ?? null,
+  };
+}
+
+/**
+ * What one indexer ingests from Kafka (fetch, decode, LMDB, graph insert), per
+ * CPU-second of the indexer process, from bench:indexer-move: the rate a
+ * partition is rebuilt at when it moves, and an indexer's steady ingest ceiling per core.
+ */
+function indexerFromTopic() {
+  const r = readResult("indexer-move.json");
+  if (!r) return { missing: "bench/results/indexer-move.json: run the indexer-move bench" };
+  const d = r.data as { date?: string; dim?: number; one_indexer?: { vectors_per_cpu_s?: number; rebuild_vectors_per_s?: number }; kill?: { vectors_per_cpu_s?: number; reassigned_ms?: number; live_again_ms?: number }; join?: { released?: { documents: number; durationMs: number }[]; old_instance_cpu_s_meanwhile?: number }; machine?: { loadavg_1m?: number } };
+  return {
+    source: `bench/results/indexer-move.json (${d.date ?? "undated"}, load average ${d.machine?.loadavg_1m ?? "?"})`,
+    dims: d.dim ?? null,
+    vectors_per_cpu_second: [d.one_indexer?.vectors_per_cpu_s, d.kill?.vectors_per_cpu_s].filter((x): x is number => typeof x === "number"),
+    wall_vectors_per_sec_on_this_loaded_machine: d.one_indexer?.rebuild_vectors_per_s ?? null,
+    partition_reassigned_after_kill_ms: d.kill?.reassigned_ms ?? null,
+    partition_live_again_after_kill_ms: d.kill?.live_again_ms ?? null,
   };
 }
 
@@ -284,6 +305,7 @@ async function main() {
     embedding_service_per_core_bench_embed: embedBenchPerCore(),
     embed_worker: embedWorker(),
     indexer: indexer(),
+    indexer_from_topic: indexerFromTopic(),
   };
   const withModel = { ...result, model: capacityModel(result) };
   writeFileSync(path.join(resultsDir, "capacity.json"), `${JSON.stringify(withModel, null, 2)}\n`);
