@@ -32,6 +32,18 @@ describe("docker-compose.yml", () => {
     expect(services[service]?.restart).toBe("unless-stopped");
   });
 
+  // The scaled-out copies and the services npm start has no counterpart for (brokers 2 and 3, Spark's master and worker, Prometheus) too.
+  it("gives every long-running service a healthcheck and restarts it when it exits", () => {
+    const missing = Object.entries(services)
+      .filter(([name]) => name !== "kafka-topics") // one-shot
+      .flatMap(([name, svc]) => [
+        ...(svc.restart === "unless-stopped" ? [] : [`${name}: restart ${svc.restart ?? "unset"}`]),
+        ...((svc.healthcheck?.test?.length ?? 0) > 0 ? [] : [`${name}: no healthcheck`]),
+      ]);
+    expect(missing).toEqual([]);
+    expect(services["kafka-topics"]?.restart).toBe("no");
+  });
+
   it("creates every topic npm start creates, the parse stage's DLQ included", () => {
     const topics = services["kafka-topics"];
     const created = new Set(Object.values(topics?.environment ?? {}).flatMap((v) => String(v).split(",")));
