@@ -165,7 +165,7 @@ interface KnnCell {
   rss_mib_serving?: number;
   rss_mib_after_ingest?: number;
   reopen_ms?: number;
-  bytes_per_vector?: { raw: number; serving_rss: number; index: number };
+  bytes_per_vector?: { raw: number; serving_rss: number; index: number; index_anon?: number };
   rss?: { serving?: { rss_mib: number } };
   chosen?: { ef_search: number; p99_ms: number; recall_at_10: number };
 }
@@ -196,6 +196,8 @@ function indexer() {
         gib_per_million_vectors: perVector === undefined ? null : round((perVector * 1_000_000) / 2 ** 30, 2),
         // The index alone (serving RSS − the process before opening it) ÷ vectors.
         index_gib_per_million_vectors: cell.bytes_per_vector?.index === undefined ? null : round((cell.bytes_per_vector.index * 1_000_000) / 2 ** 30, 2),
+        // Of that, anonymous memory (heap + graph) — what cannot be given back; the rest is LMDB's file pages, reclaimable page cache.
+        index_anon_gib_per_million_vectors: cell.bytes_per_vector?.index_anon === undefined ? null : round((cell.bytes_per_vector.index_anon * 1_000_000) / 2 ** 30, 2),
         recall_at_10: cell.chosen?.recall_at_10 ?? null,
         p99_ms: cell.chosen?.p99_ms ?? null,
         ef_search: cell.chosen?.ef_search ?? null,
