@@ -12,5 +12,8 @@ function promtool(args: string[], input?: string, cwd?: string): { status: numbe
 /** `promtool check metrics`: parses an exposition (text format 0.0.4) and lints it; empty output and status 0 when clean. */
 export const promtoolCheckMetrics = (exposition: string) => promtool(["check", "metrics"], exposition);
 
-/** `promtool check config <file>`: validates a Prometheus configuration file offline. */
+/** `promtool check config <file>`: validates a Prometheus configuration file offline (and the rule files it names). */
 export const promtoolCheckConfig = (file: string, cwd?: string) => promtool(["check", "config", file], undefined, cwd);
+
+/** `promtool test rules <file>`: runs alerting-rule unit tests (synthetic series, expected alerts). */
+export const promtoolTestRules = (file: string, cwd?: string) => promtool(["test", "rules", file], undefined, cwd);

@@ -3,8 +3,12 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import type { UpstreamSnapshot } from "@/lib/embedding";
+import { indexerPrometheus } from "@/lib/metrics/prometheus-indexer";
+import { IndexerMetrics } from "@/workers/indexer/metrics";
+import { WorkerStats } from "@/workers/embed/stats";
 import { composeConfig, isLoopback, listeners, repoRoot } from "../helpers/compose";
-import { promtoolCheckConfig as check } from "../helpers/promtool";
+import { promtoolCheckConfig as check, promtoolTestRules } from "../helpers/promtool";
 
 const promtoolCheckConfig = (file: string) => check(file, repoRoot);
 
@@ -32,6 +36,35 @@ describe(`${CONFIG}`, () => {
     expect(status).toBe(0);
   });
 
+  it("loads deploy/alerts.yml, whose alerts fire on the series they should and not on others (promtool test rules)", () => {
+    expect((parse(readFileSync(path.join(repoRoot, CONFIG), "utf8")) as { rule_files?: string[] }).rule_files).toEqual(["alerts.yml"]);
+    const { status, output } = promtoolTestRules("deploy/alerts.test.yml", repoRoot);
+    expect(output).toContain("SUCCESS");
+    expect(status).toBe(0);
+  });
+
+  // A renamed metric would leave its alert silent forever: every name an alert reads must be one a worker writes.
+  it("alerts only on metrics the workers expose", () => {
+    const exprs = readFileSync(path.join(repoRoot, "deploy/alerts.yml"), "utf8").split("\n").filter((l) => l.trim().startsWith("expr:")).join("\n");
+    const read = new Set(exprs.match(/embedline_\w+/g));
+    expect(read.size).toBeGreaterThan(3);
+    const upstream: UpstreamSnapshot = { url: "http://infermesh:9000", state: "up", outstanding: 0, requests: 1, failures: 0, ejections: 0, p50_ms: 1, p99_ms: 2 } as UpstreamSnapshot;
+    const indexerJson = { ...new IndexerMetrics().toJSON({ total_ids: 0, dim: null, model: null, recall: { recall_at_10: null } as never }), lag: { total: 1, partitions: { "0": 1 } }, instance: "a", partitions: [{ partition: 0, state: "live" as const, applied: 1, end: 1 }] };
+    const stats = new WorkerStats();
+    stats.lagByPartition.set(0, 1);
+    const written = new Set(
+      [stats.prometheus({ paused: false, degraded: false, upstreams: [upstream] }), indexerPrometheus(indexerJson)].flatMap((text) => [...text.matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]!)),
+    );
+    expect([...read].filter((name) => !written.has(name))).toEqual([]);
+  });
+
+  it("promtool test rules fails when an alert does not fire as expected (so the test above can fail)", () => {
+    const rules = readFileSync(path.join(repoRoot, "deploy/alerts.yml"), "utf8").replace("embedline_embed_worker_upstream_up == 0", "embedline_embed_worker_upstream_up == 1");
+    writeFileSync(path.join(tmp, "alerts.yml"), rules);
+    writeFileSync(path.join(tmp, "alerts.test.yml"), readFileSync(path.join(repoRoot, "deploy/alerts.test.yml")));
+    expect(promtoolTestRules("alerts.test.yml", tmp).status).not.toBe(0);
+  });
+
   it("promtool fails a broken configuration (so the check above can fail)", () => {
     const broken = path.join(tmp, "broken.yml");
     writeFileSync(broken, "scrape_configs:\n  - job_name: x\n    scrape_interval: soon\n    static_configs:\n      - targets: ['a:1']\n");
@@ -44,6 +77,8 @@ describe(`${CONFIG}`, () => {
     const prom = services.prometheus;
     const mounts = (prom?.volumes ?? []).map((v) => (typeof v === "string" ? v : `${v.source}:${v.target}`));
     expect(mounts).toContainEqual(expect.stringMatching(new RegExp(`${CONFIG.replace(".", "\\.")}:/etc/prometheus/prometheus\\.yml(:ro)?$`)));
+    // rule_files resolve beside the configuration file.
+    expect(mounts).toContainEqual(expect.stringMatching(/deploy\/alerts\.yml:\/etc\/prometheus\/alerts\.yml(:ro)?$/));
     expect(([] as string[]).concat(prom?.command ?? []).join(" ")).toContain("--config.file=/etc/prometheus/prometheus.yml");
   });
 
