@@ -91,6 +91,16 @@ export async function startParseLoop(kafka: Kafka, cfg: ParseWorkerConfig, metri
       await fence(producer);
       suspect = false;
       log.info({ transactionalId: cfg.transactionalId }, "started a new producer");
+      // The transaction that failed may have committed after all: its commit reached the
+      // coordinator, and the answer was lost with a broker that died (the cluster test
+      // stage saw it write a batch twice). Fencing completed it either way, so the group's
+      // offset is final now: a batch it already covers is done, not written again.
+      const [entry] = await admin.fetchOffsets({ groupId: cfg.groupId, topics: [ctx.topic] });
+      const committed = entry?.partitions.find((p) => p.partition === ctx.partition)?.offset;
+      if (committed !== undefined && BigInt(committed) >= BigInt(nextOffset)) {
+        log.warn({ topic: ctx.topic, partition: ctx.partition, committed, nextOffset }, "the failed transaction had committed; the batch is not written again");
+        return;
+      }
     }
     const tx = await producer.transaction();
     try {
