@@ -21,6 +21,10 @@ export class ShardsPage extends ConsolePage {
   get modelDims(): Locator {
     return this.page.getByTestId("model-dims");
   }
+  /** One row per indexer instance of the group. */
+  get indexerInstances(): Locator {
+    return this.page.getByTestId("indexer-instance");
+  }
 }
 
 export class LagPage extends ConsolePage {
@@ -60,6 +64,13 @@ export class SearchPage extends ConsolePage {
   }
   get resultDocIds(): Locator {
     return this.page.getByTestId("result-doc-id");
+  }
+  /** The notice of an answer that did not search every partition (why, which, who answered). */
+  get partialNotice(): Locator {
+    return this.page.getByTestId("partial-notice");
+  }
+  get results(): Locator {
+    return this.page.getByTestId("search-results");
   }
 }
 
