@@ -39,6 +39,8 @@ const INTERNAL_TOPICS = ["__consumer_offsets", "__transaction_state"];
 const PARTITIONS = 3;
 /** Input records per second: below what two one-session model servers embed on two busy cores, so a stall is the pipeline's, not a backlog's. */
 const RATE_PER_SEC = 40;
+/** kafkajs's default session timeout, the embed-worker's: the worst case of a consumer's rejoin after its coordinator died. */
+const CONSUMER_SESSION_TIMEOUT_MS = 30_000;
 /** Input records of a run at least (about a minute of input at RATE_PER_SEC). */
 const MIN_RECORDS = 2500;
 /** Records the output must gain after a kill before the next step: the pipeline really moved on. */
@@ -309,10 +311,14 @@ async function scenario(): Promise<void> {
   expect(dlq).toEqual({ parse: 0, embed: 0 });
   expect(answers.failed).toEqual([]);
   expect(answers.ok).toBeGreaterThan(0);
-  // The output may stall while the cluster elects new leaders, plus what clients take to
+  // The output stalls while the cluster elects new leaders, plus what clients take to
   // notice (kafkajs refreshes metadata on its next failed request and retries with
-  // backoff, a transaction in flight is aborted and redone): a few seconds beyond it.
-  expect(brokerStallMs).toBeLessThan(electionMs + 15_000);
+  // backoff; a transaction in flight is aborted and redone): usually 1-7 s beyond it.
+  // Sometimes more: a kafkajs consumer whose group coordinator died keeps asking the dead
+  // node until its retries run out, crashes, restarts, and its rejoin waits for its own
+  // old member to time out (the embed-worker's session timeout, kafkajs's 30 s default):
+  // 35 s was measured once against a 6.4 s election. Bounded by that, not hidden.
+  expect(brokerStallMs).toBeLessThan(electionMs + CONSUMER_SESSION_TIMEOUT_MS + 10_000);
   // A dead embedding service costs its in-flight calls, retried on the other at once.
   expect(embedderStallMs).toBeLessThan(15_000);
 }
