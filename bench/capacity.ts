@@ -161,7 +161,7 @@ function embedWorker() {
 
 interface KnnCell {
   vectors?: number;
-  ingest?: { per_second: number };
+  ingest?: { per_second: number; per_cpu_second?: number };
   rss_mib_serving?: number;
   rss_mib_after_ingest?: number;
   reopen_ms?: number;
@@ -189,6 +189,8 @@ function indexer() {
         quantization: m[2] ?? "f32",
         vectors,
         ingest_vectors_per_sec: cell.ingest?.per_second ?? null,
+        // Batch inserts straight into the index (no Kafka), per CPU-second: the load-independent figure.
+        ingest_vectors_per_cpu_second: cell.ingest?.per_cpu_second ?? null,
         reopen_s: cell.reopen_ms === undefined ? null : round(cell.reopen_ms / 1000, 1),
         raw_bytes_per_vector: cell.bytes_per_vector?.raw ?? null,
         // The whole serving process ÷ vectors: what a machine must have per vector.
