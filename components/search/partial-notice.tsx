@@ -7,8 +7,8 @@ import { partialView } from "./result-view";
  * why, which partitions, and what to do (never silently missing). The
  * instances that answered are listed with their partitions.
  */
-export function PartialNotice({ partial, instances, "data-testid": testId = "partial-notice" }: { partial: KnnPartial; instances: readonly KnnInstance[]; "data-testid"?: string }) {
-  const view = partialView(partial);
+export function PartialNotice({ partial, instances, what = "results", "data-testid": testId = "partial-notice" }: { partial: KnnPartial; instances: readonly KnnInstance[]; what?: "results" | "counts"; "data-testid"?: string }) {
+  const view = partialView(partial, what);
   return (
     <div className="mx-4 my-2 rounded-lg border border-line bg-warn-soft px-3 py-2 text-sm" role="status" data-testid={testId} data-reason={partial.reason}>
       <p className="font-medium text-warn">{view.title}</p>

@@ -59,13 +59,14 @@ export function emptyMessage(totalIds: number | null | undefined, filtered: bool
   return `No neighbours: ${held}${tryThis}.`;
 }
 
-/** What a partial answer's notice says: why some partitions were not searched, which, and what to do. */
-export function partialView(partial: KnnPartial): SearchErrorView {
+/** What a partial answer's notice says: why some partitions were not searched (or counted: the Shards page), which, and what to do. */
+export function partialView(partial: KnnPartial, what: "results" | "counts" = "results"): SearchErrorView {
+  const missing = `${what} may be missing documents`;
   const titles: Record<KnnPartial["reason"], string> = {
-    timeout: "An indexer did not answer in time: results may be missing documents",
-    failed: "An indexer failed: results may be missing documents",
-    unassigned: "Some partitions have no indexer right now: results may be missing documents",
-    loading: "Some partitions are still loading: results may be missing documents",
+    timeout: `An indexer did not answer in time: ${missing}`,
+    failed: `An indexer failed: ${missing}`,
+    unassigned: `Some partitions have no indexer right now: ${missing}`,
+    loading: `Some partitions are still loading: ${missing}`,
   };
   const hints: Record<KnnPartial["reason"], string> = {
     timeout: "search again; if it persists, check the indexers on the Health page",

@@ -8,7 +8,7 @@ import type { ShardsAnswer } from "@/lib/knn/shards";
 export function IndexerInstances({ data }: { data: Pick<ShardsAnswer, "instances" | "partial"> }) {
   return (
     <Card title="Indexers" aside={<span data-testid="indexer-count">{data.instances.filter((i) => i.ok).length} of {data.instances.length} answering</span>} data-testid="indexer-instances">
-      {data.partial && <PartialNotice partial={data.partial} instances={[]} data-testid="shards-partial" />}
+      {data.partial && <PartialNotice partial={data.partial} instances={[]} what="counts" data-testid="shards-partial" />}
       <table className="w-full text-left text-xs">
         <thead className="text-muted"><tr><th className="px-4 py-1.5">instance</th><th>address</th><th>partitions</th><th>vectors</th><th>status</th></tr></thead>
         <tbody>

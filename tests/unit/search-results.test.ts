@@ -146,6 +146,10 @@ describe("a partial answer says what it did not search", () => {
     expect(view.message).toBe(message);
     expect(view.hint?.href).toBe(href);
   });
+
+  it("on the Shards page it is the counts that may be missing documents", () => {
+    expect(partialView({ reason: "failed", message, partitions: [1] }, "counts").title).toBe("An indexer failed: counts may be missing documents");
+  });
 });
 
 describe("a failed search says what to do", () => {
