@@ -14,7 +14,7 @@ const ConsumerGroup = require("kafkajs/src/consumer/consumerGroup") as new (opts
 const OffsetManager = require("kafkajs/src/consumer/offsetManager") as new (opts: Record<string, unknown>) => {
   commitOffsets(offsets: { topics: { topic: string; partitions: { partition: number; offset: string }[] }[] }): Promise<void>;
 };
-const { KafkaJSConnectionError, KafkaJSRequestTimeoutError } = require("kafkajs/src/errors") as Record<string, new (...args: unknown[]) => Error>;
+const { KafkaJSConnectionError, KafkaJSRequestTimeoutError } = require("kafkajs/src/errors") as Record<"KafkaJSConnectionError" | "KafkaJSRequestTimeoutError", new (...args: unknown[]) => Error>;
 const createConsumer = require("kafkajs/src/consumer") as (opts: Record<string, unknown>) => {
   subscribe(opts: { topics: string[] }): Promise<void>;
   run(opts: { eachBatch: () => Promise<void> }): Promise<void>;
