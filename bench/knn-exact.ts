@@ -75,7 +75,7 @@ const shards = table.shards;
 let held = 0;
 for (const size of SIZES) {
   for (; held < size; held++) {
-    table.put(held % SHARDS, held, { topic: null, model: "m", embeddedTs: held });
+    table.put(held % SHARDS, held, { topic: null, model: "m", embeddedTs: held, partition: 0 });
     vectors.set(held, new Uint8Array(randomUnit(held + 1).buffer));
   }
   const row = {

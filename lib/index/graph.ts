@@ -58,6 +58,7 @@ export class IndexGraph {
 
   /** A key in the graph: its shard, its metadata for filters, and its hit for an answer (doc_id read from LMDB). */
   hit(key: number): { shard: ShardIndex; meta: DocMeta; resolve: () => ShardHit } | undefined {
+    if (this.table.isHidden(key)) return undefined; // a partition being released: no longer this index's to answer
     const at = this.table.find(key);
     const meta = at && this.table.meta(key);
     return at && meta ? { shard: at.shard, meta, resolve: () => at.shard.hitAt(at.row) } : undefined;
@@ -88,6 +89,16 @@ export class IndexGraph {
       if (chunk.length === ADD_CHUNK) flush();
     }
     flush();
+  }
+
+  /** Remove several keys in one native call (about a third cheaper per key than one at a time). */
+  removeMany(keys: readonly number[]): void {
+    if (keys.length === 0) return;
+    const removed = this.graph.remove(BigUint64Array.from(keys, (k) => BigInt(k))) as number | number[];
+    const n = typeof removed === "number" ? removed : removed.reduce((a, b) => a + b, 0);
+    if (n === 0) return;
+    this.held -= n;
+    this.dirty = true;
   }
 
   remove(key: number): void {

@@ -16,8 +16,8 @@ export interface ShardHit extends DocMeta {
 
 export type DocFilter = (meta: DocMeta) => boolean;
 
-/** What memory keeps of a document when it is put (its doc_id stays in LMDB). */
-export type RowMeta = Omit<DocMeta, "docId">;
+/** What memory keeps of a document when it is put (its doc_id stays in LMDB), with the Kafka partition it was read from (-1 when unknown). */
+export type RowMeta = Omit<DocMeta, "docId"> & { partition: number };
 
 /** Where the shards read what memory does not hold: vectors and doc_ids, from LMDB. */
 export interface RowSource {
@@ -101,6 +101,12 @@ export class DocTable {
     readonly dim: number,
     connectivity: number,
     readonly source: RowSource,
+    /**
+     * Partitions being released (VectorIndex.releasePartition): their documents
+     * stay in memory until the release reaches them but are left out of every
+     * answer (graph hits, exact scans, lookups by doc_id).
+     */
+    readonly hidden: ReadonlySet<number> = new Set(),
   ) {
     this.shards = Array.from({ length: shardCount }, (_, id) => new ShardIndex(id, dim, connectivity, this));
   }
@@ -120,6 +126,13 @@ export class DocTable {
     return { shard: this.shards[packed % 65536] as ShardIndex, row: Math.floor(packed / 65536) };
   }
 
+  /** True when `key` belongs to a partition being released (left out of answers). */
+  isHidden(key: number): boolean {
+    if (this.hidden.size === 0) return false;
+    const at = this.find(key);
+    return at !== undefined && this.hidden.has(at.shard.partitionAt(at.row));
+  }
+
   /** Metadata of a key, or undefined when not held. */
   meta(key: number): DocMeta | undefined {
     const at = this.find(key);
@@ -134,7 +147,7 @@ export class DocTable {
 
   put(shard: number, key: number, meta: RowMeta): void {
     const s = this.shards[shard] as ShardIndex;
-    const row = s.push(key, this.topics.id(meta.topic), this.models.id(meta.model), meta.embeddedTs);
+    const row = s.push(key, this.topics.id(meta.topic), this.models.id(meta.model), meta.embeddedTs, meta.partition);
     this.where.set(key, row * 65536 + shard);
   }
 
@@ -179,6 +192,7 @@ export class ShardIndex {
   /** @internal */ topicIds: Uint32Array;
   /** @internal */ modelIds: Uint16Array;
   /** @internal */ times: Float64Array;
+  /** @internal the Kafka partition each row was read from (-1 when unknown). */ partitions: Int32Array;
   private size = 0;
   /** Epoch ms of the last change, or null when never changed since start. */
   lastUpdate: number | null = null;
@@ -194,6 +208,7 @@ export class ShardIndex {
     this.topicIds = new Uint32Array(INITIAL_CAPACITY);
     this.modelIds = new Uint16Array(INITIAL_CAPACITY);
     this.times = new Float64Array(INITIAL_CAPACITY);
+    this.partitions = new Int32Array(INITIAL_CAPACITY);
   }
 
   get count(): number {
@@ -205,19 +220,25 @@ export class ShardIndex {
     return this.rowKeys[row] as number;
   }
 
+  /** @internal */
+  partitionAt(row: number): number {
+    return this.partitions[row] as number;
+  }
+
   /** Every key held, in row order. */
   keys(): Float64Array {
     return this.rowKeys.subarray(0, this.size);
   }
 
   /** @internal append a row; returns its number. */
-  push(key: number, topic: number, model: number, embeddedTs: number): number {
+  push(key: number, topic: number, model: number, embeddedTs: number, partition: number): number {
     if (this.size === this.rowKeys.length) this.grow();
     const row = this.size++;
     this.rowKeys[row] = key;
     this.topicIds[row] = topic;
     this.modelIds[row] = model;
     this.times[row] = embeddedTs;
+    this.partitions[row] = partition;
     this.touch();
     return row;
   }
@@ -231,6 +252,7 @@ export class ShardIndex {
     this.topicIds[row] = this.topicIds[last] as number;
     this.modelIds[row] = this.modelIds[last] as number;
     this.times[row] = this.times[last] as number;
+    this.partitions[row] = this.partitions[last] as number;
     return this.rowKeys[row];
   }
 
@@ -262,7 +284,9 @@ export class ShardIndex {
       for (let i = 0; i < m.keys.length; i++) top.push(rowsOf[Number(m.keys[i])] as number, 1 - (m.distances[i] as number));
       n = 0;
     };
+    const hidden = this.table.hidden;
     for (let row = 0; row < size; row++) {
+      if (hidden.size > 0 && hidden.has(this.partitions[row] as number)) continue;
       if (filter && !filter(new RowView(this, row, this.table))) continue;
       if (!this.table.source.copyVector(this.rowKeys[row] as number, bytes, n * dim * 4)) continue;
       rowsOf[n++] = row;
@@ -296,7 +320,9 @@ export class ShardIndex {
       }
       n = 0;
     };
+    const hidden = this.table.hidden;
     for (let row = 0; row < this.size; row++) {
+      if (hidden.size > 0 && hidden.has(this.partitions[row] as number)) continue;
       if (!this.table.source.copyVector(this.rowKeys[row] as number, bytes, n * dim * 4)) continue;
       rowsOf[n++] = row;
       if (n === SCAN_CHUNK) flush();
@@ -308,13 +334,13 @@ export class ShardIndex {
   /** Estimated resident bytes: the rows' arrays and map entry, and the shard's share of the graph (its vectors at `vectorBytes` each, and its links). */
   bytes(vectorBytes = this.dim * 4): number {
     const linkBytes = this.connectivity * 2 * 4;
-    const rowBytes = 8 + 4 + 2 + 8 + 40;
+    const rowBytes = 8 + 4 + 2 + 8 + 4 + 40;
     return this.count * (rowBytes + vectorBytes + linkBytes);
   }
 
   private grow(): void {
     const cap = this.rowKeys.length * 2;
-    const grown = <T extends Float64Array | Uint32Array | Uint16Array>(a: T, make: new (n: number) => T) => {
+    const grown = <T extends Float64Array | Uint32Array | Uint16Array | Int32Array>(a: T, make: new (n: number) => T) => {
       const b = new make(cap);
       b.set(a);
       return b;
@@ -323,6 +349,7 @@ export class ShardIndex {
     this.topicIds = grown(this.topicIds, Uint32Array);
     this.modelIds = grown(this.modelIds, Uint16Array);
     this.times = grown(this.times, Float64Array);
+    this.partitions = grown(this.partitions, Int32Array);
   }
 
   private touch(): void {

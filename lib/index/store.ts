@@ -40,8 +40,12 @@ export const DOC_KEY_MAX_BYTES = 960;
 /** True when `docId` is stored under its own text (`docs`), false when under its hash (`longdocs`). */
 export const isShortDocId = (docId: string) => Buffer.byteLength(docId, "utf8") <= DOC_KEY_MAX_BYTES;
 
-/** What memory keeps of a document (search filters and answers), stored beside its recency key. */
-export type RecencyEntry = [docId: string, topic: string | null, model: string, embeddedTs: number];
+/**
+ * What memory keeps of a document (search filters and answers), stored beside
+ * its recency key. The partition is absent from entries written before it was
+ * kept there (a start then reads it from `bypartition`).
+ */
+export type RecencyEntry = [docId: string, topic: string | null, model: string, embeddedTs: number, partition?: number];
 
 /** A document as a start loads it into memory. */
 export interface LiveDoc {
@@ -51,6 +55,8 @@ export interface LiveDoc {
   topic: string | null;
   model: string;
   embeddedTs: number;
+  /** The Kafka partition of the index's topic it was read from (-1 when unknown). */
+  partition: number;
 }
 
 /** One change a batch makes, in the order it was made. */
@@ -230,9 +236,16 @@ export class IndexStore {
 
   /** Every document held, shard by shard and oldest first, as memory keeps it: reads the small recency entries only. */
   *liveDocs(): Generator<LiveDoc> {
+    let partitionOf: Map<number, number> | undefined;
     for (const { key, value } of this.recency.getRange({})) {
       const [shard, docKey] = key as [number, number];
-      yield { shard, key: docKey, docId: value[0], topic: value[1], model: value[2], embeddedTs: value[3] };
+      let partition = value[4];
+      if (partition === undefined) {
+        // An entry written before recency kept the partition: read them all from `bypartition` once.
+        partitionOf ??= new Map([...this.byPartition.getKeys({})].map((k) => [(k as [string, number, number])[2], (k as [string, number, number])[1]]));
+        partition = partitionOf.get(docKey) ?? -1;
+      }
+      yield { shard, key: docKey, docId: value[0], topic: value[1], model: value[2], embeddedTs: value[3], partition };
     }
   }
 
@@ -289,7 +302,7 @@ export class IndexStore {
         this.putDoc(put.docId, row);
         this.byPartition.putSync([args.topic, args.partition, row.key], put.docId);
         this.vectors.putSync(row.key, Buffer.from(put.vector.buffer, put.vector.byteOffset, put.vector.byteLength));
-        this.recency.putSync([row.shard, row.key], [put.docId, row.topic, row.model, row.embedded_ts]);
+        this.recency.putSync([row.shard, row.key], [put.docId, row.topic, row.model, row.embedded_ts, args.partition]);
         changes.push({ kind: "put", docId: put.docId, row, vector: put.vector, replacedKey: previous?.key });
       }
       if (args.maxIdsPerShard > 0) {
@@ -309,26 +322,69 @@ export class IndexStore {
   /**
    * Remove every document read from `partition` of `topic` (rows, vectors,
    * recency) and its stored offset, in one transaction. Returns the evictions,
-   * for the in-memory shards to follow.
+   * for the in-memory shards to follow. Holds the thread for the whole
+   * partition: the indexer releases in steps (`beginRelease`, `releaseChunk`).
    */
   release(topic: string, partition: number): Change[] {
     return this.root.transactionSync(() => {
-      const entries = [...this.byPartition.getRange({ start: [topic, partition, 0], end: [topic, partition + 1, 0] })];
-      const changes: Change[] = [];
-      for (const { key, value: docId } of entries) {
-        const docKey = (key as [string, number, number])[2];
-        this.byPartition.removeSync(key as [string, number, number]);
-        const row = this.doc(docId);
-        // Only the version read from this partition goes (a later one from another partition would be under another key).
-        if (!row || row.key !== docKey) continue;
-        this.vectors.removeSync(row.key);
-        this.recency.removeSync([row.shard, row.key]);
-        this.removeDoc(docId);
-        changes.push({ kind: "evict", docId, shard: row.shard, key: row.key });
-      }
       this.offsets.removeSync([topic, partition]);
-      return changes;
+      const changes: Change[] = [];
+      for (;;) {
+        const chunk = this.releaseChunkIn(topic, partition, 4096);
+        changes.push(...chunk.changes);
+        if (chunk.done) return changes;
+      }
     });
+  }
+
+  /**
+   * First step of a release in steps: remove the partition's stored offset.
+   * From then on, a partition with documents and no stored offset is one whose
+   * release has not finished (`unfinishedReleases`): an offset is only ever
+   * written with a batch (or alone), never removed otherwise.
+   */
+  beginRelease(topic: string, partition: number): void {
+    this.offsets.removeSync([topic, partition]);
+  }
+
+  /**
+   * Remove up to `limit` documents of a partition being released, in one
+   * transaction. `done` when none is left.
+   */
+  releaseChunk(topic: string, partition: number, limit: number): { changes: Change[]; done: boolean } {
+    return this.root.transactionSync(() => this.releaseChunkIn(topic, partition, limit));
+  }
+
+  private releaseChunkIn(topic: string, partition: number, limit: number): { changes: Change[]; done: boolean } {
+    const entries = [...this.byPartition.getRange({ start: [topic, partition, 0], end: [topic, partition + 1, 0], limit })];
+    const changes: Change[] = [];
+    for (const { key, value: docId } of entries) {
+      const docKey = (key as [string, number, number])[2];
+      this.byPartition.removeSync(key as [string, number, number]);
+      const row = this.doc(docId);
+      // Only the version read from this partition goes (a later one from another partition would be under another key).
+      if (!row || row.key !== docKey) continue;
+      this.vectors.removeSync(row.key);
+      this.recency.removeSync([row.shard, row.key]);
+      this.removeDoc(docId);
+      changes.push({ kind: "evict", docId, shard: row.shard, key: row.key });
+    }
+    return { changes, done: entries.length < limit };
+  }
+
+  /**
+   * Partitions (of any topic) whose release started and did not finish (the
+   * process stopped mid-way): documents left and no stored offset.
+   */
+  unfinishedReleases(): { topic: string; partition: number }[] {
+    const out: { topic: string; partition: number }[] = [];
+    for (let from: [string, number, number] | undefined = undefined; ; ) {
+      const [first] = [...this.byPartition.getKeys({ start: from, limit: 1 })] as [string, number, number][];
+      if (!first) return out;
+      const [topic, partition] = first;
+      if (this.offsets.get([topic, partition]) === undefined) out.push({ topic, partition });
+      from = [topic, partition + 1, 0];
+    }
   }
 
   /** Partitions of `topic` with documents or a stored offset, ascending. */

@@ -98,6 +98,20 @@ export type IndexModel =
   | { source: "unknown"; name: undefined; models: string[] }
   | { source: "empty"; name: undefined; models: string[] };
 
+/** Options of a release in steps (`releasePartition`). */
+export interface ReleaseOptions {
+  /** Aim for each step (an LMDB transaction and the graph's removals) to hold the thread about this long. Default 20 ms. */
+  stepMs?: number;
+  /** Stop between steps (the process is stopping): the release is finished at the next start's assignment. */
+  signal?: AbortSignal;
+  /** After each step: documents removed so far. */
+  onStep?: (removed: number) => void;
+}
+
+/** Documents removed by the first step of a release; later steps are sized to take about `stepMs`. */
+const FIRST_RELEASE_STEP = 64;
+const MAX_RELEASE_STEP = 8192;
+
 /** Most recently applied documents kept for the recall monitor's samples. */
 const RECENT_CAPACITY = 512;
 
@@ -123,6 +137,12 @@ export class VectorIndex {
   private readonly threads = availableParallelism();
   /** Documents held per model (for dims_by_model). */
   private readonly modelCounts = new Map<string, number>();
+  /** Partitions whose documents answers leave out (the table reads it; rows remember their partition of the index's one topic). */
+  private readonly hiddenPartitions = new Set<number>();
+  /** Releases running, by partition. */
+  private readonly releases = new Map<number, Promise<number>>();
+  /** Partitions being released (or whose release a stop interrupted), by topic: refused batches, left out of answers. */
+  private readonly releasingByTopic = new Map<string, Set<number>>();
 
   private constructor(
     readonly opts: IndexOptions,
@@ -160,6 +180,7 @@ export class VectorIndex {
     store.claimLayout();
     const index = new VectorIndex(opts, store);
     const dim = store.dim;
+    for (const { topic, partition } of store.unfinishedReleases()) index.markReleasing(topic, partition);
     if (dim !== undefined) {
       index.createShards(dim);
       index.loadTable(report);
@@ -231,8 +252,8 @@ export class VectorIndex {
   /** Where a document lives and its unit vector (f32, from LMDB), or undefined when the index does not hold it. */
   locate(docId: string): { shard: ShardIndex; key: number; meta: DocMeta; vector: Float32Array } | undefined {
     const key = this.store.doc(docId)?.key;
-    const at = key === undefined ? undefined : this.table?.find(key);
-    const vector = key === undefined ? undefined : this.store.vector(key);
+    const at = key === undefined || this.table?.isHidden(key) ? undefined : this.table?.find(key);
+    const vector = at === undefined || key === undefined ? undefined : this.store.vector(key);
     if (key === undefined || !at || !vector) return undefined;
     return { shard: at.shard, key, meta: at.shard.hitAt(at.row), vector };
   }
@@ -309,6 +330,7 @@ export class VectorIndex {
    */
   commit(plan: BatchPlan): ApplyResult {
     const result: ApplyResult = { inserted: 0, updated: 0, evicted: 0, changes: [] };
+    this.refuseReleasing(plan.topic, plan.partition);
     if (plan.stale) return result;
     const first = plan.puts[0];
     if (!first) {
@@ -336,6 +358,7 @@ export class VectorIndex {
    * writes, so it also tells whether the store takes writes at all.
    */
   advanceOffset(topic: string, partition: number, nextOffset: number): void {
+    this.refuseReleasing(topic, partition);
     this.store.advanceOffset(topic, partition, Math.max(nextOffset, this.store.nextOffset(topic, partition) ?? 0));
   }
 
@@ -347,19 +370,111 @@ export class VectorIndex {
 
   /**
    * Forget every document read from `partition` of `topic` and its stored
-   * offset (LMDB, memory and the graph): the partition now belongs to another
-   * indexer, and if it comes back it is rebuilt from the topic. Returns how
-   * many documents went.
+   * offset (LMDB, memory and the graph), in one synchronous call that holds the
+   * thread for the whole partition (≈ 0.5 ms a document): for tests and tools.
+   * The indexer uses `releasePartition`. Returns how many documents went.
    */
   release(topic: string, partition: number): number {
+    const running = this.releases.get(partition);
+    if (running) throw new Error(`partition ${partition} is already being released`);
     const result: ApplyResult = { inserted: 0, updated: 0, evicted: 0, changes: this.store.release(topic, partition) };
     if (result.changes.length > 0) this.follow(result);
+    this.endReleasing(topic, partition);
     return result.evicted;
+  }
+
+  /**
+   * Forget a partition's documents and stored offset in steps, handing the
+   * event loop back between them (each step ≈ `stepMs`: one LMDB transaction
+   * of a few dozen to a few thousand documents, then their removal from memory
+   * and the graph in one native call). From its first, synchronous, step the
+   * partition's documents are left out of every answer (they are another
+   * instance's now), its stored offset is gone and a batch for it is refused.
+   *
+   * A stop mid-way (crash, or `signal`) leaves documents of the partition and
+   * no offset: at the next open they are left out of answers again
+   * (`releasing`) and the next assignment finishes the release, whether the
+   * partition stays elsewhere or comes back here (then rebuilt from the topic
+   * once the release ends). Calling it while the partition is being released
+   * returns the running release. Resolves to how many documents went.
+   */
+  releasePartition(topic: string, partition: number, opts: ReleaseOptions = {}): Promise<number> {
+    const running = this.releases.get(partition);
+    if (running) return running;
+    this.markReleasing(topic, partition);
+    const release = (async () => {
+      this.store.beginRelease(topic, partition);
+      const stepMs = opts.stepMs ?? 20;
+      let size = FIRST_RELEASE_STEP;
+      let removed = 0;
+      for (;;) {
+        opts.signal?.throwIfAborted();
+        const started = performance.now();
+        const { changes, done } = this.store.releaseChunk(topic, partition, size);
+        this.dropReleased(changes);
+        removed += changes.length;
+        opts.onStep?.(removed);
+        if (done) break;
+        const took = performance.now() - started;
+        size = Math.max(16, Math.min(MAX_RELEASE_STEP, Math.round((size * stepMs) / Math.max(took, 0.5))));
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+      this.endReleasing(topic, partition);
+      return removed;
+    })();
+    this.releases.set(partition, release);
+    const forget = () => this.releases.delete(partition);
+    release.then(forget, forget);
+    return release;
+  }
+
+  /**
+   * Partitions of `topic` being released or whose release was interrupted
+   * (found at open): their documents are left out of answers and their batches
+   * refused until `releasePartition` ends.
+   */
+  releasing(topic: string): number[] {
+    return [...this.releasingOf(topic)].sort((a, b) => a - b);
   }
 
   /** Partitions of `topic` this index holds documents or a stored offset of, ascending. */
   partitionsHeld(topic: string): number[] {
     return this.store.partitionsHeld(topic);
+  }
+
+  private releasingOf(topic: string): Set<number> {
+    let set = this.releasingByTopic.get(topic);
+    if (!set) this.releasingByTopic.set(topic, (set = new Set()));
+    return set;
+  }
+
+  /** Documents of a partition being released are left out of answers; the table hides them by partition (rows remember theirs). */
+  private markReleasing(topic: string, partition: number): void {
+    this.releasingOf(topic).add(partition);
+    this.hiddenPartitions.add(partition);
+  }
+
+  private endReleasing(topic: string, partition: number): void {
+    this.releasingOf(topic).delete(partition);
+    this.hiddenPartitions.delete(partition);
+  }
+
+  private refuseReleasing(topic: string, partition: number): void {
+    if (this.releasingOf(topic).has(partition)) throw new Error(`partition ${partition} of ${topic} is being released: its batches are refused until the release ends (it is then rebuilt from the topic)`);
+  }
+
+  /** Memory and the graph follow a release step's evictions: one native call for the graph. */
+  private dropReleased(changes: Change[]): void {
+    const table = this.table;
+    if (!table || changes.length === 0) return;
+    const keys: number[] = [];
+    for (const change of changes) {
+      if (change.kind !== "evict") continue;
+      this.countModel(table.meta(change.key)?.model, -1);
+      table.remove(change.key);
+      keys.push(change.key);
+    }
+    this.indexGraph?.removeMany(keys);
   }
 
   /** Save the graph when it changed since its last save; returns how many graphs were saved (0 or 1). */
@@ -391,7 +506,7 @@ export class VectorIndex {
         } else {
           result.inserted++;
         }
-        table.put(change.row.shard, change.row.key, { topic: change.row.topic, model: change.row.model, embeddedTs: change.row.embedded_ts });
+        table.put(change.row.shard, change.row.key, { topic: change.row.topic, model: change.row.model, embeddedTs: change.row.embedded_ts, partition: change.row.partition });
         pending.set(change.row.key, change.vector);
         this.countModel(change.row.model, 1);
         this.remember(change.docId);
@@ -417,7 +532,7 @@ export class VectorIndex {
   }
 
   private createShards(dim: number): void {
-    this.table = new DocTable(this.opts.shards, dim, this.opts.hnsw.connectivity, this.store);
+    this.table = new DocTable(this.opts.shards, dim, this.opts.hnsw.connectivity, this.store, this.hiddenPartitions);
     this.indexGraph = new IndexGraph(dim, this.opts.hnsw, this.table);
   }
 

@@ -122,6 +122,112 @@ describe("VectorIndex partition ownership", () => {
     expect(index.locate("p1-4")).toBeUndefined();
   });
 
+  /** No document of partition `p` in any answer: exact and graph searches by its own documents' vectors, lookups by doc_id. */
+  const expectLeftOut = (ix: VectorIndex, p: number) => {
+    for (const exact of [true, false]) {
+      const hits = searchIndex(ix, queryOf(`p${p}-7`), { k: 10, exact }).neighbors;
+      expect(hits).toHaveLength(10);
+      expect(hits.some((n) => n.item.docId.startsWith(`p${p}-`))).toBe(false);
+    }
+    for (const id of docsOf(p)) expect(ix.locate(id)).toBeUndefined();
+    expect(ix.recentDocIds(50).some((id) => id.startsWith(`p${p}-`))).toBe(false);
+  };
+
+  /** After a finished release of partition 1: exactly 0 and 2 held, in LMDB, memory and the graph; 1 can be rebuilt from the topic. */
+  const expectReleased = (ix: VectorIndex) => {
+    expect(ix.releasing(TOPIC)).toEqual([]);
+    expect(ix.totalIds).toBe(2 * PER);
+    expect(ix.graph?.size).toBe(2 * PER);
+    expect(ix.partitionsHeld(TOPIC)).toEqual([0, 2]);
+    for (const id of docsOf(1)) expect(ix.row(id)).toBeUndefined();
+    expect(searchIndex(ix, queryOf("p2-300"), { k: 1, exact: false }).neighbors[0]?.item.docId).toBe("p2-300");
+    expect(ix.apply(TOPIC, 1, at(0, docsOf(1).map((id) => rec(id, spread(seedOf(id))))), PER)).toMatchObject({ alreadyApplied: 0, inserted: PER });
+    expect(searchIndex(ix, queryOf("p1-300"), { k: 1, exact: false }).neighbors[0]?.item.docId).toBe("p1-300");
+  };
+
+  it("releases in steps, handing the event loop back between them; the partition is out of answers and refuses batches from the first step", async () => {
+    const { index } = open(tempDir());
+    fill(index);
+    const steps: number[] = [];
+    let ticks = 0;
+    let ticking = true;
+    const tick = () => {
+      ticks++;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const release = index.releasePartition(TOPIC, 1, { stepMs: 1, onStep: (n) => steps.push(n) });
+    // Before the release's first await: already another instance's partition.
+    expect(index.releasing(TOPIC)).toEqual([1]);
+    expect(index.nextOffset(TOPIC, 1)).toBeUndefined();
+    expectLeftOut(index, 1);
+    expect(() => index.apply(TOPIC, 1, at(PER, [rec("p1-new", spread(1))]), PER + 1)).toThrow(/being released/);
+    expect(() => index.advanceOffset(TOPIC, 1, PER + 1)).toThrow(/being released/);
+    expect(() => index.release(TOPIC, 1)).toThrow(/already being released/);
+    expect(index.releasePartition(TOPIC, 1)).toBe(release);
+    // Other partitions take batches meanwhile.
+    index.apply(TOPIC, 0, at(PER, [rec("p0-new", spread(9999))]), PER + 1);
+
+    expect(await release).toBe(PER);
+    ticking = false;
+    expect(steps.length).toBeGreaterThan(2);
+    expect(steps.at(-1)).toBe(PER);
+    // The loop ran between the steps.
+    expect(ticks).toBeGreaterThanOrEqual(steps.length - 1);
+    index.release(TOPIC, 0); // back to partitions 0 and 2 of PER documents each
+    fill(index);
+    await index.releasePartition(TOPIC, 1);
+    expectReleased(index);
+  });
+
+  it.each([
+    { name: "the partition stays with another instance", back: false },
+    { name: "the partition comes back to this instance", back: true },
+  ])("a release interrupted half-way leaves its partition out of answers after a restart, and the next assignment finishes it ($name)", async ({ back }) => {
+    const dir = tempDir();
+    const { index } = open(dir);
+    fill(index);
+    index.snapshot(); // the saved graph holds all of partition 1
+    const stop = new AbortController();
+    let removedBeforeStop = 0;
+    const interrupted = index.releasePartition(TOPIC, 1, { signal: stop.signal, onStep: (n) => ((removedBeforeStop = n), stop.abort()) });
+    await expect(interrupted).rejects.toThrow();
+    expect(removedBeforeStop).toBeGreaterThan(0);
+    expect(removedBeforeStop).toBeLessThan(PER);
+    expect(docsOf(1).filter((id) => index.row(id)).length).toBe(PER - removedBeforeStop);
+    await close(index);
+
+    const { index: reopened, report } = open(dir);
+    expect(report.docs).toBe(3 * PER - removedBeforeStop);
+    expect(reopened.releasing(TOPIC)).toEqual([1]);
+    expect(reopened.nextOffset(TOPIC, 1)).toBeUndefined();
+    expect(reopened.partitionsHeld(TOPIC)).toEqual([0, 1, 2]); // still to release: the consumer releases what it holds and does not own
+    expectLeftOut(reopened, 1);
+    expect(() => reopened.apply(TOPIC, 1, at(0, [rec("p1-0", spread(seedOf("p1-0")))]), 1)).toThrow(/being released/);
+    // The next assignment: the consumer releases it whether assigned elsewhere or here (here: then rebuilt from the topic's start).
+    void back;
+    expect(await reopened.releasePartition(TOPIC, 1)).toBe(PER - removedBeforeStop);
+    expectReleased(reopened);
+  });
+
+  it("leaves out a partition being released in an index whose recency entries predate the partition kept beside them", async () => {
+    const dir = tempDir();
+    const { index } = open(dir);
+    fill(index);
+    await close(index);
+    const raw = lmdbOpen({ path: path.join(dir, "lmdb"), maxDbs: 8, compression: false });
+    const recency = raw.openDB<unknown[], [number, number]>({ name: "recency" });
+    raw.transactionSync(() => {
+      for (const { key, value } of [...recency.getRange({})]) recency.putSync(key as [number, number], value.slice(0, 4));
+    });
+    await raw.close();
+    const { index: reopened } = open(dir);
+    const release = reopened.releasePartition(TOPIC, 1);
+    expectLeftOut(reopened, 1);
+    expect(await release).toBe(PER);
+    expectReleased(reopened);
+  });
+
   it("empties an index written before rows kept their partition, to be rebuilt from the topic", async () => {
     const dir = tempDir();
     const { index } = open(dir);

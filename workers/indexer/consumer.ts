@@ -74,19 +74,30 @@ export async function startIndexConsumer(opts: IndexConsumerOptions): Promise<Co
     // released partition can be applied after it (the runner also checks
     // ownership right before each commit).
     const revoked = ownership.assign(assigned);
-    const release = new Set([...revoked, ...index.partitionsHeld(topic).filter((p) => !assigned.includes(p))]);
+    // Released in the background, in steps that hand the event loop back (a
+    // partition of a few hundred thousand documents takes minutes): this
+    // listener returns at once and the member keeps heartbeating. The documents
+    // are out of answers and the stored offset gone from the release's first,
+    // synchronous, step. Also finished here: a release a stop interrupted.
+    const release = new Set([...revoked, ...index.partitionsHeld(topic).filter((p) => !assigned.includes(p)), ...index.releasing(topic)]);
     for (const partition of [...release].sort((a, b) => a - b)) {
       const started = performance.now();
       metrics.lag.delete(partition);
-      try {
-        const documents = index.release(topic, partition);
-        metrics.released += documents;
-        log.info({ topic, partition, documents, durationMs: Math.round(performance.now() - started) }, "partition released: no longer this indexer's; its documents left the index");
-      } catch (err) {
-        // The index still lists it (partitionsHeld), so the next assignment tries again; meanwhile its documents may
-        // be answered twice (the console keeps one row per doc_id).
-        log.error({ topic, partition, err: { message: (err as Error).message } }, "releasing a partition failed; tried again at the next assignment");
-      }
+      // A partition assigned back while its release runs waits for it (its batches are refused until then), then is rebuilt from the topic.
+      const back = assigned.includes(partition);
+      if (back) consumer.pause([{ topic, partitions: [partition] }]);
+      index.releasePartition(topic, partition, { signal: opts.signal }).then(
+        (documents) => {
+          metrics.released += documents;
+          log.info({ topic, partition, documents, durationMs: Math.round(performance.now() - started) }, "partition released: no longer this indexer's; its documents left the index");
+          if (back) consumer.resume([{ topic, partitions: [partition] }]);
+        },
+        (err: Error) => {
+          // The index still lists it (releasing), its documents stay out of answers, and the next assignment (or start) tries again.
+          if (opts.signal.aborted) return;
+          log.error({ topic, partition, err: { message: err.message } }, "releasing a partition failed; tried again at the next assignment");
+        },
+      );
     }
     for (const partition of assigned) {
       const offset = index.nextOffset(topic, partition) ?? firstOffsets.get(partition) ?? 0;
