@@ -10,6 +10,7 @@ const ConsumerGroup = require("kafkajs/src/consumer/consumerGroup") as new (opts
   generationId: number | null;
   heartbeat(opts: { interval: number }): Promise<void>;
   leave(): Promise<void>;
+  recoverFromFetch(e: Error): Promise<void>;
 };
 const OffsetManager = require("kafkajs/src/consumer/offsetManager") as new (opts: Record<string, unknown>) => {
   commitOffsets(offsets: { topics: { topic: string; partitions: { partition: number; offset: string }[] }[] }): Promise<void>;
@@ -91,6 +92,30 @@ describe("kafkajs consumer whose group coordinator died (patched)", () => {
     await group.heartbeat({ interval: 0 });
     expect(calls.slice(2).map((c) => c.broker)).toEqual([2]);
     expect(finds()).toBe(1);
+  });
+
+  it.each(GONE)("%s, and FindCoordinator still names the dead broker (election not over): the heartbeat is skipped, not thrown, and the next one finds the new coordinator", async (_what, error) => {
+    const { calls, dead, live, cluster } = twoCoordinators(error);
+    let electionOver = false;
+    cluster.findGroupCoordinator = async () => (electionOver ? live : dead);
+    const group = memberOf(cluster, dead);
+
+    await group.heartbeat({ interval: 0 });
+    expect(calls.map((c) => [c.broker, c.api])).toEqual([[1, "heartbeat"], [1, "heartbeat"]]);
+
+    electionOver = true;
+    await group.heartbeat({ interval: 0 });
+    expect(calls.slice(2).map((c) => [c.broker, c.api])).toEqual([[2, "heartbeat"]]);
+    expect(calls[2]!.payload).toEqual({ groupId: "g", memberId: "member-1", groupGenerationId: 7 });
+    expect(group.coordinator).toBe(live);
+  });
+
+  it.each(GONE.filter(([what]) => !what.startsWith("NOT_COORDINATOR") && !what.startsWith("COORDINATOR_NOT")))("%s from a partition leader: the fetch reads the metadata again instead of failing (no retry used up)", async (_what, error) => {
+    let refreshes = 0;
+    const group = memberOf({ refreshMetadata: async () => void refreshes++ }, {} as FakeBroker);
+
+    await expect(group.recoverFromFetch(error())).resolves.toBeUndefined();
+    expect(refreshes).toBe(1);
   });
 
   it.each(GONE)("%s: leaving goes through the new coordinator", async (_what, error) => {
