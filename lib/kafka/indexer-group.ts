@@ -114,13 +114,20 @@ export interface IndexerGroupView {
   instances: IndexerInstance[];
   /** The topic's partition count (0 when the topic does not exist yet). */
   partitions: number;
+  /**
+   * The group's state as the coordinator reports it ("Stable", "Empty",
+   * "PreparingRebalance", "CompletingRebalance", "Dead"). While it rebalances
+   * the coordinator lists members without their metadata, so `instances` is
+   * empty even though indexers run and still answer for what they hold.
+   */
+  state: string;
 }
 
 /**
  * The indexers of `groupId` and the partitions of `topic` each owns, as the
  * group coordinator knows them now. Members without our userData are skipped.
- * While the group rebalances, members have no assignment yet: their
- * `partitions` are empty, and the caller says those partitions are unassigned.
+ * While the group rebalances the coordinator gives no member metadata:
+ * `instances` is empty and `state` says why.
  */
 export async function describeIndexers(kafka: Kafka, groupId: string, topic: string): Promise<IndexerGroupView> {
   const admin = kafka.admin();
@@ -135,7 +142,7 @@ export async function describeIndexers(kafka: Kafka, groupId: string, topic: str
       instances.push({ memberId: m.memberId, instance: member.instance, url: member.url, partitions: assignedPartitions(m.memberAssignment, topic) });
     }
     instances.sort((a, b) => (a.instance < b.instance ? -1 : a.instance > b.instance ? 1 : 0));
-    return { instances, partitions };
+    return { instances, partitions, state: group?.state ?? "Dead" };
   } finally {
     await admin.disconnect();
   }

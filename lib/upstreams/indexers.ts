@@ -20,7 +20,7 @@ export interface IndexerTarget {
 
 export interface IndexerSet {
   instances: IndexerTarget[];
-  /** Partitions of EMBED_OUTPUT_TOPIC; 0 when unknown (the group could not be read, or INDEXER_URL stands in). */
+  /** Partitions of EMBED_OUTPUT_TOPIC; 0 when unknown (the group could not be read and never was). */
   topicPartitions: number;
   /** group: read just now; stale: the last good read (Kafka did not answer); fallback: INDEXER_URL alone. */
   source: "group" | "stale" | "fallback";
@@ -72,11 +72,16 @@ function standIn(c: Cache, cfg: ConsoleConfig): IndexerSet {
 async function readGroup(c: Cache, cfg: ConsoleConfig): Promise<IndexerSet> {
   try {
     const view = await describeIndexers(kafka(), cfg.indexerGroup, cfg.topics.embeddings);
-    // No member advertises an address (none runs, or all predate the group metadata): INDEXER_URL is the best guess.
-    const set: IndexerSet =
-      view.instances.length === 0
-        ? fallback(cfg)
-        : { instances: view.instances.map((i) => ({ instance: i.instance, url: i.url.replace(/\/+$/, ""), partitions: i.partitions })), topicPartitions: view.partitions, source: "group" };
+    if (view.instances.length === 0) {
+      // A rebalance (an indexer joining, or restarted after kill -9 and waiting out its dead member's
+      // session) hides every member's metadata, though the indexers still answer for what they hold:
+      // the last read names them. With none, or no indexer in the group, INDEXER_URL is the best guess.
+      // Either way the topic's size is known, so whatever the answers do not cover is named in `partial`.
+      const rebalancing = view.state === "PreparingRebalance" || view.state === "CompletingRebalance";
+      c.current = rebalancing && c.last ? { ...c.last.set, topicPartitions: view.partitions, source: "stale" } : { ...fallback(cfg), topicPartitions: view.partitions };
+      return c.current;
+    }
+    const set: IndexerSet = { instances: view.instances.map((i) => ({ instance: i.instance, url: i.url.replace(/\/+$/, ""), partitions: i.partitions })), topicPartitions: view.partitions, source: "group" };
     c.last = { set, at: Date.now() };
     c.current = set;
     return set;

@@ -14,7 +14,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Kafka, Partitioners } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { describeIndexers } from "../../lib/kafka/indexer-group";
 import { consoleKnnAnswerSchema, type KnnAnswer } from "../../lib/knn/answer";
+import { DISCOVERY_TTL_MS } from "../../lib/upstreams/indexers";
 import { serializeEmbeddingRecord, type EmbeddingRecord } from "../../lib/records/embedding-record";
 import { freePort } from "../../scripts/launcher/ports";
 import { doubleVector, startInstantInfermesh, type InstantInfermesh } from "../doubles/instant-infermesh";
@@ -227,5 +229,24 @@ describe("kNN scatter-gather over two indexers", () => {
     // Between the kill and the rebalance the dead instance is still a member: its part failed (connection refused).
     expect([...seen]).toContain("failed");
     expect(answers).toBeGreaterThan(1);
+  });
+
+  it("keeps answering while the group rebalances around an indexer that joins (as npm start restarts one): the members' metadata is hidden then", async () => {
+    // The console's last read of the group is older than its cache life, so the next query reads the group afresh.
+    await new Promise((r) => setTimeout(r, DISCOVERY_TTL_MS + 100));
+    const again = startIndexer("b", group);
+    const rebalancing = await waitFor("the group rebalancing as b joins", async () => {
+      const view = await describeIndexers(kafka, group, topic);
+      return view.state === "PreparingRebalance" || view.state === "CompletingRebalance" ? view : undefined;
+    }, 60_000, 20);
+    // The coordinator lists members without metadata while it rebalances: no instance to ask by the group alone.
+    expect(rebalancing.instances).toEqual([]);
+    const q = QUERIES[0]!;
+    const r = await consoleQuery({ text: q, k: K, exact: true });
+    // Answered by the indexers of the last read (a holds every partition until the rebalance ends), not by INDEXER_URL.
+    expect(r.status, JSON.stringify(r.raw)).toBe(200);
+    if (r.answer!.partial === null) expectSameTopK(r.answer!, q);
+    expect(r.answer!.instances.map((i) => i.instance)).toContain("a");
+    b = await again;
   });
 });
