@@ -8,6 +8,7 @@
  * again on its port it is probed back into rotation and takes calls again.
  */
 import { expect, inject, it, afterAll } from "vitest";
+import type { UpstreamSnapshot } from "../../lib/embedding/balancer";
 import { createKafka } from "../../lib/kafka/client";
 import { ensureTopics } from "../../lib/kafka/topics";
 import { createLogger } from "../../lib/log";
@@ -28,21 +29,11 @@ afterAll(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
-interface Upstream {
-  url: string;
-  state: "up" | "ejected";
-  outstanding: number;
-  requests: number;
-  failures: number;
-  ejections: number;
-  p50_ms: number | null;
-  p99_ms: number | null;
-}
 interface Metrics {
   records_out: number;
   dlq_records: number;
   infermesh_failures: number;
-  upstreams: Upstream[];
+  upstreams: UpstreamSnapshot[];
 }
 
 it("one of two real embedding services killed -9 mid-stream: every record embedded once, the dead one ejected, back in rotation when restarted", { timeout: 600_000 }, async () => {
