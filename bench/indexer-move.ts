@@ -12,7 +12,15 @@
  * Needs a broker: KAFKA_BOOTSTRAP_SERVERS (else 127.0.0.1:KAFKA_PORT, a running
  * `npm start`). Timings on a shared machine are upper bounds.
  *
+ * `--release` measures, in this process and without a broker, what releasing
+ * a partition of `--docs` documents (default 20,000) costs the event loop: the
+ * index's release in steps (what the indexer runs) and the former synchronous
+ * one, with the longest stall of a probe that runs every millisecond and of an
+ * HNSW query sent every 10 ms meanwhile (its field `release_in_process`; the
+ * rest of the file is kept).
+ *
  *   npm run bench:indexer-move [-- --n 30000]   → bench/results/indexer-move.json
+ *   npm run bench:indexer-move -- --release [--docs 20000]
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -24,6 +32,8 @@ import { parseStackConfig } from "../lib/config/stack";
 import { createKafka } from "../lib/kafka/client";
 import { createLogger } from "../lib/log";
 import { serializeEmbeddingRecord } from "../lib/records/embedding-record";
+import { VectorIndex, type IncomingRecord } from "../lib/index/vector-index";
+import { searchIndex } from "../lib/index/search";
 import { freePort } from "../scripts/launcher/ports";
 import { createTopics } from "../tests/helpers/kafka-topics";
 import { waitFor } from "../tests/helpers/wait-for";
@@ -35,6 +45,22 @@ const DIM = 384;
 const PARTITIONS = 3;
 const SESSION_TIMEOUT_SEC = 6;
 const MODEL = "synthetic-bench-vectors";
+const RESULT = path.join(root, "bench/results/indexer-move.json");
+const previous = (() => {
+  try {
+    return JSON.parse(readFileSync(RESULT, "utf8")) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+})();
+
+if (process.argv.includes("--release")) {
+  const docsArg = process.argv.indexOf("--docs");
+  const release = await releaseInProcess(docsArg > 0 ? Number(process.argv[docsArg + 1]) : 20_000);
+  writeFileSync(RESULT, `${JSON.stringify({ ...previous, release_in_process: release }, null, 2)}\n`);
+  console.log(JSON.stringify(release, null, 2));
+  process.exit(0);
+}
 
 const stack = parseStackConfig(inheritedEnv());
 const brokers = stack.kafka.brokers;
@@ -192,7 +218,7 @@ try {
     join: { partition_live_on_new_ms: joinMs, moved_docs: N / PARTITIONS, rebuild_vectors_per_s: perSecond(N / PARTITIONS, joinMs), new_instance_cpu_s: round1(joinCpu), old_instance_cpu_s_meanwhile: round1(releaseCpu), released },
     kill: { reassigned_ms: reassignedMs, live_again_ms: failoverMs, rebuild_vectors_per_s: perSecond(N / PARTITIONS, failoverMs - reassignedMs), cpu_s: round1(failoverCpu), vectors_per_cpu_s: Math.round(N / PARTITIONS / failoverCpu) },
   };
-  writeFileSync(path.join(root, "bench/results/indexer-move.json"), `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(RESULT, `${JSON.stringify({ ...result, release_in_process: previous.release_in_process }, null, 2)}\n`);
   console.log(JSON.stringify(result, null, 2));
 } finally {
   for (const ix of started) {
@@ -207,4 +233,99 @@ try {
   await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
   await admin.disconnect();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
+}
+
+/**
+ * Two partitions of `docs` documents each in a real index (LMDB + f16 graph,
+ * the indexer's defaults: 32 shards, M 16, ef_add 64): partition 1 released in
+ * steps, then partition 0 with the former synchronous release, each while a
+ * probe measures how long the event loop is held.
+ */
+async function releaseInProcess(docs: number) {
+  const dir = mkdtempSync(path.join(tmpdir(), "bench-release-"));
+  const { index } = VectorIndex.open({ dir, shards: 32, maxIdsPerShard: 0, hnsw: { connectivity: 16, efAdd: 64, efSearch: 64, quantization: "f16" } });
+  try {
+    let r = 777;
+    const next = () => ((r = (r * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+    const buildStarted = performance.now();
+    const BATCH = 500;
+    for (const partition of [0, 1]) {
+      for (let from = 0; from < docs; from += BATCH) {
+        const records: IncomingRecord[] = [];
+        for (let i = from; i < Math.min(docs, from + BATCH); i++) {
+          const vector = Array.from({ length: DIM }, next);
+          records.push({ offset: i, record: { topic: "t", text: `text ${i}`, doc_id: `p${partition}-${i}`, vector, kafka_ts: 1, embedded_ts: 2, model: MODEL, dim: DIM, normalized: false } });
+        }
+        index.apply("embeddings", partition, records, Math.min(docs, from + BATCH));
+      }
+    }
+    const buildMs = performance.now() - buildStarted;
+    console.log(`built ${2 * docs} documents in ${Math.round(buildMs)} ms`);
+    const query = Float32Array.from({ length: DIM }, next);
+    const norm = Math.hypot(...query);
+    for (let i = 0; i < DIM; i++) query[i] = (query[i] as number) / norm;
+
+    /** Run `work` while a 1 ms timer and a 10 ms HNSW query measure how long the loop is held. */
+    const probe = async (work: () => Promise<number> | number) => {
+      let last = performance.now();
+      let longest = 0;
+      const ticker = setInterval(() => {
+        const now = performance.now();
+        longest = Math.max(longest, now - last);
+        last = now;
+      }, 1);
+      const queryMs: number[] = [];
+      let sent = performance.now();
+      const querier = setInterval(() => {
+        const waited = performance.now() - sent;
+        const t = performance.now();
+        searchIndex(index, query, { k: 10, exact: false });
+        queryMs.push(waited - 10 + (performance.now() - t));
+        sent = performance.now();
+      }, 10);
+      const started = performance.now();
+      const cpu = process.cpuUsage();
+      const removed = await work();
+      const wallMs = performance.now() - started;
+      const used = process.cpuUsage(cpu);
+      clearInterval(ticker);
+      clearInterval(querier);
+      longest = Math.max(longest, performance.now() - last);
+      const sorted = queryMs.sort((a, b) => a - b);
+      return {
+        documents: removed,
+        wall_ms: Math.round(wallMs),
+        cpu_ms: Math.round((used.user + used.system) / 1000),
+        documents_per_s: Math.round((removed / wallMs) * 1000),
+        longest_stall_ms: Math.round(longest * 10) / 10,
+        queries_meanwhile: sorted.length,
+        query_p99_ms: Math.round((sorted[Math.min(sorted.length - 1, Math.ceil(0.99 * sorted.length) - 1)] ?? 0) * 10) / 10,
+      };
+    };
+    const steps: { documents: number; lmdbMs: number; graphMs: number }[] = [];
+    const inSteps = await probe(() => index.releasePartition("embeddings", 1, { onStep: (_, step) => steps.push(step) }));
+    const longestStep = steps.reduce((a, b) => (b.lmdbMs + b.graphMs > a.lmdbMs + a.graphMs ? b : a), steps[0] ?? { documents: 0, lmdbMs: 0, graphMs: 0 });
+    const sum = (f: (s: (typeof steps)[number]) => number) => steps.reduce((n, s) => n + f(s), 0);
+    const stepsSummary = {
+      count: steps.length,
+      longest: { documents: longestStep.documents, lmdb_ms: Math.round(longestStep.lmdbMs * 10) / 10, graph_ms: Math.round(longestStep.graphMs * 10) / 10 },
+      lmdb_ms_per_document: Math.round((sum((s) => s.lmdbMs) / inSteps.documents) * 1000) / 1000,
+      graph_ms_per_document: Math.round((sum((s) => s.graphMs) / inSteps.documents) * 1000) / 1000,
+    };
+    const synchronous = await probe(() => index.release("embeddings", 0));
+    return {
+      date: new Date().toISOString(),
+      machine: { cpus: cpus().length, loadavg_1m: loadavg()[0], note: "shared with other work: timings are upper bounds" },
+      documents_per_partition: docs,
+      dim: DIM,
+      quantization: "f16",
+      build: { documents: 2 * docs, wall_ms: Math.round(buildMs), graph_and_lmdb_ms_per_document: Math.round((buildMs / (2 * docs)) * 1000) / 1000 },
+      in_steps: { ...inSteps, steps: stepsSummary },
+      synchronous,
+      note: "in_steps is VectorIndex.releasePartition (what the indexer runs: ~20 ms steps, setImmediate between); synchronous is VectorIndex.release (the former path). Rebuilding the graph from what is left instead of removing costs build.graph_and_lmdb_ms_per_document per remaining document against in_steps' cost per removed one, so removing stays cheaper unless almost all of the graph goes",
+    };
+  } finally {
+    await index.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

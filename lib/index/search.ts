@@ -130,8 +130,10 @@ function* searchSteps(index: VectorIndex, query: Float32Array, opts: SearchOptio
   if (!opts.exact && graph && inScope >= SCAN_BELOW) {
     const total = graph.size;
     const subset = inScope < total ? new Set(shards.map((s) => s.id)) : undefined;
-    // Ask for enough candidates that about k of them fall in scope and pass the filter.
-    const oversample = (filter ? FILTER_OVERSAMPLE : 1) * (total / inScope);
+    // Ask for enough candidates that about k of them fall in scope and pass the filter, and, while a partition
+    // is being released, twice as many as its documents' share of the graph takes away (they are left out).
+    const hidden = index.hiddenIds;
+    const oversample = (filter ? FILTER_OVERSAMPLE : 1) * (total / inScope) * (hidden > 0 ? (2 * total) / Math.max(1, total - hidden) : 1);
     const wanted = Math.min(total, Math.max(k, Math.ceil(k * oversample), opts.ef ?? 0));
     if (!(subset || filter) || wanted * SCAN_PER_CANDIDATE < inScope) {
       const { keys, distances } = graph.search(q, wanted);
@@ -149,7 +151,8 @@ function* searchSteps(index: VectorIndex, query: Float32Array, opts: SearchOptio
       if (hits.length >= k || keys.length < wanted || wanted >= total) return finish(hits, countScored, "hnsw");
     }
   }
-  return finish(...(yield* scan(shards, q, k, filter, countScored)), "exact");
+  const all = !opts.shards || shards.length === index.shards.length;
+  return finish(...(yield* scan(shards, q, k, filter, countScored, all && !filter ? index.scanAll(q, k) : undefined)), "exact");
 }
 
 /**
@@ -157,8 +160,23 @@ function* searchSteps(index: VectorIndex, query: Float32Array, opts: SearchOptio
  * `scan` before it starts when the scan is large enough to be bounded (fewer
  * than SCAN_BELOW vectors cost about one graph search).
  */
-function* scan(shards: readonly ShardIndex[], q: Float32Array, k: number, filter: DocFilter | undefined, scoredBefore: number): Generator<Step, [Scored<ShardHit>[], number]> {
+function* scan(
+  shards: readonly ShardIndex[],
+  q: Float32Array,
+  k: number,
+  filter: DocFilter | undefined,
+  scoredBefore: number,
+  bulk: Generator<void, { hits: Scored<ShardHit>[]; scored: number }> | undefined,
+): Generator<Step, [Scored<ShardHit>[], number]> {
   if (shards.reduce((n, s) => n + s.count, 0) >= SCAN_BELOW) yield "scan";
+  if (bulk) {
+    // Every shard without a filter: LMDB's vectors in key order, in bulk (DocTable.scanAll), yielding between chunks.
+    for (;;) {
+      const step = bulk.next();
+      if (step.done) return [step.value.hits, scoredBefore + step.value.scored];
+      yield "shard";
+    }
+  }
   const merged: Scored<ShardHit>[] = [];
   let countScored = scoredBefore;
   for (const shard of shards) {

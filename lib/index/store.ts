@@ -1,4 +1,4 @@
-import { open, type Database, type RootDatabase } from "lmdb";
+import { open, type Database, type RootDatabase, type TransactionFlags } from "lmdb";
 import { sha256Hex } from "../records/sha256";
 import type { StoredTextFields } from "./stored-text";
 
@@ -71,6 +71,9 @@ export type Change =
  */
 export const STORE_LAYOUT = 2;
 
+/** lmdb-js transaction flags: abortable (1), committed before returning (2), flushed to disk later (NO_SYNC_FLUSH 0x10000). */
+const RELEASE_STEP_FLAGS = 0x10003 as TransactionFlags;
+
 /**
  * The index's source of truth, in one LMDB environment:
  * - `docs`     doc_id → DocRow, for doc_ids of at most DOC_KEY_MAX_BYTES
@@ -104,6 +107,14 @@ export class IndexStore {
   private readonly docs: Database<DocRow, string>;
   private readonly longDocs: Database<LongDocRow, string>;
   private readonly vectors: Database<Buffer, number>;
+  /**
+   * The same `vectors` database read by range with a decoder that copies each
+   * value straight into `bulkInto` at `bulkAt` (lmdb-js' binary encoding would
+   * allocate a Buffer per value): `readVectorsFrom`.
+   */
+  private readonly vectorsBulk: Database<number, number>;
+  private bulkInto: Uint8Array = new Uint8Array(0);
+  private bulkAt = 0;
   private readonly recency: Database<RecencyEntry, [number, number]>;
   private readonly offsets: Database<number, [string, number]>;
   private readonly byPartition: Database<string, [string, number, number]>;
@@ -115,6 +126,13 @@ export class IndexStore {
     this.docs = this.root.openDB({ name: "docs" });
     this.longDocs = this.root.openDB({ name: "longdocs" });
     this.vectors = this.root.openDB({ name: "vectors", encoding: "binary" });
+    const decode = (bytes: Uint8Array, size: number) => {
+      this.bulkInto.set(bytes.subarray(0, size), this.bulkAt);
+      return size;
+    };
+    // Never written through (encode is there because lmdb-js wants one).
+    const bulk = { name: "vectors", encoder: { encode: (v: unknown) => v, decode } };
+    this.vectorsBulk = this.root.openDB<number, number>(bulk as { name: string });
     this.recency = this.root.openDB({ name: "recency" });
     this.offsets = this.root.openDB({ name: "offsets" });
     this.byPartition = this.root.openDB({ name: "bypartition" });
@@ -268,6 +286,33 @@ export class IndexStore {
   }
 
   /**
+   * Copy the vectors of up to `limit` keys from `fromKey` on, in key order (one
+   * LMDB cursor, no per-key lookup), into `into`, one after the other; a key
+   * `accept` refuses is read and then overwritten by the next. Returns the
+   * accepted keys in `keys` and how many (`n`), how many were read (fewer
+   * than `limit`: the scan is over) and the last key read.
+   */
+  readVectorsFrom(fromKey: number, limit: number, into: Uint8Array, keys: Float64Array, accept: (key: number) => boolean): { read: number; n: number; lastKey: number | undefined } {
+    this.bulkInto = into;
+    this.bulkAt = 0;
+    let n = 0;
+    let read = 0;
+    let lastKey: number | undefined;
+    try {
+      for (const { key, value: size } of this.vectorsBulk.getRange({ start: fromKey, limit })) {
+        lastKey = key as number;
+        read++;
+        if (!accept(lastKey)) continue;
+        keys[n++] = lastKey;
+        this.bulkAt += size;
+      }
+    } finally {
+      this.bulkInto = new Uint8Array(0);
+    }
+    return { read, n, lastKey };
+  }
+
+  /**
    * Apply one Kafka batch in one transaction: upsert every record (latest wins;
    * each version gets a fresh key), evict the oldest documents of any shard
    * over `maxIdsPerShard` (0 = unlimited), set the dimension and the model on
@@ -352,7 +397,9 @@ export class IndexStore {
    * transaction. `done` when none is left.
    */
   releaseChunk(topic: string, partition: number, limit: number): { changes: Change[]; done: boolean } {
-    return this.root.transactionSync(() => this.releaseChunkIn(topic, partition, limit));
+    // Committed before returning, flushed to disk afterwards (NO_SYNC_FLUSH): a step's fsync does not hold the
+    // event loop. A crash may lose the last steps' removals, never half of one: the release then redoes them.
+    return this.root.transactionSync(() => this.releaseChunkIn(topic, partition, limit), RELEASE_STEP_FLAGS);
   }
 
   private releaseChunkIn(topic: string, partition: number, limit: number): { changes: Change[]; done: boolean } {

@@ -104,8 +104,8 @@ export interface ReleaseOptions {
   stepMs?: number;
   /** Stop between steps (the process is stopping): the release is finished at the next start's assignment. */
   signal?: AbortSignal;
-  /** After each step: documents removed so far. */
-  onStep?: (removed: number) => void;
+  /** After each step: documents removed so far, and how long the step held the thread (LMDB, then memory and the graph). */
+  onStep?: (removed: number, step: { documents: number; lmdbMs: number; graphMs: number }) => void;
 }
 
 /** Documents removed by the first step of a release; later steps are sized to take about `stepMs`. */
@@ -233,6 +233,11 @@ export class VectorIndex {
   dimsByModel(): Record<string, number> {
     const dim = this.store.dim;
     return dim === undefined ? {} : Object.fromEntries([...this.modelCounts.keys()].map((m) => [m, dim]));
+  }
+
+  /** Documents still held of partitions being released: in the graph and the shards' counts, left out of answers. */
+  get hiddenIds(): number {
+    return this.table?.hiddenCount ?? 0;
   }
 
   get totalIds(): number {
@@ -409,14 +414,17 @@ export class VectorIndex {
       let removed = 0;
       for (;;) {
         opts.signal?.throwIfAborted();
+        // The next step is sized from how long this one held the thread (LMDB's removals and the graph's), growing at most twofold.
         const started = performance.now();
         const { changes, done } = this.store.releaseChunk(topic, partition, size);
+        const lmdbDone = performance.now();
         this.dropReleased(changes);
+        const graphDone = performance.now();
+        const held = graphDone - started;
         removed += changes.length;
-        opts.onStep?.(removed);
+        opts.onStep?.(removed, { documents: changes.length, lmdbMs: lmdbDone - started, graphMs: graphDone - lmdbDone });
         if (done) break;
-        const took = performance.now() - started;
-        size = Math.max(16, Math.min(MAX_RELEASE_STEP, Math.round((size * stepMs) / Math.max(took, 0.5))));
+        size = Math.max(16, Math.min(MAX_RELEASE_STEP, 2 * size, Math.round((size * stepMs) / Math.max(held, 0.1))));
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
       this.endReleasing(topic, partition);
@@ -435,6 +443,11 @@ export class VectorIndex {
    */
   releasing(topic: string): number[] {
     return [...this.releasingOf(topic)].sort((a, b) => a - b);
+  }
+
+  /** Exact top k over every document, LMDB's vectors read in bulk in key order (DocTable.scanAll); a step per chunk. */
+  scanAll(q: Float32Array, k: number): ReturnType<DocTable["scanAll"]> {
+    return this.table?.scanAll(q, k);
   }
 
   /** Partitions of `topic` this index holds documents or a stored offset of, ascending. */

@@ -161,6 +161,11 @@ describe("VectorIndex partition ownership", () => {
     expect(index.releasing(TOPIC)).toEqual([1]);
     expect(index.nextOffset(TOPIC, 1)).toBeUndefined();
     expectLeftOut(index, 1);
+    // The graph still answers (asked for more candidates), rather than every query falling back to a scan.
+    expect(index.hiddenIds).toBe(PER - (steps.at(-1) ?? 0)); // the first step runs before releasePartition returns
+    const meanwhile = searchIndex(index, queryOf("p0-300"), { k: 10, exact: false });
+    expect(meanwhile).toMatchObject({ mode: "hnsw" });
+    expect(meanwhile.neighbors[0]?.item.docId).toBe("p0-300");
     expect(() => index.apply(TOPIC, 1, at(PER, [rec("p1-new", spread(1))]), PER + 1)).toThrow(/being released/);
     expect(() => index.advanceOffset(TOPIC, 1, PER + 1)).toThrow(/being released/);
     expect(() => index.release(TOPIC, 1)).toThrow(/already being released/);
