@@ -11,6 +11,10 @@ const ConsumerGroup = require("kafkajs/src/consumer/consumerGroup") as new (opts
   heartbeat(opts: { interval: number }): Promise<void>;
   leave(): Promise<void>;
   recoverFromFetch(e: Error): Promise<void>;
+  joinAndSync(): Promise<void>;
+  seekOffsets(topicPartitions: { topic: string; partitions: number[] }[]): Promise<void>;
+  seekOffset: Map<string, unknown> & { set(topic: string, partition: number, offset: string): void; has(topic: string, partition: number): boolean };
+  offsetManager: unknown;
 };
 const OffsetManager = require("kafkajs/src/consumer/offsetManager") as new (opts: Record<string, unknown>) => {
   commitOffsets(offsets: { topics: { topic: string; partitions: { partition: number; offset: string }[] }[] }): Promise<void>;
@@ -116,6 +120,56 @@ describe("kafkajs consumer whose group coordinator died (patched)", () => {
 
     await expect(group.recoverFromFetch(error())).resolves.toBeUndefined();
     expect(refreshes).toBe(1);
+  });
+
+  it.each(GONE)("%s while seeking (an auto-commit seek is an offset commit): the seek stays pending for the next fetch", async (_what, error) => {
+    const seeks: unknown[] = [];
+    let refuse = true;
+    const group = memberOf({}, {} as FakeBroker);
+    group.offsetManager = {
+      seek: async (entry: unknown) => {
+        seeks.push(entry);
+        if (refuse) throw error();
+      },
+      resolveOffsets: async () => undefined,
+    };
+    group.seekOffset.set("t", 0, "42");
+
+    await expect(group.seekOffsets([{ topic: "t", partitions: [0] }])).rejects.toThrow();
+    expect(group.seekOffset.has("t", 0)).toBe(true);
+
+    refuse = false;
+    await group.seekOffsets([{ topic: "t", partitions: [0] }]);
+    expect(seeks).toEqual([{ topic: "t", partition: 0, offset: "42" }, { topic: "t", partition: 0, offset: "42" }]);
+    expect(group.seekOffset.has("t", 0)).toBe(false);
+  });
+
+  it.each(GONE)("%s at JoinGroup: the join is retried with the coordinator found again, not a crash", async (_what, error) => {
+    const { MemberAssignment } = require("kafkajs/src/consumer/assignerProtocol") as { MemberAssignment: { encode(a: { version: number; assignment: Record<string, number[]> }): Buffer } };
+    const joins: number[] = [];
+    const coordinator = (nodeId: number, alive: boolean) => ({
+      nodeId,
+      isConnected: () => true,
+      joinGroup: async () => {
+        joins.push(nodeId);
+        if (!alive) throw error();
+        return { generationId: 8, leaderId: "another-member", memberId: "member-1", members: [], groupProtocol: "RoundRobinAssigner" };
+      },
+      syncGroup: async () => ({ memberAssignment: MemberAssignment.encode({ version: 0, assignment: { t: [0] } }) }),
+    });
+    const found = [coordinator(1, false), coordinator(2, true)];
+    const cluster = {
+      findGroupCoordinator: async () => found.shift() ?? coordinator(2, true),
+      findTopicPartitionMetadata: () => [{ partitionId: 0, leader: 2 }],
+      committedOffsets: () => ({}),
+    };
+    const group = new ConsumerGroup({ cluster, groupId: "g", topics: ["t"], topicConfigurations: {}, logger, instrumentationEmitter: emitter, retry: { retries: 2, initialRetryTime: 1, maxRetryTime: 5 }, assigners: [] });
+
+    await group.joinAndSync();
+
+    expect(joins).toEqual([1, 2]);
+    expect(group.memberId).toBe("member-1");
+    expect(group.generationId).toBe(8);
   });
 
   it.each(GONE)("%s: leaving goes through the new coordinator", async (_what, error) => {
