@@ -322,7 +322,7 @@ async function releaseInProcess(docs: number) {
       build: { documents: 2 * docs, wall_ms: Math.round(buildMs), graph_and_lmdb_ms_per_document: Math.round((buildMs / (2 * docs)) * 1000) / 1000 },
       in_steps: { ...inSteps, steps: stepsSummary },
       synchronous,
-      note: "in_steps is VectorIndex.releasePartition (what the indexer runs: ~20 ms steps, setImmediate between); synchronous is VectorIndex.release (the former path). Rebuilding the graph from what is left instead of removing costs build.graph_and_lmdb_ms_per_document per remaining document against in_steps' cost per removed one, so removing stays cheaper unless almost all of the graph goes",
+      note: "in_steps is VectorIndex.releasePartition (what the indexer runs: ~10 ms steps, setImmediate between); synchronous is VectorIndex.release (the former path). Rebuilding the graph from what is left instead of removing costs build.graph_and_lmdb_ms_per_document per remaining document against in_steps' cost per removed one, so removing stays cheaper unless almost all of the graph goes",
     };
   } finally {
     await index.close();

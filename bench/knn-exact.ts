@@ -13,7 +13,7 @@
  *   (DocTable.scanAll: what a scan of every shard without a filter does now).
  *
  * Also reports the longest time the event loop is held at once (a shard for
- * `rows`, a chunk of 4,096 vectors for `bulk`: scans yield between them).
+ * `rows`, a chunk of 2,048 vectors for `bulk`: scans yield between them).
  *
  *   npm run bench:knn-exact            → bench/results/knn-exact.json
  */
@@ -97,7 +97,7 @@ const results: Record<string, unknown> = {
   machine: { cpus: os.cpus().length, load_at_start: os.loadavg().map(r2), note: "load averages at the start and after each size: timings on a busy machine are rough" },
   dim: DIM,
   shards: SHARDS,
-  what: "one exact kNN query over every shard, vectors in a real LMDB store: rows = ShardIndex.searchExact per shard (a lookup per key; still used with a filter or a shard subset), bulk = DocTable.scanAll (one cursor in key order, 4,096 vectors a chunk); usearch's SIMD kernel scores both; random unit vectors",
+  what: "one exact kNN query over every shard, vectors in a real LMDB store: rows = ShardIndex.searchExact per shard (a lookup per key; still used with a filter or a shard subset), bulk = DocTable.scanAll (one cursor in key order, 2,048 vectors a chunk); usearch's SIMD kernel scores both; random unit vectors",
 };
 try {
   let held = 0;

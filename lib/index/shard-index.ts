@@ -36,6 +36,12 @@ const INITIAL_CAPACITY = 256;
  */
 const SCAN_CHUNK = 4096;
 
+/**
+ * Vectors a bulk scan (DocTable.scanAll) reads per chunk, between which it
+ * yields: 2,048 × ≈ 2 µs (≈ 6 µs on the loaded machine) ≈ 5–15 ms held at a time.
+ */
+const BULK_CHUNK = 2048;
+
 /** Strings (topics, models) stored once, rows hold their number. */
 class Interner {
   private readonly ids = new Map<string | null, number>();
@@ -186,7 +192,7 @@ export class DocTable {
    * one cursor, SCAN_CHUNK at a time, into the scan buffer (no per-key
    * lookup: ≈ 2 µs a vector against ≈ 4–6 µs reading each shard's keys one by
    * one, which are 1 in 32 of the keys and so land on scattered pages), each
-   * chunk scored by usearch's SIMD kernel. Yields after each chunk (≈ 10 ms);
+   * chunk of BULK_CHUNK scored by usearch's SIMD kernel. Yields after each chunk;
    * a document changed meanwhile is read as it is when its key comes up.
    * Undefined when the source cannot read in bulk.
    */
@@ -198,7 +204,7 @@ export class DocTable {
       const dim = this.dim;
       const buf = scanBuffer(dim);
       const bytes = new Uint8Array(buf.buffer);
-      const keys = new Float64Array(SCAN_CHUNK);
+      const keys = new Float64Array(BULK_CHUNK);
       const top = new TopK<number>(k);
       const accept = (key: number) => {
         const packed = this.where.get(key);
@@ -207,13 +213,13 @@ export class DocTable {
       };
       let scored = 0;
       for (let from = 0; ; ) {
-        const chunk = read(from, SCAN_CHUNK, bytes, keys, accept);
+        const chunk = read(from, BULK_CHUNK, bytes, keys, accept);
         if (chunk.n > 0) {
           const m = usearch.exactSearch(buf.subarray(0, chunk.n * dim), q, dim, Math.min(k, chunk.n), usearch.MetricKind.IP, 1) as InstanceType<typeof usearch.Matches>;
           for (let i = 0; i < m.keys.length; i++) top.push(keys[Number(m.keys[i])] as number, 1 - (m.distances[i] as number));
           scored += chunk.n;
         }
-        if (chunk.read < SCAN_CHUNK || chunk.lastKey === undefined) break;
+        if (chunk.read < BULK_CHUNK || chunk.lastKey === undefined) break;
         from = chunk.lastKey + 1;
         yield;
       }

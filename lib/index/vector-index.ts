@@ -100,7 +100,7 @@ export type IndexModel =
 
 /** Options of a release in steps (`releasePartition`). */
 export interface ReleaseOptions {
-  /** Aim for each step (an LMDB transaction and the graph's removals) to hold the thread about this long. Default 20 ms. */
+  /** Aim for each step (an LMDB transaction and the graph's removals) to hold the thread about this long. Default 10 ms. */
   stepMs?: number;
   /** Stop between steps (the process is stopping): the release is finished at the next start's assignment. */
   signal?: AbortSignal;
@@ -409,7 +409,7 @@ export class VectorIndex {
     this.markReleasing(topic, partition);
     const release = (async () => {
       this.store.beginRelease(topic, partition);
-      const stepMs = opts.stepMs ?? 20;
+      const stepMs = opts.stepMs ?? 10;
       let size = FIRST_RELEASE_STEP;
       let removed = 0;
       for (;;) {

@@ -1,16 +1,21 @@
 import { ApiError } from "../../lib/http/api-error";
 
 /**
- * Exact (`exact: true`) kNN queries scan every vector in scope. Measured here
- * (bench/knn-exact.ts → bench/results/knn-exact.json, 2 cores at load ≈ 8) at
- * the default index size, 32 shards × EMB_SHARD_MAX_IDS 5000 = 160k 384-dim
- * vectors: p50 ≈ 50 ms for k 10, ≈ 175 ms for k 1000, ≈ 260 ms with a filter
- * (the scan then runs in JS); with EMB_SHARD_MAX_IDS=0 the index, and the scan,
+ * Exact (`exact: true`) kNN queries scan every vector in scope, reading the
+ * f32 vectors from LMDB (memory holds none). Measured here (bench/knn-exact.ts
+ * → bench/results/knn-exact.json, a real LMDB store, 2 cores at load ≈ 9-12)
+ * at the default index size, 32 shards × EMB_SHARD_MAX_IDS 5000 = 160k 384-dim
+ * vectors: without a filter every shard is read in bulk in key order — p50
+ * ≈ 210 ms, p99 ≈ 290 ms for k 10 (≈ 220 / 245 ms for k 1000), the loop held
+ * ≤ 30 ms at a time; with a filter or a shard subset, row by row — ≈ 400 /
+ * 640 ms for every row read, ≈ 200 / 245 ms with a filter keeping half (only
+ * passing rows are read). At 1M f16 an exact query took 5.7 s row by row
+ * (bench/results/knn.json); with EMB_SHARD_MAX_IDS=0 the index, and the scan,
  * grow without bound. A client looping on them could keep the indexer's one
  * thread busy and starve ingestion, /health and HNSW queries.
  *
- * So one scan runs at a time (it hands the event loop back after each shard,
- * lib/index/search.ts searchIndexYielding), a few wait in line, and the next
+ * So one scan runs at a time (it hands the event loop back after each chunk
+ * of 2,048 vectors or each shard, lib/index/search.ts searchIndexYielding), a few wait in line, and the next
  * is refused at once with 429 `rate_limited` and a Retry-After that estimates
  * when the line will have drained. The same holds for a query without `exact`
  * whose filter was too selective for the graph, so it fell back to a scan (a
@@ -21,7 +26,7 @@ export const EXACT_CONCURRENCY = 1;
 /**
  * Queries allowed to wait behind the running one: an operator's console (a
  * few tabs) never has more in flight; at the default size the last in line
- * waits ≈ 0.25 s (k 10) to ≈ 1.3 s (filtered), under a console request's deadline.
+ * waits ≈ 1 s (k 10, bulk) to ≈ 2.5 s (row by row on a loaded machine).
  */
 export const EXACT_QUEUE = 4;
 
