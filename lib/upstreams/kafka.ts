@@ -110,6 +110,13 @@ export async function readRanges(plan: ReadPlan, onMessage: (m: ReadMessage, rea
   if (plan.ranges.length === 0) return { complete: true };
   const consumer = kafka().consumer({ groupId: `${CONSOLE_GROUP_PREFIX}${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: 250, sessionTimeout: 10_000 });
   const pending = new Map(plan.ranges.map((r) => [r.partition, r]));
+  /**
+   * The next offset of each partition `onMessage` has not had yet. A fetch can go
+   * back over what was delivered — the seek below lands after the first fetch began
+   * from the group's start, or a rebalance resumes from the uncommitted start — so
+   * each offset is handed on once whatever the consumer re-reads.
+   */
+  const next = new Map(plan.ranges.map((r) => [r.partition, r.start]));
   let finish!: (complete: boolean) => void;
   const done = new Promise<boolean>((resolve) => (finish = resolve));
   const onAbort = () => finish(false);
@@ -137,8 +144,9 @@ export async function readRanges(plan: ReadPlan, onMessage: (m: ReadMessage, rea
         for (const m of batch.messages) {
           if (!isRunning() || signal.aborted) return;
           const offset = BigInt(m.offset);
-          if (offset < range.start || offset >= range.end) continue;
+          if (offset < (next.get(batch.partition) as bigint) || offset >= range.end) continue;
           await onMessage({ partition: batch.partition, offset: m.offset, timestamp: Number(m.timestamp), key: m.key ?? null, value: m.value, headers: m.headers ?? {} }, { heartbeat });
+          next.set(batch.partition, offset + 1n);
         }
         // lastOffset() counts transaction markers too, so a range ending in a commit marker still completes.
         reached(batch.partition, batch.lastOffset());
