@@ -5,6 +5,10 @@
 FROM node:20-bookworm-slim AS deps
 
 ENV NEXT_TELEMETRY_DISABLED=1
+# postinstall builds usearch's native addon from patched sources (scripts/install/usearch-native.mjs).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
 RUN mkdir /app && chown node:node /app
 WORKDIR /app
 USER node
@@ -13,6 +17,7 @@ USER node
 COPY --chown=node:node package.json package-lock.json ./
 # postinstall applies these fixes to installed packages (patch-package).
 COPY --chown=node:node patches ./patches
+COPY --chown=node:node scripts/install/usearch-native.mjs ./scripts/install/usearch-native.mjs
 # install, not ci: see scripts/bootstrap.mjs for why the lock does not satisfy `npm ci`.
 # ONNXRUNTIME_NODE_INSTALL=skip: onnxruntime-node's postinstall would download
 # CUDA/TensorRT binaries; the CPU runtime the embedding service uses ships in the package.

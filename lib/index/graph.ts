@@ -1,5 +1,6 @@
-import { createGraph, type HnswGraph, type HnswParams } from "./hnsw";
+import { createGraph, type GraphSnapshots, type HnswGraph, type HnswParams } from "./hnsw";
 import type { DocMeta, DocTable, ShardHit, ShardIndex } from "./shard-index";
+import { dotRow } from "./vector";
 
 /** Keys added to the graph per native call when (re)building from LMDB: bounds the temporary copy of their vectors. */
 const ADD_CHUNK = 16_384;
@@ -29,11 +30,22 @@ export class IndexGraph {
   private held = 0;
   /** Changed since last saved. */
   dirty = false;
+  /**
+   * Changes made while the graph is being written to disk (usearch reads it on
+   * another thread then, and an add or remove would race the write): applied
+   * when the write ends. Searches meanwhile score the held-back additions
+   * exactly and leave the held-back removals out.
+   */
+  private heldBack: { adds: Map<number, Float32Array>; removes: Set<number> } | null = null;
+  /** The snapshot being written. */
+  private writing: Promise<void> | null = null;
 
   constructor(
     private readonly dim: number,
     private readonly params: HnswParams,
     private readonly table: DocTable,
+    /** Threads each native insert runs on. */
+    private readonly threads: number,
   ) {
     this.graph = createGraph(dim, params);
   }
@@ -41,11 +53,6 @@ export class IndexGraph {
   /** Keys in the graph. */
   get size(): number {
     return this.held;
-  }
-
-  /** The native graph (saved by GraphSnapshots). */
-  get native(): HnswGraph {
-    return this.graph;
   }
 
   /** Every key in the graph. */
@@ -64,23 +71,28 @@ export class IndexGraph {
     return at && meta ? { shard: at.shard, meta, resolve: () => at.shard.hitAt(at.row) } : undefined;
   }
 
-  /** Add keys with their unit vectors, `vectors` row-major (one native call, on `threads` threads). */
-  addVectors(keys: readonly number[], vectors: Float32Array, threads: number): void {
+  /** Add keys with their unit vectors, `vectors` row-major (one native call on every thread). */
+  addVectors(keys: readonly number[], vectors: Float32Array): void {
     if (keys.length === 0) return;
-    this.graph.add(BigUint64Array.from(keys, (k) => BigInt(k)), vectors, threads);
+    if (this.heldBack) {
+      const adds = this.heldBack.adds;
+      keys.forEach((key, i) => adds.set(key, vectors.slice(i * this.dim, (i + 1) * this.dim)));
+    } else {
+      this.graph.add(BigUint64Array.from(keys, (k) => BigInt(k)), vectors, this.threads);
+    }
     this.held += keys.length;
     this.dirty = true;
   }
 
   /** Add keys whose vectors LMDB holds, in chunks. */
-  addFrom(keys: Iterable<number>, read: VectorReader, threads: number): void {
+  addFrom(keys: Iterable<number>, read: VectorReader): void {
     const buf = new Float32Array(ADD_CHUNK * this.dim);
     const bytes = new Uint8Array(buf.buffer);
     let chunk: number[] = [];
     const flush = () => {
       if (chunk.length === 0) return;
       // usearch reads the array from the start of its buffer: a full-length copy for a partial chunk.
-      this.addVectors(chunk, chunk.length === ADD_CHUNK ? buf : buf.slice(0, chunk.length * this.dim), threads);
+      this.addVectors(chunk, chunk.length === ADD_CHUNK ? buf : buf.slice(0, chunk.length * this.dim));
       chunk = [];
     };
     for (const key of keys) {
@@ -94,6 +106,10 @@ export class IndexGraph {
   /** Remove several keys in one native call (about a third cheaper per key than one at a time). */
   removeMany(keys: readonly number[]): void {
     if (keys.length === 0) return;
+    if (this.heldBack) {
+      for (const key of keys) this.holdBackRemove(key);
+      return;
+    }
     const removed = this.graph.remove(BigUint64Array.from(keys, (k) => BigInt(k))) as number | number[];
     const n = typeof removed === "number" ? removed : removed.reduce((a, b) => a + b, 0);
     if (n === 0) return;
@@ -102,6 +118,7 @@ export class IndexGraph {
   }
 
   remove(key: number): void {
+    if (this.heldBack) return this.holdBackRemove(key);
     if ((this.graph.remove(BigInt(key)) as number) === 0) return;
     this.held--;
     this.dirty = true;
@@ -109,14 +126,80 @@ export class IndexGraph {
 
   /** Nearest `wanted` keys of unit vector `q` (usearch searches with max(efSearch, wanted) candidates). */
   search(q: Float32Array, wanted: number): GraphMatches {
-    return this.graph.search(q, wanted, 1);
+    const held = this.heldBack;
+    if (!held) return this.graph.search(q, wanted, 1);
+    const found = this.graph.search(q, wanted + held.removes.size, 1);
+    const matches: { key: bigint; distance: number }[] = [];
+    found.keys.forEach((key, i) => {
+      if (!held.removes.has(Number(key))) matches.push({ key, distance: found.distances[i] as number });
+    });
+    for (const [key, vector] of held.adds) matches.push({ key: BigInt(key), distance: 1 - dotRow(q, vector, 0) });
+    matches.sort((a, b) => a.distance - b.distance);
+    const best = matches.slice(0, wanted);
+    return { keys: BigUint64Array.from(best, (m) => m.key), distances: Float32Array.from(best, (m) => m.distance) };
+  }
+
+  /**
+   * Write the graph to a new snapshot when it changed since the last one,
+   * without holding the thread: usearch writes it on another thread while
+   * searches go on, and adds and removes are held back until it is written.
+   * A write already running is waited for first. Resolves to whether a
+   * snapshot was written (not when the graph is unchanged).
+   */
+  async saveTo(snapshots: GraphSnapshots): Promise<boolean> {
+    while (this.writing) await this.writing.catch(() => undefined);
+    if (!this.dirty) return false;
+    const keys = this.keys();
+    this.heldBack = { adds: new Map(), removes: new Set() };
+    this.dirty = false;
+    this.writing = snapshots.save(this.graph, keys, this.dim, this.params);
+    try {
+      await this.writing;
+      return true;
+    } catch (err) {
+      this.dirty = true;
+      throw err;
+    } finally {
+      this.writing = null;
+      this.applyHeldBack();
+    }
+  }
+
+  /** Whether a snapshot is being written. */
+  get saving(): boolean {
+    return this.heldBack !== null;
+  }
+
+  private holdBackRemove(key: number): void {
+    const held = this.heldBack as NonNullable<typeof this.heldBack>;
+    if (held.adds.delete(key)) {
+      this.held--;
+    } else if (!held.removes.has(key) && this.graph.contains(BigInt(key))) {
+      held.removes.add(key);
+      this.held--;
+    } else {
+      return;
+    }
+    this.dirty = true;
+  }
+
+  private applyHeldBack(): void {
+    const held = this.heldBack;
+    this.heldBack = null;
+    if (!held) return;
+    if (held.removes.size > 0) this.graph.remove(BigUint64Array.from(held.removes, (k) => BigInt(k)));
+    if (held.adds.size === 0) return;
+    const flat = new Float32Array(held.adds.size * this.dim);
+    let i = 0;
+    for (const vector of held.adds.values()) flat.set(vector, i++ * this.dim);
+    this.graph.add(BigUint64Array.from(held.adds.keys(), (k) => BigInt(k)), flat, this.threads);
   }
 
   /** Build from every key of the table, vectors read from LMDB. */
-  rebuild(read: VectorReader, threads: number): void {
+  rebuild(read: VectorReader): void {
     this.graph = createGraph(this.dim, this.params);
     this.held = 0;
-    this.addFrom(this.table.keys(), read, threads);
+    this.addFrom(this.table.keys(), read);
     this.dirty = this.held > 0;
   }
 
@@ -125,7 +208,7 @@ export class IndexGraph {
    * table (which comes from LMDB, the truth): drop keys the table no longer
    * holds, add the ones the snapshot missed. Returns how many keys changed.
    */
-  restore(graph: HnswGraph, snapshotKeys: BigUint64Array, read: VectorReader, threads: number): number {
+  restore(graph: HnswGraph, snapshotKeys: BigUint64Array, read: VectorReader): number {
     this.graph = graph;
     this.held = 0;
     let changed = 0;
@@ -141,7 +224,7 @@ export class IndexGraph {
       }
     }
     const missing = [...this.table.keys()].filter((key) => !inSnapshot.has(key));
-    this.addFrom(missing, read, threads);
+    this.addFrom(missing, read);
     changed += missing.length;
     this.dirty = changed > 0;
     return changed;

@@ -68,12 +68,17 @@ interface Manifest {
 export class GraphSnapshots {
   constructor(private readonly dir: string) {}
 
-  save(graph: HnswGraph, keys: BigUint64Array, dim: number, p: HnswParams): void {
+  /**
+   * Write `graph` (holding `keys`) as the next generation. The graph is written
+   * on another thread (usearch's saveAsync, patches/usearch+*.patch): the
+   * caller must not change it until this settles.
+   */
+  async save(graph: HnswGraph, keys: BigUint64Array, dim: number, p: HnswParams): Promise<void> {
     const dir = this.dir;
     mkdirSync(dir, { recursive: true });
     const previous = this.readManifest();
     const generation = (previous?.generation ?? 0) + 1;
-    graph.save(path.join(dir, `g${generation}.usearch`));
+    await graph.saveAsync(path.join(dir, `g${generation}.usearch`));
     writeFileSync(path.join(dir, `g${generation}.keys`), Buffer.from(keys.buffer, keys.byteOffset, keys.byteLength));
     const manifest: Manifest = { generation, dim, connectivity: p.connectivity, efAdd: p.efAdd, quantization: p.quantization ?? DEFAULT_QUANTIZATION, size: keys.length };
     const tmp = path.join(dir, "manifest.json.tmp");

@@ -490,14 +490,12 @@ export class VectorIndex {
     this.indexGraph?.removeMany(keys);
   }
 
-  /** Save the graph when it changed since its last save; returns how many graphs were saved (0 or 1). */
-  snapshot(): number {
-    const dim = this.store.dim;
-    const graph = this.indexGraph;
-    if (dim === undefined || !graph?.dirty) return 0;
-    this.snapshots.save(graph.native, graph.keys(), dim, this.opts.hnsw);
-    graph.dirty = false;
-    return 1;
+  /**
+   * Save the graph when it changed since its last save, without holding the
+   * thread (IndexGraph.saveTo); resolves to how many graphs were saved (0 or 1).
+   */
+  async snapshot(): Promise<number> {
+    return (await this.indexGraph?.saveTo(this.snapshots)) ? 1 : 0;
   }
 
   async close(): Promise<void> {
@@ -533,7 +531,7 @@ export class VectorIndex {
     const flat = new Float32Array(pending.size * dim);
     let i = 0;
     for (const vector of pending.values()) flat.set(vector, i++ * dim);
-    graph.addVectors([...pending.keys()], flat, this.threads);
+    graph.addVectors([...pending.keys()], flat);
   }
 
   /** Forget a key (replaced or evicted) in memory and the graph. */
@@ -546,7 +544,7 @@ export class VectorIndex {
 
   private createShards(dim: number): void {
     this.table = new DocTable(this.opts.shards, dim, this.opts.hnsw.connectivity, this.store, this.hiddenPartitions);
-    this.indexGraph = new IndexGraph(dim, this.opts.hnsw, this.table);
+    this.indexGraph = new IndexGraph(dim, this.opts.hnsw, this.table, this.threads);
   }
 
   /** Every document's key and metadata, from LMDB's small recency entries. */
@@ -566,13 +564,13 @@ export class VectorIndex {
     const dim = this.store.dim as number;
     const saved = this.snapshots.load(dim, this.opts.hnsw);
     if ("graph" in saved) {
-      report.replayedKeys = graph.restore(saved.graph, saved.keys, this.readVector, this.threads);
+      report.replayedKeys = graph.restore(saved.graph, saved.keys, this.readVector);
       report.graph = "restored";
       return;
     }
     if (saved.unusable === "params") report.snapshotUnusable = "params";
     if (report.docs > 0) {
-      graph.rebuild(this.readVector, this.threads);
+      graph.rebuild(this.readVector);
       report.graph = "rebuilt";
     }
   }

@@ -46,6 +46,18 @@ describe("Dockerfile", () => {
     expect(modules.filter((f) => !covered(f))).toEqual([]);
   });
 
+  // npm install runs postinstall in the deps stage, before the sources are copied.
+  it("gives the deps stage the scripts postinstall runs and the tools to build usearch's patched addon", () => {
+    const postinstall = (JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts.postinstall ?? "";
+    const scripts = [...postinstall.matchAll(/\bnode (\S+)/g)].map(([, file]) => file!);
+    expect(scripts).toContain("scripts/install/usearch-native.mjs");
+    const copied = stageCopies("deps");
+    expect(scripts.filter((file) => !copied.includes(file))).toEqual([]);
+    expect(copied).toContain("patches");
+    const deps = dockerfile.split(/^FROM /m).find((s) => s.startsWith("node:20-bookworm-slim AS deps")) ?? "";
+    expect(deps).toMatch(/apt-get install -y --no-install-recommends python3 make g\+\+/);
+  });
+
   // With CONSOLE_TOKEN set every other path answers 401, and the container would never be healthy.
   it("checks the container's health on /api/live, the console's path that needs no credentials", () => {
     const healthcheck = /^HEALTHCHECK\b.*\\\n\s*CMD (.+)$/m.exec(dockerfile)?.[1];

@@ -71,7 +71,7 @@ describe("VectorIndex partition ownership", () => {
     const dir = tempDir();
     const { index } = open(dir);
     fill(index);
-    index.snapshot(); // the saved graph still holds partition 1: reopening must not bring it back
+    await index.snapshot(); // the saved graph still holds partition 1: reopening must not bring it back
     expect(index.release(TOPIC, 1)).toBe(PER);
 
     const check = (ix: VectorIndex) => {
@@ -192,7 +192,7 @@ describe("VectorIndex partition ownership", () => {
     const dir = tempDir();
     const { index } = open(dir);
     fill(index);
-    index.snapshot(); // the saved graph holds all of partition 1
+    await index.snapshot(); // the saved graph holds all of partition 1
     const stop = new AbortController();
     let removedBeforeStop = 0;
     const interrupted = index.releasePartition(TOPIC, 1, { signal: stop.signal, onStep: (n) => ((removedBeforeStop = n), stop.abort()) });
@@ -237,7 +237,7 @@ describe("VectorIndex partition ownership", () => {
     const dir = tempDir();
     const { index } = open(dir);
     fill(index);
-    index.snapshot();
+    await index.snapshot();
     await close(index);
     // What an older version left: no layout in the meta database.
     const raw = lmdbOpen({ path: path.join(dir, "lmdb"), maxDbs: 8, compression: false });

@@ -99,7 +99,7 @@ describe("INDEX_QUANTIZATION", () => {
     const dir = tempDir();
     const { index } = open(dir, "f16");
     index.apply("embeddings", 0, records, DOCS);
-    index.snapshot();
+    await index.snapshot();
     await index.close();
     opened.pop();
 

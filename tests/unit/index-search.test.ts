@@ -115,7 +115,7 @@ describe("searchIndex over the index-wide HNSW graph", () => {
     fill(index, 2000);
     const heldBy = () => new Set(Array.from({ length: 2600 }, (_, i) => `doc-${i}`).filter((id) => index.locate(id)));
     const inSnapshot = heldBy();
-    index.snapshot();
+    await index.snapshot();
     fill(index, 600, 2000);
     const live = heldBy();
     const held = index.totalIds;
@@ -152,8 +152,8 @@ describe("searchIndex over the index-wide HNSW graph", () => {
     const { index: reopened, report } = open(dir);
     expect(report).toMatchObject({ docs: 1500, graph: "rebuilt", replayedKeys: 0 });
     expect(reopened.graph?.size).toBe(1500);
-    expect(reopened.snapshot()).toBe(1);
+    expect(await reopened.snapshot()).toBe(1);
     expect(readdirSync(path.join(dir, "hnsw")).filter((f) => f.startsWith("shard-"))).toEqual([]);
-    expect(reopened.snapshot()).toBe(0);
+    expect(await reopened.snapshot()).toBe(0);
   });
 });

@@ -124,7 +124,7 @@ describe("VectorIndex", () => {
     const spread = (i: number, version = 0) => Array.from({ length: 8 }, (_, d) => Math.sin(i * 1.7 + d * 2.3 + version));
     const records = Array.from({ length: 1500 }, (_, i) => rec(`doc-${i}`, spread(i)));
     index.apply("e", 1, at(0, records.slice(0, 1000)), 1000);
-    index.snapshot();
+    await index.snapshot();
     // Applied after the snapshot: the restart must replay these from LMDB.
     index.apply("e", 1, at(1000, records.slice(1000)), 1500);
     index.apply("e", 1, at(1500, [rec("doc-0", spread(0, 1))]), 1501);

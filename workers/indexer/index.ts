@@ -91,17 +91,22 @@ const consuming = await proc.start("emb-indexer consumer", async () => {
 if (consuming) {
   status = "ok";
   log.info({ topic: cfg.kafka.topic, group: cfg.kafka.groupId, instance: cfg.instance, url: cfg.advertisedUrl, mirror: Boolean(mirror) }, "emb-indexer consuming");
-  snapshotTimer = setInterval(saveSnapshots, cfg.index.snapshotMs);
+  snapshotTimer = setInterval(() => void saveSnapshots(), cfg.index.snapshotMs);
   recallTimer = cfg.recall.intervalMs > 0 ? setInterval(() => void checkRecall(), cfg.recall.intervalMs) : undefined;
 }
 
-function saveSnapshots(): void {
+/** The graph is written on another thread while queries go on; a failed write (disk full) leaves the last snapshot, and the next start replays more from LMDB. */
+async function saveSnapshots(): Promise<void> {
   const started = performance.now();
-  const saved = index.snapshot();
-  if (saved === 0) return;
-  metrics.snapshotsSaved += saved;
-  metrics.lastSnapshotTs = Date.now();
-  log.info({ keys: index.graph?.size ?? 0, durationMs: Math.round(performance.now() - started) }, "HNSW graph snapshot saved");
+  try {
+    const saved = await index.snapshot();
+    if (saved === 0) return;
+    metrics.snapshotsSaved += saved;
+    metrics.lastSnapshotTs = Date.now();
+    log.info({ keys: index.graph?.size ?? 0, durationMs: Math.round(performance.now() - started) }, "HNSW graph snapshot saved");
+  } catch (err) {
+    log.error({ err: { message: (err as Error).message } }, "HNSW graph snapshot not saved; the previous one stays");
+  }
 }
 
 async function checkRecall(): Promise<void> {
