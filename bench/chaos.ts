@@ -14,7 +14,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import path from "node:path";
 import { repoRoot } from "../scripts/launcher";
-import { recoveryTable, runChaos } from "../tests/helpers/chaos";
+import { recoveryTable, runChaos } from "../tests/harness/chaos";
 
 async function main(): Promise<number> {
   const rateArg = process.argv.slice(2).find((a) => a.startsWith("--rate="));

@@ -35,8 +35,8 @@ import { serializeEmbeddingRecord } from "../lib/records/embedding-record";
 import { VectorIndex, type IncomingRecord } from "../lib/index/vector-index";
 import { searchIndex } from "../lib/index/search";
 import { freePort } from "../scripts/launcher/ports";
-import { createTopics } from "../tests/helpers/kafka-topics";
-import { waitFor } from "../tests/helpers/wait-for";
+import { createTopics } from "../tests/harness/kafka-topics";
+import { waitFor } from "../tests/harness/wait-for";
 
 const root = path.resolve(import.meta.dirname, "..");
 const nArg = process.argv.indexOf("--n");

@@ -29,10 +29,10 @@ import { parseRawMessage } from "../lib/records/parse-raw-message";
 import { ensureKafkaInstalled, startLocalBroker, type LocalBroker } from "../scripts/kafka/broker";
 import { ensureSparkInstalled } from "../scripts/install/spark";
 import { freePort } from "../scripts/launcher/ports";
-import { createTopics, unique } from "../tests/helpers/kafka-topics";
-import { startParseWorker, workerMetrics } from "../tests/helpers/parse-worker";
-import { followProgress, startSparkJob, waitForSparkToReach, type SparkProgress } from "../tests/helpers/spark-job";
-import { waitFor } from "../tests/helpers/wait-for";
+import { createTopics, unique } from "../tests/harness/kafka-topics";
+import { startParseWorker, workerMetrics } from "../tests/harness/parse-worker";
+import { followProgress, startSparkJob, waitForSparkToReach, type SparkProgress } from "../tests/harness/spark-job";
+import { waitFor } from "../tests/harness/wait-for";
 
 const root = path.resolve(import.meta.dirname, "..");
 const RECORDS = Number(process.argv.find((a) => a.startsWith("--records="))?.split("=")[1] ?? 100_000);

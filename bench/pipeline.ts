@@ -30,7 +30,7 @@ import { ensureKafkaInstalled, startLocalBroker, type LocalBroker } from "../scr
 import { freePort } from "../scripts/launcher/ports";
 import { startInstantInfermesh } from "../tests/doubles/instant-infermesh";
 import { getJson, produce, startRealInfermesh, startWorker, unique, type WorkerProcess } from "../tests/integration/embed-worker-harness";
-import { waitFor } from "../tests/helpers/wait-for";
+import { waitFor } from "../tests/harness/wait-for";
 
 const root = path.resolve(import.meta.dirname, "..");
 const arg = (name: string, dflt: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? dflt);

@@ -27,10 +27,10 @@ import { afterAll, expect, it } from "vitest";
 import { createKafka } from "../../lib/kafka/client";
 import { createLogger } from "../../lib/log";
 import { freePort } from "../../scripts/launcher/ports";
-import { fetchEnds, longestGap, startTestCluster, topicSettings, waitUntilFailedOver, waitUntilFullyReplicated, worstNodeToLose } from "../helpers/cluster";
-import { readWholeTopic } from "../helpers/kafka-topics";
-import { kill9Group, startIndexer, startParseWorker, type WorkerProcess } from "../helpers/pipeline-processes";
-import { waitFor } from "../helpers/wait-for";
+import { fetchEnds, longestGap, startTestCluster, topicSettings, waitUntilFailedOver, waitUntilFullyReplicated, worstNodeToLose } from "../harness/cluster";
+import { readWholeTopic } from "../harness/kafka-topics";
+import { kill9Group, startIndexer, startParseWorker, type WorkerProcess } from "../harness/pipeline-processes";
+import { waitFor } from "../harness/wait-for";
 import { getJson, readParquetDir, repoRoot, startRealInfermesh, startWorker, waitUntilConsumed, type RealInfermesh, type WorkerProcess as EmbedWorker } from "../integration/embed-worker-harness";
 
 const T = { input: "agent.results", parsed: "embedding_input", output: "embeddings", parseDlq: "agent.results.dlq", embedDlq: "embeddings_dlq" };

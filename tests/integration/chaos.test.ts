@@ -5,7 +5,7 @@
  * and the index. A few hundred records; about three minutes on 2 cores.
  */
 import { expect, it } from "vitest";
-import { chaosTargets, recoveryTable, runChaos } from "../helpers/chaos";
+import { chaosTargets, recoveryTable, runChaos } from "../harness/chaos";
 
 it("kill -9 of each process under steady input: each comes back by itself, every record exactly once", { timeout: 600_000 }, async () => {
   const report = await runChaos({ ratePerSec: 5, say: (line) => process.stdout.write(`chaos: ${line}\n`) });

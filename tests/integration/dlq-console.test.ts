@@ -8,8 +8,8 @@ import { createHash } from "node:crypto";
 import { Kafka, Partitioners, type IHeaders } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { serializeDlqWithOriginal, type RawMessage } from "../../lib/records/dlq-original";
-import { createTopics, unique } from "../helpers/kafka-topics";
-import { waitFor } from "../helpers/wait-for";
+import { createTopics, unique } from "../harness/kafka-topics";
+import { waitFor } from "../harness/wait-for";
 
 const topics = {
   raw: unique("agent-results"),

@@ -14,9 +14,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { ReddbClient } from "../../lib/reddb/client";
 import { serializeDlqWithOriginal } from "../../lib/records/dlq-original";
 import { freePort } from "../../scripts/launcher/ports";
-import { createTopics, unique } from "../helpers/kafka-topics";
-import { startCommand, type RunningCommand } from "../helpers/processes";
-import { waitFor } from "../helpers/wait-for";
+import { createTopics, unique } from "../harness/kafka-topics";
+import { startCommand, type RunningCommand } from "../harness/processes";
+import { waitFor } from "../harness/wait-for";
 import { repoRoot } from "./embed-worker-harness";
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), "reddb-dlq-"));

@@ -24,7 +24,7 @@ import { Health, type PartitionStall } from "../../workers/embed/health";
 import { PartitionOwners } from "../../workers/embed/partition-owners";
 import type { EmbedOutcome } from "../../workers/embed/resilient-embed";
 import { WorkerStats } from "../../workers/embed/stats";
-import { waitFor } from "../helpers/wait-for";
+import { waitFor } from "../harness/wait-for";
 import { inputRecord, produce, readCommitted, readParquetDir, unique, waitUntilConsumed } from "./embed-worker-harness";
 
 const brokers = inject("kafkaBrokers");

@@ -15,7 +15,7 @@ import { createLogger } from "../../lib/log";
 import { ensureKafkaInstalled, startLocalBroker, type LocalBroker } from "../../scripts/kafka/broker";
 import { freePort } from "../../scripts/launcher/ports";
 import { startInstantInfermesh } from "../doubles/instant-infermesh";
-import { waitFor } from "../helpers/wait-for";
+import { waitFor } from "../harness/wait-for";
 import { getJson, inputRecord, produce, readCommitted, readParquetDir, startWorker, unique, waitUntilConsumed, type WorkerProcess } from "./embed-worker-harness";
 
 const log = createLogger("embed-broker-restart-test", "warn");

@@ -12,7 +12,7 @@ import { createKafka } from "../../lib/kafka/client";
 import { ensureTopics } from "../../lib/kafka/topics";
 import { createLogger } from "../../lib/log";
 import { startInstantInfermesh } from "../doubles/instant-infermesh";
-import { waitFor } from "../helpers/wait-for";
+import { waitFor } from "../harness/wait-for";
 import { getJson, inputRecord, produce, readCommitted, readParquetDir, startWorker, unique, waitUntilConsumed, type WorkerProcess } from "./embed-worker-harness";
 
 const brokers = inject("kafkaBrokers");

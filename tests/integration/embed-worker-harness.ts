@@ -12,8 +12,8 @@ import { chunkRecords } from "../../lib/kafka/record-limits";
 import { ensureTopics } from "../../lib/kafka/topics";
 import { fromParquet } from "../../lib/parquet";
 import { freePort } from "../../scripts/launcher/ports";
-import { startCommand, type RunningCommand } from "../helpers/processes";
-import { waitFor } from "../helpers/wait-for";
+import { startCommand, type RunningCommand } from "../harness/processes";
+import { waitFor } from "../harness/wait-for";
 
 export const repoRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
 export const unique = (what: string) => `it-${what}-${Date.now()}-${randomUUID().slice(0, 8)}`;

@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import { TopicLimits, payloadBudget } from "../../lib/kafka/record-limits";
 import { dlqRecordSchema, type DlqBytes } from "../../lib/records/dlq-record";
 import { ReddbClient } from "../../lib/reddb/client";
-import { waitFor } from "../helpers/wait-for";
+import { waitFor } from "../harness/wait-for";
 import {
   alterTopicConfig,
   createTopicsWithConfig,

@@ -11,7 +11,7 @@ import { afterAll, expect, inject, it } from "vitest";
 import { createKafka } from "../../lib/kafka/client";
 import { ensureTopics } from "../../lib/kafka/topics";
 import { createLogger } from "../../lib/log";
-import { waitFor } from "../helpers/wait-for";
+import { waitFor } from "../harness/wait-for";
 import { getJson, inputRecord, produce, readCommitted, readParquetDir, startRealInfermesh, startWorker, unique, waitUntilConsumed, type RealInfermesh, type WorkerProcess } from "./embed-worker-harness";
 
 const OUTAGE_MS = 20_000;

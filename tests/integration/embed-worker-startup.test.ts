@@ -10,8 +10,8 @@ import { ensureTopics } from "../../lib/kafka/topics";
 import { ParquetSink, type EmbeddingRow } from "../../lib/parquet";
 import { doubleVector } from "../doubles/instant-infermesh";
 import { freePort } from "../../scripts/launcher/ports";
-import { startCommand } from "../helpers/processes";
-import { waitFor } from "../helpers/wait-for";
+import { startCommand } from "../harness/processes";
+import { waitFor } from "../harness/wait-for";
 import { getJson, produce, readCommitted, repoRoot, startWorker, unique, waitUntilConsumed } from "./embed-worker-harness";
 import { embedWorkerSuite } from "./embed-worker-suite";
 

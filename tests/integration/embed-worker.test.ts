@@ -8,7 +8,7 @@ import { ensureTopics } from "../../lib/kafka/topics";
 import { sha256Hex } from "../../lib/records/sha256";
 import { embeddingRecordSchema } from "../../lib/records/embedding-record";
 import { NAN_MARKER, REJECT_MARKER, SHORT_MARKER } from "../doubles/instant-infermesh";
-import { waitFor } from "../helpers/wait-for";
+import { waitFor } from "../harness/wait-for";
 import { getJson, inputRecord, produce, produceTransaction, readCommitted, readParquetDir, startWorker, unique, waitUntilConsumed } from "./embed-worker-harness";
 import { embedWorkerSuite } from "./embed-worker-suite";
 

@@ -5,10 +5,10 @@
  * every process is the one that started — none exited and was restarted.
  */
 import { afterAll, expect, it } from "vitest";
-import { npmStart, type NpmStack } from "../helpers/npm-start";
-import { descendants, isAlive } from "../helpers/processes";
-import { rawHttp, rawRequest } from "../helpers/raw-http";
-import { waitFor } from "../helpers/wait-for";
+import { npmStart, type NpmStack } from "../harness/npm-start";
+import { descendants, isAlive } from "../harness/processes";
+import { rawHttp, rawRequest } from "../harness/raw-http";
+import { waitFor } from "../harness/wait-for";
 
 interface Target {
   name: string;

@@ -22,8 +22,8 @@ import { BatchRunner, type IndexSink } from "../../workers/indexer/batch-runner"
 import { DeadLetters } from "../../workers/indexer/dead-letters";
 import { PartitionHealth } from "../../workers/indexer/health";
 import { IndexerMetrics } from "../../workers/indexer/metrics";
-import { readWholeTopic, unique } from "../helpers/kafka-topics";
-import { waitFor } from "../helpers/wait-for";
+import { readWholeTopic, unique } from "../harness/kafka-topics";
+import { waitFor } from "../harness/wait-for";
 
 const log = createLogger("batch-runner-test", "silent");
 const kafka = createKafka({ clientId: "batch-runner-test", brokers: inject("kafkaBrokers"), log });

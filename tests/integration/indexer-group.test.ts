@@ -18,8 +18,8 @@ import { describeIndexers } from "../../lib/kafka/indexer-group";
 import { createLogger } from "../../lib/log";
 import { serializeEmbeddingRecord, type EmbeddingRecord } from "../../lib/records/embedding-record";
 import { freePort } from "../../scripts/launcher/ports";
-import { createTopics, unique } from "../helpers/kafka-topics";
-import { waitFor } from "../helpers/wait-for";
+import { createTopics, unique } from "../harness/kafka-topics";
+import { waitFor } from "../harness/wait-for";
 
 const root = path.resolve(__dirname, "../..");
 const brokers = inject("kafkaBrokers");

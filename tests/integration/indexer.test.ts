@@ -21,9 +21,9 @@ import { dlqRecordSchema, type DlqReason } from "../../lib/records/dlq-record";
 import { indexRecordSchema } from "../../lib/records/index-record";
 import { shardOf } from "../../lib/records/shard";
 import { freePort } from "../../scripts/launcher/ports";
-import { readWholeTopic } from "../helpers/kafka-topics";
+import { readWholeTopic } from "../harness/kafka-topics";
 import { mirrorKvKey } from "../../workers/indexer/mirror";
-import { waitFor } from "../helpers/wait-for";
+import { waitFor } from "../harness/wait-for";
 
 const root = path.resolve(__dirname, "../..");
 const brokers = inject("kafkaBrokers");

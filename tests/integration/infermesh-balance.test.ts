@@ -12,7 +12,7 @@ import type { UpstreamSnapshot } from "../../lib/embedding/balancer";
 import { createKafka } from "../../lib/kafka/client";
 import { ensureTopics } from "../../lib/kafka/topics";
 import { createLogger } from "../../lib/log";
-import { waitFor } from "../helpers/wait-for";
+import { waitFor } from "../harness/wait-for";
 import { getJson, inputRecord, produce, readCommitted, startRealInfermesh, startWorker, unique, waitUntilConsumed, type RealInfermesh, type WorkerProcess } from "./embed-worker-harness";
 
 const brokers = inject("kafkaBrokers");

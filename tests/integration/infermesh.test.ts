@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseEmbeddingClientConfig } from "../../lib/config/embedding-client";
 import { createProviderClient } from "../../lib/embedding";
 import { freePort } from "../../scripts/launcher/ports";
-import { waitFor } from "../helpers/wait-for";
+import { waitFor } from "../harness/wait-for";
 
 const root = path.resolve(__dirname, "../..");
 const API_KEY = `test-key-${process.pid}-${Date.now()}`;
@@ -178,16 +178,16 @@ describe("embedding service with the bundled model", () => {
     ["no token", "/embed", { inputs: ["a"] }, { "content-type": "application/json" }, 401, "unauthorized"],
     ["wrong token", "/embed", { inputs: ["a"] }, { authorization: "Bearer nope", "content-type": "application/json" }, 401, "unauthorized"],
     ["malformed JSON", "/embed", "{inputs: [", auth, 400, "invalid_json"],
-    ["no inputs", "/embed", { model: "all-MiniLM-L6-v2" }, auth, 422, "missing_inputs"],
-    ["empty inputs", "/embed", { inputs: [] }, auth, 422, "empty_inputs"],
+    ["no inputs", "/embed", { model: "all-MiniLM-L6-v2" }, auth, 422, "invalid_inputs"],
+    ["empty inputs", "/embed", { inputs: [] }, auth, 422, "empty_input"],
     ["too many inputs", "/embed", { inputs: Array.from({ length: MAX_INPUTS + 1 }, () => "a") }, auth, 413, "too_many_inputs"],
-    ["a non-string input", "/embed", { inputs: ["a", { text: "b" }] }, auth, 422, "non_string_input"],
+    ["a non-string input", "/embed", { inputs: ["a", { text: "b" }] }, auth, 422, "invalid_inputs"],
     ["an empty string", "/embed", { inputs: ["a", ""] }, auth, 422, "empty_input"],
     ["an unknown model", "/embed", { model: "gpt-9", inputs: ["a"] }, auth, 404, "model_not_found"],
     ["a model not loaded here", "/embed", { model: "BAAI/bge-small-en-v1.5", inputs: ["a"] }, auth, 404, "model_not_loaded"],
     ["a body over the limit", "/embed", { inputs: ["x".repeat(MAX_BODY)] }, auth, 413, "body_too_large"],
     ["OpenAI route, no token", "/v1/embeddings", { input: "a" }, { "content-type": "application/json" }, 401, "unauthorized"],
-    ["OpenAI route, token arrays", "/v1/embeddings", { input: [[1, 2]] }, auth, 422, "non_string_input"],
+    ["OpenAI route, token arrays", "/v1/embeddings", { input: [[1, 2]] }, auth, 422, "invalid_inputs"],
   ])("refuses %s", async (_name, route, body, headers, status, code) => {
     const r = await post(route, body, headers as Record<string, string>);
     expect(r.status).toBe(status);

@@ -6,7 +6,7 @@ import { ensureTopics } from "../../lib/kafka/topics";
 import { createLogger } from "../../lib/log";
 import { isFenced, isTooLarge } from "../../lib/kafka/errors";
 import { TopicLimits, fitsAlone, recordBytes } from "../../lib/kafka/record-limits";
-import { waitFor } from "../helpers/wait-for";
+import { waitFor } from "../harness/wait-for";
 
 // kafkajs 2.2.4 against the broker the global setup started (Kafka 4.x from
 // scripts/kafka/pom.xml) or the cluster in KAFKA_BOOTSTRAP_SERVERS. Every test uses

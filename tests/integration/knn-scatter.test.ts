@@ -20,9 +20,9 @@ import { DISCOVERY_TTL_MS } from "../../lib/upstreams/indexers";
 import { serializeEmbeddingRecord, type EmbeddingRecord } from "../../lib/records/embedding-record";
 import { freePort } from "../../scripts/launcher/ports";
 import { doubleVector, startInstantInfermesh, type InstantInfermesh } from "../doubles/instant-infermesh";
-import { createTopics, unique } from "../helpers/kafka-topics";
-import { startCommand, type RunningCommand } from "../helpers/processes";
-import { waitFor } from "../helpers/wait-for";
+import { createTopics, unique } from "../harness/kafka-topics";
+import { startCommand, type RunningCommand } from "../harness/processes";
+import { waitFor } from "../harness/wait-for";
 
 const root = path.resolve(__dirname, "../..");
 const brokers = inject("kafkaBrokers");

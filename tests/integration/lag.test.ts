@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createKafka } from "../../lib/kafka/client";
 import { closeReadableCount, countReadable } from "../../lib/kafka/readable-count";
 import { createLogger } from "../../lib/log";
-import { createTopics, unique } from "../helpers/kafka-topics";
-import { waitFor } from "../helpers/wait-for";
+import { createTopics, unique } from "../harness/kafka-topics";
+import { waitFor } from "../harness/wait-for";
 
 // Lag in records, not offsets, on the real broker: transaction markers and
 // aborted transactions count 0; a group with no commits counts from the log

@@ -7,9 +7,9 @@ import path from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import { afterEach, describe, expect, it } from "vitest";
 import { healthResponseSchema } from "../../lib/health/schema";
-import { npmStart as startNpmStack, type NpmStack } from "../helpers/npm-start";
-import { descendants, isAlive, pgrep } from "../helpers/processes";
-import { waitFor } from "../helpers/wait-for";
+import { npmStart as startNpmStack, type NpmStack } from "../harness/npm-start";
+import { descendants, isAlive, pgrep } from "../harness/processes";
+import { waitFor } from "../harness/wait-for";
 
 const stacks: NpmStack[] = [];
 

@@ -5,9 +5,9 @@ import { createKafka } from "../../lib/kafka/client";
 import { createLogger } from "../../lib/log";
 import { originalBytes } from "../../lib/records/dlq-original";
 import { dlqRecordSchema, type DlqRecord } from "../../lib/records/dlq-record";
-import { groupCaughtUp, readWholeTopic, unique } from "../helpers/kafka-topics";
-import { createTopicsWithLimit, setTopicLimit, startParseWorker, workerHealth, workerMetrics, type ParseWorkerProcess } from "../helpers/parse-worker";
-import { waitFor } from "../helpers/wait-for";
+import { groupCaughtUp, readWholeTopic, unique } from "../harness/kafka-topics";
+import { createTopicsWithLimit, setTopicLimit, startParseWorker, workerHealth, workerMetrics, type ParseWorkerProcess } from "../harness/parse-worker";
+import { waitFor } from "../harness/wait-for";
 
 // Hostile records through the TypeScript parse worker on the real broker: each
 // is followed by an ordinary record on the same partition, and the worker must

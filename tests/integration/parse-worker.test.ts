@@ -4,12 +4,12 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createKafka } from "../../lib/kafka/client";
 import { createLogger } from "../../lib/log";
 import { dlqRecordSchema } from "../../lib/records/dlq-record";
-import { createTopics, groupCaughtUp, readWholeTopic, unique } from "../helpers/kafka-topics";
-import { brokerCases, caseMessages, expectedReason, expectedValue, messageValue } from "../helpers/parse-vectors";
+import { createTopics, groupCaughtUp, readWholeTopic, unique } from "../harness/kafka-topics";
+import { brokerCases, caseMessages, expectedReason, expectedValue, messageValue } from "../harness/parse-vectors";
 import { originalBytes } from "../../lib/records/dlq-original";
-import { startParseWorker, workerMetrics, type ParseWorkerProcess } from "../helpers/parse-worker";
-import { descendants, isAlive } from "../helpers/processes";
-import { waitFor } from "../helpers/wait-for";
+import { startParseWorker, workerMetrics, type ParseWorkerProcess } from "../harness/parse-worker";
+import { descendants, isAlive } from "../harness/processes";
+import { waitFor } from "../harness/wait-for";
 import { isFenced } from "../../lib/kafka/errors";
 
 // The TypeScript parse worker as a real process against the test broker:

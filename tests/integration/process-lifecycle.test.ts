@@ -12,9 +12,9 @@ import path from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { freePort } from "../../scripts/launcher/ports";
-import { createTopics, unique } from "../helpers/kafka-topics";
-import { startCommand, type RunningCommand } from "../helpers/processes";
-import { waitFor } from "../helpers/wait-for";
+import { createTopics, unique } from "../harness/kafka-topics";
+import { startCommand, type RunningCommand } from "../harness/processes";
+import { waitFor } from "../harness/wait-for";
 import { repoRoot } from "./embed-worker-harness";
 
 const started: RunningCommand[] = [];

@@ -8,8 +8,8 @@ import path from "node:path";
 import { afterAll, expect, it } from "vitest";
 import { ReddbClient, ReddbError } from "../../lib/reddb/client";
 import { freePort } from "../../scripts/launcher/ports";
-import { startCommand, type RunningCommand } from "../helpers/processes";
-import { waitFor } from "../helpers/wait-for";
+import { startCommand, type RunningCommand } from "../harness/processes";
+import { waitFor } from "../harness/wait-for";
 import { repoRoot } from "./embed-worker-harness";
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), "reddb-"));

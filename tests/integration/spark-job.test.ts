@@ -8,12 +8,12 @@ import { createLogger } from "../../lib/log";
 import { dlqRecordSchema } from "../../lib/records/dlq-record";
 import { ensureSparkInstalled } from "../../scripts/install/spark";
 import { freePort } from "../../scripts/launcher/ports";
-import { createTopics, groupCaughtUp, readWholeTopic, unique, type ReadRecord } from "../helpers/kafka-topics";
-import { brokerCases, caseMessages, expectedValue } from "../helpers/parse-vectors";
-import { startParseWorker } from "../helpers/parse-worker";
-import { descendants, isAlive, type RunningCommand } from "../helpers/processes";
-import { endOffsetsOf, followProgress, startSparkJob, waitForSparkToReach, type ProgressEvent } from "../helpers/spark-job";
-import { waitFor } from "../helpers/wait-for";
+import { createTopics, groupCaughtUp, readWholeTopic, unique, type ReadRecord } from "../harness/kafka-topics";
+import { brokerCases, caseMessages, expectedValue } from "../harness/parse-vectors";
+import { startParseWorker } from "../harness/parse-worker";
+import { descendants, isAlive, type RunningCommand } from "../harness/processes";
+import { endOffsetsOf, followProgress, startSparkJob, waitForSparkToReach, type ProgressEvent } from "../harness/spark-job";
+import { waitFor } from "../harness/wait-for";
 
 // The real Spark job (local[2]) against the test broker, next to the
 // TypeScript worker on the same input: both must write the same bytes. Spark

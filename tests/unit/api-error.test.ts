@@ -48,8 +48,8 @@ describe("withApiErrors + parseJsonBody", () => {
 
 describe("withApiErrors: thrown errors", () => {
   const cases: { name: string; thrown: unknown; status: number; code: string; logged: boolean }[] = [
-    { name: "ApiError 404", thrown: new ApiError(404, "not_found", "no such doc"), status: 404, code: "not_found", logged: false },
-    { name: "ApiError 502", thrown: new ApiError(502, "upstream", "indexer unreachable"), status: 502, code: "upstream", logged: false },
+    { name: "ApiError 404", thrown: new ApiError("not_found", "no such doc"), status: 404, code: "not_found", logged: false },
+    { name: "ApiError 502", thrown: new ApiError("upstream_unreachable", "indexer unreachable"), status: 502, code: "upstream_unreachable", logged: false },
     { name: "plain Error", thrown: new Error("ECONNREFUSED secret-host:1234"), status: 500, code: "internal", logged: true },
     { name: "a ZodError from upstream data", thrown: new z.ZodError([]), status: 500, code: "internal", logged: true },
     { name: "a thrown string", thrown: "boom", status: 500, code: "internal", logged: true },
@@ -95,6 +95,8 @@ describe("apiErrorFromResponse", () => {
     { res: () => Response.json({ error: { code: "invalid_request", message: "k: too big" } }, { status: 422 }), status: 422, code: "invalid_request", message: "k: too big", client: true },
     { res: () => new Response("<html>bad gateway</html>", { status: 502, statusText: "Bad Gateway" }), status: 502, code: "http_error", message: "HTTP 502 Bad Gateway", client: false },
     { res: () => Response.json({ unexpected: true }, { status: 404 }), status: 404, code: "http_error", message: "HTTP 404", client: true },
+    // A code outside the closed union is not trusted as one: the status line stands.
+    { res: () => Response.json({ error: { code: "teapot", message: "short and stout" } }, { status: 418 }), status: 418, code: "http_error", message: "HTTP 418", client: true },
   ])("$status → $code", async ({ res, status, code, message, client }) => {
     const err = await apiErrorFromResponse(res());
     expect(err).toBeInstanceOf(ApiError);
@@ -184,7 +186,7 @@ describe("parseJsonBody: size cap", () => {
     );
     const res = await route(new Request("http://console.test/api/knn/query", { method: "POST", body, headers: { "content-type": "application/json" } }), undefined);
     expect(res.status).toBe(status);
-    if (status === 413) expect(await res.json()).toEqual({ error: { code: "body_too_large", message } });
+    if (status === 413) expect(await res.json()).toEqual({ error: { code: "body_too_large", message, type: "invalid_request_error" } });
   });
 
   it("refuses a Content-Length over the cap before reading a byte", async () => {
@@ -246,7 +248,7 @@ describe("parseJsonBody: a body that breaks off", () => {
     );
     const res = await route(new Request("http://console.test/api/thing", { method: "POST", body, duplex: "half", headers: { "content-type": "application/json" } } as RequestInit), undefined);
     expect(res.status).toBe(400);
-    expect(await res.json()).toEqual({ error: { code: "bad_request", message: "request body could not be read to its end" } });
+    expect(await res.json()).toEqual({ error: { code: "bad_request", message: "request body could not be read to its end", type: "invalid_request_error" } });
     expect(error).not.toHaveBeenCalled();
   });
 });

@@ -11,7 +11,7 @@ import { liveClockOffset, mergeHistory, type HistoryAnswer, type HistoryEvent } 
 import { historyRoute } from "@/lib/history/route";
 import { HistoryStore } from "@/lib/history/store";
 import { Poller, type SseEvent } from "@/lib/sse/poller";
-import { waitFor } from "../helpers/wait-for";
+import { waitFor } from "../harness/wait-for";
 
 type Poll = { n: number; timestamp: number };
 const S = 1000;

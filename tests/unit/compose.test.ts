@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parseStackConfig } from "@/lib/config/stack";
 import { variables } from "@/lib/config/variables";
 import { stackProcesses } from "@/scripts/launcher/processes";
-import { composeConfig, isLoopback, listeners, portMappings } from "../helpers/compose";
+import { composeConfig, isLoopback, listeners, portMappings } from "../harness/compose";
 
 /**
  * Every address in a value a service is given: URLs (any scheme, so

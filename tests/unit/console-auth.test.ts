@@ -10,7 +10,7 @@ import path from "node:path";
 import { NextRequest } from "next/server";
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { safeNext } from "@/lib/auth/safe-next";
-import { waitFor } from "../helpers/wait-for";
+import { waitFor } from "../harness/wait-for";
 
 const TOKEN = "auth-test-token-abcdefghijklmnop";
 const TTL = 3600;

@@ -22,7 +22,7 @@ import {
 } from "@/lib/dlq/download";
 import { toDlqItem, type DlqItem } from "@/lib/dlq/item";
 import { ApiError } from "@/lib/http/api-error";
-import { waitFor } from "../helpers/wait-for";
+import { waitFor } from "../harness/wait-for";
 
 const topics = { parse: "agent.results.dlq", embed: "embeddings_dlq", embeddings: "embeddings" };
 const entry = (n: number): DlqItem =>

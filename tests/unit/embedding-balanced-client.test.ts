@@ -5,7 +5,7 @@ import { freePort } from "@/scripts/launcher/ports";
 import { WorkerStats } from "@/workers/embed/stats";
 import { fakeVector, startDouble, type Double, type Step } from "../doubles/http-double";
 import { teiDouble } from "../doubles/tei-double";
-import { waitFor } from "../helpers/wait-for";
+import { waitFor } from "../harness/wait-for";
 
 /**
  * The balanced client against TEI-shaped TEST DOUBLES (lib/embedding's wire

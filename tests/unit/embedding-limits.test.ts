@@ -19,12 +19,12 @@ function errorOf(f: () => unknown): ApiError {
 
 describe("request limits of the embedding service", () => {
   it.each([
-    [undefined, 422, "missing_inputs", "inputs is required"],
+    [undefined, 422, "invalid_inputs", "inputs is required"],
     ["text", 422, "invalid_inputs", "inputs must be an array of strings"],
-    [[], 422, "empty_inputs", "inputs is empty"],
+    [[], 422, "empty_input", "inputs is empty"],
     [["a", "b", "c", "d"], 413, "too_many_inputs", "inputs has 4 items; at most 3 per request"],
-    [["a", 7], 422, "non_string_input", "inputs[1] must be a string, got number"],
-    [["a", null], 422, "non_string_input", "inputs[1] must be a string, got null"],
+    [["a", 7], 422, "invalid_inputs", "inputs[1] must be a string, got number"],
+    [["a", null], 422, "invalid_inputs", "inputs[1] must be a string, got null"],
     [["a", ""], 422, "empty_input", "inputs[1] is an empty string"],
   ])("%j → %i %s", (inputs, status, code, message) => {
     const e = errorOf(() => checkInputs(inputs, "inputs", limits));

@@ -63,7 +63,7 @@ describe("GET /api/health with Kafka and the embedding service down", () => {
   it("rejects a bad query with a 422 and one readable line", async () => {
     const res = await get("?degraded=maybe");
     expect(res.status).toBe(422);
-    expect(await res.json()).toEqual({ error: { code: "invalid_request", message: 'degraded: expected "503" or "200"' } });
+    expect(await res.json()).toEqual({ error: { code: "invalid_request", message: 'degraded: expected "503" or "200"', type: "invalid_request_error" } });
   });
 
   it("shares one in-flight check between concurrent requests", async () => {

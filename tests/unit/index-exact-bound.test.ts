@@ -22,7 +22,7 @@ import { upstreamJson } from "@/lib/upstreams/http";
 import { ExactQueryGate } from "../../workers/indexer/exact-gate";
 import { createIndexerServer } from "../../workers/indexer/http";
 import { IndexerMetrics } from "../../workers/indexer/metrics";
-import { waitFor } from "../helpers/wait-for";
+import { waitFor } from "../harness/wait-for";
 
 const DIM = 16;
 const DOCS = 2000;

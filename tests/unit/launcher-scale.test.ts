@@ -75,7 +75,7 @@ describe("the plan of processes", () => {
     // Each instance is told its port, and is probed for readiness there.
     expect(byName.get("infermesh-1")!.env).toEqual({ INFERMESH_PORT: "9001" });
     const launch = byName.get("infermesh-1")!.process.launch;
-    expect(launch.kind === "node" && launch.readyUrl({ cfg: byName.get("infermesh-1")!.cfg, root: "/r" })).toBe("http://127.0.0.1:9001/health");
+    expect(launch.kind !== "kafka" && launch.readyUrl({ cfg: byName.get("infermesh-1")!.cfg, root: "/r" })).toBe("http://127.0.0.1:9001/health");
     // The embed-worker (and the console) learn every bundled service.
     expect(byName.get("infermesh")!.process.provides!(cfg)).toEqual({ INFERMESH_URL: "http://127.0.0.1:9000,http://127.0.0.1:9001" });
     // Indexer i ≥ 1: its own index directory, address and stable id; the first keeps the operator's.

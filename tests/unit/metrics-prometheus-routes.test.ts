@@ -21,7 +21,7 @@ import { PartitionOwnership } from "@/workers/indexer/ownership";
 import { ParseHealth } from "@/workers/parse/health";
 import { createParseServer } from "@/workers/parse/http";
 import { ParseMetrics } from "@/workers/parse/metrics";
-import { promtoolCheckMetrics } from "../helpers/promtool";
+import { promtoolCheckMetrics } from "../harness/promtool";
 
 const DIM = 8;
 const TOPIC = "embeddings";

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { originalBytes } from "@/lib/records/dlq-original";
 import { dlqRecordSchema } from "@/lib/records/dlq-record";
 import { parseBatch } from "@/workers/parse/parse-batch";
-import { dlqCaseMessage, dlqCases } from "../helpers/parse-vectors";
+import { dlqCaseMessage, dlqCases } from "../harness/parse-vectors";
 import { embeddingInputSchema, serializeEmbeddingInput } from "@/lib/records/embedding-input";
 import { parseRawMessage } from "@/lib/records/parse-raw-message";
 

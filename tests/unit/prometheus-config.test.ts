@@ -7,8 +7,8 @@ import type { UpstreamSnapshot } from "@/lib/embedding";
 import { indexerPrometheus } from "@/lib/metrics/prometheus-indexer";
 import { IndexerMetrics } from "@/workers/indexer/metrics";
 import { WorkerStats } from "@/workers/embed/stats";
-import { composeConfig, isLoopback, listeners, repoRoot } from "../helpers/compose";
-import { promtoolCheckConfig as check, promtoolTestRules } from "../helpers/promtool";
+import { composeConfig, isLoopback, listeners, repoRoot } from "../harness/compose";
+import { promtoolCheckConfig as check, promtoolTestRules } from "../harness/promtool";
 
 const promtoolCheckConfig = (file: string) => check(file, repoRoot);
 

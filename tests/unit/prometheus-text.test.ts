@@ -4,7 +4,7 @@ import { indexerPrometheus, type IndexerMetricsView } from "@/lib/metrics/promet
 import { parsePrometheus } from "@/lib/metrics/prometheus-parse";
 import { WorkerStats } from "@/workers/embed/stats";
 import { ParseMetrics } from "@/workers/parse/metrics";
-import { promtoolCheckMetrics } from "../helpers/promtool";
+import { promtoolCheckMetrics } from "../harness/promtool";
 
 const indexerJson: IndexerMetricsView = {
   started_ts: 1_700_000_000,

@@ -154,10 +154,10 @@ describe("a partial answer says what it did not search", () => {
 
 describe("a failed search says what to do", () => {
   it.each([
-    { name: "indexer unreachable", err: new ApiError(502, "upstream_unreachable", "indexer is unreachable (not running?)"), title: "The indexer did not answer", hint: "check emb-indexer on the Health page", href: "/health" },
-    { name: "a model mismatch (409)", err: new ApiError(409, "dimension_mismatch", "the embedded text has 512 dimensions but the index holds 384-dim vectors"), title: "The query does not fit this index", hint: "another model's vectors", href: undefined },
-    { name: "an unknown doc_id", err: new ApiError(404, "unknown_doc_id", 'the index holds no document with doc_id "x"'), title: "No such document", hint: "evicted", href: "/shards" },
-    { name: "a refused query", err: new ApiError(422, "invalid_request", "k must be an integer from 1 to 1000"), title: "The query was refused", hint: "correct the query", href: undefined },
+    { name: "indexer unreachable", err: new ApiError("upstream_unreachable", "indexer is unreachable (not running?)"), title: "The indexer did not answer", hint: "check emb-indexer on the Health page", href: "/health" },
+    { name: "a model mismatch (409)", err: new ApiError("model_mismatch", "the embedded text has 512 dimensions but the index holds 384-dim vectors"), title: "The query does not fit this index", hint: "another model's vectors", href: undefined },
+    { name: "an unknown doc_id", err: new ApiError("unknown_doc_id", 'the index holds no document with doc_id "x"'), title: "No such document", hint: "evicted", href: "/shards" },
+    { name: "a refused query", err: new ApiError("invalid_request", "k must be an integer from 1 to 1000"), title: "The query was refused", hint: "correct the query", href: undefined },
     { name: "the network", err: new TypeError("Failed to fetch"), title: "Search failed", hint: "Health page", href: "/health" },
   ])("$name", ({ err, title, hint, href }) => {
     const view = searchErrorView(err);

@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { bearerCheck } from "@/lib/http/bearer";
 import { createWorkerServer, json, route, type RequestOutcome } from "@/lib/http/worker-server";
-import { rawHttp, rawRequest, type RawAnswer } from "../helpers/raw-http";
-import { waitFor } from "../helpers/wait-for";
+import { rawHttp, rawRequest, type RawAnswer } from "../harness/raw-http";
+import { waitFor } from "../harness/wait-for";
 
 const TOKEN = "s3cret-token";
 const BODY_LIMIT = 1024;

@@ -126,7 +126,7 @@ export function listeners(name: string, svc: ComposeService): Listener[] {
     const args = dockerfileCmd("Dockerfile").join(" ");
     return [{ address: flag(args, "-H") ?? "localhost", port: Number(flag(args, "-p") ?? 3000), from: "Dockerfile CMD next start -H/-p" }];
   }
-  throw new Error(`tests/helpers/compose.ts does not know where service ${name} listens: add a rule to listeners()`);
+  throw new Error(`tests/harness/compose.ts does not know where service ${name} listens: add a rule to listeners()`);
 }
 
 export const isLoopback = (address: string) => address === "localhost" || address.startsWith("127.") || address === "::1" || address === "";
