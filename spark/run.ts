@@ -5,23 +5,22 @@
  * SIGTERM/SIGINT stop the job gracefully (queries stop, the checkpoint stays
  * consistent), and past SHUTDOWN_TIMEOUT_SEC it is killed.
  *
- *   node --conditions=react-server --import tsx spark/run.ts
+ * The launcher runs it built (process "spark", scripts/launcher/worker-build.ts):
+ *   node --conditions=react-server .build/workers/spark.mjs
  */
 import { spawn } from "node:child_process";
 import fs from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { inheritedEnv, loadOrExit } from "../lib/config/load";
 import { parseSparkJobConfig, type SparkJobConfig } from "../lib/config/parse";
 import { createKafka } from "../lib/kafka/client";
 import { TopicLimits } from "../lib/kafka/record-limits";
 import { ensureTopics } from "../lib/kafka/topics";
 import { createLogger } from "../lib/log";
-import { ensureSparkInstalled } from "../scripts/install/spark";
+import { ensureSparkInstalled, sparkDir } from "../scripts/install/spark";
 import { assertPortFree } from "../scripts/launcher/ports";
 import { StackError } from "../scripts/stack-error";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const cfg = loadOrExit(parseSparkJobConfig);
 const log = createLogger("spark-job", cfg.logLevel);
 
@@ -78,8 +77,8 @@ async function main(): Promise<number> {
   const limits = await topicLimits(kafka);
   log.info({ sink: cfg.outputTopic, sinkMaxMessageBytes: limits.sink, dlq: cfg.dlqTopic, dlqMaxMessageBytes: limits.dlq }, "output topics' max.message.bytes");
 
-  const child = spawn(python, [path.join(here, "job.py"), ...jobArguments(cfg, limits)], {
-    cwd: here,
+  const child = spawn(python, [path.join(sparkDir, "job.py"), ...jobArguments(cfg, limits)], {
+    cwd: sparkDir,
     env: { ...inheritedEnv(), SPARK_LOCAL_IP: cfg.localIp, PYTHONUNBUFFERED: "1" },
     stdio: ["ignore", "inherit", "inherit"],
     // A group of its own: a signal sent to our group (Ctrl-C, `timeout`, kill -- -PGID)

@@ -14,7 +14,7 @@ export class RequestThread<Req, Res> {
   private nextId = 0;
   private readonly pending = new Map<number, { resolve: (r: Res) => void; reject: (e: Error) => void }>();
 
-  /** `entry`: a plain-JS module URL (it registers tsx, then imports the TypeScript side). */
+  /** `entry`: a module URL; from the sources a plain-JS shim that registers tsx, in a built worker the thread's own bundle (scripts/launcher/worker-build.ts). */
   constructor(
     private readonly entry: URL,
     private readonly what: string,

@@ -17,6 +17,7 @@ import { StackError } from "../stack-error";
  */
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+// Two levels under the repository, from scripts/install/ and from the built spark process (.build/workers/).
 export const sparkDir = path.resolve(here, "../../spark");
 const venvDir = path.join(sparkDir, ".venv");
 const requirementsPath = path.join(sparkDir, "requirements.txt");

@@ -11,11 +11,12 @@ import { ensureKafkaInstalled, startLocalBroker } from "../kafka/broker";
 import { ensureConsoleBuilt } from "./console-build";
 import { assertPlanPortsFree, checkPortPlan, planProcesses } from "./instances";
 import { assertPortFree } from "./ports";
-import { stackProcesses, type LaunchContext, type StackProcess } from "./processes";
+import { launchArgs, stackProcesses, type LaunchContext, type StackProcess } from "./processes";
 import { defaultBackoff, restartPolicy } from "./restart-policy";
 import { StateFile } from "./state-file";
 import { StackError } from "../stack-error";
 import { nodeStarter, ProcessSupervisor, type CrashLoop, type Exit, type Starter } from "./supervise";
+import { ensureWorkersBuilt, stackWorkerBuild } from "./worker-build";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -144,6 +145,8 @@ export async function startStack(opts: StartOptions): Promise<RunningStack> {
     // Every child learns where the launcher publishes its state (the console shows it).
     // MODEL_CACHE_DIR resolved here, so the embedding service loads what was just installed whatever its cwd.
     const childEnv: NodeJS.ProcessEnv = { ...opts.env, NEXT_TELEMETRY_DISABLED: "1", LAUNCHER_STATE_FILE: state.file, MODEL_CACHE_DIR: cfg.modelCacheDir };
+    // First: a compile error shows in seconds, before any download.
+    if (selected.some((p) => p.launch.kind === "worker")) ensureWorkersBuilt(stackWorkerBuild(repoRoot), log);
     const classpath = await installKafkaAndModel(selected, cfg, log);
     if (selected.some((p) => p.name === "spark")) await ensureSparkInstalled(log);
     if (selected.some((p) => p.name === "console")) ensureConsoleBuilt(repoRoot, childEnv, log);
@@ -168,7 +171,7 @@ export async function startStack(opts: StartOptions): Promise<RunningStack> {
           : nodeStarter({
               name: planned.name,
               command: process.execPath,
-              args: p.launch.args(ctx),
+              args: launchArgs(p, ctx),
               cwd: repoRoot,
               // A copy: later processes add their variables to childEnv, and a restart must see the same environment.
               env: { ...childEnv, ...planned.env },
@@ -211,7 +214,7 @@ export async function startConsole(opts: { cfg: StackConfig; env: NodeJS.Process
   const instance = await nodeStarter({
     name: p.name,
     command: process.execPath,
-    args: p.launch.args(ctx),
+    args: launchArgs(p, ctx),
     cwd: repoRoot,
     env: { ...opts.env, CONSOLE_PORT: String(opts.port) },
     readyUrl: p.launch.readyUrl(ctx),

@@ -15,6 +15,18 @@ interface NodeLaunch {
 }
 
 /**
+ * One of the stack's own programs: its TypeScript entry is bundled into
+ * `WORKERS_OUT_DIR/<name>.mjs` (scripts/launcher/worker-build.ts) and that
+ * plain JavaScript runs with node (workerNodeArgs).
+ */
+interface WorkerLaunch {
+  kind: "worker";
+  /** The TypeScript entry, relative to the repository. */
+  entry: string;
+  readyUrl: (ctx: LaunchContext) => string;
+}
+
+/**
  * The processes of the stack, declared once. The launcher starts them in this
  * order and stops them in reverse; the compose file must have a service for
  * each (tests/unit/compose.test.ts).
@@ -44,11 +56,31 @@ export interface StackProcess {
     /** What instance i's environment adds (it inherits the rest). */
     env: (cfg: StackConfig, i: number) => Record<string, string>;
   };
-  launch: { kind: "kafka" } | NodeLaunch;
+  launch: { kind: "kafka" } | NodeLaunch | WorkerLaunch;
 }
 
-/** Worker entry points run TypeScript directly; see scripts/bootstrap.mjs for the condition. */
-export const tsEntry = (ctx: LaunchContext, file: string) => ["--conditions=react-server", "--import", "tsx", path.join(ctx.root, file)];
+/**
+ * Where the workers are built, relative to the repository (git-ignored). Two
+ * levels down, like the sources' lib/<x>/ and scripts/install/: a module that
+ * finds the repository as "../.." from import.meta.url finds it from here too.
+ */
+export const WORKERS_OUT_DIR = path.join(".build", "workers");
+
+/**
+ * node's arguments for the built worker `name` (a process of the table below):
+ * the launcher, the tests' and benches' worker processes and docker-compose all
+ * run exactly this. --conditions=react-server: modules shared with the console
+ * start with `import "server-only"`, which resolves to an empty module under
+ * that condition. --enable-source-maps: stack traces name the TypeScript lines.
+ */
+export const workerNodeArgs = (root: string, name: string): string[] => ["--conditions=react-server", "--enable-source-maps", path.join(root, WORKERS_OUT_DIR, `${name}.mjs`)];
+
+/** node's arguments for a process of the table: the built worker, or the process's own. */
+export function launchArgs(p: StackProcess, ctx: LaunchContext): string[] {
+  if (p.launch.kind === "worker") return workerNodeArgs(ctx.root, p.name);
+  if (p.launch.kind === "node") return p.launch.args(ctx);
+  throw new Error(`${p.name} is not a node process`);
+}
 
 export const stackProcesses: StackProcess[] = [
   {
@@ -73,8 +105,8 @@ export const stackProcesses: StackProcess[] = [
       env: (cfg, i) => ({ INFERMESH_PORT: String(cfg.infermesh.port + i) }),
     },
     launch: {
-      kind: "node",
-      args: (ctx) => tsEntry(ctx, "workers/infermesh/index.ts"),
+      kind: "worker",
+      entry: "workers/infermesh/index.ts",
       readyUrl: ({ cfg }) => `http://127.0.0.1:${cfg.infermesh.port}/health`,
     },
   },
@@ -87,8 +119,8 @@ export const stackProcesses: StackProcess[] = [
     external: (cfg) => cfg.reddb.external,
     provides: (cfg) => ({ REDDB_URL: cfg.reddb.url }),
     launch: {
-      kind: "node",
-      args: (ctx) => tsEntry(ctx, "workers/reddb/index.ts"),
+      kind: "worker",
+      entry: "workers/reddb/index.ts",
       readyUrl: ({ cfg }) => `http://127.0.0.1:${cfg.reddb.port}/health`,
     },
   },
@@ -100,8 +132,8 @@ export const stackProcesses: StackProcess[] = [
     portVariable: "PARSE_METRICS_PORT",
     provides: (cfg) => ({ PARSE_METRICS_URL: `http://127.0.0.1:${cfg.parse.port}` }),
     launch: {
-      kind: "node",
-      args: (ctx) => tsEntry(ctx, "workers/parse/index.ts"),
+      kind: "worker",
+      entry: "workers/parse/index.ts",
       readyUrl: ({ cfg }) => `http://127.0.0.1:${cfg.parse.port}/health`,
     },
   },
@@ -115,8 +147,8 @@ export const stackProcesses: StackProcess[] = [
     // The JVM, then the query: about 20 s on 2 cores, more on a first start.
     readyTimeoutMs: 180_000,
     launch: {
-      kind: "node",
-      args: (ctx) => tsEntry(ctx, "spark/run.ts"),
+      kind: "worker",
+      entry: "spark/run.ts",
       readyUrl: ({ cfg }) => `http://127.0.0.1:${cfg.spark.uiPort}/api/v1/applications`,
     },
   },
@@ -127,8 +159,8 @@ export const stackProcesses: StackProcess[] = [
     portVariable: "EMBED_METRICS_PORT",
     provides: (cfg) => ({ EMBED_WORKER_METRICS_URL: `http://127.0.0.1:${cfg.embedWorker.port}` }),
     launch: {
-      kind: "node",
-      args: (ctx) => tsEntry(ctx, "workers/embed/index.ts"),
+      kind: "worker",
+      entry: "workers/embed/index.ts",
       readyUrl: ({ cfg }) => `http://127.0.0.1:${cfg.embedWorker.port}/health`,
     },
   },
@@ -154,8 +186,8 @@ export const stackProcesses: StackProcess[] = [
             },
     },
     launch: {
-      kind: "node",
-      args: (ctx) => tsEntry(ctx, "workers/indexer/index.ts"),
+      kind: "worker",
+      entry: "workers/indexer/index.ts",
       readyUrl: ({ cfg }) => `http://127.0.0.1:${cfg.indexer.port}/health`,
     },
   },

@@ -3,7 +3,7 @@
  * (+ DLQ) exactly once, Parquet, optional RedDB; /health, /metrics and control
  * endpoints on EMBED_METRICS_PORT.
  *
- *   node --conditions=react-server --import tsx workers/embed/index.ts
+ *   node --conditions=react-server --enable-source-maps .build/workers/embed-worker.mjs   (built by `npm start`; scripts/build-workers.ts)
  */
 import { parseEmbedWorkerConfig, redactEmbedWorkerConfig } from "../../lib/config/embed-worker";
 import { redactUrl } from "../../lib/config/redact";

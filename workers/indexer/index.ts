@@ -2,7 +2,7 @@
  * The emb-indexer: consumes embedding records into a sharded vector index
  * (LMDB + one HNSW graph over all shards) and serves kNN queries and shard statistics.
  *
- *   node --conditions=react-server --import tsx workers/indexer/index.ts
+ *   node --conditions=react-server --enable-source-maps .build/workers/emb-indexer.mjs   (built by `npm start`; scripts/build-workers.ts)
  */
 import type { Consumer } from "kafkajs";
 import { parseEmbeddingClientConfig } from "../../lib/config/embedding-client";

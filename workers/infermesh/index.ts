@@ -3,7 +3,7 @@
  * the seeds' models (all-MiniLM-L6-v2 or bge-small-en-v1.5) on onnxruntime,
  * their weights and tokenizers read from the model cache (no network at run time).
  *
- *   node --conditions=react-server --import tsx workers/infermesh/index.ts
+ *   node --conditions=react-server --enable-source-maps .build/workers/infermesh.mjs   (built by `npm start`; scripts/build-workers.ts)
  */
 import { parseInfermeshConfig } from "../../lib/config/infermesh";
 import { modelCacheDir } from "../../lib/embedding/model-cache";

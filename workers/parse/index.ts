@@ -2,7 +2,7 @@
  * The TypeScript parse worker, the embedded default of the parse stage:
  * agent.results → embedding_input (+ parse DLQ), exactly once.
  *
- *   node --conditions=react-server --import tsx workers/parse/index.ts
+ *   node --conditions=react-server --enable-source-maps .build/workers/parse-worker.mjs   (built by `npm start`; scripts/build-workers.ts)
  */
 import { parseParseWorkerConfig } from "../../lib/config/parse";
 import { createKafka } from "../../lib/kafka/client";

@@ -2,7 +2,7 @@
  * A RedDB-compatible store (the seed's optional sink): KV and append-only
  * streams over HTTP on LMDB, surviving restarts. Started by `npm start -- --reddb`.
  *
- *   node --conditions=react-server --import tsx workers/reddb/index.ts
+ *   node --conditions=react-server --enable-source-maps .build/workers/reddb.mjs   (built by `npm start`; scripts/build-workers.ts)
  */
 import { mkdirSync } from "node:fs";
 import { parseReddbServerConfig } from "../../lib/config/reddb";
