@@ -10,6 +10,6 @@ import { authorize, type AuthKind } from "./token";
  */
 export function requireToken(request: Request): AuthKind {
   const kind = authorize(request.headers, consoleConfig());
-  if (!kind) throw new ApiError(401, "unauthorized", "log in or send Authorization: Bearer <CONSOLE_TOKEN>", { "www-authenticate": "Bearer" });
+  if (!kind) throw new ApiError("unauthorized", "log in or send Authorization: Bearer <CONSOLE_TOKEN>", { "www-authenticate": "Bearer" });
   return kind;
 }

@@ -38,19 +38,19 @@ export function gateRequest(request: Request, cfg: GateConfig): Response | null 
   const host = hostHeader === null ? null : parseHost(hostHeader);
   if (!hostAllowed(host, cfg.access.allowedHosts)) {
     const what = hostHeader === null ? "a request without a Host header" : `Host ${JSON.stringify(hostHeader.slice(0, 100))}`;
-    return refuse(new ApiError(421, "misdirected_host", `this console does not answer to ${what}; add the name to CONSOLE_ALLOWED_HOSTS if it is yours`));
+    return refuse(new ApiError("misdirected_host", `this console does not answer to ${what}; add the name to CONSOLE_ALLOWED_HOSTS if it is yours`));
   }
   if (isMutating(request.method)) {
     if (isCrossSite(headers, host)) {
-      return refuse(new ApiError(403, "cross_site", `a ${request.method} from another site is refused: the console's own pages (or tools sending no Origin) only`));
+      return refuse(new ApiError("cross_site", `a ${request.method} from another site is refused: the console's own pages (or tools sending no Origin) only`));
     }
     if (!isJsonContentType(headers.get("content-type"))) {
-      return refuse(new ApiError(415, "unsupported_media_type", `${request.method} ${url.pathname} takes JSON only: send Content-Type: application/json`));
+      return refuse(new ApiError("unsupported_media_type", `${request.method} ${url.pathname} takes JSON only: send Content-Type: application/json`));
     }
   }
   if (!cfg.consoleToken || PUBLIC_PATHS.has(url.pathname) || authorize(headers, cfg)) return null;
   if (url.pathname === "/api" || url.pathname.startsWith("/api/")) {
-    return refuse(new ApiError(401, "unauthorized", "log in or send Authorization: Bearer <CONSOLE_TOKEN>", { "www-authenticate": "Bearer" }));
+    return refuse(new ApiError("unauthorized", "log in or send Authorization: Bearer <CONSOLE_TOKEN>", { "www-authenticate": "Bearer" }));
   }
   return loginRedirect(url, request.method);
 }

@@ -67,7 +67,7 @@ export async function trackReader<T>(read: () => Promise<T>): Promise<T> {
 export function acquireDownloadSlot(max = MAX_CONCURRENT_DOWNLOADS): () => void {
   const s = state();
   if (s.active >= max) {
-    throw new ApiError(429, "rate_limited", `${max} DLQ downloads are already running (at most ${max} at once); retry in ${DOWNLOAD_RETRY_AFTER_SEC} s`, {
+    throw new ApiError("rate_limited", `${max} DLQ downloads are already running (at most ${max} at once); retry in ${DOWNLOAD_RETRY_AFTER_SEC} s`, {
       "retry-after": String(DOWNLOAD_RETRY_AFTER_SEC),
     });
   }

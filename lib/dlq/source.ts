@@ -88,7 +88,7 @@ export function describeSource(source: DlqSourceKind, stage?: DlqStage): string 
 }
 
 function requireSource(source: DlqSourceKind): void {
-  if (source === "reddb" && !consoleConfig().reddb) throw new ApiError(422, "invalid_request", "source: reddb needs REDDB_URL set on the console");
+  if (source === "reddb" && !consoleConfig().reddb) throw new ApiError("invalid_request", "source: reddb needs REDDB_URL set on the console");
 }
 
 export interface DlqRead {

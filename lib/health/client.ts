@@ -17,6 +17,6 @@ export async function fetchHealth(signal?: AbortSignal): Promise<HealthResponse>
   const parsed = healthResponseSchema.safeParse(await res.json().catch(() => undefined));
   if (parsed.success) return parsed.data;
   // A 503 without our body comes from something in front of the console.
-  if (res.status === 503) throw new ApiError(503, "unavailable", "HTTP 503 Service Unavailable");
-  throw new ApiError(502, "bad_response", "the health endpoint answered with an unexpected shape");
+  if (res.status === 503) throw new ApiError("unavailable", "HTTP 503 Service Unavailable");
+  throw new ApiError("bad_response", "the health endpoint answered with an unexpected shape");
 }

@@ -1,27 +1,41 @@
 import type { z } from "zod";
 import type { Logger } from "../log";
 
-/**
- * Errors of the console's API, on both sides of the wire. Route handlers throw an
- * `ApiError`; `withApiErrors` turns it into `{error: {code, message}}` with its
- * status. The browser turns such a response back into an `ApiError`
- * (`apiErrorFromResponse`), so callers can tell a 4xx from a 5xx.
- * No runtime imports: safe in client code.
- */
-export interface ApiErrorBody {
-  error: { code: string; message: string };
-}
+import { ERROR_STATUS, errorBody, isErrorCode, type ErrorBody, type ErrorCode } from "./error-codes";
 
+export { ERROR_STATUS, errorBody, isErrorCode, type ErrorBody, type ErrorCode } from "./error-codes";
+
+/**
+ * Errors of every Embedline HTTP answer, on both sides of the wire. Route
+ * handlers and worker routes throw an `ApiError`; `withApiErrors` (console) and
+ * the worker kit turn it into the one error body (`./error-codes.ts`) with the
+ * code's status. The browser turns such a response back into an `ApiError`
+ * (`apiErrorFromResponse`), so callers can tell a 4xx from a 5xx.
+ * No runtime imports beyond the code table: safe in client code.
+ */
 export class ApiError extends Error {
   override name = "ApiError";
+  /** The code's status (`ERROR_STATUS`), or the wire's for an answer passed on as it came (`received`). */
+  readonly status: number;
   constructor(
-    readonly status: number,
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     /** Extra response headers, e.g. Retry-After on a 429. */
     readonly headers: Record<string, string> = {},
   ) {
     super(message);
+    this.status = ERROR_STATUS[code];
+  }
+
+  /**
+   * An error answered by someone else, with the status it came with: the
+   * browser decoding a response, the console passing on an upstream's 4xx.
+   * Only for decoding; code that refuses a request uses the constructor.
+   */
+  static received(status: number, code: ErrorCode, message: string, headers: Record<string, string> = {}): ApiError {
+    const e = new ApiError(code, message, headers);
+    (e as { status: number }).status = status;
+    return e;
   }
 
   /** A client error: retrying the same request will fail the same way. */
@@ -29,9 +43,12 @@ export class ApiError extends Error {
     return this.status >= 400 && this.status < 500;
   }
 
+  get body(): ErrorBody {
+    return errorBody(this.code, this.message, this.status);
+  }
+
   toResponse(): Response {
-    const body: ApiErrorBody = { error: { code: this.code, message: this.message } };
-    return Response.json(body, { status: this.status, headers: { "cache-control": "no-store", ...this.headers } });
+    return Response.json(this.body, { status: this.status, headers: { "cache-control": "no-store", ...this.headers } });
   }
 }
 
@@ -46,7 +63,7 @@ export function describeZodError(error: z.ZodError): string {
 
 function validate<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
   const result = schema.safeParse(value);
-  if (!result.success) throw new ApiError(422, "invalid_request", describeZodError(result.error));
+  if (!result.success) throw new ApiError("invalid_request", describeZodError(result.error));
   return result.data;
 }
 
@@ -89,7 +106,7 @@ export interface BodyLimit {
 }
 
 function tooLarge({ maxBytes, route }: BodyLimit): ApiError {
-  return new ApiError(413, "body_too_large", `request body is over the ${formatBytes(maxBytes)} limit of ${route}`);
+  return new ApiError("body_too_large", `request body is over the ${formatBytes(maxBytes)} limit of ${route}`);
 }
 
 /**
@@ -109,7 +126,7 @@ async function readCapped(request: Request, limit: BodyLimit): Promise<Uint8Arra
     for (;;) {
       // A body that breaks off (the client went away mid-upload) is the client's problem, not a 500.
       const { done, value } = await reader.read().catch(() => {
-        throw new ApiError(400, "bad_request", "request body could not be read to its end");
+        throw new ApiError("bad_request", "request body could not be read to its end");
       });
       if (done) break;
       total += value.byteLength;
@@ -141,20 +158,20 @@ export async function parseJsonBody<S extends z.ZodType>(request: Request, schem
   const type = request.headers.get("content-type");
   if (!isJsonContentType(type)) {
     const got = type === null ? "no Content-Type" : `Content-Type ${JSON.stringify(type.slice(0, 100))}`;
-    throw new ApiError(415, "unsupported_media_type", `${limit.route} takes JSON only (got ${got}): send Content-Type: application/json`);
+    throw new ApiError("unsupported_media_type", `${limit.route} takes JSON only (got ${got}): send Content-Type: application/json`);
   }
   const bytes = await readCapped(request, limit);
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
-    throw new ApiError(400, "invalid_json", "request body is not valid UTF-8");
+    throw new ApiError("invalid_json", "request body is not valid UTF-8");
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    throw new ApiError(400, "invalid_json", text.trim() === "" ? "request body is empty; expected JSON" : "request body is not valid JSON");
+    throw new ApiError("invalid_json", text.trim() === "" ? "request body is empty; expected JSON" : "request body is not valid JSON");
   }
   return validate(schema, value);
 }
@@ -177,7 +194,7 @@ export function withApiErrors<C>(log: () => Logger, handler: Handler<C>): (reque
     } catch (err) {
       if (err instanceof ApiError) return err.toResponse();
       log().error({ err, method: request.method, path: new URL(request.url).pathname }, "route handler failed");
-      return new ApiError(500, "internal", "internal error").toResponse();
+      return new ApiError("internal", "internal error").toResponse();
     }
   };
 }
@@ -186,11 +203,11 @@ export function withApiErrors<C>(log: () => Logger, handler: Handler<C>): (reque
 export async function apiErrorFromResponse(res: Response): Promise<ApiError> {
   const fallback = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ""}`;
   try {
-    const body = (await res.json()) as Partial<ApiErrorBody>;
+    const body = (await res.json()) as { error?: { code?: unknown; message?: unknown } };
     const { code, message } = body.error ?? {};
-    if (typeof code === "string" && typeof message === "string") return new ApiError(res.status, code, message);
+    if (isErrorCode(code) && typeof message === "string") return ApiError.received(res.status, code, message);
   } catch {
     // Not JSON (a proxy's HTML error page, an empty body): fall back to the status line.
   }
-  return new ApiError(res.status, "http_error", fallback);
+  return ApiError.received(res.status, "http_error", fallback);
 }

@@ -18,7 +18,7 @@ export function bearerCheck(token: string | undefined, realm: string): BearerChe
     const m = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? "");
     // Always hash and compare, also when the header is missing, so that path takes the same time.
     const ok = tokenMatches(m?.[1]?.trim() ?? "", token);
-    if (!m || !ok) throw new ApiError(401, "unauthorized", "a valid bearer token is required", { "www-authenticate": `Bearer realm="${realm}"` });
+    if (!m || !ok) throw new ApiError("unauthorized", "a valid bearer token is required", { "www-authenticate": `Bearer realm="${realm}"` });
   };
 }
 

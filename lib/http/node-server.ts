@@ -1,22 +1,11 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { ApiError, type ApiErrorBody } from "./api-error";
+import { ApiError } from "./api-error";
 
 /**
  * Low-level helpers for the workers' node:http servers, used by the kit in
- * `worker-server.ts` (workers do not call them directly).
- *
- * Error bodies: the console's shape `{error: {code, message}}` plus a `type`
- * ("invalid_request_error" for a 4xx, "server_error" for a 5xx) — the field
- * OpenAI-style clients of the embedding service read. Every worker sends it, so
- * there is one worker error shape; the console's own routes do not.
+ * `worker-server.ts` (workers do not call them directly). Error answers carry
+ * the one error body of `./error-codes.ts`, as the console's routes do.
  */
-export interface WorkerErrorBody extends ApiErrorBody {
-  error: ApiErrorBody["error"] & { type: "invalid_request_error" | "server_error" };
-}
-
-export function errorBody(status: number, code: string, message: string): WorkerErrorBody {
-  return { error: { code, message, type: status >= 500 ? "server_error" : "invalid_request_error" } };
-}
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const payload = JSON.stringify(body);
@@ -30,7 +19,7 @@ export function sendText(res: ServerResponse, status: number, body: string, cont
 }
 
 export function sendApiError(res: ServerResponse, err: ApiError): void {
-  sendJson(res, err.status, errorBody(err.status, err.code, err.message), { "cache-control": "no-store", ...err.headers });
+  sendJson(res, err.status, err.body, { "cache-control": "no-store", ...err.headers });
 }
 
 // A refused body is read and dropped up to this much before the 413 goes out:
@@ -81,7 +70,7 @@ export function readJson(req: IncomingMessage, limit: number): Promise<unknown> 
         try {
           resolve(JSON.parse(text) as unknown);
         } catch {
-          reject(new ApiError(400, "invalid_json", text.trim() === "" ? "request body is empty; expected JSON" : "request body is not valid JSON"));
+          reject(new ApiError("invalid_json", text.trim() === "" ? "request body is empty; expected JSON" : "request body is not valid JSON"));
         }
       });
     });
@@ -92,5 +81,5 @@ export function readJson(req: IncomingMessage, limit: number): Promise<unknown> 
 }
 
 function tooLarge(limit: number): ApiError {
-  return new ApiError(413, "body_too_large", `request body is larger than ${limit} bytes`);
+  return new ApiError("body_too_large", `request body is larger than ${limit} bytes`);
 }

@@ -2,9 +2,9 @@ import { createServer, STATUS_CODES, type IncomingMessage, type Server, type Ser
 import type { Socket } from "node:net";
 import type { z } from "zod";
 import type { Logger } from "../log";
-import { ApiError, describeZodError } from "./api-error";
+import { ApiError, describeZodError, type ErrorCode } from "./api-error";
 import type { BearerCheck } from "./bearer";
-import { errorBody, readJson, sendApiError, sendJson, sendText } from "./node-server";
+import { readJson, sendApiError, sendJson, sendText } from "./node-server";
 
 /**
  * The HTTP kit of the workers (embed-worker, indexer, parse worker, embedding
@@ -62,7 +62,7 @@ export interface RequestOutcome {
   route: string | undefined;
   status: number;
   /** The error code when the answer is an error; `client_closed` when the client left first. */
-  code?: string;
+  code?: ErrorCode;
   durationMs: number;
 }
 
@@ -145,14 +145,14 @@ export function splitTarget(target: string): { path: string; search: string } {
       // falls through to the 400
     }
   }
-  throw new ApiError(400, "invalid_target", "the request target is not a path");
+  throw new ApiError("invalid_target", "the request target is not a path");
 }
 
 function decodeSegment(s: string): string {
   try {
     return decodeURIComponent(s);
   } catch {
-    throw new ApiError(400, "invalid_path", "the path has invalid percent-encoding");
+    throw new ApiError("invalid_path", "the path has invalid percent-encoding");
   }
 }
 
@@ -162,7 +162,7 @@ function clip(s: string): string {
 
 function validate<T>(schema: z.ZodType<T>, value: unknown): T {
   const r = schema.safeParse(value);
-  if (!r.success) throw new ApiError(422, "invalid_request", describeZodError(r.error));
+  if (!r.success) throw new ApiError("invalid_request", describeZodError(r.error));
   return r.data;
 }
 
@@ -195,12 +195,12 @@ export function createWorkerServer(opts: WorkerServerOptions): Server {
   function match(method: string, path: string): { c: Compiled; params: Record<string, string> } {
     const parts = path.split("/").slice(1).map(decodeSegment);
     const candidates = compiled.filter((c) => c.segments.length === parts.length && c.segments.every((s, i) => (typeof s === "string" ? s === parts[i] : parts[i] !== "")));
-    if (candidates.length === 0) throw new ApiError(404, "not_found", `no route ${clip(path)}`);
+    if (candidates.length === 0) throw new ApiError("not_found", `no route ${clip(path)}`);
     const wanted = method === "HEAD" ? "GET" : method;
     const c = candidates.find((x) => x.method === wanted);
     if (!c) {
       const allow = [...new Set(candidates.flatMap((x) => (x.method === "GET" ? ["GET", "HEAD"] : [x.method])))].join(", ");
-      throw new ApiError(405, "method_not_allowed", `${clip(method)} is not allowed on ${clip(path)}; use ${allow}`, { allow });
+      throw new ApiError("method_not_allowed", `${clip(method)} is not allowed on ${clip(path)}; use ${allow}`, { allow });
     }
     const params: Record<string, string> = {};
     c.segments.forEach((s, i) => {
@@ -217,7 +217,7 @@ export function createWorkerServer(opts: WorkerServerOptions): Server {
       if (!res.writableFinished) aborter.abort(new Error("client closed the connection"));
     });
     let pattern: string | undefined;
-    const done = (status: number, code?: string) => opts.onResponse?.({ method, route: pattern, status, code, durationMs: performance.now() - started });
+    const done = (status: number, code?: ErrorCode) => opts.onResponse?.({ method, route: pattern, status, code, durationMs: performance.now() - started });
     try {
       opts.onRequest?.(req, res);
       const { path, search } = splitTarget(req.url ?? "/");
@@ -225,12 +225,12 @@ export function createWorkerServer(opts: WorkerServerOptions): Server {
       pattern = c.pattern;
       const { spec } = c.route;
       if (spec.auth) opts.bearer?.(req);
-      if (c.method !== "GET" && isCrossSite(req)) throw new ApiError(403, "cross_site", "cross-site requests are refused");
+      if (c.method !== "GET" && isCrossSite(req)) throw new ApiError("cross_site", "cross-site requests are refused");
       const rawQuery = Object.fromEntries(new URLSearchParams(search));
       const query = spec.query ? validate(spec.query, rawQuery) : rawQuery;
       let body: unknown;
       if (spec.body) {
-        if (!isJsonContentType(req.headers["content-type"])) throw new ApiError(415, "unsupported_media_type", "send the body as application/json");
+        if (!isJsonContentType(req.headers["content-type"])) throw new ApiError("unsupported_media_type", "send the body as application/json");
         body = validate(spec.body, await readJson(req, spec.maxBodyBytes ?? opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES));
       }
       const reply = await spec.handle({ req, res, path, params, query, body, signal: aborter.signal });
@@ -247,7 +247,7 @@ export function createWorkerServer(opts: WorkerServerOptions): Server {
       // The stack is for the operator's log; the client gets no internals.
       log.error({ err: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err), method, route: pattern ?? null }, "request failed");
       if (res.headersSent) res.destroy();
-      else sendApiError(res, new ApiError(500, "internal", "internal error"));
+      else sendApiError(res, new ApiError("internal", "internal error"));
       done(500, "internal");
     }
   }
@@ -283,14 +283,15 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Socket, log: Logg
     socket.destroy();
     return;
   }
-  const [status, code, message] =
+  const refusal =
     err.code === "HPE_HEADER_OVERFLOW"
-      ? [431, "headers_too_large", "request headers are too large"]
+      ? new ApiError("headers_too_large", "request headers are too large")
       : err.code === "ERR_HTTP_REQUEST_TIMEOUT"
-        ? [408, "request_timeout", "the request took too long to arrive"]
-        : [400, "bad_request", "malformed HTTP request"];
+        ? new ApiError("request_timeout", "the request took too long to arrive")
+        : new ApiError("bad_request", "malformed HTTP request");
+  const { status } = refusal;
   log.debug({ code: err.code, status }, "malformed request refused");
-  const body = JSON.stringify(errorBody(status, code, message));
+  const body = JSON.stringify(refusal.body);
   const head = [`HTTP/1.1 ${status} ${STATUS_CODES[status]}`, "content-type: application/json; charset=utf-8", `content-length: ${Buffer.byteLength(body)}`, "connection: close"];
   socket.end(`${head.join("\r\n")}\r\n\r\n${body}`, () => socket.destroy());
 }

@@ -62,7 +62,7 @@ export class StreamLimiter {
 }
 
 function tooMany(message: string): ApiError {
-  return new ApiError(429, "too_many_streams", message, { "retry-after": String(STREAM_RETRY_AFTER_SEC) });
+  return new ApiError("too_many_streams", message, { "retry-after": String(STREAM_RETRY_AFTER_SEC) });
 }
 
 /**

@@ -1,5 +1,5 @@
 import "server-only";
-import { ApiError } from "@/lib/http/api-error";
+import { ApiError, isErrorCode } from "@/lib/http/api-error";
 import { UpstreamError } from "./http";
 
 /**
@@ -10,18 +10,20 @@ import { UpstreamError } from "./http";
 export function toApiError(err: unknown, service: string): unknown {
   // kafkajs errors (KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded…): the broker is down or refusing.
   const name = (err as { name?: unknown } | null)?.name;
-  if (typeof name === "string" && name.startsWith("KafkaJS")) return new ApiError(502, "upstream_unreachable", "Kafka is unreachable (not running?)");
+  if (typeof name === "string" && name.startsWith("KafkaJS")) return new ApiError("upstream_unreachable", "Kafka is unreachable (not running?)");
   if (!(err instanceof UpstreamError)) return err;
-  if (err.kind === "unreachable") return new ApiError(502, "upstream_unreachable", `${service} is unreachable (not running?)`);
+  if (err.kind === "unreachable") return new ApiError("upstream_unreachable", `${service} is unreachable (not running?)`);
   const status = err.status ?? 502;
   if (status >= 400 && status < 500) {
     const e = (err.body as { error?: { code?: unknown; message?: unknown } } | null)?.error;
     const message = typeof e?.message === "string" ? e.message : `${service} answered ${status}`;
     // A 429 (the indexer's exact-scan bound) keeps its Retry-After, so the client knows when to try again.
     const headers: Record<string, string> = status === 429 && err.retryAfter !== undefined ? { "retry-after": err.retryAfter } : {};
-    return new ApiError(status, typeof e?.code === "string" ? e.code : "upstream_rejected", message, headers);
+    // Our services answer codes of the same table, so a known code keeps its status; an unknown one (a version skew) keeps the upstream's.
+    const code = e?.code;
+    return isErrorCode(code) ? new ApiError(code, message, headers) : ApiError.received(status, "upstream_rejected", message, headers);
   }
-  return new ApiError(502, "upstream_failed", `${service} failed (HTTP ${status})`);
+  return new ApiError("upstream_failed", `${service} failed (HTTP ${status})`);
 }
 
 export async function proxied<T>(service: string, fn: () => Promise<T>): Promise<T> {

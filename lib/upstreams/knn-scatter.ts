@@ -39,8 +39,8 @@ async function resolve(set: IndexerSet, q: KnnQuery, timeoutMs: number, signal: 
     const refused = done.find((c) => isQueryError(c) && errorCode(c) !== "unknown_doc_id");
     if (refused) throw toApiError(refused.err, "indexer");
     const silent = done.flatMap((c, i) => (errorCode(c) === "unknown_doc_id" ? [] : [`${redactUrl(instances[i]!.instance)} ${failureText(c)}`]));
-    if (silent.length === 0) throw new ApiError(404, "unknown_doc_id", `no indexer holds a document with doc_id ${JSON.stringify(q.doc_id)}`);
-    throw new ApiError(502, "upstream_unreachable", `no indexer that answered holds doc_id ${JSON.stringify(q.doc_id)}, and the one holding it may be among those that did not: ${silent.join("; ")}`);
+    if (silent.length === 0) throw new ApiError("unknown_doc_id", `no indexer holds a document with doc_id ${JSON.stringify(q.doc_id)}`);
+    throw new ApiError("upstream_unreachable", `no indexer that answered holds doc_id ${JSON.stringify(q.doc_id)}, and the one holding it may be among those that did not: ${silent.join("; ")}`);
   }
   // A text is embedded once: one instance at a time, the next when one fails. Start at a rotating instance to spread the embedding work.
   const start = rotation++ % instances.length;
@@ -55,7 +55,7 @@ async function resolve(set: IndexerSet, q: KnnQuery, timeoutMs: number, signal: 
     failures.push(`${redactUrl(t.instance)} ${failureText(call)}`);
   }
   const last = failures.at(-1) ?? "no indexer";
-  throw new ApiError(502, "upstream_unreachable", `no indexer could embed the text (${failures.length > 1 ? failures.join("; ") : last})`);
+  throw new ApiError("upstream_unreachable", `no indexer could embed the text (${failures.length > 1 ? failures.join("; ") : last})`);
 }
 let rotation = 0;
 
@@ -92,7 +92,7 @@ export async function scatterKnnQuery(q: KnnQuery, signal: AbortSignal): Promise
   const body = vectorQuery(q, vector);
   const calls = await Promise.all(set.instances.map((t) => callIndexer<unknown>(t, "/knn/query", { method: "POST", body }, timeoutMs, signal)));
   const outcomes = outcomesOf(set, calls, knnAnswerSchema);
-  if (signal.aborted) throw new ApiError(499, "client_closed", "the client went away");
+  if (signal.aborted) throw new ApiError("client_closed", "the client went away");
   if (!outcomes.some((o) => o.result.ok)) throw noAnswer(calls, set);
   const merged = mergeAnswers(outcomes, q.k, { topicPartitions: set.topicPartitions, timeoutMs });
   return { ...merged, took_ms: Math.round((performance.now() - started) * 1000) / 1000 };
@@ -107,6 +107,6 @@ function noAnswer(calls: Call<unknown>[], set: IndexerSet): ApiError {
   // One instance (INDEXER_URL, or a group of one): its own error, as before the group.
   if (calls.length === 1 && !calls[0]!.timedOut && calls[0]!.err instanceof UpstreamError) return toApiError(calls[0]!.err, "indexer") as ApiError;
   const what = calls.map((c, i) => `${redactUrl(set.instances[i]!.instance)} ${failureText(c)}`).join("; ");
-  if (calls.every((c) => c.timedOut)) return new ApiError(504, "upstream_timeout", `no indexer answered within ${consoleConfig().knnScatterTimeoutMs} ms (${what})`);
-  return new ApiError(502, calls.some((c) => c.ok || (c.err instanceof UpstreamError && c.err.kind === "http")) ? "upstream_failed" : "upstream_unreachable", `no indexer answered (${what})`);
+  if (calls.every((c) => c.timedOut)) return new ApiError("upstream_timeout", `no indexer answered within ${consoleConfig().knnScatterTimeoutMs} ms (${what})`);
+  return new ApiError(calls.some((c) => c.ok || (c.err instanceof UpstreamError && c.err.kind === "http")) ? "upstream_failed" : "upstream_unreachable", `no indexer answered (${what})`);
 }

@@ -96,7 +96,7 @@ describe("apiErrorFromResponse", () => {
     { res: () => new Response("<html>bad gateway</html>", { status: 502, statusText: "Bad Gateway" }), status: 502, code: "http_error", message: "HTTP 502 Bad Gateway", client: false },
     { res: () => Response.json({ unexpected: true }, { status: 404 }), status: 404, code: "http_error", message: "HTTP 404", client: true },
     // A code outside the closed union is not trusted as one: the status line stands.
-    { res: () => Response.json({ error: { code: "teapot", message: "short and stout" } }, { status: 418 }), status: 418, code: "http_error", message: "HTTP 418", client: true },
+    { res: () => Response.json({ error: { code: "teapot", message: "short and stout" } }, { status: 418 }), status: 418, code: "http_error", message: "HTTP 418", client: true }, // not-a-code
   ])("$status → $code", async ({ res, status, code, message, client }) => {
     const err = await apiErrorFromResponse(res());
     expect(err).toBeInstanceOf(ApiError);

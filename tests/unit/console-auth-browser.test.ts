@@ -86,7 +86,7 @@ describe("a 401 from the console's gate sends the page to the login form", () =>
   });
 
   it("nor does any other refusal", async () => {
-    answer = () => Response.json({ error: { code: "forbidden", message: "no" } }, { status: 403 });
+    answer = () => Response.json({ error: { code: "cross_site", message: "no" } }, { status: 403 });
     await expect(fetchJson.getJson("/api/lag")).rejects.toMatchObject({ status: 403 });
     expect(assign).not.toHaveBeenCalled();
   });

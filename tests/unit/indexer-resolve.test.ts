@@ -91,7 +91,7 @@ describe("emb-indexer: POST /knn/resolve", () => {
 
   it.each([
     ["a doc_id it does not hold", { doc_id: "doc-999" }, 404, "unknown_doc_id"],
-    ["a text embedded to another dimension", { text: "three dims" }, 409, "dimension_mismatch"],
+    ["a text embedded to another dimension", { text: "three dims" }, 409, "model_mismatch"],
     ["a text embedded to a vector without a direction", { text: "no direction" }, 502, "upstream_failed"],
     ["neither doc_id nor text", {}, 422, "invalid_request"],
     ["both doc_id and text", { doc_id: "doc-3", text: "like doc 3" }, 422, "invalid_request"],

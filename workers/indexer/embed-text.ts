@@ -17,12 +17,12 @@ export function embedTextWith(client: EmbeddingClient, model: string): EmbedText
     try {
       answer = await client.embed([text]);
     } catch (err) {
-      if (err instanceof EmbeddingRejectedError && err.kind !== "config") throw new ApiError(422, "text_rejected", err.message);
-      if (err instanceof EmbeddingError) throw new ApiError(503, "embedding_unavailable", `the embedding service could not embed the text: ${err.message}`);
+      if (err instanceof EmbeddingRejectedError && err.kind !== "config") throw new ApiError("text_rejected", err.message);
+      if (err instanceof EmbeddingError) throw new ApiError("embedding_unavailable", `the embedding service could not embed the text: ${err.message}`);
       throw err;
     }
     if (!sameModel(answer.model, model)) {
-      throw new ApiError(409, "model_mismatch", `the embedding service embedded the text with model ${answer.model}, not ${model} (EMBED_MODEL, the index's model): its vector is not comparable with the index's`);
+      throw new ApiError("model_mismatch", `the embedding service embedded the text with model ${answer.model}, not ${model} (EMBED_MODEL, the index's model): its vector is not comparable with the index's`);
     }
     return answer.vectors[0] as number[];
   };

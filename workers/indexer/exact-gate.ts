@@ -81,9 +81,7 @@ export class ExactQueryGate {
     }
     if (this.waiting.length >= this.queue) {
       const retryAfter = Math.max(1, Math.ceil(((this.waiting.length + 1) * this.meanMs) / this.concurrency / 1000));
-      throw new ApiError(
-        429,
-        "rate_limited",
+      throw new ApiError("rate_limited",
         `too many exact kNN scans at once (${this.concurrency} running, ${this.waiting.length} waiting; exact: true, or a filter too selective for the HNSW graph): retry in ${retryAfter} s`,
         { "retry-after": String(retryAfter) },
       );

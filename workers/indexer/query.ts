@@ -39,24 +39,25 @@ function filterOf(q: KnnQuery): DocFilter | undefined {
  */
 export function queryUnit(values: readonly number[]): Float32Array {
   const problem = directionProblem(values);
-  if (problem) throw new ApiError(422, "invalid_request", problem);
+  if (problem) throw new ApiError("invalid_request", problem);
   return toUnit(values)!.unit;
 }
 
 /**
  * The unit vector of a query text, embedded with the index's model; the same
  * errors for /knn/query and /knn/resolve: the embedding service's (embed-text.ts),
- * 409 `dimension_mismatch` when the index holds vectors of another dimension,
+ * 409 `model_mismatch` when the index holds vectors of another dimension (the
+ * embedding service serves another model than the one the index was built with),
  * 502 when the service answered with a vector without a direction. An empty
  * index takes any dimension (another instance of the group may hold data).
  */
 export async function textUnit(index: Pick<VectorIndex, "dim">, text: string, embedText: EmbedText): Promise<Float32Array> {
   const values = await embedText(text);
   const dim = index.dim;
-  if (dim !== undefined && values.length !== dim) throw new ApiError(409, "dimension_mismatch", `the embedded text has ${values.length} dimensions but the index holds ${dim}-dim vectors`);
+  if (dim !== undefined && values.length !== dim) throw new ApiError("model_mismatch", `the embedded text has ${values.length} dimensions but the index holds ${dim}-dim vectors`);
   const unit = toUnit(values)?.unit;
   // Only a broken embedding service answers a text with a vector without a direction.
-  if (!unit) throw new ApiError(502, "upstream_failed", "the embedding service answered the text with a vector without a direction (all zeros or not finite)");
+  if (!unit) throw new ApiError("upstream_failed", "the embedding service answered the text with a vector without a direction (all zeros or not finite)");
   return unit;
 }
 
@@ -74,14 +75,14 @@ export async function runKnnQuery(index: VectorIndex, q: KnnQuery, embedText: Em
   const started = performance.now();
   const shardCount = index.opts.shards;
   const unknownShard = q.shards?.find((s) => s >= shardCount);
-  if (unknownShard !== undefined) throw new ApiError(422, "unknown_shard", `unknown shard ${unknownShard}: shards are 0 to ${shardCount - 1}`);
+  if (unknownShard !== undefined) throw new ApiError("unknown_shard", `unknown shard ${unknownShard}: shards are 0 to ${shardCount - 1}`);
 
   let query: Float32Array;
   // The console resolves a doc_id query to its vector once and sends the vector with exclude_doc_id to every instance.
   let excludeDocId: string | undefined = q.exclude_doc_id;
   if (q.doc_id !== undefined) {
     const found = index.locate(q.doc_id);
-    if (!found) throw new ApiError(404, "unknown_doc_id", `the index holds no document with doc_id ${JSON.stringify(q.doc_id)}`);
+    if (!found) throw new ApiError("unknown_doc_id", `the index holds no document with doc_id ${JSON.stringify(q.doc_id)}`);
     query = found.vector;
     if (!q.include_self) excludeDocId = q.doc_id;
   } else if (q.vector) {
@@ -89,7 +90,7 @@ export async function runKnnQuery(index: VectorIndex, q: KnnQuery, embedText: Em
     const unit = queryUnit(q.vector);
     const dim = index.dim;
     if (dim === undefined) return { neighbors: [], count_scored: 0, took_ms: elapsed(started), mode: q.exact ? "exact" : "hnsw" };
-    if (q.vector.length !== dim) throw new ApiError(422, "dimension_mismatch", `vector has ${q.vector.length} dimensions but the index holds ${dim}-dim vectors`);
+    if (q.vector.length !== dim) throw new ApiError("dimension_mismatch", `vector has ${q.vector.length} dimensions but the index holds ${dim}-dim vectors`);
     query = unit;
   } else {
     query = await textUnit(index, q.text as string, embedText);

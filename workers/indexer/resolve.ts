@@ -40,7 +40,7 @@ export interface KnnResolveAnswer {
 export async function resolveQuery(index: VectorIndex, q: KnnResolve, embedText: EmbedText, textModel: string | null): Promise<KnnResolveAnswer> {
   if (q.doc_id !== undefined) {
     const found = index.locate(q.doc_id);
-    if (!found) throw new ApiError(404, "unknown_doc_id", `this indexer holds no document with doc_id ${JSON.stringify(q.doc_id)}`);
+    if (!found) throw new ApiError("unknown_doc_id", `this indexer holds no document with doc_id ${JSON.stringify(q.doc_id)}`);
     // The index keeps unit vectors; normalising again costs nothing and holds whatever the storage's rounding did.
     const unit = toUnit(Array.from(found.vector))?.unit ?? found.vector;
     return { vector: Array.from(unit), dim: unit.length, model: found.meta.model };

@@ -24,10 +24,10 @@ export interface Limits {
  */
 export function resolveRequestModel(requested: unknown, served: ModelSpec): ModelSpec {
   if (requested === undefined || requested === null || requested === "") return served;
-  if (typeof requested !== "string") throw new ApiError(422, "invalid_model", "model must be a string");
+  if (typeof requested !== "string") throw new ApiError("invalid_model", "model must be a string");
   const spec = findModel(requested);
-  if (!spec) throw new ApiError(404, "model_not_found", `unknown model '${clip(requested)}': this service serves ${served.shortName} (${served.id}); GET /models lists the registry`);
-  if (spec.id !== served.id) throw new ApiError(404, "model_not_loaded", `model ${spec.shortName} is not loaded here: this service serves ${served.shortName}`);
+  if (!spec) throw new ApiError("model_not_found", `unknown model '${clip(requested)}': this service serves ${served.shortName} (${served.id}); GET /models lists the registry`);
+  if (spec.id !== served.id) throw new ApiError("model_not_loaded", `model ${spec.shortName} is not loaded here: this service serves ${served.shortName}`);
   return spec;
 }
 
@@ -37,17 +37,17 @@ export function resolveRequestModel(requested: unknown, served: ModelSpec): Mode
  * tokenizer cuts them at the model's token limit and the answer says which.
  */
 export function checkInputs(inputs: unknown, field: string, limits: Limits): CheckedInputs {
-  if (inputs === undefined) throw new ApiError(422, "missing_inputs", `${field} is required: an array of strings`);
-  if (!Array.isArray(inputs)) throw new ApiError(422, "invalid_inputs", `${field} must be an array of strings`);
-  if (inputs.length === 0) throw new ApiError(422, "empty_inputs", `${field} is empty: send at least one string`);
+  if (inputs === undefined) throw new ApiError("invalid_inputs", `${field} is required: an array of strings`);
+  if (!Array.isArray(inputs)) throw new ApiError("invalid_inputs", `${field} must be an array of strings`);
+  if (inputs.length === 0) throw new ApiError("empty_input", `${field} is empty: send at least one string`);
   if (inputs.length > limits.maxInputs) {
-    throw new ApiError(413, "too_many_inputs", `${field} has ${inputs.length} items; at most ${limits.maxInputs} per request (INFERMESH_MAX_INPUTS): split the batch`);
+    throw new ApiError("too_many_inputs", `${field} has ${inputs.length} items; at most ${limits.maxInputs} per request (INFERMESH_MAX_INPUTS): split the batch`);
   }
   const texts: string[] = [];
   for (let i = 0; i < inputs.length; i++) {
     const t: unknown = inputs[i];
-    if (typeof t !== "string") throw new ApiError(422, "non_string_input", `${field}[${i}] must be a string, got ${describe(t)}`);
-    if (t.length === 0) throw new ApiError(422, "empty_input", `${field}[${i}] is an empty string`);
+    if (typeof t !== "string") throw new ApiError("invalid_inputs", `${field}[${i}] must be a string, got ${describe(t)}`);
+    if (t.length === 0) throw new ApiError("empty_input", `${field}[${i}] is an empty string`);
     texts.push(t);
   }
   return { texts };

@@ -51,8 +51,8 @@ export function createInfermeshServer(deps: ServiceDeps): Server {
   const limits = { maxInputs: cfg.maxInputs };
 
   function ready() {
-    if (state.status === "stopping") throw new ApiError(503, "shutting_down", "service is shutting down", { connection: "close", "retry-after": "1" });
-    if (state.status !== "ok") throw new ApiError(503, "model_loading", "model is still loading", { "retry-after": "1" });
+    if (state.status === "stopping") throw new ApiError("shutting_down", "service is shutting down", { connection: "close", "retry-after": "1" });
+    if (state.status !== "ok") throw new ApiError("model_loading", "model is still loading", { "retry-after": "1" });
   }
 
   /** Refusals in the order a client would fix them: not ready, the model, the inputs. */
@@ -72,7 +72,7 @@ export function createInfermeshServer(deps: ServiceDeps): Server {
       return { vectors: await batcher.submit(encoded, signal), ...report };
     } catch (err) {
       if (err instanceof QueueFullError) {
-        throw new ApiError(429, "queue_full", `too many inputs waiting (INFERMESH_QUEUE_MAX=${cfg.queueMax}); retry after ${err.retryAfterSec} s`, { "retry-after": String(err.retryAfterSec) });
+        throw new ApiError("queue_full", `too many inputs waiting (INFERMESH_QUEUE_MAX=${cfg.queueMax}); retry after ${err.retryAfterSec} s`, { "retry-after": String(err.retryAfterSec) });
       }
       throw err;
     }
@@ -109,7 +109,7 @@ export function createInfermeshServer(deps: ServiceDeps): Server {
         handle: async ({ body, signal }) => {
           const { model, checked } = prepare(body.model, typeof body.input === "string" ? [body.input] : body.input, "input");
           if (body.dimensions != null && body.dimensions !== deps.dim()) {
-            throw new ApiError(422, "invalid_dimensions", `${model.shortName} makes ${deps.dim()}-dim vectors and cannot shorten them`);
+            throw new ApiError("invalid_dimensions", `${model.shortName} makes ${deps.dim()}-dim vectors and cannot shorten them`);
           }
           const format = body.encoding_format ?? "float";
           const out = await embedChecked(checked, signal);

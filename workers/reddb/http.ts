@@ -32,7 +32,7 @@ async function keyed<T>(write: Promise<T>): Promise<T> {
   try {
     return await write;
   } catch (err) {
-    if (err instanceof KeyTooLongError) throw new ApiError(414, "key_too_long", "key too long: namespace and key (or stream name) must fit LMDB's 1,978-byte key limit");
+    if (err instanceof KeyTooLongError) throw new ApiError("key_too_long", "key too long: namespace and key (or stream name) must fit LMDB's 1,978-byte key limit");
     throw err;
   }
 }
@@ -64,7 +64,7 @@ export function createReddbServer(store: ReddbStore, token: string | undefined, 
         auth: true,
         handle: ({ params: { ns, key } }) => {
           const value = store.getKv(ns!, key!);
-          if (value === undefined) throw new ApiError(404, "not_found", "no such key");
+          if (value === undefined) throw new ApiError("not_found", "no such key");
           return json(value);
         },
       }),

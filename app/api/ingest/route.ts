@@ -26,7 +26,7 @@ export const POST = withApiErrors(log, async (request: Request) => {
   if ("texts" in body) values = body.texts.map((text) => ({ text }));
   else {
     const parsed = parseJsonl(body.jsonl);
-    if (parsed.error) throw new ApiError(422, "invalid_request", parsed.error);
+    if (parsed.error) throw new ApiError("invalid_request", parsed.error);
     values = parsed.values;
   }
   const topic = consoleConfig().topics.ingest;

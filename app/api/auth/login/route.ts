@@ -40,12 +40,12 @@ export const POST = withApiErrors(log, async (request: Request) => {
   const attempt = loginLimiter().begin(client);
   if (!attempt.ok) {
     log().warn({ audit: "login_rate_limited", client, scope: attempt.scope, retryAfterSec: attempt.retryAfterSec }, "console login refused: too many failures");
-    throw new ApiError(429, "rate_limited", `too many failed logins; try again in ${attempt.retryAfterSec} s`, { "retry-after": String(attempt.retryAfterSec) });
+    throw new ApiError("rate_limited", `too many failed logins; try again in ${attempt.retryAfterSec} s`, { "retry-after": String(attempt.retryAfterSec) });
   }
   const body = await parseJsonBody(request, loginSchema, limit);
   if (!tokenMatches(body.token, token)) {
     log().warn({ audit: "login_failed", client }, "console login failed: wrong token");
-    throw new ApiError(401, "invalid_token", "wrong token", { "www-authenticate": "Bearer" });
+    throw new ApiError("invalid_token", "wrong token", { "www-authenticate": "Bearer" });
   }
   attempt.succeeded();
   const ttl = cfg.access.sessionTtlSec;

@@ -15,7 +15,7 @@ const log = consoleLog("/api/embed-worker/[action]");
 export const POST = withApiErrors(log, async (request: Request, { params }: { params: Promise<{ action: string }> }) => {
   const auth = requireToken(request);
   const { action } = await params;
-  if (action !== "pause" && action !== "resume") throw new ApiError(404, "not_found", `no action ${action}; expected pause or resume`);
+  if (action !== "pause" && action !== "resume") throw new ApiError("not_found", `no action ${action}; expected pause or resume`);
   await parseJsonBody(request, controlBodySchema, { maxBytes: CONTROL_MAX_BYTES, route: `/api/embed-worker/${action}` });
   const result = await proxied("embed-worker", () => controlEmbedWorker(action));
   log().info({ audit: `embed_worker_${action}`, by: auth }, "operator control");

@@ -22,8 +22,8 @@ export const GET = withApiErrors(consoleLog("/api/knn/shards"), (request: Reques
   const outcomes = await askEveryIndexer(set, "/knn/shards", indexerShardsSchema, timeoutMs, request.signal);
   if (!outcomes.some((o) => o.result.ok)) {
     const only = outcomes.length === 1 ? outcomes[0]!.result : null;
-    if (only && !only.ok && only.error === "unreachable") throw new ApiError(502, "upstream_unreachable", "indexer is unreachable (not running?)");
-    throw new ApiError(502, "upstream_unreachable", `no indexer answered (${outcomes.map((o) => `${o.instance} ${o.result.ok ? "ok" : o.result.error}`).join("; ")})`);
+    if (only && !only.ok && only.error === "unreachable") throw new ApiError("upstream_unreachable", "indexer is unreachable (not running?)");
+    throw new ApiError("upstream_unreachable", `no indexer answered (${outcomes.map((o) => `${o.instance} ${o.result.ok ? "ok" : o.result.error}`).join("; ")})`);
   }
   return Response.json(mergeShards(outcomes, { topicPartitions: set.topicPartitions, timeoutMs }), { headers: { "cache-control": "no-store" } });
 }));
