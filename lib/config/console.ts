@@ -3,12 +3,13 @@ import path from "node:path";
 import { parseEnv, type RawEnv } from "./env";
 import { loadOrExit } from "./load";
 import { embedParquetDir } from "./paths";
+import { parseEmbeddingServiceUrls, parseKafkaCluster } from "./shared";
 
 /** Configuration of the Next.js console's server side. Never sent to the browser. */
 export function parseConsoleConfig(env: RawEnv) {
   const e = parseEnv(
     [
-      "LOG_LEVEL", "KAFKA_BOOTSTRAP_SERVERS", "KAFKA_PORT", "HEALTH_TIMEOUT_MS", "INFERMESH_URL", "INFERMESH_PORT",
+      "LOG_LEVEL", "HEALTH_TIMEOUT_MS",
       "EMBED_WORKER_METRICS_URL", "SPARK_VECTOR_UI_URL", "CONSOLE_TOKEN", "INDEXER_URL", "PARSE_METRICS_URL",
       "CONSOLE_UPSTREAM_TIMEOUT_MS", "SSE_KEEPALIVE_SEC", "SSE_HISTORY", "DLQ_REDRIVE_MAX_REPLAYS",
       "EMBED_DLQ_TOPIC", "PARSE_DLQ_TOPIC", "EMBED_INPUT_TOPIC", "EMBED_OUTPUT_TOPIC", "SPARK_KAFKA_TOPICS", "SPARK_PROGRESS_TOPIC",
@@ -22,10 +23,10 @@ export function parseConsoleConfig(env: RawEnv) {
   );
   return {
     logLevel: e.LOG_LEVEL,
-    kafkaBrokers: e.KAFKA_BOOTSTRAP_SERVERS ?? [`127.0.0.1:${e.KAFKA_PORT}`],
+    kafkaBrokers: parseKafkaCluster(env).brokers,
     healthTimeoutMs: e.HEALTH_TIMEOUT_MS,
     /** Every instance of the embedding service (INFERMESH_URL is a comma-separated list). */
-    infermeshUrls: e.INFERMESH_URL ?? [`http://127.0.0.1:${e.INFERMESH_PORT}`],
+    infermeshUrls: parseEmbeddingServiceUrls(env).urls,
     embedWorkerUrl: e.EMBED_WORKER_METRICS_URL,
     embedControlToken: e.EMBED_CONTROL_TOKEN,
     sparkUrl: e.SPARK_VECTOR_UI_URL,

@@ -2,22 +2,17 @@ import { parseEmbeddingClientConfig } from "./embedding-client";
 import { embedParquetDir } from "./paths";
 import { redactConfig } from "./redact";
 import { parseEnv, type RawEnv } from "./env";
-import { parseTopicReplication } from "./kafka-topics";
+import { parseKafkaCluster, parseProcessBasics, parseTopicCreation } from "./shared";
 
 /** Configuration of the embed-worker (workers/embed). */
 export function parseEmbedWorkerConfig(env: RawEnv) {
   const e = parseEnv(
     [
       "DATA_DIR",
-      "LOG_LEVEL",
-      "SHUTDOWN_TIMEOUT_SEC",
-      "KAFKA_BOOTSTRAP_SERVERS",
-      "KAFKA_PORT",
       "EMBED_INPUT_TOPIC",
       "EMBED_OUTPUT_TOPIC",
       "EMBED_DLQ_TOPIC",
       "EMBED_GROUP",
-      "EMBED_TOPIC_PARTITIONS",
       "EMBED_BATCH_SIZE",
       "EMBED_MAX_WAIT_SEC",
       "EMBED_NORMALIZE",
@@ -38,19 +33,19 @@ export function parseEmbedWorkerConfig(env: RawEnv) {
     ],
     env,
   );
+  const topics = parseTopicCreation(env);
   return {
-    logLevel: e.LOG_LEVEL,
-    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SEC * 1000,
+    ...parseProcessBasics(env),
     kafka: {
-      brokers: e.KAFKA_BOOTSTRAP_SERVERS ?? [`127.0.0.1:${e.KAFKA_PORT}`],
+      brokers: parseKafkaCluster(env).brokers,
       inputTopic: e.EMBED_INPUT_TOPIC,
       outputTopic: e.EMBED_OUTPUT_TOPIC,
       dlqTopic: e.EMBED_DLQ_TOPIC,
       group: e.EMBED_GROUP,
       /** Used only when the worker has to create a missing topic. */
-      partitions: e.EMBED_TOPIC_PARTITIONS,
+      partitions: topics.partitions,
       /** KAFKA_REPLICATION_FACTOR / KAFKA_MIN_INSYNC_REPLICAS of the topics it creates. */
-      replication: parseTopicReplication(env),
+      replication: topics.replication,
     },
     batch: { size: e.EMBED_BATCH_SIZE, maxWaitMs: Math.round(e.EMBED_MAX_WAIT_SEC * 1000) },
     normalize: e.EMBED_NORMALIZE,

@@ -1,4 +1,5 @@
 import { parseEnv, type RawEnv } from "./env";
+import { parseEmbeddingServiceUrls } from "./shared";
 
 /**
  * Configuration of a client of the embedding service (embed-worker, console's
@@ -8,8 +9,6 @@ export function parseEmbeddingClientConfig(env: RawEnv) {
   const e = parseEnv(
     [
       "EMBED_PROVIDER",
-      "INFERMESH_URL",
-      "INFERMESH_PORT",
       "EMBED_MODEL",
       "INFERMESH_API_KEY",
       "INFERMESH_TIMEOUT_SEC",
@@ -23,7 +22,7 @@ export function parseEmbeddingClientConfig(env: RawEnv) {
   return {
     provider: e.EMBED_PROVIDER,
     /** Instances of one embedding service (INFERMESH_URL, comma-separated); the client balances over them. */
-    urls: e.INFERMESH_URL ?? [`http://127.0.0.1:${e.INFERMESH_PORT}`],
+    urls: parseEmbeddingServiceUrls(env).urls,
     model: e.EMBED_MODEL,
     /** Secret: sent as a bearer token, never logged. */
     apiKey: e.INFERMESH_API_KEY,

@@ -1,19 +1,14 @@
 import { indexDir } from "./paths";
 import { parseEnv, type RawEnv } from "./env";
-import { parseTopicReplication } from "./kafka-topics";
+import { parseKafkaCluster, parseProcessBasics, parseTopicCreation } from "./shared";
 
 /** Configuration of the emb-indexer (workers/indexer). */
 export function parseIndexerConfig(env: RawEnv) {
   const e = parseEnv(
     [
       "DATA_DIR",
-      "LOG_LEVEL",
-      "SHUTDOWN_TIMEOUT_SEC",
-      "KAFKA_BOOTSTRAP_SERVERS",
-      "KAFKA_PORT",
       "EMBED_OUTPUT_TOPIC",
       "EMBED_DLQ_TOPIC",
-      "EMBED_TOPIC_PARTITIONS",
       "EMBED_MODEL",
       "EMB_INDEX_SHARDS",
       "EMB_SHARD_MAX_IDS",
@@ -40,16 +35,16 @@ export function parseIndexerConfig(env: RawEnv) {
     ],
     env,
   );
+  const topics = parseTopicCreation(env);
   return {
-    logLevel: e.LOG_LEVEL,
-    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SEC * 1000,
+    ...parseProcessBasics(env),
     host: e.INDEXER_HOST,
     port: e.INDEXER_PORT,
     /** Where the console reaches this instance, and its stable id in the group (lib/kafka/indexer-group.ts). */
     advertisedUrl: advertisedUrl(e.INDEXER_ADVERTISED_URL, e.INDEXER_PORT),
     instance: e.INDEXER_INSTANCE ?? advertisedUrl(e.INDEXER_ADVERTISED_URL, e.INDEXER_PORT),
     kafka: {
-      brokers: e.KAFKA_BOOTSTRAP_SERVERS ?? [`127.0.0.1:${e.KAFKA_PORT}`],
+      brokers: parseKafkaCluster(env).brokers,
       topic: e.EMBED_OUTPUT_TOPIC,
       groupId: e.INDEXER_GROUP,
       sessionTimeoutMs: e.INDEXER_SESSION_TIMEOUT_SEC * 1000,
@@ -60,9 +55,9 @@ export function parseIndexerConfig(env: RawEnv) {
        */
       dlqTopic: e.EMBED_DLQ_TOPIC,
       /** Partitions of the DLQ topic when the indexer is the first to need it. */
-      dlqPartitions: e.EMBED_TOPIC_PARTITIONS,
+      dlqPartitions: topics.partitions,
       /** KAFKA_REPLICATION_FACTOR / KAFKA_MIN_INSYNC_REPLICAS of the DLQ topic when it creates it. */
-      replication: parseTopicReplication(env),
+      replication: topics.replication,
     },
     /** The model text queries are embedded with; its registry dimension is checked against the index at start. */
     model: e.EMBED_MODEL,

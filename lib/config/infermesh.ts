@@ -1,12 +1,11 @@
 import { findLocalModel, localModelNames } from "../embedding/registry";
 import { ConfigError, parseEnv, type RawEnv } from "./env";
+import { parseProcessBasics } from "./shared";
 
 /** Configuration of the bundled embedding service (workers/infermesh). */
 export function parseInfermeshConfig(env: RawEnv) {
   const e = parseEnv(
     [
-      "LOG_LEVEL",
-      "SHUTDOWN_TIMEOUT_SEC",
       "MODEL_CACHE_DIR",
       "INFERMESH_HOST",
       "INFERMESH_PORT",
@@ -39,8 +38,7 @@ export function parseInfermeshConfig(env: RawEnv) {
     throw new ConfigError("INFERMESH_QUEUE_MAX", expected, `invalid configuration: INFERMESH_QUEUE_MAX=${e.INFERMESH_QUEUE_MAX}: expected ${expected}`);
   }
   return {
-    logLevel: e.LOG_LEVEL,
-    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SEC * 1000,
+    ...parseProcessBasics(env),
     /** MODEL_CACHE_DIR as given (modelCacheDir() resolves the default). */
     modelCacheDir: e.MODEL_CACHE_DIR,
     host: e.INFERMESH_HOST,

@@ -1,15 +1,10 @@
 import path from "node:path";
 import { parseEnv, type RawEnv } from "./env";
-import { parseTopicReplication } from "./kafka-topics";
+import { parseKafkaCluster, parseProcessBasics, parseTopicCreation } from "./shared";
 
 /** Variables both parse implementations read. */
 const COMMON = [
   "DATA_DIR",
-  "LOG_LEVEL",
-  "SHUTDOWN_TIMEOUT_SEC",
-  "KAFKA_BOOTSTRAP_SERVERS",
-  "KAFKA_PORT",
-  "EMBED_TOPIC_PARTITIONS",
   "SPARK_KAFKA_TOPICS",
   "SINK_INPUT_TOPIC",
   "PARSE_DLQ_TOPIC",
@@ -21,14 +16,11 @@ function common(env: RawEnv) {
   const dataDir = path.resolve(e.DATA_DIR);
   return {
     dataDir,
-    logLevel: e.LOG_LEVEL,
-    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SEC * 1000,
+    ...parseProcessBasics(env),
     /** The stack's cluster: an operator's, or the local broker `npm start` runs. */
-    brokers: e.KAFKA_BOOTSTRAP_SERVERS ?? [`127.0.0.1:${e.KAFKA_PORT}`],
-    /** Partitions of topics this process has to create (the DLQ, the progress topic). */
-    partitions: e.EMBED_TOPIC_PARTITIONS,
-    /** KAFKA_REPLICATION_FACTOR / KAFKA_MIN_INSYNC_REPLICAS of the topics it creates. */
-    replication: parseTopicReplication(env),
+    brokers: parseKafkaCluster(env).brokers,
+    /** Partitions and replication of topics this process has to create (the DLQ, the progress topic). */
+    ...parseTopicCreation(env),
     inputTopics: e.SPARK_KAFKA_TOPICS,
     outputTopic: e.SINK_INPUT_TOPIC,
     dlqTopic: e.PARSE_DLQ_TOPIC,

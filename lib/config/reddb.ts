@@ -1,12 +1,12 @@
 import { parseEnv, type RawEnv } from "./env";
 import { reddbDataDir } from "./paths";
+import { parseProcessBasics } from "./shared";
 
 /** Configuration of the bundled RedDB-compatible store (workers/reddb). */
 export function parseReddbServerConfig(env: RawEnv) {
-  const e = parseEnv(["DATA_DIR", "LOG_LEVEL", "SHUTDOWN_TIMEOUT_SEC", "REDDB_HOST", "REDDB_PORT", "REDDB_DATA_DIR", "REDDB_TOKEN"], env);
+  const e = parseEnv(["DATA_DIR", "REDDB_HOST", "REDDB_PORT", "REDDB_DATA_DIR", "REDDB_TOKEN"], env);
   return {
-    logLevel: e.LOG_LEVEL,
-    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SEC * 1000,
+    ...parseProcessBasics(env),
     host: e.REDDB_HOST,
     port: e.REDDB_PORT,
     dataDir: reddbDataDir(e.DATA_DIR, e.REDDB_DATA_DIR),

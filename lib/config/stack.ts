@@ -2,23 +2,18 @@ import path from "node:path";
 import { modelCacheDir } from "../embedding/model-cache";
 import { parseEnv, type RawEnv } from "./env";
 import { indexDir } from "./paths";
-import { parseTopicReplication } from "./kafka-topics";
+import { parseEmbeddingServiceUrls, parseKafkaCluster, parseProcessBasics, parseTopicCreation } from "./shared";
 
 /** Configuration of the launcher (`npm start`) and of the test harness that reuses it. */
 export function parseStackConfig(env: RawEnv) {
   const e = parseEnv(
     [
       "DATA_DIR",
-      "LOG_LEVEL",
-      "SHUTDOWN_TIMEOUT_SEC",
       "LAUNCHER_CRASH_LOOP_RESTARTS",
       "LAUNCHER_CRASH_LOOP_WINDOW_SEC",
-      "KAFKA_BOOTSTRAP_SERVERS",
-      "KAFKA_PORT",
       "KAFKA_CONTROLLER_PORT",
       "KAFKA_HEAP",
       "KAFKA_START_TIMEOUT_SEC",
-      "EMBED_TOPIC_PARTITIONS",
       "SPARK_KAFKA_TOPICS",
       "SINK_INPUT_TOPIC",
       "EMBED_INPUT_TOPIC",
@@ -26,8 +21,6 @@ export function parseStackConfig(env: RawEnv) {
       "EMBED_DLQ_TOPIC",
       "CONSOLE_PORT",
       "CONSOLE_TOKEN",
-      "INFERMESH_PORT",
-      "INFERMESH_URL",
       "INFERMESH_MODEL",
       "MODEL_CACHE_DIR",
       "INDEXER_PORT",
@@ -43,10 +36,12 @@ export function parseStackConfig(env: RawEnv) {
     env,
   );
   const dataDir = path.resolve(e.DATA_DIR);
+  const cluster = parseKafkaCluster(env);
+  const topics = parseTopicCreation(env);
+  const embedders = parseEmbeddingServiceUrls(env);
   return {
     dataDir,
-    logLevel: e.LOG_LEVEL,
-    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SEC * 1000,
+    ...parseProcessBasics(env),
     supervision: {
       /** Restarts allowed within the window; one more unexpected exit there stops the stack. */
       crashLoopRestarts: e.LAUNCHER_CRASH_LOOP_RESTARTS,
@@ -56,16 +51,16 @@ export function parseStackConfig(env: RawEnv) {
     },
     kafka: {
       /** An operator-supplied cluster: the launcher starts no broker. */
-      external: e.KAFKA_BOOTSTRAP_SERVERS !== undefined,
-      brokers: e.KAFKA_BOOTSTRAP_SERVERS ?? [`127.0.0.1:${e.KAFKA_PORT}`],
-      port: e.KAFKA_PORT,
+      external: cluster.external,
+      brokers: cluster.brokers,
+      port: cluster.port,
       controllerPort: e.KAFKA_CONTROLLER_PORT,
       heap: e.KAFKA_HEAP,
       startTimeoutMs: e.KAFKA_START_TIMEOUT_SEC * 1000,
       dir: path.join(dataDir, "kafka"),
-      partitions: e.EMBED_TOPIC_PARTITIONS,
+      partitions: topics.partitions,
       /** KAFKA_REPLICATION_FACTOR / KAFKA_MIN_INSYNC_REPLICAS of the topics the launcher creates. */
-      replication: parseTopicReplication(env),
+      replication: topics.replication,
       /** Created compacted (lib/kafka/topics.ts compactedTopic): indexers rebuild from it. */
       outputTopic: e.EMBED_OUTPUT_TOPIC,
       topics: [
@@ -87,10 +82,10 @@ export function parseStackConfig(env: RawEnv) {
     },
     infermesh: {
       /** An operator-supplied embedding service: the bundled one is not started. */
-      external: e.INFERMESH_URL !== undefined,
+      external: embedders.external,
       /** Every instance: the operator's INFERMESH_URL list, or the bundled services (one per `--embedders`, on consecutive ports from INFERMESH_PORT; see withScale). */
-      urls: e.INFERMESH_URL ?? [`http://127.0.0.1:${e.INFERMESH_PORT}`],
-      port: e.INFERMESH_PORT,
+      urls: embedders.urls,
+      port: embedders.port,
       /** The model the bundled service loads: the launcher installs its files first. */
       model: e.INFERMESH_MODEL,
     },
