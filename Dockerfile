@@ -1,7 +1,9 @@
 # The Embedline image: Node 20, the locked npm dependencies, the bundled
-# embedding model's files and a production `next build`, served by `next start`.
-# The pipeline workers run from this same image (they run TypeScript through
-# tsx, which is why dev dependencies stay installed).
+# embedding model's files, a production `next build` served by `next start`, and
+# the pipeline workers built into plain JavaScript (.build/workers/<name>.mjs),
+# which docker-compose.yml runs with node: no TypeScript is compiled at run time.
+# Dev dependencies stay installed: `next build`, the worker build and the model
+# installer (scripts run through tsx at build time) need them.
 FROM node:20-bookworm-slim AS deps
 
 ENV NEXT_TELEMETRY_DISABLED=1
@@ -51,6 +53,8 @@ ENV MODEL_CACHE_DIR=/opt/embedline/models
 
 COPY --chown=node:node . .
 RUN node node_modules/next/dist/bin/next build
+# The workers, bundled by esbuild as `npm start` builds them (scripts/launcher/worker-build.ts).
+RUN node --import tsx scripts/build-workers.ts
 # The console's own state (DATA_DIR/console: ended login sessions), owned by the
 # user it runs as, so a volume mounted here (docker-compose.yml) is writable.
 RUN mkdir -p data/console

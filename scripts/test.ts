@@ -14,6 +14,7 @@ import { ensureKafkaInstalled } from "./kafka/broker";
 import { ensureConsoleBuilt } from "./launcher/console-build";
 import { repoRoot } from "./launcher";
 import { freePort } from "./launcher/ports";
+import { ensureWorkersBuilt, stackWorkerBuild } from "./launcher/worker-build";
 import { StackError } from "./stack-error";
 
 interface Outcome {
@@ -108,6 +109,8 @@ const stages: Record<string, () => Promise<Omit<Outcome, "seconds">> | Omit<Outc
 
 async function prepare(selected: string[]) {
   const needs = (...names: string[]) => names.some((n) => selected.includes(n));
+  // The stages that start workers run them built, as `npm start` does: first, so a compile error shows at once.
+  if (needs("integration", "cluster", "e2e")) ensureWorkersBuilt(stackWorkerBuild(repoRoot), log);
   if (needs("unit", "e2e")) {
     ensureDebianPackages(
       [

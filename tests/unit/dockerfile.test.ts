@@ -1,6 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { stackProcesses, workerNodeArgs } from "../../scripts/launcher/processes";
 
 /**
  * Docker builds cannot run here, so what the image's model stage needs is
@@ -71,6 +73,29 @@ describe("Dockerfile", () => {
     expect(dockerfile).toMatch(/^USER node$/m);
     expect(finalStage).not.toMatch(/^USER root$/m);
   });
+
+  it("builds the workers in the final stage, after the sources are copied", () => {
+    const finalStage = dockerfile.split(/^FROM /m).at(-1) ?? "";
+    const copy = finalStage.search(/^COPY --chown=node:node \. \.$/m);
+    const build = finalStage.search(/^RUN node --import tsx scripts\/build-workers\.ts$/m);
+    expect(copy).toBeGreaterThan(-1);
+    expect(build).toBeGreaterThan(copy);
+    // The image builds its own: a host's .build would be stale or for other sources.
+    expect(readFileSync(path.join(root, ".dockerignore"), "utf8").split("\n")).toContain(".build");
+  });
+
+  // The compose services run the image's built workers exactly as the launcher runs them.
+  it.each(stackProcesses.flatMap((p) => (p.launch.kind === "worker" ? [p] : [])).map((p) => [p.name, p.compose] as const))(
+    "runs the %s worker in compose (%s and its copies) from the built output with the launcher's node arguments",
+    (name, service) => {
+      const services = (parse(readFileSync(path.join(root, "docker-compose.yml"), "utf8"), { merge: true }) as { services: Record<string, { command?: string[]; image?: string }> }).services;
+      const ours = Object.entries(services).filter(([s, svc]) => (s === service || s.startsWith(`${service}-`)) && svc.image?.startsWith("embedline:"));
+      // Spark runs from its own image (spark-submit), not from the launcher's spark process.
+      if (name === "spark") return expect(ours).toEqual([]);
+      expect(ours.length).toBeGreaterThan(0);
+      for (const [, svc] of ours) expect(svc.command).toEqual(["node", ...workerNodeArgs("", name)]);
+    },
+  );
 
   it("runs the installer for INFERMESH_MODEL into the MODEL_CACHE_DIR the image sets", () => {
     const cacheDir = /^ENV MODEL_CACHE_DIR=(\S+)$/m.exec(dockerfile)?.[1];
