@@ -28,8 +28,8 @@ import path from "node:path";
 import { createParser } from "eventsource-parser";
 import { parseEnv } from "../lib/config/env";
 import { inheritedEnv, loadOrExit } from "../lib/config/load";
-import { freePort } from "../scripts/launcher/ports";
-import { startRealInfermesh } from "../tests/integration/embed-worker-harness";
+import { startRealInfermesh } from "../tests/harness/embed-worker";
+import { freePort } from "../tests/harness/free-port";
 
 const CLIENTS = 1_000;
 const MEASURE_MS = 30_000;

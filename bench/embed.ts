@@ -30,7 +30,7 @@ import { parseEnv } from "../lib/config/env";
 import { inheritedEnv } from "../lib/config/load";
 import { variables } from "../lib/config/variables";
 import { modelCacheDir } from "../lib/embedding/model-cache";
-import { freePort } from "../scripts/launcher/ports";
+import { freePort } from "../tests/harness/free-port";
 import { installUseLite, USE_LITE_DIR, USE_LITE_PACKAGES } from "./baselines/use-lite";
 import { machineInfo, processCpuMs, processPeakRssMb, watchLoad } from "./embed/machine";
 import { BASELINE, formatTable, GOALS, goalCheck, RUNTIMES, SIDE_BY_SIDE_BATCHES, sideBySide } from "./embed/side-by-side";

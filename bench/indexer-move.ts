@@ -34,7 +34,7 @@ import { createLogger } from "../lib/log";
 import { serializeEmbeddingRecord } from "../lib/records/embedding-record";
 import { VectorIndex, type IncomingRecord } from "../lib/index/vector-index";
 import { searchIndex } from "../lib/index/search";
-import { freePort } from "../scripts/launcher/ports";
+import { freePort } from "../tests/harness/free-port";
 import { createTopics } from "../tests/harness/kafka-topics";
 import { waitFor } from "../tests/harness/wait-for";
 

@@ -49,7 +49,7 @@ import usearch from "usearch";
 import type { HnswParams, Quantization } from "../lib/index/hnsw";
 import { searchIndex } from "../lib/index/search";
 import { VectorIndex, type IncomingRecord } from "../lib/index/vector-index";
-import { freePort } from "../scripts/launcher/ports";
+import { freePort } from "../tests/harness/free-port";
 
 const root = path.resolve(import.meta.dirname, "..");
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];

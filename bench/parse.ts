@@ -28,11 +28,12 @@ import { createLogger } from "../lib/log";
 import { parseRawMessage } from "../lib/records/parse-raw-message";
 import { ensureKafkaInstalled, startLocalBroker, type LocalBroker } from "../scripts/kafka/broker";
 import { ensureSparkInstalled } from "../scripts/install/spark";
-import { freePort } from "../scripts/launcher/ports";
-import { createTopics, unique } from "../tests/harness/kafka-topics";
+import { freePort } from "../tests/harness/free-port";
+import { createTopics } from "../tests/harness/kafka-topics";
+import { unique } from "../tests/harness/unique";
+import { waitFor } from "../tests/harness/wait-for";
 import { startParseWorker, workerMetrics } from "../tests/harness/parse-worker";
 import { followProgress, startSparkJob, waitForSparkToReach, type SparkProgress } from "../tests/harness/spark-job";
-import { waitFor } from "../tests/harness/wait-for";
 
 const root = path.resolve(import.meta.dirname, "..");
 const RECORDS = Number(process.argv.find((a) => a.startsWith("--records="))?.split("=")[1] ?? 100_000);

@@ -27,10 +27,13 @@ import { createKafka } from "../lib/kafka/client";
 import { ensureTopics } from "../lib/kafka/topics";
 import { createLogger } from "../lib/log";
 import { ensureKafkaInstalled, startLocalBroker, type LocalBroker } from "../scripts/kafka/broker";
-import { freePort } from "../scripts/launcher/ports";
-import { startInstantInfermesh } from "../tests/doubles/instant-infermesh";
-import { getJson, produce, startRealInfermesh, startWorker, unique, type WorkerProcess } from "../tests/integration/embed-worker-harness";
+import { startRealInfermesh, startWorker, type WorkerProcess } from "../tests/harness/embed-worker";
+import { freePort } from "../tests/harness/free-port";
+import { getJson } from "../tests/harness/http";
+import { produce } from "../tests/harness/produce";
+import { unique } from "../tests/harness/unique";
 import { waitFor } from "../tests/harness/wait-for";
+import { startInstantInfermesh } from "../tests/doubles/instant-infermesh";
 
 const root = path.resolve(import.meta.dirname, "..");
 const arg = (name: string, dflt: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? dflt);

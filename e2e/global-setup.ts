@@ -4,7 +4,7 @@ import path from "node:path";
 import { parseStackConfig } from "../lib/config/stack";
 import { createLogger } from "../lib/log";
 import { repoRoot, startConsole, startStack } from "../scripts/launcher";
-import { freePort } from "../scripts/launcher/ports";
+import { freePort } from "../tests/harness/free-port";
 import { TOKEN_CONSOLE } from "./token-console";
 
 /**

@@ -26,12 +26,16 @@ import { Partitioners } from "kafkajs";
 import { afterAll, expect, it } from "vitest";
 import { createKafka } from "../../lib/kafka/client";
 import { createLogger } from "../../lib/log";
-import { freePort } from "../../scripts/launcher/ports";
-import { fetchEnds, longestGap, startTestCluster, topicSettings, waitUntilFailedOver, waitUntilFullyReplicated, worstNodeToLose } from "../harness/cluster";
-import { readWholeTopic } from "../harness/kafka-topics";
-import { kill9Group, startIndexer, startParseWorker, type WorkerProcess } from "../harness/pipeline-processes";
+import { type RealInfermesh, startRealInfermesh, startWorker, type WorkerProcess as EmbedWorker } from "../harness/embed-worker";
+import { freePort } from "../harness/free-port";
+import { getJson } from "../harness/http";
+import { waitUntilConsumed } from "../harness/kafka-topics";
+import { readParquetDir } from "../harness/parquet";
+import { readTopic } from "../harness/read-topic";
+import { repoRoot } from "../harness/repo-root";
 import { waitFor } from "../harness/wait-for";
-import { getJson, readParquetDir, repoRoot, startRealInfermesh, startWorker, waitUntilConsumed, type RealInfermesh, type WorkerProcess as EmbedWorker } from "../integration/embed-worker-harness";
+import { fetchEnds, longestGap, startTestCluster, topicSettings, waitUntilFailedOver, waitUntilFullyReplicated, worstNodeToLose } from "../harness/cluster";
+import { kill9Group, startIndexer, startParseWorker, type WorkerProcess } from "../harness/pipeline-processes";
 
 const T = { input: "agent.results", parsed: "embedding_input", output: "embeddings", parseDlq: "agent.results.dlq", embedDlq: "embeddings_dlq" };
 const PIPELINE_TOPICS = Object.values(T);
@@ -270,16 +274,14 @@ async function scenario(): Promise<void> {
     500,
   );
 
-  // Each whole-topic read writes an end marker into the topic it reads, which the
-  // stage reading that topic then processes: downstream first, the input last.
-  const dlq = { parse: (await readWholeTopic(kafka, T.parseDlq)).length, embed: (await readWholeTopic(kafka, T.embedDlq)).length };
+  const dlq = { parse: (await readTopic(kafka, T.parseDlq)).length, embed: (await readTopic(kafka, T.embedDlq)).length };
   const indexTotals = await Promise.all(indexers.map(async (w) => (await shards(w)).total_ids));
-  const outputIds = (await readWholeTopic(kafka, T.output)).map((r) => String((JSON.parse(r.value) as { doc_id: unknown }).doc_id));
+  const outputIds = (await readTopic(kafka, T.output)).map((r) => String((JSON.parse(r.value) as { doc_id: unknown }).doc_id));
   const parquetIds = readParquetDir(parquetDir).map((r) => String(r.doc_id));
   // The hop in between too: a duplicate there is the parse stage's, not the embed stage's.
-  const parsedIds = (await readWholeTopic(kafka, T.parsed)).map((r) => String((JSON.parse(r.value) as { doc_id: unknown }).doc_id));
+  const parsedIds = (await readTopic(kafka, T.parsed)).map((r) => String((JSON.parse(r.value) as { doc_id: unknown }).doc_id));
   const expected = new Map<string, number>();
-  for (const r of await readWholeTopic(kafka, T.input)) {
+  for (const r of await readTopic(kafka, T.input)) {
     const id = (JSON.parse(r.value) as { id: string }).id;
     expected.set(id, (expected.get(id) ?? 0) + 1);
   }

@@ -14,8 +14,9 @@ import { embedParquetDir } from "../../lib/config/paths";
 import type { SupervisedProcessState } from "../../lib/health/supervisor-state";
 import { createKafka } from "../../lib/kafka/client";
 import { createLogger } from "../../lib/log";
-import { produce, readParquetDir } from "../integration/embed-worker-harness";
-import { readWholeTopic } from "./kafka-topics";
+import { readParquetDir } from "./parquet";
+import { produce } from "./produce";
+import { readTopic } from "./read-topic";
 import { npmStart, type NpmStack } from "./npm-start";
 import { descendants, isAlive } from "./processes";
 import { waitFor } from "./wait-for";
@@ -165,14 +166,12 @@ export async function runChaos(opts: ChaosOptions = {}): Promise<ChaosReport> {
     say(`input stopped at ${total} records (${producer.errors} failed sends retried); waiting for the index`);
     await waitFor(`all ${total} records in the index`, async () => (await indexTotal(stack)) >= total, 180_000, 250);
 
-    // Each whole-topic read writes an end marker into the topic it reads, which the
-    // stage consuming that topic then processes: read downstream first, the input last.
-    const dlq = { parse: (await readWholeTopic(kafka, "agent.results.dlq")).length, embed: (await readWholeTopic(kafka, "embeddings_dlq")).length };
+    const dlq = { parse: (await readTopic(kafka, "agent.results.dlq")).length, embed: (await readTopic(kafka, "embeddings_dlq")).length };
     const indexIds = await indexTotal(stack);
-    const outputIds = (await readWholeTopic(kafka, "embeddings")).map((r) => String((JSON.parse(r.value) as { doc_id: unknown }).doc_id));
+    const outputIds = (await readTopic(kafka, "embeddings")).map((r) => String((JSON.parse(r.value) as { doc_id: unknown }).doc_id));
     const parquetIds = readParquetDir(embedParquetDir(stack.dataDir, undefined)).map((r) => String(r.doc_id));
     // What is in agent.results is the truth: a send retried after a lost ack may have written a record twice.
-    const input = await readWholeTopic(kafka, INPUT_TOPIC);
+    const input = await readTopic(kafka, INPUT_TOPIC);
     const expected = new Map<string, number>();
     for (const r of input) {
       const id = (JSON.parse(r.value) as { id: string }).id;

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { supervisorStateSchema, type SupervisorState } from "../../lib/health/supervisor-state";
 import { repoRoot } from "../../scripts/launcher";
-import { freePort } from "../../scripts/launcher/ports";
+import { freePort } from "./free-port";
 import { pgrep, startCommand, type RunningCommand } from "./processes";
 
 export interface NpmStack {

@@ -1,7 +1,7 @@
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import kafkajs, { type Kafka } from "kafkajs";
-import { freePort } from "../../scripts/launcher/ports";
+import { freePort } from "./free-port";
 import { createTopics } from "./kafka-topics";
 import { startCommand, type RunningCommand } from "./processes";
 import { waitFor } from "./wait-for";

@@ -7,7 +7,7 @@
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePort } from "../../scripts/launcher/ports";
+import { freePort } from "./free-port";
 import { isAlive, startCommand, type RunningCommand } from "./processes";
 import { waitFor } from "./wait-for";
 

@@ -2,7 +2,7 @@ import { fileURLToPath } from "node:url";
 import path from "node:path";
 import type { Kafka } from "kafkajs";
 import { startCommand, type RunningCommand } from "./processes";
-import { unique } from "./kafka-topics";
+import { unique } from "./unique";
 import { waitFor } from "./wait-for";
 
 const here = path.dirname(fileURLToPath(import.meta.url));

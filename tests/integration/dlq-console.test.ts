@@ -8,7 +8,8 @@ import { createHash } from "node:crypto";
 import { Kafka, Partitioners, type IHeaders } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { serializeDlqWithOriginal, type RawMessage } from "../../lib/records/dlq-original";
-import { createTopics, unique } from "../harness/kafka-topics";
+import { createTopics } from "../harness/kafka-topics";
+import { unique } from "../harness/unique";
 import { waitFor } from "../harness/wait-for";
 
 const topics = {

@@ -13,11 +13,12 @@ import { Kafka } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { ReddbClient } from "../../lib/reddb/client";
 import { serializeDlqWithOriginal } from "../../lib/records/dlq-original";
-import { freePort } from "../../scripts/launcher/ports";
-import { createTopics, unique } from "../harness/kafka-topics";
-import { startCommand, type RunningCommand } from "../harness/processes";
+import { freePort } from "../harness/free-port";
+import { createTopics } from "../harness/kafka-topics";
+import { repoRoot } from "../harness/repo-root";
+import { unique } from "../harness/unique";
 import { waitFor } from "../harness/wait-for";
-import { repoRoot } from "./embed-worker-harness";
+import { startCommand, type RunningCommand } from "../harness/processes";
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), "reddb-dlq-"));
 const token = `reddb-dlq-${process.pid}`;

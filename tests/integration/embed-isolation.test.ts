@@ -24,8 +24,13 @@ import { Health, type PartitionStall } from "../../workers/embed/health";
 import { PartitionOwners } from "../../workers/embed/partition-owners";
 import type { EmbedOutcome } from "../../workers/embed/resilient-embed";
 import { WorkerStats } from "../../workers/embed/stats";
+import { inputRecord } from "../harness/embed-worker";
+import { waitUntilConsumed } from "../harness/kafka-topics";
+import { readParquetDir } from "../harness/parquet";
+import { produce } from "../harness/produce";
+import { readCommitted } from "../harness/read-topic";
+import { unique } from "../harness/unique";
 import { waitFor } from "../harness/wait-for";
-import { inputRecord, produce, readCommitted, readParquetDir, unique, waitUntilConsumed } from "./embed-worker-harness";
 
 const brokers = inject("kafkaBrokers");
 const log = createLogger("embed-isolation-test", "warn");

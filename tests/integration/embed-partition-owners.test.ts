@@ -9,7 +9,7 @@ import { createLogger } from "../../lib/log";
 import { ParquetSink } from "../../lib/parquet";
 import { PartitionOwners } from "../../workers/embed/partition-owners";
 import { isFenced } from "../../lib/kafka/errors";
-import { unique } from "./embed-worker-harness";
+import { unique } from "../harness/unique";
 
 // PartitionOwners.takeOver against the real broker: the previous owner of a
 // partition must be fenced *before* the committed offset is read and the

@@ -12,8 +12,14 @@ import { createKafka } from "../../lib/kafka/client";
 import { ensureTopics } from "../../lib/kafka/topics";
 import { createLogger } from "../../lib/log";
 import { startInstantInfermesh } from "../doubles/instant-infermesh";
+import { inputRecord, startWorker, type WorkerProcess } from "../harness/embed-worker";
+import { getJson } from "../harness/http";
+import { waitUntilConsumed } from "../harness/kafka-topics";
+import { readParquetDir } from "../harness/parquet";
+import { produce } from "../harness/produce";
+import { readCommitted } from "../harness/read-topic";
+import { unique } from "../harness/unique";
 import { waitFor } from "../harness/wait-for";
-import { getJson, inputRecord, produce, readCommitted, readParquetDir, startWorker, unique, waitUntilConsumed, type WorkerProcess } from "./embed-worker-harness";
 
 const brokers = inject("kafkaBrokers");
 const kafka = createKafka({ clientId: "embed-crash-test", brokers, log: createLogger("embed-crash-test", "error") });

@@ -11,19 +11,14 @@ import { describe, expect, it } from "vitest";
 import { TopicLimits, payloadBudget } from "../../lib/kafka/record-limits";
 import { dlqRecordSchema, type DlqBytes } from "../../lib/records/dlq-record";
 import { ReddbClient } from "../../lib/reddb/client";
+import { inputRecord, startReddb, startWorker } from "../harness/embed-worker";
+import { getJson } from "../harness/http";
+import { alterTopicConfig, createTopics, waitUntilConsumed } from "../harness/kafka-topics";
+import { readParquetDir } from "../harness/parquet";
+import { produce } from "../harness/produce";
+import { readCommitted } from "../harness/read-topic";
+import { unique } from "../harness/unique";
 import { waitFor } from "../harness/wait-for";
-import {
-  alterTopicConfig,
-  createTopicsWithConfig,
-  getJson,
-  inputRecord,
-  produce,
-  readCommitted,
-  readParquetDir,
-  startReddb,
-  startWorker,
-  unique,
-  waitUntilConsumed } from "./embed-worker-harness";
 import { embedWorkerSuite } from "./embed-worker-suite";
 
 const suite = embedWorkerSuite("embed-hostile-test");
@@ -34,7 +29,8 @@ const OUTPUT_MAX_MESSAGE_BYTES = 64 * 1024;
 
 async function setup(env: Record<string, string> = {}) {
   const t = { input: unique("in"), output: unique("out"), dlq: unique("dlq"), group: unique("group") };
-  await createTopicsWithConfig(kafka, [{ topic: t.input }, { topic: t.output, config: { "max.message.bytes": String(OUTPUT_MAX_MESSAGE_BYTES) } }, { topic: t.dlq }], 3);
+  await createTopics(kafka, [t.input, t.dlq], 3);
+  await createTopics(kafka, [t.output], 3, { "max.message.bytes": String(OUTPUT_MAX_MESSAGE_BYTES) });
   const parquetDir = suite.tmpDir("embed-hostile-");
   const workerEnv = {
     KAFKA_BOOTSTRAP_SERVERS: brokers.join(","),

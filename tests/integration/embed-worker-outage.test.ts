@@ -11,8 +11,14 @@ import { afterAll, expect, inject, it } from "vitest";
 import { createKafka } from "../../lib/kafka/client";
 import { ensureTopics } from "../../lib/kafka/topics";
 import { createLogger } from "../../lib/log";
+import { inputRecord, type RealInfermesh, startRealInfermesh, startWorker, type WorkerProcess } from "../harness/embed-worker";
+import { getJson } from "../harness/http";
+import { waitUntilConsumed } from "../harness/kafka-topics";
+import { readParquetDir } from "../harness/parquet";
+import { produce } from "../harness/produce";
+import { readCommitted } from "../harness/read-topic";
+import { unique } from "../harness/unique";
 import { waitFor } from "../harness/wait-for";
-import { getJson, inputRecord, produce, readCommitted, readParquetDir, startRealInfermesh, startWorker, unique, waitUntilConsumed, type RealInfermesh, type WorkerProcess } from "./embed-worker-harness";
 
 const OUTAGE_MS = 20_000;
 const brokers = inject("kafkaBrokers");

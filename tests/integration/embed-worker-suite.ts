@@ -13,7 +13,7 @@ import { afterAll, afterEach, beforeAll, inject } from "vitest";
 import { createKafka } from "../../lib/kafka/client";
 import { createLogger } from "../../lib/log";
 import { startInstantInfermesh, type InstantInfermesh } from "../doubles/instant-infermesh";
-import type { WorkerProcess } from "./embed-worker-harness";
+import type { WorkerProcess } from "../harness/embed-worker";
 
 export function embedWorkerSuite(clientId: string) {
   const brokers = inject("kafkaBrokers");

@@ -8,8 +8,14 @@ import { ensureTopics } from "../../lib/kafka/topics";
 import { sha256Hex } from "../../lib/records/sha256";
 import { embeddingRecordSchema } from "../../lib/records/embedding-record";
 import { NAN_MARKER, REJECT_MARKER, SHORT_MARKER } from "../doubles/instant-infermesh";
+import { inputRecord, startWorker } from "../harness/embed-worker";
+import { getJson } from "../harness/http";
+import { waitUntilConsumed } from "../harness/kafka-topics";
+import { readParquetDir } from "../harness/parquet";
+import { produce, produceTransaction } from "../harness/produce";
+import { readCommitted } from "../harness/read-topic";
+import { unique } from "../harness/unique";
 import { waitFor } from "../harness/wait-for";
-import { getJson, inputRecord, produce, produceTransaction, readCommitted, readParquetDir, startWorker, unique, waitUntilConsumed } from "./embed-worker-harness";
 import { embedWorkerSuite } from "./embed-worker-suite";
 
 const suite = embedWorkerSuite("embed-worker-test");

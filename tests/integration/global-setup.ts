@@ -6,7 +6,7 @@ import { localModels } from "../../lib/embedding/registry";
 import { createLogger } from "../../lib/log";
 import { ensureModelsInstalled } from "../../scripts/install/models";
 import { ensureKafkaInstalled, startLocalBroker } from "../../scripts/kafka/broker";
-import { freePort } from "../../scripts/launcher/ports";
+import { freePort } from "../harness/free-port";
 
 const repoRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
 

@@ -22,7 +22,8 @@ import { BatchRunner, type IndexSink } from "../../workers/indexer/batch-runner"
 import { DeadLetters } from "../../workers/indexer/dead-letters";
 import { PartitionHealth } from "../../workers/indexer/health";
 import { IndexerMetrics } from "../../workers/indexer/metrics";
-import { readWholeTopic, unique } from "../harness/kafka-topics";
+import { readTopic } from "../harness/read-topic";
+import { unique } from "../harness/unique";
 import { waitFor } from "../harness/wait-for";
 
 const log = createLogger("batch-runner-test", "silent");
@@ -105,7 +106,7 @@ describe("indexer batch runner", () => {
     expect(health.list()).toEqual([]);
     expect(Object.fromEntries(metrics.deadLetters)).toEqual({ unprocessable: 1 });
 
-    const dlq = (await readWholeTopic(kafka, dlqTopic)).map((r) => ({ key: r.key, record: dlqRecordSchema.parse(JSON.parse(r.value)) }));
+    const dlq = (await readTopic(kafka, dlqTopic)).map((r) => ({ key: r.key, record: dlqRecordSchema.parse(JSON.parse(r.value)) }));
     expect(dlq).toHaveLength(1);
     const [{ key, record: letter }] = dlq as [(typeof dlq)[number]];
     expect(key).toBe("poison");
@@ -137,7 +138,7 @@ describe("indexer batch runner, store refusing writes", () => {
     for (const id of ["s1", "s2", "s3"]) expect(index.locate(id)?.meta.docId).toBe(id);
     expect(health.list()).toEqual([]);
     expect(metrics.deadLetters.size).toBe(0);
-    expect(await readWholeTopic(kafka, dlqTopic)).toEqual([]);
+    expect(await readTopic(kafka, dlqTopic)).toEqual([]);
   });
 });
 
@@ -157,7 +158,7 @@ describe("indexer batch runner, records of another model", () => {
     expect(index.nextOffset(TOPIC, 1)).toBe(13);
     expect(index.model).toBe("all-MiniLM-L6-v2");
     expect(Object.fromEntries(metrics.deadLetters)).toEqual({ model_mismatch: 1 });
-    const dlq = (await readWholeTopic(kafka, dlqTopic)).map((r) => dlqRecordSchema.parse(JSON.parse(r.value)));
+    const dlq = (await readTopic(kafka, dlqTopic)).map((r) => dlqRecordSchema.parse(JSON.parse(r.value)));
     expect(dlq).toHaveLength(1);
     expect(dlq[0]).toMatchObject({ stage: "index", reason: "model_mismatch", doc_id: "bge-1", model: "BAAI/bge-small-en-v1.5", source: { topic: TOPIC, partition: 1, offset: "11" } });
     expect(dlq[0]!.error).toMatch(/model BAAI\/bge-small-en-v1\.5 .*index holds vectors of all-MiniLM-L6-v2/);

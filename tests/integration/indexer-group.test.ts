@@ -17,8 +17,9 @@ import { createKafka } from "../../lib/kafka/client";
 import { describeIndexers } from "../../lib/kafka/indexer-group";
 import { createLogger } from "../../lib/log";
 import { serializeEmbeddingRecord, type EmbeddingRecord } from "../../lib/records/embedding-record";
-import { freePort } from "../../scripts/launcher/ports";
-import { createTopics, unique } from "../harness/kafka-topics";
+import { freePort } from "../harness/free-port";
+import { createTopics } from "../harness/kafka-topics";
+import { unique } from "../harness/unique";
 import { waitFor } from "../harness/wait-for";
 
 const root = path.resolve(__dirname, "../..");

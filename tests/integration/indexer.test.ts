@@ -20,10 +20,10 @@ import { originalBytes } from "../../lib/records/dlq-original";
 import { dlqRecordSchema, type DlqReason } from "../../lib/records/dlq-record";
 import { indexRecordSchema } from "../../lib/records/index-record";
 import { shardOf } from "../../lib/records/shard";
-import { freePort } from "../../scripts/launcher/ports";
-import { readWholeTopic } from "../harness/kafka-topics";
-import { mirrorKvKey } from "../../workers/indexer/mirror";
+import { freePort } from "../harness/free-port";
+import { readTopic } from "../harness/read-topic";
 import { waitFor } from "../harness/wait-for";
+import { mirrorKvKey } from "../../workers/indexer/mirror";
 
 const root = path.resolve(__dirname, "../..");
 const brokers = inject("kafkaBrokers");
@@ -459,7 +459,7 @@ describe("emb-indexer and hostile records", () => {
   });
 
   it("dead-letters each unusable record to the DLQ with stage index, its reason, source and original bytes", async () => {
-    const dlq = (await readWholeTopic(kafka, dlqTopic)).map((r) => dlqRecordSchema.parse(JSON.parse(r.value)));
+    const dlq = (await readTopic(kafka, dlqTopic)).map((r) => dlqRecordSchema.parse(JSON.parse(r.value)));
     const expected = hostile.filter((h) => h.reason !== "indexed");
     expect(dlq).toHaveLength(expected.length);
     for (const h of expected) {

@@ -12,8 +12,13 @@ import type { UpstreamSnapshot } from "../../lib/embedding/balancer";
 import { createKafka } from "../../lib/kafka/client";
 import { ensureTopics } from "../../lib/kafka/topics";
 import { createLogger } from "../../lib/log";
+import { inputRecord, type RealInfermesh, startRealInfermesh, startWorker, type WorkerProcess } from "../harness/embed-worker";
+import { getJson } from "../harness/http";
+import { waitUntilConsumed } from "../harness/kafka-topics";
+import { produce } from "../harness/produce";
+import { readCommitted } from "../harness/read-topic";
+import { unique } from "../harness/unique";
 import { waitFor } from "../harness/wait-for";
-import { getJson, inputRecord, produce, readCommitted, startRealInfermesh, startWorker, unique, waitUntilConsumed, type RealInfermesh, type WorkerProcess } from "./embed-worker-harness";
 
 const brokers = inject("kafkaBrokers");
 const kafka = createKafka({ clientId: "infermesh-balance-test", brokers, log: createLogger("infermesh-balance-test", "error") });

@@ -10,7 +10,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseEmbeddingClientConfig } from "../../lib/config/embedding-client";
 import { createProviderClient } from "../../lib/embedding";
-import { freePort } from "../../scripts/launcher/ports";
+import { freePort } from "../harness/free-port";
 import { waitFor } from "../harness/wait-for";
 
 const root = path.resolve(__dirname, "../..");

@@ -52,7 +52,7 @@ async function withAdmin<T>(fn: (admin: ReturnType<Kafka["admin"]>) => Promise<T
   }
 }
 
-/** Committed offset of `groupId` per partition of `topic` ("-1" when none). */
+/** JsonRecord offset of `groupId` per partition of `topic` ("-1" when none). */
 async function committedOffsets(groupId: string, topic: string): Promise<Record<number, string>> {
   const [entry] = await withAdmin((admin) => admin.fetchOffsets({ groupId, topics: [topic] }));
   return Object.fromEntries((entry?.partitions ?? []).map((p) => [p.partition, p.offset]));

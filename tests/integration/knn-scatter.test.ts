@@ -18,11 +18,12 @@ import { describeIndexers } from "../../lib/kafka/indexer-group";
 import { consoleKnnAnswerSchema, type KnnAnswer } from "../../lib/knn/answer";
 import { DISCOVERY_TTL_MS } from "../../lib/upstreams/indexers";
 import { serializeEmbeddingRecord, type EmbeddingRecord } from "../../lib/records/embedding-record";
-import { freePort } from "../../scripts/launcher/ports";
-import { doubleVector, startInstantInfermesh, type InstantInfermesh } from "../doubles/instant-infermesh";
-import { createTopics, unique } from "../harness/kafka-topics";
-import { startCommand, type RunningCommand } from "../harness/processes";
+import { freePort } from "../harness/free-port";
+import { createTopics } from "../harness/kafka-topics";
+import { unique } from "../harness/unique";
 import { waitFor } from "../harness/wait-for";
+import { doubleVector, startInstantInfermesh, type InstantInfermesh } from "../doubles/instant-infermesh";
+import { startCommand, type RunningCommand } from "../harness/processes";
 
 const root = path.resolve(__dirname, "../..");
 const brokers = inject("kafkaBrokers");

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createKafka } from "../../lib/kafka/client";
 import { closeReadableCount, countReadable } from "../../lib/kafka/readable-count";
 import { createLogger } from "../../lib/log";
-import { createTopics, unique } from "../harness/kafka-topics";
+import { createTopics } from "../harness/kafka-topics";
+import { unique } from "../harness/unique";
 import { waitFor } from "../harness/wait-for";
 
 // Lag in records, not offsets, on the real broker: transaction markers and
@@ -103,7 +104,7 @@ describe("the console's lag stream (lib/upstreams/lag.ts)", () => {
       return event.groups.find((g) => g.group === group);
     };
 
-    // Committed where the old embed-worker stopped: at partition 0's last commit marker.
+    // JsonRecord where the old embed-worker stopped: at partition 0's last commit marker.
     await admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: "12" }, { partition: 2, offset: "1" }] });
     let g = await groupOf();
     const lagOf = (partition: number) => g!.topics[0]!.partitions.find((p) => p.partition === partition);

@@ -5,9 +5,11 @@ import { createKafka } from "../../lib/kafka/client";
 import { createLogger } from "../../lib/log";
 import { originalBytes } from "../../lib/records/dlq-original";
 import { dlqRecordSchema, type DlqRecord } from "../../lib/records/dlq-record";
-import { groupCaughtUp, readWholeTopic, unique } from "../harness/kafka-topics";
-import { createTopicsWithLimit, setTopicLimit, startParseWorker, workerHealth, workerMetrics, type ParseWorkerProcess } from "../harness/parse-worker";
+import { groupCaughtUp } from "../harness/kafka-topics";
+import { readTopic } from "../harness/read-topic";
+import { unique } from "../harness/unique";
 import { waitFor } from "../harness/wait-for";
+import { createTopicsWithLimit, setTopicLimit, startParseWorker, workerHealth, workerMetrics, type ParseWorkerProcess } from "../harness/parse-worker";
 
 // Hostile records through the TypeScript parse worker on the real broker: each
 // is followed by an ordinary record on the same partition, and the worker must
@@ -77,7 +79,7 @@ async function send(value: Buffer, opts: { key?: Buffer; headers?: IHeaders } = 
 }
 
 async function deadByOffset(): Promise<Map<string, { key: string | null; record: DlqRecord }>> {
-  const dead = await readWholeTopic(kafka, setup.dlq);
+  const dead = await readTopic(kafka, setup.dlq);
   return new Map(dead.map((d) => [dlqRecordSchema.parse(JSON.parse(d.value)).source.offset, { key: d.key, record: dlqRecordSchema.parse(JSON.parse(d.value)) }]));
 }
 
@@ -107,7 +109,7 @@ describe("parse worker under hostile records (max.message.bytes 200 KB)", () => 
     await caughtUp("the worker to consume every hostile record and the ordinary ones after them");
     expect(worker.child.exitCode).toBeNull();
 
-    const out = await readWholeTopic(kafka, setup.output);
+    const out = await readTopic(kafka, setup.output);
     const outKeys = out.map((r) => r.key);
     // Every ordinary record flowed on, in order.
     const ordinaryKeys = outKeys.filter((k) => k?.startsWith("after-"));
@@ -154,7 +156,7 @@ describe("parse worker under hostile records (max.message.bytes 200 KB)", () => 
     const entry = (await deadByOffset()).get(offset);
     expect(entry?.record).toMatchObject({ reason: "too_large", error: expect.stringContaining("over max.message.bytes 2000") });
     expect(originalBytes(entry!.record.original!.value)?.equals(big)).toBe(true);
-    expect((await readWholeTopic(kafka, setup.output)).map((r) => r.key)).toContain("after-lowering");
+    expect((await readTopic(kafka, setup.output)).map((r) => r.key)).toContain("after-lowering");
     // The worker's cached limit (re-read every 60 s) was the old one: the broker's refusal made it re-read.
     expect((await workerMetrics(worker)).transactions_aborted).toBeGreaterThan(abortedBefore);
   });
@@ -174,7 +176,7 @@ describe("parse worker under hostile records (max.message.bytes 200 KB)", () => 
     await setTopicLimit(kafka, setup.dlq, LIMIT);
     await caughtUp("the worker to move on once the DLQ takes the record");
     expect((await deadByOffset()).get(offset)?.record).toMatchObject({ reason: "empty_text" });
-    expect((await readWholeTopic(kafka, setup.output)).map((r) => r.key)).toContain("after-a full DLQ");
+    expect((await readTopic(kafka, setup.output)).map((r) => r.key)).toContain("after-a full DLQ");
     await waitFor("/health to say ok again", async () => (await workerHealth(worker)).body.status === "ok", 30_000);
 
     worker.child.kill("SIGTERM");

@@ -4,12 +4,14 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createKafka } from "../../lib/kafka/client";
 import { createLogger } from "../../lib/log";
 import { dlqRecordSchema } from "../../lib/records/dlq-record";
-import { createTopics, groupCaughtUp, readWholeTopic, unique } from "../harness/kafka-topics";
+import { createTopics, groupCaughtUp } from "../harness/kafka-topics";
+import { readTopic } from "../harness/read-topic";
+import { unique } from "../harness/unique";
+import { waitFor } from "../harness/wait-for";
 import { brokerCases, caseMessages, expectedReason, expectedValue, messageValue } from "../harness/parse-vectors";
 import { originalBytes } from "../../lib/records/dlq-original";
 import { startParseWorker, workerMetrics, type ParseWorkerProcess } from "../harness/parse-worker";
 import { descendants, isAlive } from "../harness/processes";
-import { waitFor } from "../harness/wait-for";
 import { isFenced } from "../../lib/kafka/errors";
 
 // The TypeScript parse worker as a real process against the test broker:
@@ -59,12 +61,12 @@ describe("parse worker (workers/parse)", () => {
     const worker = await started(setup);
     await waitFor("the worker to consume every vector", () => groupCaughtUp(kafka, setup.group, setup.input), 90_000);
 
-    const records = await readWholeTopic(kafka, setup.output);
+    const records = await readTopic(kafka, setup.output);
     const wanted = cases.flatMap((c) => expectedValue(c, setup.input) ?? []);
     expect(records.map((r) => r.value).sort()).toEqual(wanted.sort());
     for (const r of records) expect(r.key).toBe((JSON.parse(r.value) as { doc_id: string }).doc_id);
 
-    const dead = (await readWholeTopic(kafka, setup.dlq)).map((r) => dlqRecordSchema.parse(JSON.parse(r.value)));
+    const dead = (await readTopic(kafka, setup.dlq)).map((r) => dlqRecordSchema.parse(JSON.parse(r.value)));
     const wantedReasons = cases.flatMap((c) => {
       const reason = expectedReason(c);
       return reason ? [{ name: c.name, reason }] : [];
@@ -155,11 +157,11 @@ describe("parse worker (workers/parse)", () => {
     second.child.kill("SIGTERM");
     expect(await second.exited).toBe(0);
 
-    const records = await readWholeTopic(kafka, setup.output);
+    const records = await readTopic(kafka, setup.output);
     const ids = records.map((r) => r.key!);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.sort()).toEqual(Array.from({ length: total }, (_, i) => `doc-${i}`).sort());
-    expect(await readWholeTopic(kafka, setup.dlq)).toEqual([]);
+    expect(await readTopic(kafka, setup.dlq)).toEqual([]);
   });
 
   it("fences a predecessor with its transactional id before reading offsets: the predecessor's open transaction can no longer commit", async () => {

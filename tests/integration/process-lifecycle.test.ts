@@ -11,11 +11,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { freePort } from "../../scripts/launcher/ports";
-import { createTopics, unique } from "../harness/kafka-topics";
-import { startCommand, type RunningCommand } from "../harness/processes";
+import { freePort } from "../harness/free-port";
+import { createTopics } from "../harness/kafka-topics";
+import { repoRoot } from "../harness/repo-root";
+import { unique } from "../harness/unique";
 import { waitFor } from "../harness/wait-for";
-import { repoRoot } from "./embed-worker-harness";
+import { startCommand, type RunningCommand } from "../harness/processes";
 
 const started: RunningCommand[] = [];
 const cleanups: (() => void)[] = [];

@@ -7,10 +7,10 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, expect, it } from "vitest";
 import { ReddbClient, ReddbError } from "../../lib/reddb/client";
-import { freePort } from "../../scripts/launcher/ports";
-import { startCommand, type RunningCommand } from "../harness/processes";
+import { freePort } from "../harness/free-port";
+import { repoRoot } from "../harness/repo-root";
 import { waitFor } from "../harness/wait-for";
-import { repoRoot } from "./embed-worker-harness";
+import { startCommand, type RunningCommand } from "../harness/processes";
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), "reddb-"));
 const token = `reddb-token-${process.pid}`;

@@ -7,13 +7,15 @@ import { createKafka } from "../../lib/kafka/client";
 import { createLogger } from "../../lib/log";
 import { dlqRecordSchema } from "../../lib/records/dlq-record";
 import { ensureSparkInstalled } from "../../scripts/install/spark";
-import { freePort } from "../../scripts/launcher/ports";
-import { createTopics, groupCaughtUp, readWholeTopic, unique, type ReadRecord } from "../harness/kafka-topics";
+import { freePort } from "../harness/free-port";
+import { createTopics, groupCaughtUp } from "../harness/kafka-topics";
+import { type ReadRecord, readTopic } from "../harness/read-topic";
+import { unique } from "../harness/unique";
+import { waitFor } from "../harness/wait-for";
 import { brokerCases, caseMessages, expectedValue } from "../harness/parse-vectors";
 import { startParseWorker } from "../harness/parse-worker";
 import { descendants, isAlive, type RunningCommand } from "../harness/processes";
 import { endOffsetsOf, followProgress, startSparkJob, waitForSparkToReach, type ProgressEvent } from "../harness/spark-job";
-import { waitFor } from "../harness/wait-for";
 
 // The real Spark job (local[2]) against the test broker, next to the
 // TypeScript worker on the same input: both must write the same bytes. Spark
@@ -128,12 +130,12 @@ describe("Spark job (spark/job.py, local[2])", () => {
     }
     await waitForSparkToReach(progress.events, KAFKA_QUERY, t.input, ends, job!);
 
-    const [spark, ts] = await Promise.all([readWholeTopic(kafka, t.sparkOut), readWholeTopic(kafka, t.tsOut)]);
+    const [spark, ts] = await Promise.all([readTopic(kafka, t.sparkOut), readTopic(kafka, t.tsOut)]);
     const strip = (r: ReadRecord) => ({ key: r.key, value: r.value });
     expect(spark.sort(byKeyAndValue).map(strip)).toEqual(ts.sort(byKeyAndValue).map(strip));
     expect(spark.map((r) => r.value).sort()).toEqual(brokerCases().flatMap((c) => expectedValue(c, t.input) ?? []).sort());
 
-    const [sparkDead, tsDead] = await Promise.all([readWholeTopic(kafka, t.sparkDlq), readWholeTopic(kafka, t.tsDlq)]);
+    const [sparkDead, tsDead] = await Promise.all([readTopic(kafka, t.sparkDlq), readTopic(kafka, t.tsDlq)]);
     expect(sparkDead.length).toBeGreaterThan(10);
     expect(sparkDead.map(withoutTs).sort()).toEqual(tsDead.map(withoutTs).sort());
     // Same DLQ shape on both sides (compared byte for byte above): stage, source timestamp, the original message.
@@ -184,7 +186,7 @@ describe("Spark job (spark/job.py, local[2])", () => {
     job = startSparkJob(sparkEnv());
     await waitForSparkToReach(progress.events, KAFKA_QUERY, t.input, await inputEnds(), job, 300_000);
 
-    const out = await readWholeTopic(kafka, t.sparkOut);
+    const out = await readTopic(kafka, t.sparkOut);
     const bulk = out.filter((r) => r.key?.startsWith("bulk-"));
     const distinct = new Set(bulk.map((r) => r.value));
     expect(distinct.size).toBe(total);

@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createBalancedClient, type BalancedClientConfig } from "@/lib/embedding/balanced-client";
 import { EmbeddingRejectedError, EmbeddingUnavailableError } from "@/lib/embedding/errors";
-import { freePort } from "@/scripts/launcher/ports";
+import { freePort } from "../harness/free-port";
+import { waitFor } from "../harness/wait-for";
 import { WorkerStats } from "@/workers/embed/stats";
 import { fakeVector, startDouble, type Double, type Step } from "../doubles/http-double";
 import { teiDouble } from "../doubles/tei-double";
-import { waitFor } from "../harness/wait-for";
 
 /**
  * The balanced client against TEI-shaped TEST DOUBLES (lib/embedding's wire

@@ -8,7 +8,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, expect, it, vi } from "vitest";
-import { freePort } from "@/scripts/launcher/ports";
+import { freePort } from "../harness/free-port";
 
 let inputs = 100;
 let healthy: Server;
