@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { parse } from "yaml";
 import { variables } from "@/lib/config/variables";
+import { stackProcesses, WORKERS_OUT_DIR } from "@/scripts/launcher/processes";
 
 export const repoRoot = path.resolve(__dirname, "../..");
 
@@ -68,6 +69,18 @@ const WORKER_LISTEN: Record<string, [hostVar: keyof typeof variables, portVar: k
   "workers/reddb/index.ts": ["REDDB_HOST", "REDDB_PORT"],
 };
 
+/**
+ * The TypeScript entry of the worker a command runs: the built bundle
+ * (`.build/workers/<process name>.mjs`, as the launcher runs it) or the entry itself.
+ */
+export function workerEntry(cmd: string): string | undefined {
+  for (const p of stackProcesses) {
+    if (p.launch.kind !== "worker") continue;
+    if (cmd.includes(path.posix.join(WORKERS_OUT_DIR, `${p.name}.mjs`)) || cmd.includes(p.launch.entry)) return p.launch.entry;
+  }
+  return Object.keys(WORKER_LISTEN).find((entry) => cmd.includes(entry));
+}
+
 const commandOf = (svc: ComposeService) => (Array.isArray(svc.command) ? svc.command.join(" ") : (svc.command ?? ""));
 const flag = (cmd: string, name: string) => cmd.match(new RegExp(`${name}\\s+(\\S+)`))?.[1];
 
@@ -101,7 +114,7 @@ export function listeners(name: string, svc: ComposeService): Listener[] {
     const [address, port] = listen.split(":");
     return [{ address: address || "0.0.0.0", port: Number(port), from: "prometheus --web.listen-address (default 0.0.0.0:9090)" }];
   }
-  const worker = Object.keys(WORKER_LISTEN).find((entry) => cmd.includes(entry));
+  const worker = workerEntry(cmd);
   if (worker) {
     const [hostVar, portVar] = WORKER_LISTEN[worker]!;
     return [{ address: valueOf(hostVar), port: Number(valueOf(portVar)), from: `${hostVar}/${portVar}` }];

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parseStackConfig } from "@/lib/config/stack";
 import { variables } from "@/lib/config/variables";
 import { stackProcesses } from "@/scripts/launcher/processes";
-import { composeConfig, isLoopback, listeners, portMappings } from "../harness/compose";
+import { composeConfig, isLoopback, listeners, portMappings, type ComposeService } from "../harness/compose";
 
 /**
  * Every address in a value a service is given: URLs (any scheme, so
@@ -16,6 +16,30 @@ function addressesIn(value: string): { host: string; port: number }[] {
     const hostPort = part.match(/^(?:\d+@)?([a-zA-Z][\w.-]*):(\d+)$/);
     return hostPort ? [{ host: hostPort[1]!, port: Number(hostPort[2]) }] : [];
   });
+}
+
+/**
+ * Every address a service is given (environment values) that does not name a
+ * compose service listening there beyond its container's loopback; and all the
+ * addresses given, so a caller can see the scan read something.
+ */
+function unreachableAddresses(services: Record<string, ComposeService>): { given: string[]; problems: string[] } {
+  const given: { from: string; host: string; port: number }[] = [];
+  for (const [name, svc] of Object.entries(services)) {
+    for (const [variable, value] of Object.entries(svc.environment ?? {})) {
+      // The HOST listener is advertised to clients on the host machine: checked against the published ports elsewhere.
+      const v = variable === "KAFKA_ADVERTISED_LISTENERS" ? String(value).split(",").filter((l) => !l.startsWith("HOST://")).join(",") : String(value ?? "");
+      for (const a of addressesIn(v)) given.push({ from: `${name} ${variable}`, ...a });
+    }
+  }
+  const problems = given.flatMap(({ from, host, port }) => {
+    const target = services[host];
+    if (!target) return [`${from} names ${host}:${port}, which is not a compose service`];
+    const bound = listeners(host, target).filter((l) => l.port === port);
+    if (bound.length === 0) return [`${from} names ${host}:${port}, but ${host} listens on ${listeners(host, target).map((l) => `${l.address}:${l.port}`).join(", ")}`];
+    return bound.filter((l) => isLoopback(l.address)).map((l) => `${from} names ${host}:${port}, but ${host} binds ${l.address} there (${l.from}): unreachable from other containers`);
+  });
+  return { given: given.map((g) => `${g.from} → ${g.host}:${g.port}`), problems };
 }
 
 describe("docker-compose.yml", () => {
@@ -103,26 +127,23 @@ describe("docker-compose.yml", () => {
   // The defect this catches: the console was given http://parse-worker:9101 while
   // the parse worker bound 127.0.0.1 — reachable in its container only.
   it("gives every service only addresses of compose services that listen there beyond loopback", () => {
-    const given: { from: string; host: string; port: number }[] = [];
-    for (const [name, svc] of Object.entries(services)) {
-      for (const [variable, value] of Object.entries(svc.environment ?? {})) {
-        // The HOST listener is advertised to clients on the host machine: checked against the published ports below.
-        const v = variable === "KAFKA_ADVERTISED_LISTENERS" ? String(value).split(",").filter((l) => !l.startsWith("HOST://")).join(",") : String(value ?? "");
-        for (const a of addressesIn(v)) given.push({ from: `${name} ${variable}`, ...a });
-      }
-    }
-    const problems = given.flatMap(({ from, host, port }) => {
-      const target = services[host];
-      if (!target) return [`${from} names ${host}:${port}, which is not a compose service`];
-      const bound = listeners(host, target).filter((l) => l.port === port);
-      if (bound.length === 0) return [`${from} names ${host}:${port}, but ${host} listens on ${listeners(host, target).map((l) => `${l.address}:${l.port}`).join(", ")}`];
-      return bound.filter((l) => isLoopback(l.address)).map((l) => `${from} names ${host}:${port}, but ${host} binds ${l.address} there (${l.from}): unreachable from other containers`);
-    });
+    const { given, problems } = unreachableAddresses(services);
     expect(problems).toEqual([]);
     // A sample of what must be among them, so an empty scan cannot pass.
-    expect(given.map((g) => `${g.from} → ${g.host}:${g.port}`)).toEqual(
+    expect(given).toEqual(
       expect.arrayContaining(["console PARSE_METRICS_URL → parse-worker:9101", "console INDEXER_URL → emb-indexer:9102", "embed-worker INFERMESH_URL → infermesh-2:9000", "spark SPARK_MASTER → spark-master:7077", "kafka KAFKA_CONTROLLER_QUORUM_VOTERS → kafka-3:9093"]),
     );
+  });
+
+  // The same check on the file as it was: the parse worker left on its default bind address (PARSE_HOST 127.0.0.1).
+  it.each([
+    ["parse-worker", "PARSE_HOST", "console PARSE_METRICS_URL names parse-worker:9101, but parse-worker binds 127.0.0.1 there (PARSE_HOST/PARSE_METRICS_PORT)"],
+    ["emb-indexer", "INDEXER_HOST", "console INDEXER_URL names emb-indexer:9102, but emb-indexer binds 127.0.0.1 there (INDEXER_HOST/INDEXER_PORT)"],
+    ["embed-worker", "EMBED_WORKER_HOST", "console EMBED_WORKER_METRICS_URL names embed-worker:9100, but embed-worker binds 127.0.0.1 there (EMBED_WORKER_HOST/EMBED_METRICS_PORT)"],
+  ])("finds the console unable to reach %s when it binds its default (%s unset)", (service, variable, problem) => {
+    const { [variable]: _dropped, ...environment } = services[service]!.environment ?? {};
+    const { problems } = unreachableAddresses({ ...services, [service]: { ...services[service], environment } });
+    expect(problems).toContain(`${problem}: unreachable from other containers`);
   });
 
   it("knows where every service listens (so the check above covers each)", () => {

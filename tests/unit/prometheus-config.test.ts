@@ -7,7 +7,7 @@ import type { UpstreamSnapshot } from "@/lib/embedding";
 import { indexerPrometheus } from "@/lib/metrics/prometheus-indexer";
 import { IndexerMetrics } from "@/workers/indexer/metrics";
 import { WorkerStats } from "@/workers/embed/stats";
-import { composeConfig, isLoopback, listeners, repoRoot } from "../harness/compose";
+import { composeConfig, isLoopback, listeners, repoRoot, workerEntry } from "../harness/compose";
 import { promtoolCheckConfig as check, promtoolTestRules } from "../harness/promtool";
 
 const promtoolCheckConfig = (file: string) => check(file, repoRoot);
@@ -97,7 +97,7 @@ describe(`${CONFIG}`, () => {
 
   // Every process of ours serves /metrics/prometheus (lib/metrics/prometheus.ts); a scaled-out copy must be added here too.
   it("scrapes /metrics/prometheus of every Embedline worker service in the compose file", () => {
-    const workers = Object.entries(services).filter(([, svc]) => /workers\/(embed|indexer|infermesh|parse)\/index\.ts/.test(([] as string[]).concat(svc.command ?? []).join(" ")));
+    const workers = Object.entries(services).filter(([, svc]) => /workers\/(embed|indexer|infermesh|parse)\/index\.ts/.test(workerEntry(([] as string[]).concat(svc.command ?? []).join(" ")) ?? ""));
     expect(workers.map(([name]) => name)).toEqual(expect.arrayContaining(["embed-worker", "embed-worker-2", "emb-indexer", "emb-indexer-2", "infermesh", "infermesh-2", "parse-worker"]));
     for (const [name, svc] of workers) {
       const port = listeners(name, svc)[0]?.port;
