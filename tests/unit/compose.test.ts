@@ -141,7 +141,7 @@ describe("docker-compose.yml", () => {
     ["emb-indexer", "INDEXER_HOST", "console INDEXER_URL names emb-indexer:9102, but emb-indexer binds 127.0.0.1 there (INDEXER_HOST/INDEXER_PORT)"],
     ["embed-worker", "EMBED_WORKER_HOST", "console EMBED_WORKER_METRICS_URL names embed-worker:9100, but embed-worker binds 127.0.0.1 there (EMBED_WORKER_HOST/EMBED_METRICS_PORT)"],
   ])("finds the console unable to reach %s when it binds its default (%s unset)", (service, variable, problem) => {
-    const { [variable]: _dropped, ...environment } = services[service]!.environment ?? {};
+    const environment = Object.fromEntries(Object.entries(services[service]!.environment ?? {}).filter(([name]) => name !== variable));
     const { problems } = unreachableAddresses({ ...services, [service]: { ...services[service], environment } });
     expect(problems).toContain(`${problem}: unreachable from other containers`);
   });
