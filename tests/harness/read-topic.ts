@@ -18,33 +18,65 @@ const asRecord = (partition: number, m: KafkaMessage): ReadRecord => ({
   headers: Object.fromEntries(Object.entries(m.headers ?? {}).map(([k, v]) => [k, String(v)])),
 });
 
+/** kafkajs' cluster, as far as logEnds uses it. */
+interface Cluster {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  addTargetTopic(topic: string): Promise<void>;
+  refreshMetadataIfNecessary(): Promise<void>;
+  findTopicPartitionMetadata(topic: string): { partitionId: number }[];
+  fetchTopicsOffset(q: { topic: string; fromBeginning: boolean; partitions: { partition: number }[] }[]): Promise<{ partitions: { partition: number; offset: string }[] }[]>;
+}
+const READ_UNCOMMITTED = 0;
+
 /**
- * Every record of `topic` a read_committed consumer sees, up to the end
- * offsets the topic had when this read began, in offset order per partition.
- *
- * The ends are the partitions' last stable offsets (kafkajs' ListOffsets asks
- * read_committed), so a transaction still open is not waited for. A partition
- * is done when the consumer's position reaches its end, however the last
- * offsets are filled: data, an aborted transaction's records, or the commit
- * and abort markers (control records, which no eachMessage ever sees; kafkajs
- * still reports the batch that covered them). Nothing is written to the topic,
- * so a second read sees what the first saw plus what came since. The consumer
- * is always disconnected, also when the read fails or times out.
+ * Each partition's log start and end (high watermark) now. kafkajs' admin
+ * lists offsets read_committed only, which gives the last stable offset: it
+ * stays before a transaction whose commit() has returned until the broker
+ * has written its markers, a moment later. Its Kafka object builds clusters
+ * through a private factory (as lib/kafka/readable-count.ts uses it); one
+ * read_uncommitted cluster asks for the high watermark.
  */
-export async function readTopic(kafka: Kafka, topic: string, { timeoutMs = 60_000 } = {}): Promise<ReadRecord[]> {
-  const admin = kafka.admin();
-  await admin.connect();
-  let offsets: { partition: number; high: string; low: string }[];
+async function logEnds(kafka: Kafka, topic: string): Promise<{ partition: number; low: bigint; high: bigint }[]> {
+  const factory = Object.getOwnPropertySymbols(kafka).find((s) => s.description === "private:Kafka:createCluster");
+  if (!factory) throw new Error("kafkajs without its cluster factory (tests/harness/read-topic.ts expects kafkajs 2.2.x)");
+  const cluster = (kafka as unknown as Record<symbol, (o: object) => Cluster>)[factory]!({ allowAutoTopicCreation: false, isolationLevel: READ_UNCOMMITTED });
+  await cluster.connect();
   try {
-    offsets = await admin.fetchTopicOffsets(topic);
+    await cluster.addTargetTopic(topic);
+    await cluster.refreshMetadataIfNecessary();
+    const partitions = cluster.findTopicPartitionMetadata(topic).map((p) => ({ partition: p.partitionId }));
+    const [high] = await cluster.fetchTopicsOffset([{ topic, fromBeginning: false, partitions }]);
+    const [low] = await cluster.fetchTopicsOffset([{ topic, fromBeginning: true, partitions }]);
+    const lowOf = new Map(low!.partitions.map((p) => [p.partition, BigInt(p.offset)]));
+    return high!.partitions.map((p) => ({ partition: p.partition, low: lowOf.get(p.partition) ?? 0n, high: BigInt(p.offset) }));
   } finally {
-    await admin.disconnect();
+    await cluster.disconnect();
   }
-  const end = new Map(offsets.map((o) => [o.partition, BigInt(o.high)]));
-  const pending = new Set(offsets.filter((o) => BigInt(o.high) > BigInt(o.low)).map((o) => o.partition));
+}
+
+/**
+ * Every record of `topic` a read_committed consumer sees (read_uncommitted
+ * with `readUncommitted`), up to the end offsets (high watermarks) the topic
+ * had when this read began, in offset order per partition.
+ *
+ * A partition is done when the consumer's position reaches its end, however
+ * the last offsets are filled: data, an aborted transaction's records, or the
+ * commit and abort markers (control records, which no eachMessage ever sees;
+ * kafkajs still reports the batch that covered them). A read_committed read
+ * waits for the transactions before the end to be decided (a commit that has
+ * returned has its markers a moment later); one left open makes it time out.
+ * Nothing is written to the topic, so a second read sees what the first saw
+ * plus what came since. The consumer is always disconnected, also when the
+ * read fails or times out.
+ */
+export async function readTopic(kafka: Kafka, topic: string, { timeoutMs = 60_000, readUncommitted = false } = {}): Promise<ReadRecord[]> {
+  const offsets = await logEnds(kafka, topic);
+  const end = new Map(offsets.map((o) => [o.partition, o.high]));
+  const pending = new Set(offsets.filter((o) => o.high > o.low).map((o) => o.partition));
   if (pending.size === 0) return [];
 
-  const consumer = kafka.consumer({ groupId: unique(`read-${topic}`), readUncommitted: false, maxWaitTimeInMs: 250 });
+  const consumer = kafka.consumer({ groupId: unique(`read-${topic}`), readUncommitted, maxWaitTimeInMs: 250 });
   const records: ReadRecord[] = [];
   consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
     if (payload.topic === topic && BigInt(payload.lastOffset) + 1n >= (end.get(payload.partition) ?? 0n)) pending.delete(payload.partition);

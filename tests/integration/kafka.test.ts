@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { Partitioners, type Consumer, type ConsumerConfig, type Kafka, type KafkaMessage, type Producer, type ProducerConfig } from "kafkajs";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { createKafka } from "../../lib/kafka/client";
@@ -6,6 +5,8 @@ import { ensureTopics } from "../../lib/kafka/topics";
 import { createLogger } from "../../lib/log";
 import { isFenced, isTooLarge } from "../../lib/kafka/errors";
 import { TopicLimits, fitsAlone, recordBytes } from "../../lib/kafka/record-limits";
+import { readTopic } from "../harness/read-topic";
+import { unique } from "../harness/unique";
 import { waitFor } from "../harness/wait-for";
 
 // kafkajs 2.2.4 against the broker the global setup started (Kafka 4.x from
@@ -16,7 +17,6 @@ const brokers = inject("kafkaBrokers");
 const log = createLogger("kafka-test", "warn");
 const kafka = createKafka({ clientId: "kafka-test", brokers, log });
 
-const unique = (what: string) => `it-${what}-${Date.now()}-${randomUUID().slice(0, 8)}`;
 /** The offset to commit after `offset`: Kafka commits the next record to read. */
 const next = (offset: string) => (BigInt(offset) + 1n).toString();
 
@@ -52,7 +52,7 @@ async function withAdmin<T>(fn: (admin: ReturnType<Kafka["admin"]>) => Promise<T
   }
 }
 
-/** JsonRecord offset of `groupId` per partition of `topic` ("-1" when none). */
+/** Committed offset of `groupId` per partition of `topic` ("-1" when none). */
 async function committedOffsets(groupId: string, topic: string): Promise<Record<number, string>> {
   const [entry] = await withAdmin((admin) => admin.fetchOffsets({ groupId, topics: [topic] }));
   return Object.fromEntries((entry?.partitions ?? []).map((p) => [p.partition, p.offset]));
@@ -71,34 +71,6 @@ const seen = (partition: number, m: KafkaMessage): Seen => ({
   key: m.key?.toString() ?? "",
   value: m.value?.toString() ?? "",
 });
-
-/**
- * Read `topic` from the beginning with a fresh group until an "end" marker has been
- * seen on every partition; every record before the markers is returned. The markers
- * are what make "never seen" checkable without waiting for silence.
- */
-async function readUntilEndMarkers(topic: string, partitions: number, readUncommitted: boolean): Promise<Seen[]> {
-  const consumer = await connectedConsumer({ groupId: unique("reader"), readUncommitted });
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  const records: Seen[] = [];
-  const ended = new Set<number>();
-  await consumer.run({
-    eachMessage: async ({ partition, message }) => {
-      if (message.value?.toString() === "end") ended.add(partition);
-      else records.push(seen(partition, message));
-    },
-  });
-  await waitFor(`end markers on all ${partitions} partitions of ${topic}`, () => ended.size === partitions, 60_000, 50);
-  await consumer.disconnect();
-  return records;
-}
-
-/** A committed transaction writing an "end" marker to each partition of `topic`. */
-async function writeEndMarkers(producer: Producer, topic: string, partitions: number): Promise<void> {
-  const tx = await producer.transaction();
-  await tx.send({ topic, messages: Array.from({ length: partitions }, (_, partition) => ({ partition, value: "end" })) });
-  await tx.commit();
-}
 
 describe("kafkajs 2.2.4 against the test cluster", () => {
   it("produces records and a consumer reads every one back, keys and headers intact", async () => {
@@ -260,14 +232,13 @@ describe("kafkajs 2.2.4 against the test cluster", () => {
     );
     await worker.disconnect();
     expect(attempts).toBeGreaterThan(1);
-    await writeEndMarkers(txProducer, output, partitions);
 
     const expected = Array.from({ length: count }, (_, i) => `embedded:${i}`).sort();
-    const committed = await readUntilEndMarkers(output, partitions, false);
+    const committed = await readTopic(kafka, output);
     expect(committed.map((r) => r.value).sort()).toEqual(expected);
     // The aborted first attempt is really in the log: a read_uncommitted reader sees
     // it as duplicates, so the exactly-once view above is the isolation level's work.
-    const everything = await readUntilEndMarkers(output, partitions, true);
+    const everything = await readTopic(kafka, output, { readUncommitted: true });
     expect(everything.length).toBeGreaterThan(count);
     expect(new Set(everything.map((r) => r.value))).toEqual(new Set(expected));
   });
@@ -289,11 +260,10 @@ describe("kafkajs 2.2.4 against the test cluster", () => {
     const after = await producer.transaction();
     await after.send({ topic, messages: [0, 1].map((partition) => ({ partition, value: `committed-after-${partition}` })) });
     await after.commit();
-    await writeEndMarkers(producer, topic, partitions);
 
-    const committed = await readUntilEndMarkers(topic, partitions, false);
+    const committed = await readTopic(kafka, topic);
     expect(committed.map((r) => r.value).sort()).toEqual(["committed-after-0", "committed-after-1", "committed-before-0", "committed-before-1"]);
-    const everything = await readUntilEndMarkers(topic, partitions, true);
+    const everything = await readTopic(kafka, topic, { readUncommitted: true });
     expect(everything.filter((r) => r.value.startsWith("aborted-"))).toHaveLength(6);
   });
 
@@ -314,18 +284,23 @@ describe("kafkajs 2.2.4 against the test cluster", () => {
     await txA.send({ topic, messages: [{ partition: 0, value: "aborted-a-1" }] });
     await txB.send({ topic, messages: [{ partition: 0, value: "aborted-b-1" }] });
     await txA.send({ topic, messages: [{ partition: 0, value: "aborted-a-2" }] });
-    await txB.abort();
     // abort() returns once the abort is logged; its marker lands a moment later,
-    // and must land before a's for the broker to list b first.
-    await new Promise((r) => setTimeout(r, 1_000));
+    // and must land before a's for the broker to list b first. A read_uncommitted
+    // consumer's fetches cover it (offset 3, after a-1, b-1, a-2) once it is written.
+    const watcher = await connectedConsumer({ groupId: unique("tx-watch"), readUncommitted: true });
+    let covered = -1n;
+    watcher.on(watcher.events.END_BATCH_PROCESS, ({ payload }) => void (covered = BigInt(payload.lastOffset) > covered ? BigInt(payload.lastOffset) : covered));
+    await watcher.subscribe({ topics: [topic], fromBeginning: true });
+    await watcher.run({ eachMessage: async () => undefined });
+    await txB.abort();
+    await waitFor("b's abort marker at offset 3", () => covered >= 3n, 30_000, 20);
     await txA.abort();
 
     const after = await a.transaction();
     await after.send({ topic, messages: [{ partition: 0, value: "committed" }] });
     await after.commit();
-    await writeEndMarkers(a, topic, 1);
 
-    const committed = await readUntilEndMarkers(topic, 1, false);
+    const committed = await readTopic(kafka, topic);
     expect(committed.map((r) => r.value)).toEqual(["committed"]);
   });
 

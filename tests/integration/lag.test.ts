@@ -104,7 +104,7 @@ describe("the console's lag stream (lib/upstreams/lag.ts)", () => {
       return event.groups.find((g) => g.group === group);
     };
 
-    // JsonRecord where the old embed-worker stopped: at partition 0's last commit marker.
+    // Committed where the old embed-worker stopped: at partition 0's last commit marker.
     await admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: "12" }, { partition: 2, offset: "1" }] });
     let g = await groupOf();
     const lagOf = (partition: number) => g!.topics[0]!.partitions.find((p) => p.partition === partition);

@@ -50,6 +50,22 @@ describe("readTopic", () => {
     expect(values(await readTopic(kafka, topic, { timeoutMs: 30_000 }))).toEqual(["0:a", "0:b", "0:d", "1:c", "1:e"]);
   });
 
+  it("waits for a transaction whose commit has just returned", async () => {
+    const topic = unique("read-just-committed");
+    await createTopics(kafka, [topic], 1);
+    const producer = kafka.producer({ transactionalId: unique("read-tx"), idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    try {
+      const tx = await producer.transaction();
+      await tx.send({ topic, messages: [{ key: "k", value: "just committed" }] });
+      // The broker writes the commit marker after answering: read at once.
+      await tx.commit();
+      expect(values(await readTopic(kafka, topic, { timeoutMs: 30_000 }))).toEqual(["0:just committed"]);
+    } finally {
+      await producer.disconnect();
+    }
+  });
+
   it("answers an empty topic at once", async () => {
     const topic = unique("read-empty");
     await createTopics(kafka, [topic], 3);
