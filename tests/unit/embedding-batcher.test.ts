@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { DynamicBatcher, QueueFullError } from "@/workers/infermesh/batcher";
 
 /** A model stand-in whose calls finish only when the test says so. An input's length in tokens is its length in characters. */
@@ -194,21 +194,28 @@ describe("DynamicBatcher with two model sessions", () => {
   });
 
   it("hands a full batch to a busy session to queue in (one per session), never a partial one", async () => {
-    const m = gatedModel();
-    const b = new DynamicBatcher(m.run, { ...opts, queueMax: 16, concurrency: 1 });
-    const p = b.submit(["a", "b", "c", "d", "e", "f", "g", "h", "i"]);
-    // One computing, one full batch queued behind it; "i" waits for a free session.
-    await expect.poll(() => m.calls.length).toBe(2);
-    expect(m.calls.map((c) => c.texts)).toEqual([["a", "b", "c", "d"], ["e", "f", "g", "h"]]);
-    await new Promise((r) => setTimeout(r, 3 * opts.maxWaitMs));
-    expect(m.calls).toHaveLength(2);
-    m.calls[0]?.finish();
-    m.calls[1]?.finish();
-    await expect.poll(() => m.calls.length).toBe(3);
-    expect(m.calls[2]?.texts).toEqual(["i"]);
-    m.calls[2]?.finish();
-    expect(await p).toEqual(["A", "B", "C", "D", "E", "F", "G", "H", "I"]);
-    await b.idle();
+    // Fake clock: "i" must still wait when its maxWait has long passed, checked without sleeping.
+    vi.useFakeTimers();
+    try {
+      const m = gatedModel();
+      const b = new DynamicBatcher(m.run, { ...opts, queueMax: 16, concurrency: 1 });
+      const p = b.submit(["a", "b", "c", "d", "e", "f", "g", "h", "i"]);
+      // One computing, one full batch queued behind it; "i" waits for a free session.
+      await vi.advanceTimersByTimeAsync(0);
+      expect(m.calls.map((c) => c.texts)).toEqual([["a", "b", "c", "d"], ["e", "f", "g", "h"]]);
+      await vi.advanceTimersByTimeAsync(3 * opts.maxWaitMs);
+      expect(m.calls).toHaveLength(2);
+      m.calls[0]?.finish();
+      m.calls[1]?.finish();
+      await vi.advanceTimersByTimeAsync(opts.maxWaitMs);
+      expect(m.calls).toHaveLength(3);
+      expect(m.calls[2]?.texts).toEqual(["i"]);
+      m.calls[2]?.finish();
+      expect(await p).toEqual(["A", "B", "C", "D", "E", "F", "G", "H", "I"]);
+      await b.idle();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("counts a batch as full when the waiting inputs fill the token budget", async () => {
