@@ -7,9 +7,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { freePort } from "./free-port";
-import { startCommand, type RunningCommand } from "./processes";
-import { repoRoot } from "./repo-root";
+import type { RunningCommand } from "./processes";
 import { waitFor } from "./wait-for";
+import { launchWorker } from "./workers";
 
 export interface WorkerProcess extends RunningCommand {
   metricsUrl: string;
@@ -20,8 +20,8 @@ export interface WorkerProcess extends RunningCommand {
 /** `nodeArgs`: extra node flags for the worker (the benchmark's `--cpu-prof`, which NODE_OPTIONS refuses). */
 export async function startWorker(env: Record<string, string>, nodeArgs: string[] = []): Promise<WorkerProcess> {
   const port = await freePort();
-  const cmd = startCommand(process.execPath, [...nodeArgs, "--conditions=react-server", "--import", "tsx", path.join(repoRoot, "workers/embed/index.ts")], {
-    cwd: repoRoot,
+  const cmd = launchWorker("embed-worker", {
+    nodeArgs,
     env: { ...process.env, LOG_LEVEL: process.env.EMBED_TEST_LOG_LEVEL ?? "info", SHUTDOWN_TIMEOUT_SEC: "20", EMBED_METRICS_PORT: String(port), ...env },
   });
   const metricsUrl = `http://127.0.0.1:${port}`;
@@ -69,8 +69,7 @@ export async function startRealInfermesh(env: Record<string, string> = {}): Prom
   let cmd: RunningCommand | undefined;
   let log = "";
   const start = async () => {
-    cmd = startCommand(process.execPath, ["--conditions=react-server", "--import", "tsx", path.join(repoRoot, "workers/infermesh/index.ts")], {
-      cwd: repoRoot,
+    cmd = launchWorker("infermesh", {
       env: { ...process.env, INFERMESH_PORT: String(port), INFERMESH_HOST: "127.0.0.1", LOG_LEVEL: "info", SHUTDOWN_TIMEOUT_SEC: "10", ...env },
     });
     const running = cmd;
@@ -106,8 +105,7 @@ export interface ReddbServer {
 export async function startReddb(env: Record<string, string> = {}): Promise<ReddbServer> {
   const port = await freePort();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "embed-reddb-"));
-  const cmd = startCommand(process.execPath, ["--conditions=react-server", "--import", "tsx", path.join(repoRoot, "workers/reddb/index.ts")], {
-    cwd: repoRoot,
+  const cmd = launchWorker("reddb", {
     env: { ...process.env, REDDB_HOST: "127.0.0.1", REDDB_PORT: String(port), REDDB_DATA_DIR: dataDir, LOG_LEVEL: "warn", ...env },
   });
   const url = `http://127.0.0.1:${port}`;

@@ -1,14 +1,9 @@
-import { fileURLToPath } from "node:url";
-import path from "node:path";
 import kafkajs, { type Kafka } from "kafkajs";
 import { freePort } from "./free-port";
 import { createTopics } from "./kafka-topics";
-import { startCommand, type RunningCommand } from "./processes";
+import type { RunningCommand } from "./processes";
 import { waitFor } from "./wait-for";
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-
-const repoRoot = path.resolve(here, "../..");
+import { launchWorker } from "./workers";
 
 export interface ParseWorkerSetup {
   brokers: string[];
@@ -26,8 +21,7 @@ export interface ParseWorkerProcess extends RunningCommand {
 /** The worker as the launcher runs it, on a port and topics of its own; resolves once /health says ok. */
 export async function startParseWorker(s: ParseWorkerSetup, port?: number): Promise<ParseWorkerProcess> {
   const metricsPort = port ?? (await freePort());
-  const proc = startCommand(process.execPath, ["--conditions=react-server", "--import", "tsx", path.join(repoRoot, "workers/parse/index.ts")], {
-    cwd: repoRoot,
+  const proc = launchWorker("parse-worker", {
     env: {
       ...process.env,
       KAFKA_BOOTSTRAP_SERVERS: s.brokers.join(","),

@@ -1,17 +1,15 @@
 /**
  * The pipeline's workers as real processes (as `npm start` runs them) against
  * a cluster of the test's own: parse worker, emb-indexer instances, each on a
- * free port, each started by the same `node --import tsx workers/<name>/index.ts`.
+ * free port, each started as the launcher starts it (launchWorker).
  * The embed-worker and the bundled embedding service have theirs in
  * tests/integration/embed-worker-harness.ts.
  */
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { freePort } from "./free-port";
-import { isAlive, startCommand, type RunningCommand } from "./processes";
+import { isAlive, type RunningCommand } from "./processes";
 import { waitFor } from "./wait-for";
+import { launchWorker } from "./workers";
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
 export interface WorkerProcess extends RunningCommand {
   name: string;
@@ -23,12 +21,9 @@ export interface WorkerProcess extends RunningCommand {
   terminate(): Promise<void>;
 }
 
-/** Start `workers/<worker>/index.ts` with `env` on `port` (PORT_VARIABLE set by the caller) and wait until /health answers 200. */
+/** Start the stack's `worker` (its launcher name) with `env` on `port` (PORT_VARIABLE set by the caller) and wait until /health answers 200. */
 export async function startWorkerProcess(name: string, worker: string, env: Record<string, string>, port: number, startTimeoutMs = 180_000): Promise<WorkerProcess> {
-  const cmd = startCommand(process.execPath, ["--conditions=react-server", "--import", "tsx", path.join(repoRoot, "workers", worker, "index.ts")], {
-    cwd: repoRoot,
-    env: { ...process.env, LOG_LEVEL: "warn", SHUTDOWN_TIMEOUT_SEC: "10", ...env },
-  });
+  const cmd = launchWorker(worker, { env: { ...process.env, LOG_LEVEL: "warn", SHUTDOWN_TIMEOUT_SEC: "10", ...env } });
   const url = `http://127.0.0.1:${port}`;
   await waitFor(`${name} on ${url} to answer /health`, async () => {
     if (cmd.child.exitCode !== null) throw new Error(`${name} exited ${cmd.child.exitCode}: ${cmd.output().slice(-3000)}`);
@@ -54,13 +49,13 @@ export async function startWorkerProcess(name: string, worker: string, env: Reco
 
 export async function startParseWorker(env: Record<string, string>): Promise<WorkerProcess> {
   const port = await freePort();
-  return startWorkerProcess("parse worker", "parse", { ...env, PARSE_METRICS_PORT: String(port) }, port);
+  return startWorkerProcess("parse worker", "parse-worker", { ...env, PARSE_METRICS_PORT: String(port) }, port);
 }
 
 /** An emb-indexer instance; `port` again to restart one where the console and the group knew it. */
 export async function startIndexer(instance: string, env: Record<string, string>, port?: number): Promise<WorkerProcess> {
   const p = port ?? (await freePort());
-  return startWorkerProcess(`emb-indexer ${instance}`, "indexer", { ...env, INDEXER_PORT: String(p), INDEXER_INSTANCE: instance }, p);
+  return startWorkerProcess(`emb-indexer ${instance}`, "emb-indexer", { ...env, INDEXER_PORT: String(p), INDEXER_INSTANCE: instance }, p);
 }
 
 /** SIGKILL a process group by its leader's pid and wait until the leader is gone. */

@@ -1,13 +1,8 @@
-import { fileURLToPath } from "node:url";
-import path from "node:path";
 import type { Kafka } from "kafkajs";
-import { startCommand, type RunningCommand } from "./processes";
+import type { RunningCommand } from "./processes";
 import { unique } from "./unique";
 import { waitFor } from "./wait-for";
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-
-const repoRoot = path.resolve(here, "../..");
+import { launchWorker } from "./workers";
 
 /** A Spark StreamingQueryProgress as Spark reports it (the fields the tests read). */
 export interface SparkProgress {
@@ -34,10 +29,7 @@ export interface ProgressEvent {
 
 /** spark/run.ts as the launcher runs it (`--spark`), in its own process group. */
 export function startSparkJob(env: Record<string, string>): RunningCommand {
-  return startCommand(process.execPath, ["--conditions=react-server", "--import", "tsx", path.join(repoRoot, "spark/run.ts")], {
-    cwd: repoRoot,
-    env: { ...process.env, LOG_LEVEL: "info", ...env },
-  });
+  return launchWorker("spark", { env: { ...process.env, LOG_LEVEL: "info", ...env } });
 }
 
 /** Collects every event of the progress topic from the beginning, for as long as the test file runs. */

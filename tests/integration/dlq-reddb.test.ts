@@ -15,10 +15,10 @@ import { ReddbClient } from "../../lib/reddb/client";
 import { serializeDlqWithOriginal } from "../../lib/records/dlq-original";
 import { freePort } from "../harness/free-port";
 import { createTopics } from "../harness/kafka-topics";
-import { repoRoot } from "../harness/repo-root";
 import { unique } from "../harness/unique";
 import { waitFor } from "../harness/wait-for";
-import { startCommand, type RunningCommand } from "../harness/processes";
+import { launchWorker } from "../harness/workers";
+import type { RunningCommand } from "../harness/processes";
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), "reddb-dlq-"));
 const token = `reddb-dlq-${process.pid}`;
@@ -30,8 +30,7 @@ let db: ReddbClient;
 
 beforeAll(async () => {
   const port = await freePort();
-  server = startCommand(process.execPath, ["--conditions=react-server", "--import", "tsx", path.join(repoRoot, "workers/reddb/index.ts")], {
-    cwd: repoRoot,
+  server = launchWorker("reddb", {
     env: { ...process.env, REDDB_PORT: String(port), REDDB_DATA_DIR: dataDir, REDDB_TOKEN: token, LOG_LEVEL: "warn" },
   });
   await waitFor(`reddb on ${port}`, async () => (await fetch(`http://127.0.0.1:${port}/health`)).ok, 30_000);

@@ -15,10 +15,9 @@ import { getJson } from "../harness/http";
 import { waitUntilConsumed } from "../harness/kafka-topics";
 import { produce } from "../harness/produce";
 import { readCommitted } from "../harness/read-topic";
-import { repoRoot } from "../harness/repo-root";
 import { unique } from "../harness/unique";
 import { waitFor } from "../harness/wait-for";
-import { startCommand } from "../harness/processes";
+import { launchWorker } from "../harness/workers";
 import { embedWorkerSuite } from "./embed-worker-suite";
 
 const suite = embedWorkerSuite("embed-startup-test");
@@ -42,8 +41,7 @@ describe("embed-worker start", () => {
   it("stops with one line naming both models and the fix when the Parquet sink holds vectors of another model of the same dimension", async () => {
     const dir = tmpDir();
     await seedFile(dir, 0, [row(0, "embedded by bge", "BAAI/bge-small-en-v1.5")], 1_000);
-    const cmd = startCommand(process.execPath, ["--conditions=react-server", "--import", "tsx", path.join(repoRoot, "workers/embed/index.ts")], {
-      cwd: repoRoot,
+    const cmd = launchWorker("embed-worker", {
       // No broker and no embedding service needed: the check comes first.
       env: { ...process.env, EMBED_PARQUET_DIR: dir, EMBED_MODEL: "all-MiniLM-L6-v2", KAFKA_BOOTSTRAP_SERVERS: "127.0.0.1:1", INFERMESH_URL: "http://127.0.0.1:1", EMBED_METRICS_PORT: String(await freePort()) },
     });

@@ -7,7 +7,7 @@
  * its partitions move back and the survivor releases them; an instance that
  * starts on an index holding a partition it is not given releases it.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -21,8 +21,8 @@ import { freePort } from "../harness/free-port";
 import { createTopics } from "../harness/kafka-topics";
 import { unique } from "../harness/unique";
 import { waitFor } from "../harness/wait-for";
+import { launchWorker } from "../harness/workers";
 
-const root = path.resolve(__dirname, "../..");
 const brokers = inject("kafkaBrokers");
 const kafka = createKafka({ clientId: "indexer-group-test", brokers, log: createLogger("indexer-group-test", "warn") });
 /** Made-up 16-dim vectors under a model the registry does not know, which the indexers are told is theirs. */
@@ -58,9 +58,7 @@ let topic: string;
 let group: string;
 
 function startIndexer(instance: string, port: number, dir: string): Indexer {
-  let logs = "";
-  const child = spawn(process.execPath, ["--conditions=react-server", "--import", "tsx", path.join(root, "workers/indexer/index.ts")], {
-    cwd: root,
+  const { child, output } = launchWorker("emb-indexer", {
     env: {
       ...process.env,
       LOG_LEVEL: "warn",
@@ -77,11 +75,8 @@ function startIndexer(instance: string, port: number, dir: string): Indexer {
       // The broker's smallest: a killed member's partitions move within seconds.
       INDEXER_SESSION_TIMEOUT_SEC: "6",
     },
-    stdio: ["ignore", "pipe", "pipe"],
   });
-  child.stdout?.on("data", (d: Buffer) => (logs += d.toString()));
-  child.stderr?.on("data", (d: Buffer) => (logs += d.toString()));
-  const indexer = { instance, base: `http://127.0.0.1:${port}`, dir, port, child, logs: () => logs };
+  const indexer = { instance, base: `http://127.0.0.1:${port}`, dir, port, child, logs: output };
   running.push(indexer);
   return indexer;
 }

@@ -5,7 +5,7 @@
  * `feedEmbeddings` below; once the parse and embed workers land, the lead can
  * swap that one function for producing to agent.results.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -23,9 +23,9 @@ import { shardOf } from "../../lib/records/shard";
 import { freePort } from "../harness/free-port";
 import { readTopic } from "../harness/read-topic";
 import { waitFor } from "../harness/wait-for";
+import { launchWorker } from "../harness/workers";
 import { mirrorKvKey } from "../../workers/indexer/mirror";
 
-const root = path.resolve(__dirname, "../..");
 const brokers = inject("kafkaBrokers");
 const kafka = createKafka({ clientId: "indexer-test", brokers, log: createLogger("indexer-test", "warn") });
 const unique = (what: string) => `it-${what}-${Date.now()}-${randomUUID().slice(0, 8)}`;
@@ -48,16 +48,9 @@ const tempDirs: string[] = [];
 let producer: Producer;
 let embedder: Proc;
 
-function spawnWorker(entry: string, env: Record<string, string>, port: number): Proc {
-  let logs = "";
-  const child = spawn(process.execPath, ["--conditions=react-server", "--import", "tsx", path.join(root, entry)], {
-    cwd: root,
-    env: { ...process.env, LOG_LEVEL: "warn", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  child.stdout?.on("data", (d: Buffer) => (logs += d.toString()));
-  child.stderr?.on("data", (d: Buffer) => (logs += d.toString()));
-  const proc = { base: `http://127.0.0.1:${port}`, child, logs: () => logs };
+function spawnWorker(name: string, env: Record<string, string>, port: number): Proc {
+  const { child, output } = launchWorker(name, { env: { ...process.env, LOG_LEVEL: "warn", ...env } });
+  const proc = { base: `http://127.0.0.1:${port}`, child, logs: output };
   started.push(proc);
   return proc;
 }
@@ -84,7 +77,7 @@ async function startIndexer(o: IndexerOptions): Promise<Proc & { dir: string; gr
   if (!o.dir) tempDirs.push(dir);
   const group = o.group ?? unique("indexer");
   const proc = spawnWorker(
-    "workers/indexer/index.ts",
+    "emb-indexer",
     {
       KAFKA_BOOTSTRAP_SERVERS: brokers.join(","),
       EMBED_OUTPUT_TOPIC: o.topic,
@@ -143,7 +136,7 @@ const totalIds = async (proc: Proc) => (await getJson<{ total_ids: number }>(pro
 
 beforeAll(async () => {
   const port = await freePort();
-  embedder = spawnWorker("workers/infermesh/index.ts", { INFERMESH_PORT: String(port), INFERMESH_HOST: "127.0.0.1" }, port);
+  embedder = spawnWorker("infermesh", { INFERMESH_PORT: String(port), INFERMESH_HOST: "127.0.0.1" }, port);
   producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   await healthy(embedder, "embedding service", 150_000);
@@ -327,7 +320,7 @@ describe("emb-indexer restarts", () => {
 
     const port = await freePort();
     // The check comes before Kafka: no broker needed to see it.
-    const second = spawnWorker("workers/indexer/index.ts", { INDEX_DIR: first.dir, EMBED_MODEL: "bge-small-en-v1.5", INDEXER_PORT: String(port), KAFKA_BOOTSTRAP_SERVERS: "127.0.0.1:1", INFERMESH_URL: embedder.base }, port);
+    const second = spawnWorker("emb-indexer", { INDEX_DIR: first.dir, EMBED_MODEL: "bge-small-en-v1.5", INDEXER_PORT: String(port), KAFKA_BOOTSTRAP_SERVERS: "127.0.0.1:1", INFERMESH_URL: embedder.base }, port);
     const code = second.child.exitCode ?? (await new Promise((resolve) => second.child.once("exit", resolve)));
     expect(code).toBe(2);
     const refusal = second.logs().split("\n").filter((l) => l.startsWith("embedline:"));
@@ -365,7 +358,7 @@ describe("emb-indexer RedDB mirror", () => {
     const reddbDir = mkdtempSync(path.join(tmpdir(), "reddb-it-"));
     tempDirs.push(reddbDir);
     const token = "mirror-secret";
-    const reddb = spawnWorker("workers/reddb/index.ts", { REDDB_PORT: String(reddbPort), REDDB_HOST: "127.0.0.1", REDDB_DATA_DIR: reddbDir, REDDB_TOKEN: token }, reddbPort);
+    const reddb = spawnWorker("reddb", { REDDB_PORT: String(reddbPort), REDDB_HOST: "127.0.0.1", REDDB_DATA_DIR: reddbDir, REDDB_TOKEN: token }, reddbPort);
     await healthy(reddb, "reddb");
 
     const topic = unique("embeddings-mirror");
@@ -502,7 +495,7 @@ describe("emb-indexer health while a partition cannot advance", () => {
 
     const reddbDir = mkdtempSync(path.join(tmpdir(), "reddb-stall-"));
     tempDirs.push(reddbDir);
-    const reddb = spawnWorker("workers/reddb/index.ts", { REDDB_PORT: String(reddbPort), REDDB_HOST: "127.0.0.1", REDDB_DATA_DIR: reddbDir }, reddbPort);
+    const reddb = spawnWorker("reddb", { REDDB_PORT: String(reddbPort), REDDB_HOST: "127.0.0.1", REDDB_DATA_DIR: reddbDir }, reddbPort);
     await healthy(reddb, "reddb");
     await waitFor("health ok again", async () => ((await (await fetch(`${indexer.base}/health`)).json()) as { status: string }).status === "ok", 30_000);
     expect((await query(indexer, { doc_id: "stall-0", include_self: true })).status).toBe(200);

@@ -3,7 +3,7 @@
  * models (all-MiniLM-L6-v2 by default, bge-small-en-v1.5 on request, from the
  * model cache), real HTTP. Needs no Kafka.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -12,8 +12,8 @@ import { parseEmbeddingClientConfig } from "../../lib/config/embedding-client";
 import { createProviderClient } from "../../lib/embedding";
 import { freePort } from "../harness/free-port";
 import { waitFor } from "../harness/wait-for";
+import { launchWorker } from "../harness/workers";
 
-const root = path.resolve(__dirname, "../..");
 const API_KEY = `test-key-${process.pid}-${Date.now()}`;
 const MAX_INPUTS = 8;
 const QUEUE_MAX = 16;
@@ -26,31 +26,25 @@ interface Service {
   exited: Promise<number | null>;
 }
 
-/** Start workers/infermesh/index.ts as `npm start` does; resolves once /health answers 200 (or at once with `ready: false`). */
+/** Start the embedding service as `npm start` does; resolves once /health answers 200 (or at once with `ready: false`). */
 async function startService(env: Record<string, string>, opts: { ready?: boolean } = {}): Promise<Service> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, ["--conditions=react-server", "--import", "tsx", path.join(root, "workers/infermesh/index.ts")], {
-    cwd: root,
+  const { child, output: logs, exited } = launchWorker("infermesh", {
     env: { ...process.env, INFERMESH_PORT: String(port), INFERMESH_HOST: "127.0.0.1", LOG_LEVEL: "info", SHUTDOWN_TIMEOUT_SEC: "10", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
   });
-  let logs = "";
-  child.stdout?.on("data", (d: Buffer) => (logs += d.toString()));
-  child.stderr?.on("data", (d: Buffer) => (logs += d.toString()));
-  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
-  const svc = { base, child, logs: () => logs, exited };
+  const svc = { base, child, logs, exited };
   if (opts.ready === false) return svc;
   await waitFor(
     "GET /health to answer 200",
     async () => {
-      if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode}):\n${logs}`);
+      if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode}):\n${logs()}`);
       return (await fetch(`${base}/health`)).status === 200;
     },
     90_000,
     100,
   ).catch((err: Error) => {
-    throw new Error(`${err.message}\n${logs}`);
+    throw new Error(`${err.message}\n${logs()}`);
   });
   return svc;
 }

@@ -22,10 +22,10 @@ import { freePort } from "../harness/free-port";
 import { createTopics } from "../harness/kafka-topics";
 import { unique } from "../harness/unique";
 import { waitFor } from "../harness/wait-for";
+import { launchWorker } from "../harness/workers";
 import { doubleVector, startInstantInfermesh, type InstantInfermesh } from "../doubles/instant-infermesh";
-import { startCommand, type RunningCommand } from "../harness/processes";
+import type { RunningCommand } from "../harness/processes";
 
-const root = path.resolve(__dirname, "../..");
 const brokers = inject("kafkaBrokers");
 const MODEL = "all-MiniLM-L6-v2";
 const DIM = 384;
@@ -61,8 +61,7 @@ async function startIndexer(instance: string, groupId: string): Promise<Indexer>
   const dir = mkdtempSync(path.join(tmpdir(), "knn-scatter-"));
   dirs.push(dir);
   const url = `http://127.0.0.1:${port}`;
-  const proc = startCommand(process.execPath, ["--conditions=react-server", "--import", "tsx", path.join(root, "workers/indexer/index.ts")], {
-    cwd: root,
+  const proc = launchWorker("emb-indexer", {
     env: {
       ...process.env,
       EMBED_OUTPUT_TOPIC: topic,

@@ -13,10 +13,10 @@ import { Kafka, logLevel } from "kafkajs";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { freePort } from "../harness/free-port";
 import { createTopics } from "../harness/kafka-topics";
-import { repoRoot } from "../harness/repo-root";
 import { unique } from "../harness/unique";
 import { waitFor } from "../harness/wait-for";
-import { startCommand, type RunningCommand } from "../harness/processes";
+import { launchScript, launchWorker } from "../harness/workers";
+import type { RunningCommand } from "../harness/processes";
 
 const started: RunningCommand[] = [];
 const cleanups: (() => void)[] = [];
@@ -30,8 +30,10 @@ afterAll(async () => {
   for (const c of cleanups) c();
 });
 
-function run(entry: string, env: Record<string, string>): RunningCommand {
-  const p = startCommand(process.execPath, ["--conditions=react-server", "--import", "tsx", path.join(repoRoot, entry)], { cwd: repoRoot, env: { ...process.env, ...env } });
+/** A worker of the stack by its launcher name, or a fixture program of the tests (a .ts path). */
+function run(what: string, env: Record<string, string>): RunningCommand {
+  const opts = { env: { ...process.env, ...env } };
+  const p = what.endsWith(".ts") ? launchScript(what, opts) : launchWorker(what, opts);
   started.push(p);
   return p;
 }
@@ -124,7 +126,7 @@ describe("process lifecycle", () => {
     // Nothing listens on this port yet: the indexer's first connections are refused.
     const kafkaPort = await freePort();
     const httpPort = await freePort();
-    const indexer = run("workers/indexer/index.ts", {
+    const indexer = run("emb-indexer", {
       KAFKA_BOOTSTRAP_SERVERS: `127.0.0.1:${kafkaPort}`,
       EMBED_OUTPUT_TOPIC: topic,
       INDEXER_GROUP: unique("lifecycle-indexer"),
@@ -155,7 +157,7 @@ describe("process lifecycle", () => {
     const httpPort = await freePort();
     const dir = mkdtempSync(path.join(tmpdir(), "lifecycle-parquet-"));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const worker = run("workers/embed/index.ts", {
+    const worker = run("embed-worker", {
       KAFKA_BOOTSTRAP_SERVERS: `127.0.0.1:${kafkaPort}`,
       EMBED_INPUT_TOPIC: unique("lifecycle-input"),
       EMBED_OUTPUT_TOPIC: unique("lifecycle-output"),

@@ -8,9 +8,9 @@ import path from "node:path";
 import { afterAll, expect, it } from "vitest";
 import { ReddbClient, ReddbError } from "../../lib/reddb/client";
 import { freePort } from "../harness/free-port";
-import { repoRoot } from "../harness/repo-root";
 import { waitFor } from "../harness/wait-for";
-import { startCommand, type RunningCommand } from "../harness/processes";
+import { launchWorker } from "../harness/workers";
+import type { RunningCommand } from "../harness/processes";
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), "reddb-"));
 const token = `reddb-token-${process.pid}`;
@@ -24,8 +24,7 @@ afterAll(async () => {
 });
 
 async function startServer(port: number): Promise<RunningCommand> {
-  const cmd = startCommand(process.execPath, ["--conditions=react-server", "--import", "tsx", path.join(repoRoot, "workers/reddb/index.ts")], {
-    cwd: repoRoot,
+  const cmd = launchWorker("reddb", {
     env: { ...process.env, REDDB_PORT: String(port), REDDB_DATA_DIR: dataDir, REDDB_TOKEN: token, LOG_LEVEL: "warn" },
   });
   await waitFor(`reddb on ${port}`, async () => (await fetch(`http://127.0.0.1:${port}/health`)).ok, 30_000);
