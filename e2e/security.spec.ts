@@ -200,7 +200,7 @@ test.describe("the open console (no CONSOLE_TOKEN)", () => {
       expect(over.status).toBe(413);
       const kib = cap / 1024;
       const limit = kib >= 1024 ? `${kib / 1024} MiB` : `${kib} KiB`;
-      expect(apiError(over)).toEqual({ code: "body_too_large", message: `request body is over the ${limit} limit of ${pathOnly(route)}` });
+      expect(apiError(over)).toEqual({ code: "body_too_large", message: `request body is over the ${limit} limit of ${pathOnly(route)}`, type: "invalid_request_error" });
       const at = await call(base, { method: route.method, path: route.path, headers: sameOrigin(base, { "content-type": "application/json" }), body: bodyOf(cap) });
       expect(at.status).toBe(route.through);
     });

@@ -107,7 +107,7 @@ describe("body cap of each console POST route", () => {
     const body = padded(c.valid, c.maxBytes + 1);
     const res = await post(c, body, declared ? { "content-length": String(c.maxBytes + 1) } : {});
     expect(res.status).toBe(413);
-    expect(await errorOf(res)).toEqual({ code: "body_too_large", message: `request body is over the ${formatBytes(c.maxBytes)} limit of ${route}` });
+    expect(await errorOf(res)).toEqual({ code: "body_too_large", message: `request body is over the ${formatBytes(c.maxBytes)} limit of ${route}`, type: "invalid_request_error" });
   });
 
   it.each(ROUTES)("%s: text/plain is a 415", async (route) => {
@@ -150,7 +150,7 @@ describe("ingest limits", () => {
     const res = await send(body());
     expect(res.status).toBe(status);
     const error = await errorOf(res);
-    if (message) expect(error).toEqual({ code: "invalid_request", message });
+    if (message) expect(error).toEqual({ code: "invalid_request", message, type: "invalid_request_error" });
     else expect(error.code).toBe("upstream_unreachable");
   });
 
@@ -174,7 +174,7 @@ describe("kNN query vectors", () => {
     const res = await post({ route: "/api/knn/query", handler: knnPost }, JSON.stringify({ vector, k: 3 }));
     expect(res.status).toBe(status);
     const error = await errorOf(res);
-    if (message) expect(error).toEqual({ code: "invalid_request", message });
+    if (message) expect(error).toEqual({ code: "invalid_request", message, type: "invalid_request_error" });
     else expect(error.code).toBe("upstream_unreachable");
   });
 });
