@@ -7,7 +7,7 @@
 import { createElement, isValidElement, type ReactElement, type ReactNode } from "react";
 import { renderToStaticMarkup } from "react-dom/server";
 import { describe, expect, it } from "vitest";
-import { knnAnswerSchema, type KnnInstance, type KnnNeighbor, type KnnPartial } from "@/app/api/knn/query/schema";
+import { knnAnswerSchema, type KnnInstance, type KnnNeighbor, type KnnPartial } from "@/lib/knn/answer";
 import { toCsv } from "@/components/search/download";
 import { emptyMessage, partialView, searchErrorView, textView, timeAgo } from "@/components/search/result-view";
 import { SearchResult } from "@/components/search/search-result";

@@ -9,7 +9,8 @@ import { indexerPrometheus } from "../../lib/metrics/prometheus-indexer";
 import { ExactQueryGate } from "./exact-gate";
 import type { IndexerMetrics } from "./metrics";
 import type { PartitionOwnership } from "./ownership";
-import { knnQuerySchema, runKnnQuery, type EmbedText } from "./query";
+import { knnQuerySchema } from "../../lib/knn/query";
+import { runKnnQuery, type EmbedText } from "./query";
 import { knnResolveSchema, resolveQuery } from "./resolve";
 
 /** Largest query body: a 4096-dim vector as JSON text is well under 100 KB. */

@@ -8,9 +8,7 @@ import type { IndexerKnnAnswer as KnnAnswer } from "../../lib/knn/answer";
 import type { KnnQuery } from "../../lib/knn/query";
 import type { ExactQueryGate } from "./exact-gate";
 
-// The query schema and answer types are shared with the console and the tests (lib/knn/).
-export { MAX_K, knnQuerySchema } from "../../lib/knn/query";
-export type { KnnAnswer, KnnQuery };
+// The query schema and answer types are the console's and the tests' too: they live in lib/knn/ only.
 
 /** Embeds a query text with the configured model; throws ApiError when it cannot. */
 export type EmbedText = (text: string) => Promise<number[]>;

@@ -2,7 +2,8 @@ import "server-only";
 import { parseJsonBody, withApiErrors } from "@/lib/http/api-error";
 import { scatterKnnQuery } from "@/lib/upstreams/knn-scatter";
 import { consoleLog } from "@/lib/upstreams/log";
-import { KNN_QUERY_MAX_BYTES, knnQuerySchema } from "./schema";
+import { knnQuerySchema } from "@/lib/knn/query";
+import { KNN_QUERY_MAX_BYTES } from "./schema";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";

@@ -1,9 +1,6 @@
-/**
- * The kNN query schema and answer types live in lib/knn/ (one schema for the
- * console route, the indexers and the tests); this route adds only its body cap.
- */
-export { knnQuerySchema, type KnnQuery } from "@/lib/knn/query";
-export { consoleKnnAnswerSchema, knnAnswerSchema, knnNeighborSchema, type KnnAnswer, type KnnNeighbor, type KnnInstance, type KnnPartial } from "@/lib/knn/answer";
+// The kNN query schema and answer types live in lib/knn/ only (one schema for
+// the console route, the indexers and the tests: import them from there); this
+// route adds only its body cap.
 
 /**
  * Most bytes of a POST /api/knn/query body. A query is a vector, a doc_id or a
