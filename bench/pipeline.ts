@@ -30,6 +30,7 @@ import { ensureKafkaInstalled, startLocalBroker, type LocalBroker } from "../scr
 import { startRealInfermesh, startWorker, type WorkerProcess } from "../tests/harness/embed-worker";
 import { freePort } from "../tests/harness/free-port";
 import { getJson } from "../tests/harness/http";
+import { percentile } from "../tests/harness/percentile";
 import { produce } from "../tests/harness/produce";
 import { unique } from "../tests/harness/unique";
 import { waitFor } from "../tests/harness/wait-for";
@@ -66,7 +67,6 @@ const RAW_MS = 30_000;
 const log = createLogger("bench-pipeline", "warn");
 const r1 = (x: number) => Math.round(x * 10) / 10;
 const load = () => loadavg().map((x) => Math.round(x * 100) / 100);
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 
 const WORDS =
   "the operator watches kafka topics while the worker embeds records into vectors and writes them to parquet files for search later on a small cluster with two cores and little memory but steady throughput every hour of the day".split(" ");
@@ -304,9 +304,9 @@ async function latencyRun(s: Stage, rate: number, seconds: number) {
     rate_per_sec: rate,
     seconds,
     records: total,
-    p50_ms: ms(pct(latencies, 50)),
-    p90_ms: ms(pct(latencies, 90)),
-    p99_ms: ms(pct(latencies, 99)),
+    p50_ms: ms(percentile(latencies, 50)),
+    p90_ms: ms(percentile(latencies, 90)),
+    p99_ms: ms(percentile(latencies, 99)),
     max_ms: ms(latencies[latencies.length - 1] ?? NaN),
     load_avg_before: loadBefore,
     load_avg_after: load(),

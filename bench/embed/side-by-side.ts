@@ -11,7 +11,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import type { FromRunner, ToRunner } from "./cell-runner";
-import { TEXT_WORDS, percentile, round1, type TextKind } from "./texts";
+import { percentile } from "../../tests/harness/percentile";
+import { TEXT_WORDS, round1, type TextKind } from "./texts";
 
 export const BASELINE = "use-lite";
 export const DEFAULT_MODEL = "all-MiniLM-L6-v2";

@@ -22,6 +22,4 @@ export function textSequence(words: number, start = 0): (count: number) => strin
   return (count) => Array.from({ length: count }, () => benchText(next++, words));
 }
 
-/** Nearest-rank percentile of an ascending list. */
-export const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
 export const round1 = (x: number) => Math.round(x * 10) / 10;
