@@ -43,7 +43,7 @@ function fixture(): WorkerBuild {
 }
 
 const runBuilt = (b: WorkerBuild, ...args: string[]) =>
-  spawnSync(process.execPath, ["--enable-source-maps", path.join(b.outDir, "entry.mjs"), ...args], { cwd: b.root, encoding: "utf8", env: { PATH: process.env.PATH } });
+  spawnSync(process.execPath, ["--enable-source-maps", path.join(b.outDir, "entry.mjs"), ...args], { cwd: b.root, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } });
 
 describe("the worker build", () => {
   it("bundles every worker process of the launcher's table and every thread the sources start, with no tsx in the output", () => {
