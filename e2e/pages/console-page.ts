@@ -1,4 +1,4 @@
-import { expect, type Page, type TestInfo } from "@playwright/test";
+import { expect, type Locator, type Page, type TestInfo } from "@playwright/test";
 
 /** Base of the console's page objects: navigation, console-error capture, screenshots. */
 export class ConsolePage {
@@ -18,6 +18,17 @@ export class ConsolePage {
   async goto() {
     await this.page.goto(this.path);
     await expect(this.page.getByTestId(this.testId)).toBeVisible();
+  }
+
+  /**
+   * Visible once the page shows its first live data, or says its source is
+   * unreachable: what a test waits for before judging the page. A page with no
+   * live data is settled once it is there. (Not `networkidle`: Playwright stopped
+   * counting EventSource connections for it, so it no longer waits for a stream's
+   * first event.)
+   */
+  get settled(): Locator {
+    return this.page.getByTestId(this.testId);
   }
 
   /** Kept under test-results/ and attached to the report. */

@@ -5,6 +5,10 @@ export class OverviewPage extends ConsolePage {
   constructor(page: Page) {
     super(page, "/", "overview-page");
   }
+  /** The lag stream's first event: the consumer lag says more than "—" (a count, caught up, or unreachable). */
+  override get settled(): Locator {
+    return this.page.getByTestId("overview-lag").filter({ hasNotText: /^—$/ });
+  }
   stageStatus(stage: "kafka" | "parse" | "embed-worker" | "embedding" | "indexer"): Locator {
     return this.page.getByTestId(`stage-${stage}-status`);
   }

@@ -5,6 +5,10 @@ export class MonitoringPage extends ConsolePage {
   constructor(page: Page) {
     super(page, "/monitoring", "monitoring-page");
   }
+  /** The embedding service's stream has answered: its badge says more than "waiting". */
+  override get settled(): Locator {
+    return this.infermeshStatus.filter({ hasNotText: /^waiting$/ });
+  }
   get infermeshStatus(): Locator {
     return this.page.getByTestId("infermesh-status");
   }
@@ -16,6 +20,10 @@ export class MonitoringPage extends ConsolePage {
 export class ShardsPage extends ConsolePage {
   constructor(page: Page) {
     super(page, "/shards", "shards-page");
+  }
+  /** The shard counts, or the notice that no indexer answered. */
+  override get settled(): Locator {
+    return this.page.getByTestId("shards-total").or(this.page.getByTestId("shards-error"));
   }
   /** One "model · dims" entry per model the index holds. */
   get modelDims(): Locator {
@@ -30,6 +38,10 @@ export class ShardsPage extends ConsolePage {
 export class LagPage extends ConsolePage {
   constructor(page: Page) {
     super(page, "/lag", "lag-page");
+  }
+  /** The lag stream's first event: a total, or the notice that Kafka is unreachable. */
+  override get settled(): Locator {
+    return this.page.getByTestId("lag-total").filter({ hasText: /\d/ }).or(this.page.getByTestId("lag-error"));
   }
   chartPoints(): Promise<number> {
     return this.page.getByTestId("chart-lag").getAttribute("data-points").then(Number);
@@ -77,6 +89,10 @@ export class SearchPage extends ConsolePage {
 export class DlqPage extends ConsolePage {
   constructor(page: Page) {
     super(page, "/dlq", "dlq-page");
+  }
+  /** The entries read, or the notice that the DLQ could not be read. */
+  override get settled(): Locator {
+    return this.page.getByTestId("dlq-list").or(this.page.getByTestId("dlq-error"));
   }
   row(docId: string): Locator {
     return this.page.locator(`[data-testid="dlq-row"][data-doc-id="${docId}"]`);
