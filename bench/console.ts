@@ -31,6 +31,7 @@ import { inheritedEnv, loadOrExit } from "../lib/config/load";
 import { startRealInfermesh } from "../tests/harness/embed-worker";
 import { freePort } from "../tests/harness/free-port";
 import { percentileOf } from "../tests/harness/percentile";
+import { waitFor } from "../tests/harness/wait-for";
 
 const CLIENTS = 1_000;
 const MEASURE_MS = 30_000;
@@ -109,10 +110,10 @@ async function main() {
       req.on("error", () => undefined);
       requests.push(req);
     }
-    await waitUntil(() => connected === CLIENTS, 60_000, "all clients to connect");
+    await waitFor("all clients to connect", () => connected === CLIENTS, 60_000, 50);
     if (refused.size) throw new Error(`the console refused some streams with HTTP ${[...refused].join(", ")}`);
     const connectSeconds = (Date.now() - connectStarted) / 1000;
-    await waitUntil(() => live === CLIENTS, 30_000, "every client to receive a live event");
+    await waitFor("every client to receive a live event", () => live === CLIENTS, 30_000, 50);
     measureFrom = Date.now();
     const t0 = Date.now();
     const before = procStats(server.pid!);
@@ -169,14 +170,6 @@ async function main() {
   } finally {
     server.kill("SIGTERM");
     await upstream.stop();
-  }
-}
-
-async function waitUntil(done: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
   }
 }
 

@@ -32,6 +32,7 @@ import { variables } from "../lib/config/variables";
 import { modelCacheDir } from "../lib/embedding/model-cache";
 import { freePort } from "../tests/harness/free-port";
 import { percentile } from "../tests/harness/percentile";
+import { GiveUp, waitFor } from "../tests/harness/wait-for";
 import { installUseLite, USE_LITE_DIR, USE_LITE_PACKAGES } from "./baselines/use-lite";
 import { machineInfo, processCpuMs, processPeakRssMb, watchLoad } from "./embed/machine";
 import { BASELINE, formatTable, GOALS, goalCheck, RUNTIMES, SIDE_BY_SIDE_BATCHES, sideBySide } from "./embed/side-by-side";
@@ -132,15 +133,11 @@ async function runService() {
   delete childEnv.INFERMESH_API_KEY;
   const load = watchLoad();
   const server = spawn(process.execPath, ["--conditions=react-server", "--import", "tsx", path.join(root, "workers/infermesh/index.ts")], { cwd: root, env: childEnv, stdio: ["ignore", "inherit", "inherit"] });
-  const deadline = Date.now() + 120_000;
-  let health: Record<string, unknown> | undefined;
-  while (!health) {
-    if (server.exitCode !== null || Date.now() > deadline) throw new Error("embedding service did not become healthy");
-    health = await fetch(`${base}/health`)
-      .then(async (r) => (r.ok ? ((await r.json()) as Record<string, unknown>) : undefined))
-      .catch(() => undefined);
-    if (!health) await new Promise((r) => setTimeout(r, 200));
-  }
+  const health = await waitFor(`the embedding service on ${base} to be healthy`, async () => {
+    if (server.exitCode !== null) throw new GiveUp(`embedding service exited with ${server.exitCode}`);
+    const r = await fetch(`${base}/health`);
+    return r.ok ? ((await r.json()) as Record<string, unknown>) : undefined;
+  }, 120_000);
   // One sequence per text length across all cells: every text is sent once.
   const sequences = new Map<number, (n: number) => string[]>();
   const next = (words: number, n: number) => {

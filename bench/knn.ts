@@ -51,6 +51,7 @@ import { searchIndex } from "../lib/index/search";
 import { VectorIndex, type IncomingRecord } from "../lib/index/vector-index";
 import { freePort } from "../tests/harness/free-port";
 import { percentile } from "../tests/harness/percentile";
+import { GiveUp, waitFor } from "../tests/harness/wait-for";
 
 const root = path.resolve(import.meta.dirname, "..");
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
@@ -134,14 +135,10 @@ async function startEmbeddingService(): Promise<EmbeddingService> {
     stdio: ["ignore", "ignore", "inherit"],
   });
   const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 180_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`embedding service exited with ${child.exitCode}`);
-    const ok = await fetch(`${base}/health`).then((r) => r.ok, () => false);
-    if (ok) break;
-    if (Date.now() > deadline) throw new Error("embedding service did not become healthy within 180 s");
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  await waitFor(`the embedding service on ${base} to be healthy`, async () => {
+    if (child.exitCode !== null) throw new GiveUp(`embedding service exited with ${child.exitCode}`);
+    return (await fetch(`${base}/health`)).ok;
+  }, 180_000, 500);
   return {
     base,
     stop: () =>

@@ -1,4 +1,10 @@
 /**
+ * Thrown by a probe to stop waiting at once (a process it waits on has
+ * exited, say): any other error is taken as "not yet" and retried.
+ */
+export class GiveUp extends Error {}
+
+/**
  * Poll `probe` until it returns a value other than undefined/false, or fail
  * after `timeoutMs` with `what` in the message. Tests synchronise on conditions,
  * never on sleeps.
@@ -11,6 +17,7 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
       const value = await probe();
       if (value !== undefined && value !== false) return value;
     } catch (err) {
+      if (err instanceof GiveUp) throw new Error(`gave up waiting for ${what}: ${err.message}`);
       lastError = err;
     }
     await new Promise((r) => setTimeout(r, everyMs));

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { probeKafka } from "@/lib/kafka/health";
 import { createLogger } from "@/lib/log";
 import { runProbe, type HealthComponent } from "@/lib/health/probe";
+import { waitFor } from "../harness/wait-for";
 
 const log = createLogger("test", "silent");
 
@@ -32,15 +33,6 @@ const onUnhandled = (reason: unknown) => unhandled.push(reason);
 /** Open TCP sockets of this process (Node's resource names; stable since Node 17). */
 const openSockets = () => process.getActiveResourcesInfo().filter((r) => r === "TCPSocketWrap").length;
 
-async function waitFor(condition: () => boolean, deadlineMs: number): Promise<boolean> {
-  const until = Date.now() + deadlineMs;
-  while (!condition()) {
-    if (Date.now() > until) return false;
-    await new Promise((r) => setImmediate(r));
-  }
-  return true;
-}
-
 beforeAll(() => {
   process.on("unhandledRejection", onUnhandled);
 });
@@ -61,7 +53,7 @@ describe("Kafka probe", () => {
     expect(result.error).toBe(`connection refused (${broker})`);
     expect(result.latencyMs!).toBeLessThan(5_000);
 
-    expect(await waitFor(() => openSockets() <= socketsBefore, 2_000)).toBe(true);
+    await waitFor("the probe's sockets to close", () => openSockets() <= socketsBefore, 2_000, 5);
     expect(unhandled).toEqual([]);
   });
 

@@ -6,7 +6,7 @@ import { historyRecorder, recordStreams, stopHistoryRecorder } from "@/lib/histo
 import { slimEvent } from "@/lib/history/slim";
 import { HistoryStore } from "@/lib/history/store";
 import { Poller } from "@/lib/sse/poller";
-import { until } from "./sse-helpers";
+import { waitFor } from "../harness/wait-for";
 
 process.env.LOG_LEVEL = "silent";
 // The console's own recorder below runs on this configuration: every upstream refuses at once.
@@ -49,7 +49,7 @@ describe("history recorder", () => {
     const before = Date.now();
     const stop = recordStreams(store, ["infermesh", "lag"], (name) => pollers[name as keyof typeof pollers]);
     expect(pollers.infermesh.running).toBe(true);
-    await until("a few events of each stream", () => Object.values(store.stats()).length === 2 && Object.values(store.stats()).every((s) => s.points >= 3));
+    await waitFor("a few events of each stream", () => Object.values(store.stats()).length === 2 && Object.values(store.stats()).every((s) => s.points >= 3), 10_000, 5);
     const q = store.query(["infermesh", "lag"], 60 * 60_000);
     expect(q.infermesh!.slice(0, 3).map((p) => JSON.parse(p.data))).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
     expect(q.infermesh!.every((p) => p.t >= before && p.t <= Date.now())).toBe(true);
@@ -102,7 +102,7 @@ describe("the console's recorder (instrumentation.ts) and GET /api/history", () 
     const store = historyRecorder();
     expect(historyRecorder()).toBe(store);
     const s = await store;
-    await until("the first events of the HTTP upstreams", () => ["infermesh", "indexer", "vectorizer"].every((n) => (s.stats()[n]?.points ?? 0) >= 1));
+    await waitFor("the first events of the HTTP upstreams", () => ["infermesh", "indexer", "vectorizer"].every((n) => (s.stats()[n]?.points ?? 0) >= 1), 10_000, 5);
     const { GET } = await import("@/app/api/history/route");
     const res = await GET(new Request("http://console.test/api/history?names=infermesh,indexer&window=15m"), undefined);
     expect(res.status).toBe(200);

@@ -3,7 +3,8 @@ import { combinedStreamRoute } from "@/lib/sse/combined-route";
 import { formatCursor, parseCursor } from "@/lib/sse/cursor";
 import { Poller } from "@/lib/sse/poller";
 import type { StreamName } from "@/lib/sse/streams";
-import { SseTestClient, until } from "./sse-helpers";
+import { SseTestClient } from "./sse-helpers";
+import { waitFor } from "../harness/wait-for";
 
 process.env.LOG_LEVEL = "silent";
 
@@ -33,7 +34,7 @@ describe("combined SSE stream", () => {
     const p = pollers();
     const { client, res } = await connect(p.get, "?names=infermesh,lag");
     expect(res.headers.get("content-type")).toContain("text/event-stream");
-    await until("events of both streams", () => ["infermesh", "lag"].every((n) => client.events.some((e) => e.event === n)));
+    await waitFor("events of both streams", () => ["infermesh", "lag"].every((n) => client.events.some((e) => e.event === n)), 10_000, 5);
     const last = client.events.at(-1)!;
     expect(parseCursor(last.id).get("infermesh")).toBeGreaterThan(0);
     expect(parseCursor(last.id).get("lag")).toBeGreaterThan(0);
@@ -42,11 +43,11 @@ describe("combined SSE stream", () => {
   it("resumes each stream after the cursor in Last-Event-ID, without gaps or repeats", async () => {
     const p = pollers();
     const first = await connect(p.get, "?names=infermesh,lag");
-    await until("a few events", () => first.client.events.length >= 6);
+    await waitFor("a few events", () => first.client.events.length >= 6, 10_000, 5);
     first.abort();
     const cursor = parseCursor(first.client.events.at(-1)!.id);
     const resumed = await connect(p.get, "?names=infermesh,lag", formatCursor(cursor));
-    await until("both streams resumed", () => ["infermesh", "lag"].every((n) => resumed.client.events.filter((e) => e.event === n).length >= 2));
+    await waitFor("both streams resumed", () => ["infermesh", "lag"].every((n) => resumed.client.events.filter((e) => e.event === n).length >= 2), 10_000, 5);
     for (const name of ["infermesh", "lag"]) {
       const ids = resumed.client.events.filter((e) => e.event === name).map((e) => parseCursor(e.id).get(name)!);
       expect(ids[0]).toBe(cursor.get(name)! + 1);
@@ -57,10 +58,10 @@ describe("combined SSE stream", () => {
   it("releases every subscription when the client leaves", async () => {
     const p = pollers();
     const { client, abort } = await connect(p.get, "?names=infermesh,lag");
-    await until("first events", () => client.events.length >= 2);
+    await waitFor("first events", () => client.events.length >= 2, 10_000, 5);
     abort();
     await client.closed();
-    await until("both pollers stopped", () => !p.get("infermesh").running && !p.get("lag").running);
+    await waitFor("both pollers stopped", () => !p.get("infermesh").running && !p.get("lag").running, 10_000, 5);
   });
 
   it.each(["", "?names=", "?names=infermesh,nope"])("rejects %j with a 422", async (query) => {

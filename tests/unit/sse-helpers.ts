@@ -39,12 +39,3 @@ export class SseTestClient {
     await this.done;
   }
 }
-
-/** Resolve once `cond` holds, checking every few ms, or fail after `timeoutMs`. */
-export async function until(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}

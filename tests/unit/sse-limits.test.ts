@@ -10,7 +10,8 @@ import { STREAM_RETRY_AFTER_SEC, StreamLimiter } from "@/lib/sse/limits";
 import { Poller } from "@/lib/sse/poller";
 import { sseResponse } from "@/lib/sse/response";
 import { streamRoute } from "@/lib/sse/stream-route";
-import { SseTestClient, until } from "./sse-helpers";
+import { SseTestClient } from "./sse-helpers";
+import { waitFor } from "../harness/wait-for";
 
 // Read once, on first use (no import above reads the configuration at load).
 Object.assign(process.env, { LOG_LEVEL: "silent", CONSOLE_SSE_MAX_PER_CLIENT: "2", CONSOLE_SSE_MAX_TOTAL: "3", CONSOLE_TRUST_PROXY: "0" });
@@ -104,7 +105,7 @@ describe("SSE connection caps", () => {
     const first = await open(GET, "10.0.0.1");
     for (let i = 0; i < 5; i++) expect((await open(GET, "10.0.0.1")).res.status).toBe(429);
     first.abort();
-    await until("the first slot given back", () => limiter.open === 0);
+    await waitFor("the first slot given back", () => limiter.open === 0, 10_000, 5);
     expect((await open(GET, "10.0.0.1", "/api/x/stream?once=maybe")).res.status).toBe(422);
     expect(limiter.open).toBe(0);
     expect((await open(GET, "10.0.0.1")).res.status).toBe(200);

@@ -3,7 +3,8 @@ import { StreamLimiter } from "@/lib/sse/limits";
 import { Poller } from "@/lib/sse/poller";
 import { RingBuffer } from "@/lib/sse/ring-buffer";
 import { streamRoute } from "@/lib/sse/stream-route";
-import { SseTestClient, until } from "./sse-helpers";
+import { SseTestClient } from "./sse-helpers";
+import { waitFor } from "../harness/wait-for";
 
 process.env.LOG_LEVEL = "silent";
 
@@ -34,7 +35,7 @@ describe("SSE stream over a shared poller", () => {
     expect(res.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
     expect(res.headers.get("cache-control")).toContain("no-cache");
     expect(res.headers.get("x-accel-buffering")).toBe("no");
-    await until("first event", () => client.events.length === 1);
+    await waitFor("first event", () => client.events.length === 1, 10_000, 5);
     expect(client.retry).toBe(3000);
     expect(client.events[0]).toMatchObject({ id: "1", event: "x", data: '{"n":1}' });
   });
@@ -46,7 +47,7 @@ describe("SSE stream over a shared poller", () => {
     const limiter = new StreamLimiter(() => ({ maxPerClient: 200, maxTotal: 200 }));
     const clients = await Promise.all(Array.from({ length: 200 }, () => connect(poller, { limiter })));
     expect(poller.subscribers).toBe(200);
-    await until("every client has two events", () => clients.every(({ client }) => client.events.length >= 2));
+    await waitFor("every client has two events", () => clients.every(({ client }) => client.events.length >= 2), 10_000, 5);
     expect(upstream.calls).toBe(2);
     for (const { client } of clients) expect(client.events.slice(0, 2).map((e) => e.data)).toEqual(['{"n":1}', '{"n":2}']);
   });
@@ -56,33 +57,33 @@ describe("SSE stream over a shared poller", () => {
     const poller = new Poller({ event: "x", intervalMs: 50, history: 10, poll: upstream.poll });
     const a = await connect(poller);
     const b = await connect(poller);
-    await until("both clients have an event", () => a.client.events.length > 0 && b.client.events.length > 0);
+    await waitFor("both clients have an event", () => a.client.events.length > 0 && b.client.events.length > 0, 10_000, 5);
     a.abort();
-    await until("a's subscription released", () => poller.subscribers === 1);
+    await waitFor("a's subscription released", () => poller.subscribers === 1, 10_000, 5);
     await a.client.closed();
     const seenByB = b.client.events.length;
-    await until("b still gets events", () => b.client.events.length > seenByB);
+    await waitFor("b still gets events", () => b.client.events.length > seenByB, 10_000, 5);
     b.abort();
-    await until("the poller stopped", () => poller.subscribers === 0 && !poller.running);
+    await waitFor("the poller stopped", () => poller.subscribers === 0 && !poller.running, 10_000, 5);
     const calls = upstream.calls;
     // A new subscriber restarts it.
     const c = await connect(poller);
-    await until("polling again", () => upstream.calls > calls && c.client.events.length > 0);
+    await waitFor("polling again", () => upstream.calls > calls && c.client.events.length > 0, 10_000, 5);
   });
 
   it("starts a new subscriber with the ring buffer and resumes after Last-Event-ID without gaps", async () => {
     const poller = new Poller({ event: "x", intervalMs: 20, history: 100, poll: countingUpstream().poll });
     const first = await connect(poller);
-    await until("five events", () => first.client.events.length >= 5);
+    await waitFor("five events", () => first.client.events.length >= 5, 10_000, 5);
     const late = await connect(poller);
-    await until("late client has the backlog", () => late.client.events.length >= 5);
+    await waitFor("late client has the backlog", () => late.client.events.length >= 5, 10_000, 5);
     expect(late.client.ids().slice(0, 5)).toEqual([1, 2, 3, 4, 5]);
 
     first.abort();
     const lastSeen = first.client.ids().at(-1)!;
-    await until("more events meanwhile", () => late.client.ids().at(-1)! >= lastSeen + 3);
+    await waitFor("more events meanwhile", () => late.client.ids().at(-1)! >= lastSeen + 3, 10_000, 5);
     const resumed = await connect(poller, { lastEventId: String(lastSeen) });
-    await until("resumed client caught up", () => resumed.client.events.length >= 3);
+    await waitFor("resumed client caught up", () => resumed.client.events.length >= 3, 10_000, 5);
     const ids = resumed.client.ids();
     expect(ids[0]).toBe(lastSeen + 1);
     expect(ids).toEqual(ids.map((_, i) => lastSeen + 1 + i));
@@ -106,7 +107,7 @@ describe("SSE stream over a shared poller", () => {
     let calls = 0;
     const poller = new Poller({ event: "x", intervalMs: 20, history: 10, poll: async () => { calls++; if (calls === 1) throw new Error("boom"); return { ok: true }; } });
     const { client } = await connect(poller);
-    await until("two events", () => client.events.length >= 2);
+    await waitFor("two events", () => client.events.length >= 2, 10_000, 5);
     expect(JSON.parse(client.events[0]!.data)).toMatchObject({ error: "poll_failed", message: "boom" });
     expect(JSON.parse(client.events[1]!.data)).toEqual({ ok: true });
   });
