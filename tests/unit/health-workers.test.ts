@@ -32,7 +32,8 @@ afterAll(async () => {
 });
 
 function component(name: string) {
-  const cfg = parseConsoleConfig({ PARSE_METRICS_URL: `${base}/parse`, EMBED_WORKER_METRICS_URL: `${base}/embed`, INDEXER_URL: `${base}/indexer`, LOG_LEVEL: "silent" });
+  // No broker (a closed port), so the indexers are INDEXER_URL alone whatever runs on the default 9092.
+  const cfg = parseConsoleConfig({ PARSE_METRICS_URL: `${base}/parse`, EMBED_WORKER_METRICS_URL: `${base}/embed`, INDEXER_URL: `${base}/indexer`, KAFKA_BOOTSTRAP_SERVERS: "127.0.0.1:1", LOG_LEVEL: "silent" });
   const found = healthComponents(cfg, createLogger("test", "silent")).find((c) => c.name === name);
   if (!found) throw new Error(`no component ${name}`);
   return found;
