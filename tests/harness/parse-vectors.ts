@@ -30,11 +30,8 @@ export interface ParseCase {
 }
 
 const file = JSON.parse(readFileSync(path.join(here, "../vectors/parse-cases.json"), "utf8")) as {
-  defaults: { max_text_bytes: number };
   cases: ParseCase[];
 };
-
-export const DEFAULT_MAX_TEXT_BYTES = file.defaults.max_text_bytes;
 
 const generate = (g: Generate) => (g.prefix ?? "") + g.repeat.repeat(g.count) + (g.suffix ?? "");
 

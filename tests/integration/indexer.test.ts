@@ -6,7 +6,6 @@
  * swap that one function for producing to agent.results.
  */
 import type { ChildProcess } from "node:child_process";
-import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -22,13 +21,13 @@ import { indexRecordSchema } from "../../lib/records/index-record";
 import { shardOf } from "../../lib/records/shard";
 import { freePort } from "../harness/free-port";
 import { readTopic } from "../harness/read-topic";
+import { unique } from "../harness/unique";
 import { waitFor } from "../harness/wait-for";
 import { launchWorker } from "../harness/workers";
 import { mirrorKvKey } from "../../workers/indexer/mirror";
 
 const brokers = inject("kafkaBrokers");
 const kafka = createKafka({ clientId: "indexer-test", brokers, log: createLogger("indexer-test", "warn") });
-const unique = (what: string) => `it-${what}-${Date.now()}-${randomUUID().slice(0, 8)}`;
 /** The bundled service's default model: what text queries are embedded with. */
 const MODEL = "all-MiniLM-L6-v2";
 /**

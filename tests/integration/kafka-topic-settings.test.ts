@@ -4,15 +4,14 @@
  * and a topic that already existed is left alone but its differing settings are
  * reported. Replication 3 / min.insync.replicas 2 on three nodes: the cluster stage.
  */
-import { randomUUID } from "node:crypto";
 import kafkajs from "kafkajs";
 import { describe, expect, inject, it } from "vitest";
 import { createKafka } from "../../lib/kafka/client";
 import { compactedTopic, ensureTopics, type EnsureTopicsOptions } from "../../lib/kafka/topics";
 import { createLogger } from "../../lib/log";
+import { unique } from "../harness/unique";
 
 const kafka = createKafka({ clientId: "topic-settings-test", brokers: inject("kafkaBrokers"), log: createLogger("topic-settings-test", "warn") });
-const unique = (what: string) => `it-${what}-${Date.now()}-${randomUUID().slice(0, 8)}`;
 
 async function settings(topic: string): Promise<Record<string, string>> {
   const admin = kafka.admin();
