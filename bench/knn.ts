@@ -10,6 +10,8 @@
  *   tsx bench/knn.ts --ef-sweep=16,32,64   ef_search values measured per cell
  *   tsx bench/knn.ts --merge               keep the cells of knn.json this run does not measure
  *   tsx bench/knn.ts --keep                keep each cell's index under DATA_DIR/bench/index
+ *   tsx bench/knn.ts --serve-only --merge  re-measure serving on the indexes --keep kept (a quieter
+ *                                          machine), keeping each cell's ingest and snapshot figures
  *   tsx bench/knn.ts --out=<file>          write the results elsewhere than bench/results/knn.json
  *
  * Per cell (size × quantization): ingest through VectorIndex.apply (batches of
@@ -52,6 +54,7 @@ import { VectorIndex, type IncomingRecord } from "../lib/index/vector-index";
 import { freePort } from "../tests/harness/free-port";
 import { percentile } from "../tests/harness/percentile";
 import { GiveUp, waitFor } from "../tests/harness/wait-for";
+import { scriptArgs, workerArgs } from "../tests/harness/workers";
 
 const root = path.resolve(import.meta.dirname, "..");
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
@@ -128,7 +131,7 @@ async function startEmbeddingService(): Promise<EmbeddingService> {
   // The model's files, as `npm start` installs them (a stat when they are there).
   await ensureModelsInstalled(createLogger("bench-knn"), { models: [bundledModel(MODEL)], cacheDir: parseStackConfig(inheritedEnv()).modelCacheDir });
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, ["--conditions=react-server", "--import", "tsx", path.join(root, "workers/infermesh/index.ts")], {
+  const child: ChildProcess = spawn(process.execPath, workerArgs("infermesh"), {
     cwd: root,
     // Two model sessions: the bench owns the machine while it embeds.
     env: { ...inheritedEnv(), INFERMESH_PORT: String(port), INFERMESH_HOST: "127.0.0.1", INFERMESH_MODEL: MODEL, INFERMESH_SESSIONS: "2", LOG_LEVEL: "warn" },
@@ -356,7 +359,7 @@ async function serve(dir: string, quantization: Quantization, queriesFile: strin
 
 function runServeChild(dir: string, quantization: Quantization, queriesFile: string): Promise<Awaited<ReturnType<typeof serve>>> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "bench/knn.ts"), `--serve=${dir}`, `--quant=${quantization}`, `--queries-file=${queriesFile}`, ...process.argv.filter((a) => /^--(m|ef-add|ef|ef-sweep|model)=/.test(a))], { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, scriptArgs("bench/knn.ts", [`--serve=${dir}`, `--quant=${quantization}`, `--queries-file=${queriesFile}`, ...process.argv.filter((a) => /^--(m|ef-add|ef|ef-sweep|model)=/.test(a))]), { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     child.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out) as Awaited<ReturnType<typeof serve>>) : reject(new Error(`serve child exited with ${code}`))));
@@ -400,13 +403,15 @@ async function main() {
 
   const sizes = (arg("sizes") ?? "100000,1000000").split(",").map(Number);
   for (const size of sizes) {
-    const flat = cellVectors(real.vectors, size);
-    const truth = truthOf(flat, queries);
+    const serveOnly = process.argv.includes("--serve-only");
+    const flat = serveOnly ? new Float32Array(0) : cellVectors(real.vectors, size);
     const queriesFile = path.join(cacheDir, `knn-queries-${size}.json`);
-    writeFileSync(queriesFile, JSON.stringify({ queries: queries.map((q) => Array.from(q)), truth }));
+    if (!serveOnly) writeFileSync(queriesFile, JSON.stringify({ queries: queries.map((q) => Array.from(q)), truth: truthOf(flat, queries) }));
     for (const quantization of QUANTS) {
       const dir = path.join(benchDir, `n${size}-${quantization}`);
-      const built = await build(dir, flat, size, { ...HNSW, quantization });
+      const before = previous[`n_${size}_${quantization}`] as { ingest: unknown; snapshot: unknown } | undefined;
+      const built = serveOnly ? { ingest: before?.ingest, snapshot: before?.snapshot } : await build(dir, flat, size, { ...HNSW, quantization });
+      if (!existsSync(dir)) throw new Error(`${dir} is missing: --serve-only needs the index a run with --keep kept`);
       process.stderr.write(`n=${size} ${quantization}: ${JSON.stringify(built)}\n`);
       const served = await runServeChild(dir, quantization, queriesFile);
       const raw = (DIM * { f32: 4, f16: 2, i8: 1 }[quantization]);
