@@ -1,9 +1,6 @@
 import type { z } from "zod";
 import type { Logger } from "../log";
-
 import { ERROR_STATUS, errorBody, isErrorCode, type ErrorBody, type ErrorCode } from "./error-codes";
-
-export { ERROR_STATUS, errorBody, isErrorCode, type ErrorBody, type ErrorCode } from "./error-codes";
 
 /**
  * Errors of every Embedline HTTP answer, on both sides of the wire. Route

@@ -2,7 +2,8 @@ import { createServer, STATUS_CODES, type IncomingMessage, type Server, type Ser
 import type { Socket } from "node:net";
 import type { z } from "zod";
 import type { Logger } from "../log";
-import { ApiError, describeZodError, type ErrorCode } from "./api-error";
+import { ApiError, describeZodError } from "./api-error";
+import type { ErrorCode } from "./error-codes";
 import type { BearerCheck } from "./bearer";
 import { readJson, sendApiError, sendJson, sendText } from "./node-server";
 

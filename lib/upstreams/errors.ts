@@ -1,5 +1,6 @@
 import "server-only";
-import { ApiError, isErrorCode } from "@/lib/http/api-error";
+import { ApiError } from "@/lib/http/api-error";
+import { isErrorCode } from "@/lib/http/error-codes";
 import { UpstreamError } from "./http";
 
 /**
