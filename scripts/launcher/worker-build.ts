@@ -1,7 +1,8 @@
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
-import * as esbuild from "esbuild";
 import type { Logger } from "../../lib/log";
 import { StackError } from "../stack-error";
 import { stackProcesses, WORKERS_OUT_DIR } from "./processes";
@@ -48,38 +49,39 @@ interface Stamp {
   inputs: Record<string, string>;
 }
 
-function options(b: WorkerBuild): esbuild.BuildOptions {
-  return {
-    absWorkingDir: b.root,
-    entryPoints: Object.fromEntries(Object.entries(b.bundles).map(([name, entry]) => [name, path.join(b.root, entry)])),
-    outdir: b.outDir,
-    outExtension: { ".js": ".mjs" },
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20.19",
-    // node_modules stay where npm put them and are resolved by node at run time:
-    // native addons (usearch, lmdb, onnxruntime) and patch-package's fixes apply as they are.
-    packages: "external",
-    // What the console's server side sees; `server-only` itself is a package, so node
-    // resolves it at run time under the same condition (workerNodeArgs).
-    conditions: ["react-server"],
-    // Stack traces name the TypeScript file and line (node --enable-source-maps).
-    sourcemap: "linked",
-    sourcesContent: false,
-    // Bundling renames clashing top-level names; error names and logs keep the real ones.
-    keepNames: true,
-    metafile: true,
-    write: false,
-    logLevel: "silent",
-  };
-}
+/**
+ * esbuild's command line for the build, without entries and output: run as its
+ * own short process (the CLI), so no esbuild service outlives the build beside
+ * the stack (the JS API keeps one, or leaves it a zombie once stopped).
+ */
+const BUILD_FLAGS = [
+  "--bundle",
+  "--platform=node",
+  "--format=esm",
+  "--target=node20.19",
+  // node_modules stay where npm put them and are resolved by node at run time:
+  // native addons (usearch, lmdb, onnxruntime) and patch-package's fixes apply as they are.
+  "--packages=external",
+  // What the console's server side sees; `server-only` itself is a package, so node
+  // resolves it at run time under the same condition (workerNodeArgs).
+  "--conditions=react-server",
+  // Stack traces name the TypeScript file and line (node --enable-source-maps).
+  "--sourcemap=linked",
+  "--sources-content=false",
+  // Bundling renames clashing top-level names; error names and logs keep the real ones.
+  "--keep-names",
+  "--out-extension:.js=.mjs",
+  "--log-level=error",
+  "--color=false",
+];
+
+const esbuildPackage = path.dirname(createRequire(import.meta.url).resolve("esbuild/package.json"));
+const esbuildVersion = (JSON.parse(readFileSync(path.join(esbuildPackage, "package.json"), "utf8")) as { version: string }).version;
 
 const sha256 = (file: string) => createHash("sha256").update(readFileSync(file)).digest("hex");
 
 function stampKey(b: WorkerBuild): string {
-  const opts = { ...options(b), absWorkingDir: undefined, outdir: undefined };
-  return createHash("sha256").update(esbuild.version).update(JSON.stringify(opts)).digest("hex");
+  return createHash("sha256").update(esbuildVersion).update(JSON.stringify([BUILD_FLAGS, b.bundles])).digest("hex");
 }
 
 /** Null when the output is current: same key, every output there, every input unchanged. Otherwise why not. */
@@ -102,8 +104,8 @@ function staleness(b: WorkerBuild): string | null {
   return null;
 }
 
-/** Write `data` to `file` through a temporary name, so a concurrent reader or builder never sees half a file. */
-function writeAtomically(file: string, data: Uint8Array | string) {
+/** Write `data` to `file` through a temporary name, so a concurrent reader never sees half a file. */
+function writeAtomically(file: string, data: string) {
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, data);
   renameSync(tmp, file);
@@ -111,31 +113,34 @@ function writeAtomically(file: string, data: Uint8Array | string) {
 
 /** Bundle every entry; returns what was read. Throws StackError with esbuild's messages on a compile error. */
 function build(b: WorkerBuild): Stamp {
-  let result: esbuild.BuildResult<{ metafile: true; write: false }>;
-  try {
-    result = esbuild.buildSync(options(b)) as esbuild.BuildResult<{ metafile: true; write: false }>;
-  } catch (err) {
-    const errors = (err as { errors?: esbuild.Message[] }).errors;
-    const text = errors ? esbuild.formatMessagesSync(errors, { kind: "error" }).join("") : String(err);
-    throw new StackError(`the worker build failed:\n${text.trimEnd()}`);
-  } finally {
-    // esbuild's service is not wanted beside the stack.
-    void esbuild.stop();
-  }
   mkdirSync(b.outDir, { recursive: true });
-  const written = new Set<string>([STAMP]);
-  for (const out of result.outputFiles) {
-    writeAtomically(out.path, out.contents);
-    written.add(path.basename(out.path));
+  // esbuild writes into a directory of this build's own; each file then replaces
+  // its old version by a rename, so a reader (or another build) never sees half a file.
+  const staging = mkdtempSync(path.join(b.outDir, ".staging-"));
+  try {
+    const metafile = path.join(staging, "meta.json");
+    const out = path.join(staging, "out");
+    const entries = Object.entries(b.bundles).map(([name, entry]) => `${name}=${path.join(b.root, entry)}`);
+    const result = spawnSync(path.join(esbuildPackage, "bin", "esbuild"), [...BUILD_FLAGS, `--outdir=${out}`, `--metafile=${metafile}`, ...entries], { cwd: b.root, encoding: "utf8" });
+    if (result.error) throw new StackError(`could not run esbuild (${result.error.message}); reinstall with npm install`);
+    if (result.status !== 0) throw new StackError(`the worker build failed:\n${result.stderr.trimEnd()}`);
+    const written = new Set<string>([STAMP]);
+    for (const name of readdirSync(out)) {
+      renameSync(path.join(out, name), path.join(b.outDir, name));
+      written.add(name);
+    }
+    // Outputs of bundles no longer built (and what a build that was killed left).
+    for (const name of readdirSync(b.outDir)) if (!written.has(name) && !name.startsWith(".staging-") && !name.endsWith(".tmp")) rmSync(path.join(b.outDir, name), { recursive: true, force: true });
+    const read = Object.keys((JSON.parse(readFileSync(metafile, "utf8")) as { inputs: Record<string, unknown> }).inputs);
+    const inputs: Record<string, string> = {};
+    for (const file of [...read, "tsconfig.json"].sort()) {
+      const full = path.join(b.root, file);
+      if (existsSync(full)) inputs[file] = sha256(full);
+    }
+    return { key: stampKey(b), inputs };
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
   }
-  // Outputs of bundles no longer built.
-  for (const name of readdirSync(b.outDir)) if (!written.has(name) && !name.endsWith(".tmp")) rmSync(path.join(b.outDir, name), { force: true });
-  const inputs: Record<string, string> = {};
-  for (const file of [...Object.keys(result.metafile.inputs), "tsconfig.json"].sort()) {
-    const full = path.join(b.root, file);
-    if (existsSync(full)) inputs[file] = sha256(full);
-  }
-  return { key: stampKey(b), inputs };
 }
 
 /**
@@ -143,7 +148,7 @@ function build(b: WorkerBuild): Stamp {
  * their sources changed since the last build, as ensureConsoleBuilt does for the
  * console: `npm start`, `npm test`, the tests' and benches' worker processes and the
  * image all run the result with node. Returns whether it built. Synchronous, like
- * the console's: about a second for every worker on 2 cores, a few ms to find it current.
+ * the console's: under a second for every worker on 2 cores, ~10 ms to find it current.
  */
 export function ensureWorkersBuilt(b: WorkerBuild, log?: Logger): boolean {
   const why = staleness(b);

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { stackProcesses } from "../../scripts/launcher/processes";
 import { ensureWorkersBuilt, stackWorkerBuild, workerThreads, type WorkerBuild } from "../../scripts/launcher/worker-build";
 import { StackError } from "../../scripts/stack-error";
+import { descendants } from "../harness/processes";
 
 const root = path.resolve(__dirname, "../..");
 const dirs: string[] = [];
@@ -60,6 +61,9 @@ describe("the worker build", () => {
     }
     // Found current: nothing to do.
     expect(ensureWorkersBuilt(b)).toBe(false);
+    // No esbuild left beside the stack: neither a service nor an unreaped zombie of one.
+    const comm = (pid: number) => (existsSync(`/proc/${pid}/comm`) ? readFileSync(`/proc/${pid}/comm`, "utf8").trim() : "");
+    expect(descendants(process.pid).map(comm).filter((c) => c.includes("esbuild"))).toEqual([]);
   });
 
   it("runs with plain node, rebuilds only when a source it read changed, and its stack traces name the TypeScript lines", () => {
