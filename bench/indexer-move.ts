@@ -22,7 +22,7 @@
  *   npm run bench:indexer-move [-- --n 30000]   → bench/results/indexer-move.json
  *   npm run bench:indexer-move -- --release [--docs 20000]
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -38,6 +38,7 @@ import { freePort } from "../tests/harness/free-port";
 import { percentile } from "../tests/harness/percentile";
 import { createTopics } from "../tests/harness/kafka-topics";
 import { waitFor } from "../tests/harness/wait-for";
+import { launchWorker } from "../tests/harness/workers";
 
 const root = path.resolve(import.meta.dirname, "..");
 const nArg = process.argv.indexOf("--n");
@@ -80,9 +81,7 @@ interface Metrics {
 }
 
 function startIndexer(instance: string, port: number, dir: string): Indexer {
-  let logs = "";
-  const child = spawn(process.execPath, ["--conditions=react-server", "--import", "tsx", path.join(root, "workers/indexer/index.ts")], {
-    cwd: root,
+  const { child, output } = launchWorker("emb-indexer", {
     env: {
       ...inheritedEnv(),
       LOG_LEVEL: "info",
@@ -97,11 +96,8 @@ function startIndexer(instance: string, port: number, dir: string): Indexer {
       INDEX_RECALL_INTERVAL_SEC: "0",
       INDEXER_SESSION_TIMEOUT_SEC: String(SESSION_TIMEOUT_SEC),
     },
-    stdio: ["ignore", "pipe", "pipe"],
   });
-  child.stdout?.on("data", (d: Buffer) => (logs += d.toString()));
-  child.stderr?.on("data", (d: Buffer) => (logs += d.toString()));
-  return { base: `http://127.0.0.1:${port}`, child, logs: () => logs };
+  return { base: `http://127.0.0.1:${port}`, child, logs: output };
 }
 
 async function metrics(ix: Indexer): Promise<Metrics> {

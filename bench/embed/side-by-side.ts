@@ -9,7 +9,7 @@
  * them alike. Batch k is the same texts in every runtime.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import path from "node:path";
+import { scriptArgs } from "../../tests/harness/workers";
 import type { FromRunner, ToRunner } from "./cell-runner";
 import { percentile } from "../../tests/harness/percentile";
 import { TEXT_WORDS, round1, type TextKind } from "./texts";
@@ -38,8 +38,7 @@ class Runner {
     args: string[],
     root: string,
   ) {
-    const entry = path.join(root, "bench/embed/cell-runner.ts");
-    this.child = spawn(process.execPath, ["--conditions=react-server", "--import", "tsx", entry, `--runtime=${runtime}`, ...args], { cwd: root, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    this.child = spawn(process.execPath, scriptArgs("bench/embed/cell-runner.ts", [`--runtime=${runtime}`, ...args]), { cwd: root, stdio: ["ignore", "inherit", "inherit", "ipc"] });
     this.child.on("message", (m: FromRunner) => {
       const w = this.waiting;
       this.waiting = undefined;
