@@ -3,6 +3,7 @@ import { expect, test } from "@playwright/test";
 import { Kafka } from "kafkajs";
 import { OverviewPage } from "./pages/overview-page";
 import { DlqPage } from "./pages/simple-pages";
+import { parseKafkaCluster } from "../lib/config/shared";
 
 /**
  * The parse stage's DLQ in the console: a raw message the parse stage rejects
@@ -11,7 +12,8 @@ import { DlqPage } from "./pages/simple-pages";
  * agent.results as it was (the parse stage rejects it again, one replay up).
  */
 const run = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-const brokers = () => (process.env.KAFKA_BOOTSTRAP_SERVERS ?? "127.0.0.1:9092").split(",");
+// The stack's brokers (e2e/global-setup.ts exports KAFKA_BOOTSTRAP_SERVERS), read as every process reads them.
+const brokers = () => parseKafkaCluster(process.env).brokers;
 
 test("a parse-stage entry shows with its stage and original, is counted, downloads and redrives", async ({ page }, testInfo) => {
   test.setTimeout(180_000);

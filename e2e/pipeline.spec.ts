@@ -1,6 +1,7 @@
 import { expect, test } from "@playwright/test";
 import { Kafka } from "kafkajs";
 import { DlqPage, IngestPage, LagPage, SearchPage, ShardsPage } from "./pages/simple-pages";
+import { parseKafkaCluster } from "../lib/config/shared";
 
 /**
  * End to end through the whole pipeline. Needs the parse worker, the
@@ -8,7 +9,8 @@ import { DlqPage, IngestPage, LagPage, SearchPage, ShardsPage } from "./pages/si
  * until they join, these tests are reported as failing with an explicit cause.
  */
 const run = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-const brokers = () => (process.env.KAFKA_BOOTSTRAP_SERVERS ?? "127.0.0.1:9092").split(",");
+// The stack's brokers (e2e/global-setup.ts exports KAFKA_BOOTSTRAP_SERVERS), read as every process reads them.
+const brokers = () => parseKafkaCluster(process.env).brokers;
 
 test("ingest three texts, then a text search ranks the paraphrase first", async ({ page }, testInfo) => {
   test.setTimeout(180_000);

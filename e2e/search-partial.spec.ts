@@ -2,6 +2,7 @@ import { expect, test } from "@playwright/test";
 import { Kafka, logLevel } from "kafkajs";
 import { indexerAssigner } from "../lib/kafka/indexer-group";
 import { SearchPage, ShardsPage } from "./pages/simple-pages";
+import { parseKafkaCluster } from "../lib/config/shared";
 
 /**
  * A kNN answer that could not search every partition says so, on the real
@@ -15,7 +16,8 @@ import { SearchPage, ShardsPage } from "./pages/simple-pages";
  * one find the stack as it was).
  */
 const GHOST = "zz-e2e-unanswering-indexer";
-const brokers = () => (process.env.KAFKA_BOOTSTRAP_SERVERS ?? "127.0.0.1:9092").split(",");
+// The stack's brokers (e2e/global-setup.ts exports KAFKA_BOOTSTRAP_SERVERS), read as every process reads them.
+const brokers = () => parseKafkaCluster(process.env).brokers;
 
 test("a search while an indexer of the group does not answer shows which partitions were not searched", async ({ page }, testInfo) => {
   test.setTimeout(180_000);

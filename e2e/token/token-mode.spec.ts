@@ -6,6 +6,7 @@ import { LoginPage } from "../pages/login-page";
 import { OverviewPage } from "../pages/overview-page";
 import { DlqPage, IngestPage, LagPage, MonitoringPage, SearchPage, ShardsPage } from "../pages/simple-pages";
 import { expect, test } from "./fixtures";
+import { parseKafkaCluster } from "../../lib/config/shared";
 
 /**
  * The console with CONSOLE_TOKEN set, used as an operator would: log in through
@@ -14,7 +15,8 @@ import { expect, test } from "./fixtures";
  * Screenshots of each step are kept under test-results/.
  */
 const run = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-const brokers = () => (process.env.KAFKA_BOOTSTRAP_SERVERS ?? "127.0.0.1:9092").split(",");
+// The stack's brokers (e2e/global-setup.ts exports KAFKA_BOOTSTRAP_SERVERS), read as every process reads them.
+const brokers = () => parseKafkaCluster(process.env).brokers;
 const SESSION_COOKIE = "embedline_session";
 
 /** Log in through the form from wherever the console sent the browser, ending on `path`. */
