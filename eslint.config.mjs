@@ -9,7 +9,7 @@ const envReaders = ["lib/config/**", "scripts/bootstrap.mjs", "tests/**", "e2e/*
 const config = [
   ...nextVitals,
   ...nextTs,
-  { ignores: [".next/**", "node_modules/**", "data/**", "next-env.d.ts", "playwright-report/**", "test-results/**", "**/.venv/**"] },
+  { ignores: [".next/**", ".build/**", "node_modules/**", "data/**", "next-env.d.ts", "playwright-report/**", "test-results/**", "**/.venv/**"] },
   {
     files: ["**/*.{ts,tsx,mjs,js}"],
     ignores: envReaders,
