@@ -502,3 +502,41 @@ describe("emb-indexer health while a partition cannot advance", () => {
     await stop(reddb);
   });
 });
+
+describe("emb-indexer graph snapshots", () => {
+  it("saves its graph while it answers queries, and a restart after kill -9 starts from the saved graph", async () => {
+    const topic = unique("embeddings-snapshot");
+    await ensureTopics(kafka, [topic], 3);
+    const dim = 384;
+    const count = 1000;
+    // Hash-like noise: no two documents close to each other.
+    const vectorOf = (i: number) => Array.from({ length: dim }, (_, d) => {
+      const x = Math.sin(i * 12.9898 + d * 78.233) * 43758.5453;
+      return x - Math.floor(x) - 0.5;
+    });
+    await feedEmbeddings(topic, Array.from({ length: count }, (_, i) => record(`s-${i}`, vectorOf(i))));
+    const first = await startIndexer({ topic, env: { INDEX_SNAPSHOT_SEC: "1" } });
+    // Queries go on throughout: every one is answered while the graph is written every second.
+    let answering = true;
+    const statuses: number[] = [];
+    const querying = (async () => {
+      while (answering) statuses.push((await query(first, { vector: vectorOf(statuses.length % count), k: 5 })).status);
+    })();
+    await waitFor("every record indexed", async () => (await totalIds(first)) === count, 90_000);
+    const savedAtCount = (await getJson<{ snapshots: { saved: number } }>(first, "/metrics")).snapshots.saved;
+    // A save that began after the last record was applied holds every document.
+    await waitFor("a snapshot after the last record", async () => (await getJson<{ snapshots: { saved: number } }>(first, "/metrics")).snapshots.saved >= savedAtCount + 1, 30_000);
+    answering = false;
+    await querying;
+    expect(statuses.length).toBeGreaterThan(0);
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    await stop(first, "SIGKILL");
+
+    const second = await startIndexer({ topic, dir: first.dir, group: first.group, env: { LOG_LEVEL: "info" } });
+    const loaded = second.logs().split("\n").find((line) => line.includes('"index loaded"'));
+    expect(JSON.parse(loaded ?? "{}")).toMatchObject({ graph: "restored", docs: count, replayedKeys: 0 });
+    const probe = await query(second, { vector: vectorOf(734), k: 1 });
+    expect(probe.json).toMatchObject({ mode: "hnsw", neighbors: [{ doc_id: "s-734" }] });
+    await stop(second);
+  });
+});
