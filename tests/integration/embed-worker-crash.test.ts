@@ -4,51 +4,27 @@
  * appear exactly once in `embeddings` (read_committed) and exactly once across
  * the Parquet files; nothing may reach the DLQ.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { afterAll, expect, inject, it } from "vitest";
-import { createKafka } from "../../lib/kafka/client";
-import { ensureTopics } from "../../lib/kafka/topics";
-import { createLogger } from "../../lib/log";
-import { startInstantInfermesh } from "../doubles/instant-infermesh";
+import { expect, it } from "vitest";
 import { inputRecord, startWorker, type WorkerProcess } from "../harness/embed-worker";
 import { getJson } from "../harness/http";
 import { waitUntilConsumed } from "../harness/kafka-topics";
 import { readParquetDir } from "../harness/parquet";
 import { produce } from "../harness/produce";
 import { readCommitted } from "../harness/read-topic";
-import { unique } from "../harness/unique";
 import { waitFor } from "../harness/wait-for";
+import { embedWorkerSuite } from "./embed-worker-suite";
 
-const brokers = inject("kafkaBrokers");
-const kafka = createKafka({ clientId: "embed-crash-test", brokers, log: createLogger("embed-crash-test", "error") });
-const cleanups: (() => Promise<unknown>)[] = [];
-afterAll(async () => {
-  for (const c of cleanups.reverse()) await c();
-});
+const suite = embedWorkerSuite("embed-crash-test");
+const { kafka, workers } = suite;
 
 it("kill -9 three times during 5,000 records: every record exactly once in Kafka and Parquet, nothing in the DLQ", { timeout: 300_000 }, async () => {
-  const infermesh = await startInstantInfermesh();
-  cleanups.push(() => infermesh.close());
-  const parquetDir = mkdtempSync(path.join(os.tmpdir(), "embed-crash-"));
-  cleanups.push(async () => rmSync(parquetDir, { recursive: true, force: true }));
-  const t = { input: unique("in"), output: unique("out"), dlq: unique("dlq"), group: unique("group") };
-  await ensureTopics(kafka, [t.input, t.output, t.dlq], 3);
-  const env = {
-    KAFKA_BOOTSTRAP_SERVERS: brokers.join(","),
-    EMBED_INPUT_TOPIC: t.input,
-    EMBED_OUTPUT_TOPIC: t.output,
-    EMBED_DLQ_TOPIC: t.dlq,
-    EMBED_GROUP: t.group,
-    INFERMESH_URL: infermesh.url,
-    EMBED_PARQUET_DIR: parquetDir,
-    // No cache, so a redone unit is really embedded again.
-    EMBED_CACHE_SIZE: "0",
-  };
+  const parquetDir = suite.tmpDir("embed-crash-");
+  const t = await suite.topics();
+  // No cache, so a redone unit is really embedded again.
+  const env = suite.workerEnv(t, { EMBED_PARQUET_DIR: parquetDir, EMBED_CACHE_SIZE: "0" });
   const n = 5000;
   let worker: WorkerProcess = await startWorker(env);
-  cleanups.push(() => worker.terminate());
+  workers.push(worker);
   const producing = (async () => {
     // A steady flow, so the kills land while records arrive and units are in flight.
     for (let i = 0; i < n; i += 250) {
@@ -66,6 +42,7 @@ it("kill -9 three times during 5,000 records: every record exactly once in Kafka
     }, 120_000, 50);
     await worker.kill9();
     worker = await startWorker(env);
+    workers.push(worker);
   }
   await producing;
   await waitUntilConsumed(kafka, t.group, t.input, 180_000);

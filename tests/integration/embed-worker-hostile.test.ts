@@ -13,7 +13,7 @@ import { dlqRecordSchema, type DlqBytes } from "../../lib/records/dlq-record";
 import { ReddbClient } from "../../lib/reddb/client";
 import { inputRecord, startReddb, startWorker } from "../harness/embed-worker";
 import { getJson } from "../harness/http";
-import { alterTopicConfig, createTopics, waitUntilConsumed } from "../harness/kafka-topics";
+import { alterTopicConfig, waitUntilConsumed } from "../harness/kafka-topics";
 import { readParquetDir } from "../harness/parquet";
 import { produce } from "../harness/produce";
 import { readCommitted } from "../harness/read-topic";
@@ -22,27 +22,16 @@ import { waitFor } from "../harness/wait-for";
 import { embedWorkerSuite } from "./embed-worker-suite";
 
 const suite = embedWorkerSuite("embed-hostile-test");
-const { brokers, kafka, workers } = suite;
+const { kafka, workers } = suite;
 
 /** The output topic's limit in these tests: small, so records that outgrow it are cheap to make. */
 const OUTPUT_MAX_MESSAGE_BYTES = 64 * 1024;
 
 async function setup(env: Record<string, string> = {}) {
-  const t = { input: unique("in"), output: unique("out"), dlq: unique("dlq"), group: unique("group") };
-  await createTopics(kafka, [t.input, t.dlq], 3);
-  await createTopics(kafka, [t.output], 3, { "max.message.bytes": String(OUTPUT_MAX_MESSAGE_BYTES) });
+  const t = await suite.topics();
+  await alterTopicConfig(kafka, t.output, { "max.message.bytes": String(OUTPUT_MAX_MESSAGE_BYTES) });
   const parquetDir = suite.tmpDir("embed-hostile-");
-  const workerEnv = {
-    KAFKA_BOOTSTRAP_SERVERS: brokers.join(","),
-    EMBED_INPUT_TOPIC: t.input,
-    EMBED_OUTPUT_TOPIC: t.output,
-    EMBED_DLQ_TOPIC: t.dlq,
-    EMBED_GROUP: t.group,
-    INFERMESH_URL: suite.infermesh().url,
-    EMBED_PARQUET_DIR: parquetDir,
-    ...env,
-  };
-  return { ...t, parquetDir, workerEnv };
+  return { ...t, parquetDir, workerEnv: suite.workerEnv(t, { EMBED_PARQUET_DIR: parquetDir, ...env }) };
 }
 
 const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");

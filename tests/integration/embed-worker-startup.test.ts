@@ -6,7 +6,6 @@
 import { utimesSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ensureTopics } from "../../lib/kafka/topics";
 import { ParquetSink, type EmbeddingRow } from "../../lib/parquet";
 import { doubleVector } from "../doubles/instant-infermesh";
 import { startWorker } from "../harness/embed-worker";
@@ -15,13 +14,12 @@ import { getJson } from "../harness/http";
 import { waitUntilConsumed } from "../harness/kafka-topics";
 import { produce } from "../harness/produce";
 import { readCommitted } from "../harness/read-topic";
-import { unique } from "../harness/unique";
 import { waitFor } from "../harness/wait-for";
 import { launchWorker } from "../harness/workers";
 import { embedWorkerSuite } from "./embed-worker-suite";
 
 const suite = embedWorkerSuite("embed-startup-test");
-const { brokers, kafka, workers } = suite;
+const { kafka, workers } = suite;
 
 const tmpDir = () => suite.tmpDir("embed-startup-");
 
@@ -57,12 +55,8 @@ describe("embed-worker start", () => {
     const dir = tmpDir();
     await seedFile(dir, 0, [0, 1, 2].map((i) => row(i, `seeded text ${i}`)), 1_000);
     await seedFile(dir, 3, [3, 4].map((i) => row(i, `seeded text ${i}`)), 2_000);
-    const t = { input: unique("in"), output: unique("out"), dlq: unique("dlq"), group: unique("group") };
-    await ensureTopics(kafka, [t.input, t.output, t.dlq], 1);
-    const worker = await startWorker({
-      KAFKA_BOOTSTRAP_SERVERS: brokers.join(","), EMBED_INPUT_TOPIC: t.input, EMBED_OUTPUT_TOPIC: t.output, EMBED_DLQ_TOPIC: t.dlq, EMBED_GROUP: t.group,
-      INFERMESH_URL: suite.infermesh().url, EMBED_PARQUET_DIR: dir, EMBED_CACHE_WARMUP: "3",
-    });
+    const t = await suite.topics(1);
+    const worker = await startWorker(suite.workerEnv(t, { EMBED_PARQUET_DIR: dir, EMBED_CACHE_WARMUP: "3" }));
     workers.push(worker);
     // Warming runs before consumption starts; /metrics answers meanwhile.
     await waitFor("the cache to hold the 3 warmed pairs", async () => ((await getJson(`${worker.metricsUrl}/metrics`)).cache as { size: number }).size === 3, 60_000);

@@ -4,7 +4,6 @@
  * the good records around it flow on; operator endpoints; privacy switch.
  */
 import { describe, expect, it } from "vitest";
-import { ensureTopics } from "../../lib/kafka/topics";
 import { sha256Hex } from "../../lib/records/sha256";
 import { embeddingRecordSchema } from "../../lib/records/embedding-record";
 import { NAN_MARKER, REJECT_MARKER, SHORT_MARKER } from "../doubles/instant-infermesh";
@@ -14,29 +13,16 @@ import { waitUntilConsumed } from "../harness/kafka-topics";
 import { readParquetDir } from "../harness/parquet";
 import { produce, produceTransaction } from "../harness/produce";
 import { readCommitted } from "../harness/read-topic";
-import { unique } from "../harness/unique";
 import { waitFor } from "../harness/wait-for";
 import { embedWorkerSuite } from "./embed-worker-suite";
 
 const suite = embedWorkerSuite("embed-worker-test");
-const { brokers, kafka, workers } = suite;
+const { kafka, workers } = suite;
 
 async function setup(env: Record<string, string> = {}) {
-  const t = { input: unique("in"), output: unique("out"), dlq: unique("dlq"), group: unique("group") };
-  await ensureTopics(kafka, [t.input, t.output, t.dlq], 3);
+  const t = await suite.topics();
   const parquetDir = suite.tmpDir("embed-parquet-");
-  const workerEnv = {
-    KAFKA_BOOTSTRAP_SERVERS: brokers.join(","),
-    EMBED_INPUT_TOPIC: t.input,
-    EMBED_OUTPUT_TOPIC: t.output,
-    EMBED_DLQ_TOPIC: t.dlq,
-    EMBED_GROUP: t.group,
-    INFERMESH_URL: suite.infermesh().url,
-    EMBED_PARQUET_DIR: parquetDir,
-    EMBED_MAX_TEXT_BYTES: "1024",
-    ...env,
-  };
-  return { ...t, parquetDir, workerEnv };
+  return { ...t, parquetDir, workerEnv: suite.workerEnv(t, { EMBED_PARQUET_DIR: parquetDir, EMBED_MAX_TEXT_BYTES: "1024", ...env }) };
 }
 
 describe("embed-worker", () => {
