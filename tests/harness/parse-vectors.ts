@@ -30,10 +30,20 @@ export interface ParseCase {
 }
 
 const file = JSON.parse(readFileSync(path.join(here, "../vectors/parse-cases.json"), "utf8")) as {
+  defaults: { max_text_bytes: number };
   cases: ParseCase[];
 };
 
 const generate = (g: Generate) => (g.prefix ?? "") + g.repeat.repeat(g.count) + (g.suffix ?? "");
+
+/** Every parse case of the file, in its order. */
+export const parseCases = (): ParseCase[] => file.cases;
+
+/** A case's text limit: its own, or the file's default (a process's). */
+export const maxTextBytes = (c: { max_text_bytes?: number }): number => c.max_text_bytes ?? file.defaults.max_text_bytes;
+
+/** An expected text as written in the file: a string, or generated from a repeat. */
+export const caseText = (t: string | Generate): string => (typeof t === "string" ? t : generate(t));
 
 export function messageValue(c: ParseCase): Buffer | null {
   if (c.value_json !== undefined) return Buffer.from(JSON.stringify(c.value_json), "utf8");
@@ -55,7 +65,7 @@ export function brokerCases(): ParseCase[] {
 export function expectedValue(c: ParseCase, topic: string): string | undefined {
   if (!("record" in c.expect)) return undefined;
   const r = c.expect.record;
-  const text = typeof r.text === "string" ? r.text : generate(r.text);
+  const text = caseText(r.text);
   return JSON.stringify({ text, topic, kafka_ts: r.kafka_ts, doc_id: r.doc_id });
 }
 
