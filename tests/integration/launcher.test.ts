@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, symlinkSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, symlinkSync } from "node:fs";
 import os from "node:os";
 import net from "node:net";
 import { once } from "node:events";
@@ -86,6 +86,20 @@ describe("npm start", () => {
     expect(pgrep(token)).toEqual([]);
     const tree = descendants(run.child.pid!);
     expect(pgrep(dataDir).length).toBeGreaterThan(0); // the broker runs from this data dir
+    // The workers run their built JavaScript with plain node: no TypeScript entry, and no esbuild service of theirs.
+    const proc = (pid: number) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+        return { pid, ppid: Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]), cmd: readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ") };
+      } catch {
+        return { pid, ppid: 0, cmd: "" };
+      }
+    };
+    const procs = tree.map(proc);
+    const workers = procs.filter((p) => /\.build\/workers\/[\w-]+\.mjs\b/.test(p.cmd));
+    expect(workers.map((p) => p.cmd.match(/([\w-]+)\.mjs/)![1]).sort()).toEqual(["emb-indexer", "embed-worker", "infermesh", "parse-worker"]);
+    expect(procs.filter((p) => /workers\/\w+\/index\.ts|spark\/run\.ts/.test(p.cmd)).map((p) => p.cmd)).toEqual([]);
+    expect(procs.filter((p) => p.cmd.includes("esbuild") && workers.some((w) => w.pid === p.ppid)).map((p) => p.cmd)).toEqual([]);
     process.kill(-run.child.pid!, "SIGINT"); // what Ctrl-C in a terminal sends
     expect(await run.exited).toBe(0);
     await waitFor("every process of the stack to be gone", () => tree.every((pid) => !isAlive(pid)), 10_000);
