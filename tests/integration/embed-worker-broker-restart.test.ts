@@ -14,9 +14,7 @@ import { inputRecord, startWorker } from "../harness/embed-worker";
 import { freePort } from "../harness/free-port";
 import { getJson } from "../harness/http";
 import { waitUntilConsumed } from "../harness/kafka-topics";
-import { readParquetDir } from "../harness/parquet";
 import { produce } from "../harness/produce";
-import { readCommitted } from "../harness/read-topic";
 import { waitFor } from "../harness/wait-for";
 import { embedWorkerSuite } from "./embed-worker-suite";
 
@@ -60,13 +58,6 @@ it("the broker restarted mid-run: every record exactly once in Kafka (read_commi
   const n = before + after;
   await waitUntilConsumed(kafka, t.group, t.input, 300_000);
 
-  const out = await readCommitted(kafka, t.output);
-  const ids = out.map((o) => String(o.value.doc_id));
-  expect(new Set(ids).size).toBe(n);
-  expect(ids).toHaveLength(n);
-  expect(await readCommitted(kafka, t.dlq)).toHaveLength(0);
-  const rows = readParquetDir(parquetDir);
-  expect(new Set(rows.map((r) => `${r.source_partition}:${r.source_offset}`)).size).toBe(n);
-  expect(rows).toHaveLength(n);
+  await suite.expectExactlyOnce(t, n, parquetDir, kafka);
   await waitFor("/health back to ok", async () => (await getJson(`${worker.metricsUrl}/health`)).status === "ok", 60_000);
 });

@@ -8,9 +8,7 @@ import { expect, it } from "vitest";
 import { inputRecord, startWorker, type WorkerProcess } from "../harness/embed-worker";
 import { getJson } from "../harness/http";
 import { waitUntilConsumed } from "../harness/kafka-topics";
-import { readParquetDir } from "../harness/parquet";
 import { produce } from "../harness/produce";
-import { readCommitted } from "../harness/read-topic";
 import { waitFor } from "../harness/wait-for";
 import { embedWorkerSuite } from "./embed-worker-suite";
 
@@ -49,16 +47,7 @@ it("kill -9 three times during 5,000 records: every record exactly once in Kafka
   const metrics = await getJson(`${worker.metricsUrl}/metrics`);
   expect(metrics.dlq_records).toBe(0);
 
-  const out = await readCommitted(kafka, t.output);
-  const ids = out.map((o) => String(o.value.doc_id));
-  expect(new Set(ids).size).toBe(n);
-  expect(ids).toHaveLength(n);
-  expect(await readCommitted(kafka, t.dlq)).toHaveLength(0);
-
-  const rows = readParquetDir(parquetDir);
-  const keys = rows.map((r) => String(r.doc_id));
-  expect(new Set(keys).size).toBe(n);
-  expect(keys).toHaveLength(n);
+  await suite.expectExactlyOnce(t, n, parquetDir);
 });
 
 async function committedTotal(group: string, topic: string): Promise<number> {

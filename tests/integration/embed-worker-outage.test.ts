@@ -8,9 +8,7 @@ import { expect, it } from "vitest";
 import { inputRecord, startRealInfermesh, startWorker } from "../harness/embed-worker";
 import { getJson } from "../harness/http";
 import { waitUntilConsumed } from "../harness/kafka-topics";
-import { readParquetDir } from "../harness/parquet";
 import { produce } from "../harness/produce";
-import { readCommitted } from "../harness/read-topic";
 import { waitFor } from "../harness/wait-for";
 import { embedWorkerSuite } from "./embed-worker-suite";
 
@@ -62,13 +60,6 @@ it("the real embedding service stopped for 20 s mid-run: everything arrives exac
   const metrics = await getJson(`${worker.metricsUrl}/metrics`);
   expect(metrics).toMatchObject({ dlq_records: 0, records_out: n });
 
-  const out = await readCommitted(kafka, t.output);
-  const ids = out.map((o) => String(o.value.doc_id));
-  expect(ids).toHaveLength(n);
-  expect(new Set(ids).size).toBe(n);
+  const out = await suite.expectExactlyOnce(t, n, parquetDir);
   expect(out.every((o) => (o.value.vector as number[]).length === 384 && o.value.dim === 384)).toBe(true);
-  expect(await readCommitted(kafka, t.dlq)).toHaveLength(0);
-  const rows = readParquetDir(parquetDir);
-  expect(rows).toHaveLength(n);
-  expect(new Set(rows.map((r) => String(r.doc_id))).size).toBe(n);
 });

@@ -11,12 +11,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Kafka } from "kafkajs";
-import { afterAll, afterEach, beforeAll, inject } from "vitest";
+import { afterAll, afterEach, beforeAll, expect, inject } from "vitest";
 import { createKafka } from "../../lib/kafka/client";
 import { ensureTopics } from "../../lib/kafka/topics";
 import { createLogger } from "../../lib/log";
 import { startInstantInfermesh, type InstantInfermesh } from "../doubles/instant-infermesh";
 import type { WorkerProcess } from "../harness/embed-worker";
+import { readParquetDir } from "../harness/parquet";
+import { readCommitted, type JsonRecord } from "../harness/read-topic";
 import { unique } from "../harness/unique";
 
 /** One test's input, output and DLQ topics and consumer group. */
@@ -83,6 +85,22 @@ export function embedWorkerSuite(clientId: string, { infermesh: infermeshOptions
       const t = { input: unique("in"), output: unique("out"), dlq: unique("dlq"), group: unique("group") };
       await ensureTopics(client, [t.input, t.output, t.dlq], partitions);
       return t;
+    },
+    /**
+     * Exactly once: each of the `n` doc_ids once in the output topic
+     * (read_committed) and once across the Parquet files in `parquetDir`, and
+     * nothing in the DLQ. The output records, for further checks.
+     */
+    async expectExactlyOnce(t: EmbedTopics, n: number, parquetDir: string, client: Kafka = kafka): Promise<JsonRecord[]> {
+      const out = await readCommitted(client, t.output);
+      const ids = out.map((o) => String(o.value.doc_id));
+      expect(ids).toHaveLength(n);
+      expect(new Set(ids).size).toBe(n);
+      expect(await readCommitted(client, t.dlq)).toHaveLength(0);
+      const rows = readParquetDir(parquetDir).map((r) => String(r.doc_id));
+      expect(rows).toHaveLength(n);
+      expect(new Set(rows).size).toBe(n);
+      return out;
     },
     /** The worker's environment for `t`: the test cluster, the file's embedding service (when it has one), then `extra`. */
     workerEnv(t: EmbedTopics, extra: Record<string, string> = {}): Record<string, string> {
