@@ -31,7 +31,7 @@ import { inheritedEnv, loadOrExit } from "../lib/config/load";
 import { startRealInfermesh } from "../tests/harness/embed-worker";
 import { freePort } from "../tests/harness/free-port";
 import { percentileOf } from "../tests/harness/percentile";
-import { waitFor } from "../tests/harness/wait-for";
+import { GiveUp, waitFor } from "../tests/harness/wait-for";
 
 const CLIENTS = 1_000;
 const MEASURE_MS = 30_000;
@@ -58,11 +58,10 @@ async function main() {
     stdio: ["ignore", "ignore", "inherit"],
   });
   try {
-    for (let i = 0; ; i++) {
-      if (await fetch(`${base}/api/live`).then((r) => r.ok, () => false)) break;
-      if (i > 300) throw new Error("console did not start (run `npx next build` first)");
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await waitFor(`the console on ${base} (run \`npx next build\` first)`, async () => {
+      if (server.exitCode !== null) throw new GiveUp(`next start exited with ${server.exitCode}`);
+      return (await fetch(`${base}/api/live`)).ok;
+    }, 60_000);
     const idle = procStats(server.pid!);
 
     // 1. SSE fan-out.

@@ -23,7 +23,6 @@
  *   npm run bench:indexer-move -- --release [--docs 20000]
  */
 import type { ChildProcess } from "node:child_process";
-import { randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import path from "node:path";
@@ -37,6 +36,7 @@ import { searchIndex } from "../lib/index/search";
 import { freePort } from "../tests/harness/free-port";
 import { percentile } from "../tests/harness/percentile";
 import { createTopics } from "../tests/harness/kafka-topics";
+import { unique } from "../tests/harness/unique";
 import { waitFor } from "../tests/harness/wait-for";
 import { launchWorker } from "../tests/harness/workers";
 
@@ -67,7 +67,7 @@ if (process.argv.includes("--release")) {
 const stack = parseStackConfig(inheritedEnv());
 const brokers = stack.kafka.brokers;
 const kafka = createKafka({ clientId: "bench-indexer-move", brokers, log: createLogger("bench-indexer-move", "warn") });
-const topic = `bench-move-${Date.now()}-${randomUUID().slice(0, 8)}`;
+const topic = unique("bench-move");
 const group = `${topic}-indexers`;
 
 interface Indexer {
