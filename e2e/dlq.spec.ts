@@ -4,6 +4,7 @@ import { Kafka } from "kafkajs";
 import { OverviewPage } from "./pages/overview-page";
 import { DlqPage } from "./pages/simple-pages";
 import { parseKafkaCluster } from "../lib/config/shared";
+import { runId } from "../tests/harness/unique";
 
 /**
  * The parse stage's DLQ in the console: a raw message the parse stage rejects
@@ -11,7 +12,7 @@ import { parseKafkaCluster } from "../lib/config/shared";
  * on the Overview, downloads with a stage column, and redrives back to
  * agent.results as it was (the parse stage rejects it again, one replay up).
  */
-const run = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+const run = runId();
 // The stack's brokers (e2e/global-setup.ts exports KAFKA_BOOTSTRAP_SERVERS), read as every process reads them.
 const brokers = () => parseKafkaCluster(process.env).brokers;
 

@@ -2,6 +2,7 @@ import { expect, test, type Page } from "@playwright/test";
 import { HealthPage } from "./pages/health-page";
 import { OverviewPage } from "./pages/overview-page";
 import { LagPage, MonitoringPage, SearchPage } from "./pages/simple-pages";
+import { runId } from "../tests/harness/unique";
 
 /**
  * Issue #14's browser checks, "the console tells the truth at a glance", on the
@@ -18,7 +19,7 @@ import { LagPage, MonitoringPage, SearchPage } from "./pages/simple-pages";
  * rather than relying on the previous one having passed.
  */
 
-const run = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+const run = runId();
 const subjects = ["lighthouse keepers", "sourdough starters", "glacier surveys", "violin varnish", "tram timetables", "beekeeping in winter", "tide tables", "paper marbling", "orbital debris", "moss gardens", "chess openings", "river dredging"];
 /** One text per subject, unique to this run, so a search finds this run's records and nothing older. */
 const texts = subjects.map((s, i) => `Notes on ${s}, item ${i + 1} of run ${run}: what an operator would want to read in a search result.`);

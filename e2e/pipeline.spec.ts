@@ -2,13 +2,14 @@ import { expect, test } from "@playwright/test";
 import { Kafka } from "kafkajs";
 import { DlqPage, IngestPage, LagPage, SearchPage, ShardsPage } from "./pages/simple-pages";
 import { parseKafkaCluster } from "../lib/config/shared";
+import { runId } from "../tests/harness/unique";
 
 /**
  * End to end through the whole pipeline. Needs the parse worker, the
  * embed-worker and the indexer in the launcher (scripts/launcher/processes.ts);
  * until they join, these tests are reported as failing with an explicit cause.
  */
-const run = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+const run = runId();
 // The stack's brokers (e2e/global-setup.ts exports KAFKA_BOOTSTRAP_SERVERS), read as every process reads them.
 const brokers = () => parseKafkaCluster(process.env).brokers;
 

@@ -7,6 +7,7 @@ import { OverviewPage } from "../pages/overview-page";
 import { DlqPage, IngestPage, LagPage, MonitoringPage, SearchPage, ShardsPage } from "../pages/simple-pages";
 import { expect, test } from "./fixtures";
 import { parseKafkaCluster } from "../../lib/config/shared";
+import { runId } from "../../tests/harness/unique";
 
 /**
  * The console with CONSOLE_TOKEN set, used as an operator would: log in through
@@ -14,7 +15,7 @@ import { parseKafkaCluster } from "../../lib/config/shared";
  * streams, a DLQ download — all on the session cookie alone), log out.
  * Screenshots of each step are kept under test-results/.
  */
-const run = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+const run = runId();
 // The stack's brokers (e2e/global-setup.ts exports KAFKA_BOOTSTRAP_SERVERS), read as every process reads them.
 const brokers = () => parseKafkaCluster(process.env).brokers;
 const SESSION_COOKIE = "embedline_session";

@@ -17,7 +17,6 @@
  * longest stall after the node kill must stay close to the time the cluster
  * took to elect new leaders. The figures go to data/test-reports/cluster.json.
  */
-import { randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -36,6 +35,7 @@ import { repoRoot } from "../harness/repo-root";
 import { waitFor } from "../harness/wait-for";
 import { fetchEnds, longestGap, startTestCluster, topicSettings, waitUntilFailedOver, waitUntilFullyReplicated, worstNodeToLose } from "../harness/cluster";
 import { kill9Group, startIndexer, startParseWorker, type WorkerProcess } from "../harness/pipeline-processes";
+import { runId } from "../harness/unique";
 
 const T = { input: "agent.results", parsed: "embedding_input", output: "embeddings", parseDlq: "agent.results.dlq", embedDlq: "embeddings_dlq" };
 const PIPELINE_TOPICS = Object.values(T);
@@ -146,7 +146,7 @@ async function scenario(): Promise<void> {
 
   // Steady input, keyed by doc_id, from an idempotent producer (acks=all); a send that
   // fails is sent again, so the input topic itself is the truth of what was produced.
-  const run = randomUUID().slice(0, 8);
+  const run = runId();
   const input = { produced: 0, stopped: false, failures: 0 };
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();

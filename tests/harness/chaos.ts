@@ -6,7 +6,6 @@
  * and in the index. Shared by tests/integration/chaos.test.ts and `npm run chaos`
  * (bench/chaos.ts), which prints the recovery times and keeps them as JSON.
  */
-import { randomUUID } from "node:crypto";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
@@ -20,6 +19,7 @@ import { readTopic } from "./read-topic";
 import { npmStart, type NpmStack } from "./npm-start";
 import { descendants, isAlive } from "./processes";
 import { waitFor } from "./wait-for";
+import { runId } from "./unique";
 
 /** Every process of the default stack, in the order they are killed. */
 export const chaosTargets = ["parse-worker", "embed-worker", "emb-indexer", "infermesh", "kafka", "console"] as const;
@@ -106,7 +106,7 @@ export async function runChaos(opts: ChaosOptions = {}): Promise<ChaosReport> {
     say(`stack up in ${stackStartSec.toFixed(1)} s`);
 
     const kafka = createKafka({ clientId: "chaos", brokers: [`127.0.0.1:${stack.ports.kafka}`], log: createLogger("chaos", "silent") });
-    const run = randomUUID().slice(0, 8);
+    const run = runId();
     const idOf = (i: number) => `chaos-${run}-${i}`;
     const producer = {
       produced: 0,
