@@ -3,7 +3,7 @@
  * a cluster of the test's own: parse worker, emb-indexer instances, each on a
  * free port, each started as the launcher starts it (launchWorker).
  * The embed-worker and the bundled embedding service have theirs in
- * tests/integration/embed-worker-harness.ts.
+ * tests/harness/embed-worker.ts.
  */
 import { freePort } from "./free-port";
 import { isAlive, type RunningCommand } from "./processes";
