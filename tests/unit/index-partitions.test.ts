@@ -1,37 +1,14 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { open as lmdbOpen } from "lmdb";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { searchIndex } from "../../lib/index/search";
 import { VectorIndex, type IncomingRecord } from "../../lib/index/vector-index";
 import type { EmbeddingRecord } from "../../lib/records/embedding-record";
+import { indexFixtures } from "./index-fixtures";
 
 const HNSW = { connectivity: 16, efAdd: 64, efSearch: 64 };
 const TOPIC = "embeddings";
-const dirs: string[] = [];
-const opened: VectorIndex[] = [];
-afterEach(async () => {
-  for (const index of opened.splice(0)) await index.close();
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function open(dir: string) {
-  const result = VectorIndex.open({ dir, shards: 4, maxIdsPerShard: 0, hnsw: HNSW });
-  opened.push(result.index);
-  return result;
-}
-
-async function close(index: VectorIndex) {
-  await index.close();
-  opened.splice(opened.indexOf(index), 1);
-}
-
-function tempDir(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), "index-partitions-"));
-  dirs.push(dir);
-  return dir;
-}
+const { open, close, tempDir } = indexFixtures("index-partitions-", HNSW);
 
 /** A deterministic 16-dim direction per document. */
 const spread = (i: number) => Array.from({ length: 16 }, (_, d) => Math.sin(i * 1.7 + d * 2.3) + 0.1 * Math.cos(i * d));

@@ -1,33 +1,16 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Quantization } from "../../lib/index/hnsw";
 import { searchIndex } from "../../lib/index/search";
 import { shardStats } from "../../lib/index/stats";
 import { VectorIndex, type IncomingRecord } from "../../lib/index/vector-index";
 import type { EmbeddingRecord } from "../../lib/records/embedding-record";
+import { indexFixtures } from "./index-fixtures";
 
 const DIM = 48;
 const DOCS = 1500;
-const dirs: string[] = [];
-const opened: VectorIndex[] = [];
-afterEach(async () => {
-  for (const index of opened.splice(0)) await index.close();
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function open(dir: string, quantization: Quantization) {
-  const result = VectorIndex.open({ dir, shards: 4, maxIdsPerShard: 0, hnsw: { connectivity: 16, efAdd: 64, efSearch: 64, quantization } });
-  opened.push(result.index);
-  return result;
-}
-
-function tempDir(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), "index-quant-"));
-  dirs.push(dir);
-  return dir;
-}
+const fixtures = indexFixtures("index-quant-", { connectivity: 16, efAdd: 64, efSearch: 64 });
+const { close, tempDir } = fixtures;
+const open = (dir: string, quantization: Quantization) => fixtures.open(dir, { hnsw: { quantization } });
 
 /** Deterministic pseudo-random vectors (mulberry32) with clusters, as embeddings have. */
 function vectors(n: number, seed: number): number[][] {
@@ -100,13 +83,11 @@ describe("INDEX_QUANTIZATION", () => {
     const { index } = open(dir, "f16");
     index.apply("embeddings", 0, records, DOCS);
     await index.snapshot();
-    await index.close();
-    opened.pop();
+    await close(index);
 
     const same = open(dir, "f16");
     expect(same.report).toMatchObject({ graph: "restored", snapshotUnusable: null, docs: DOCS });
-    await same.index.close();
-    opened.pop();
+    await close(same.index);
 
     const other = open(dir, "i8");
     expect(other.report).toMatchObject({ graph: "rebuilt", snapshotUnusable: "params", quantization: "i8", docs: DOCS });

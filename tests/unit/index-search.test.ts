@@ -1,30 +1,13 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { searchIndex } from "../../lib/index/search";
 import { VectorIndex, type IncomingRecord } from "../../lib/index/vector-index";
 import type { EmbeddingRecord } from "../../lib/records/embedding-record";
+import { indexFixtures } from "./index-fixtures";
 
 const HNSW = { connectivity: 16, efAdd: 64, efSearch: 32 };
-const dirs: string[] = [];
-const opened: VectorIndex[] = [];
-afterEach(async () => {
-  for (const index of opened.splice(0)) await index.close();
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function open(dir: string, opts: { shards?: number; maxIdsPerShard?: number } = {}) {
-  const result = VectorIndex.open({ dir, shards: opts.shards ?? 4, maxIdsPerShard: opts.maxIdsPerShard ?? 0, hnsw: HNSW });
-  opened.push(result.index);
-  return result;
-}
-
-function tempDir(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), "index-search-test-"));
-  dirs.push(dir);
-  return dir;
-}
+const { open, close, tempDir } = indexFixtures("index-search-test-", HNSW);
 
 /** A deterministic 16-dim vector per seed (and version), spread over the sphere. */
 const spread = (i: number, version = 0) => Array.from({ length: 16 }, (_, d) => Math.sin(i * 1.7 + d * 2.3 + version * 0.9) + 0.3 * Math.cos(i * 0.37 * (d + 1)));
@@ -127,8 +110,7 @@ describe("searchIndex over the index-wide HNSW graph", () => {
     expect(evicted).toBeGreaterThan(500);
     const q = index.locate("doc-2100")!.vector;
     const before = ids(searchIndex(index, q, { k: 10, exact: true }));
-    await index.close();
-    opened.pop();
+    await close(index);
 
     const { index: reopened, report } = open(dir, { shards: 2, maxIdsPerShard: 1000 });
     // The 600 added after the snapshot, and the documents evicted since dropped from it.
@@ -143,8 +125,7 @@ describe("searchIndex over the index-wide HNSW graph", () => {
     const dir = tempDir();
     const { index } = open(dir);
     fill(index, 1500);
-    await index.close();
-    opened.pop();
+    await close(index);
     // What an earlier version left: one graph directory per shard.
     mkdirSync(path.join(dir, "hnsw", "shard-000"), { recursive: true });
     writeFileSync(path.join(dir, "hnsw", "shard-000", "manifest.json"), JSON.stringify({ generation: 1, dim: 16, connectivity: 16, efAdd: 64, size: 1 }));

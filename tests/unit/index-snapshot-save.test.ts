@@ -1,33 +1,16 @@
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { searchIndex } from "../../lib/index/search";
 import { VectorIndex, type IncomingRecord } from "../../lib/index/vector-index";
 import type { EmbeddingRecord } from "../../lib/records/embedding-record";
+import { indexFixtures } from "./index-fixtures";
 
 // The graph is written on another thread (usearch's saveAsync, patches/usearch+*.patch) while
 // searches go on; adds and removes made meanwhile are held back and applied when it is written.
 
 const HNSW = { connectivity: 16, efAdd: 64, efSearch: 64 };
-const dirs: string[] = [];
-const opened: VectorIndex[] = [];
-afterEach(async () => {
-  for (const index of opened.splice(0)) await index.close();
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function open(dir: string) {
-  const result = VectorIndex.open({ dir, shards: 4, maxIdsPerShard: 0, hnsw: HNSW });
-  opened.push(result.index);
-  return result;
-}
-
-function tempDir(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), "index-snapshot-save-test-"));
-  dirs.push(dir);
-  return dir;
-}
+const { open, close, tempDir } = indexFixtures("index-snapshot-save-test-", HNSW);
 
 const spread = (i: number) => Array.from({ length: 16 }, (_, d) => Math.sin(i * 1.7 + d * 2.3) + 0.3 * Math.cos(i * 0.37 * (d + 1)));
 const rec = (i: number): EmbeddingRecord => ({ topic: "t", text: "x", doc_id: `doc-${i}`, vector: spread(i), kafka_ts: 1, embedded_ts: 100, model: "m", dim: 16, normalized: false });
@@ -64,8 +47,7 @@ describe("saving the graph without holding the thread", () => {
     expect(index.graph?.saving).toBe(false);
     expect(index.graph?.size).toBe(3200);
     expect(ids(searchIndex(index, index.locate("doc-3100")!.vector, { k: 1, exact: false }))).toEqual(["doc-3100"]);
-    await index.close();
-    opened.pop();
+    await close(index);
 
     // The snapshot holds the 3,000 documents of when it began; what came after is replayed from LMDB.
     const { index: reopened, report } = open(dir);
@@ -99,8 +81,7 @@ describe("saving the graph without holding the thread", () => {
     expect(ids(searchIndex(index, index.locate("doc-620")!.vector, { k: 1, exact: false }))).toEqual(["doc-620"]);
     rmSync(path.join(dir, "hnsw", "g2.usearch"), { recursive: true });
     expect(await index.snapshot()).toBe(1);
-    await index.close();
-    opened.pop();
+    await close(index);
     expect(open(dir).report).toMatchObject({ graph: "restored", replayedKeys: 0 });
   });
 });

@@ -1,33 +1,15 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { open as lmdbOpen } from "lmdb";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { searchIndex } from "../../lib/index/search";
-import { VectorIndex, type IncomingRecord } from "../../lib/index/vector-index";
+import { type IncomingRecord } from "../../lib/index/vector-index";
 import type { EmbeddingRecord } from "../../lib/records/embedding-record";
+import { indexFixtures } from "./index-fixtures";
 import { shardOf } from "../../lib/records/shard";
 
 // f32: these 8-dim test vectors include near-duplicates (cosine 0.99993) that f16 cannot tell apart; quantization has its own test.
 const HNSW = { connectivity: 16, efAdd: 64, efSearch: 32, quantization: "f32" as const };
-const dirs: string[] = [];
-const opened: VectorIndex[] = [];
-afterEach(async () => {
-  for (const index of opened.splice(0)) await index.close();
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function open(dir: string, opts: { shards?: number; maxIdsPerShard?: number } = {}) {
-  const result = VectorIndex.open({ dir, shards: opts.shards ?? 4, maxIdsPerShard: opts.maxIdsPerShard ?? 0, hnsw: HNSW });
-  opened.push(result.index);
-  return result;
-}
-
-function tempDir(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), "index-test-"));
-  dirs.push(dir);
-  return dir;
-}
+const { open, close, tempDir } = indexFixtures("index-test-", HNSW);
 
 /** A deterministic 8-dim vector per seed, pointing mostly along axis seed % 8. */
 function vec(seed: number): number[] {
@@ -93,8 +75,7 @@ describe("VectorIndex", () => {
     expect(r.refused).toEqual([{ docId: "bge", dim: 8, model: "BAAI/bge-small-en-v1.5" }]);
     expect(index.locate("b")).toBeDefined();
     expect(index.nextOffset("e", 0)).toBe(3);
-    await index.close();
-    opened.pop();
+    await close(index);
     const { report: reopened } = open(dir);
     expect(reopened.model).toMatchObject({ source: "stored", name: "all-MiniLM-L6-v2" });
   });
@@ -103,8 +84,7 @@ describe("VectorIndex", () => {
     const dir = tempDir();
     const { index } = open(dir);
     index.apply("e", 0, at(0, [rec("a", vec(1), { model: "use-lite" }), rec("b", vec(2), { model: "use-lite" })]), 2);
-    await index.close();
-    opened.pop();
+    await close(index);
     // What an older version left: no "model" in the meta database.
     const raw = lmdbOpen({ path: path.join(dir, "lmdb"), maxDbs: 8, compression: false });
     raw.openDB({ name: "meta" }).removeSync("model");
@@ -112,8 +92,7 @@ describe("VectorIndex", () => {
     const legacy = open(dir);
     expect(legacy.report.model).toEqual({ source: "records", name: "use-lite", models: ["use-lite"] });
     expect(legacy.index.model).toBe("use-lite");
-    await legacy.index.close();
-    opened.pop();
+    await close(legacy.index);
     expect(open(dir).report.model).toMatchObject({ source: "stored", name: "use-lite" });
   });
 
@@ -130,8 +109,7 @@ describe("VectorIndex", () => {
     index.apply("e", 1, at(1500, [rec("doc-0", spread(0, 1))]), 1501);
     const q = index.locate("doc-1234")!.vector;
     const before = searchIndex(index, q, { k: 10, exact: true }).neighbors.map((n) => n.item.docId);
-    await index.close();
-    opened.pop();
+    await close(index);
 
     const { index: reopened, report } = open(dir, { shards: 1 });
     expect(report).toMatchObject({ docs: 1500, graph: "restored", replayedKeys: 502 });
@@ -148,8 +126,7 @@ describe("VectorIndex", () => {
     const dir = tempDir();
     const { index } = open(dir, { shards: 4 });
     index.apply("e", 0, at(0, [rec("a", vec(1))]), 1);
-    await index.close();
-    opened.pop();
+    await close(index);
     expect(() => open(dir, { shards: 8 })).toThrow(/built with 4 shards but EMB_INDEX_SHARDS is 8/);
   });
 
