@@ -1,27 +1,20 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { open } from "lmdb";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { DOC_KEY_MAX_BYTES, IndexStore, isShortDocId } from "../../lib/index/store";
 import { VectorIndex, type IncomingRecord } from "../../lib/index/vector-index";
 import type { EmbeddingRecord } from "../../lib/records/embedding-record";
+import { indexFixtures } from "./index-fixtures";
 import { shardOf } from "../../lib/records/shard";
 
-const dirs: string[] = [];
-const tempDir = () => {
-  const dir = mkdtempSync(path.join(tmpdir(), "index-long-ids-"));
-  dirs.push(dir);
-  return dir;
-};
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const HNSW = { connectivity: 8, efAdd: 32, efSearch: 32 };
+// Opened and closed by the tests themselves; the fixture's directories are removed after each.
+const { tempDir } = indexFixtures("index-long-ids-", HNSW);
 
 const DIM = 8;
 const vectorOf = (seed: number) => Array.from({ length: DIM }, (_, d) => Math.sin(seed * 1.7 + d * 0.3) + 0.01);
 const rec = (docId: string, seed: number): EmbeddingRecord => ({ topic: "t", text: "x", doc_id: docId, vector: vectorOf(seed), kafka_ts: 1, embedded_ts: 2, model: "m", dim: DIM, normalized: false });
-const opts = (dir: string, maxIdsPerShard = 0) => ({ dir, shards: 4, maxIdsPerShard, hnsw: { connectivity: 8, efAdd: 32, efSearch: 32 } });
+const opts = (dir: string, maxIdsPerShard = 0) => ({ dir, shards: 4, maxIdsPerShard, hnsw: HNSW });
 
 // LMDB refuses keys over 1,978 bytes; these all pass through the index anyway.
 const long3000 = `doc-${"x".repeat(2996)}`;

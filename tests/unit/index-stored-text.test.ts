@@ -1,30 +1,23 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { IndexStore } from "../../lib/index/store";
 import { shardStats } from "../../lib/index/stats";
 import { STORED_TEXT_CHARS, cutText } from "../../lib/index/stored-text";
 import { VectorIndex } from "../../lib/index/vector-index";
 import type { EmbeddingRecord } from "../../lib/records/embedding-record";
+import { indexFixtures } from "./index-fixtures";
 import { isWellFormedUnicode } from "../../lib/records/well-formed";
 
-const dirs: string[] = [];
-const tempDir = () => {
-  const dir = mkdtempSync(path.join(tmpdir(), "index-text-"));
-  dirs.push(dir);
-  return dir;
-};
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const HNSW = { connectivity: 8, efAdd: 32, efSearch: 32 };
+// Opened and closed by the tests themselves; the fixture's directories are removed after each.
+const { tempDir } = indexFixtures("index-text-", HNSW);
 
 const DIM = 8;
 const vectorOf = (seed: number) => Array.from({ length: DIM }, (_, d) => Math.sin(seed * 1.7 + d * 0.3) + 0.01);
 const common = (docId: string, seed: number) => ({ topic: "t", doc_id: docId, vector: vectorOf(seed), kafka_ts: 1, embedded_ts: 2, model: "m", dim: DIM, normalized: false });
 const withText = (docId: string, seed: number, text: string): EmbeddingRecord => ({ ...common(docId, seed), text });
 const withoutText = (docId: string, seed: number, textLen: number): EmbeddingRecord => ({ ...common(docId, seed), text_sha256: "a".repeat(64), text_len: textLen });
-const opts = (dir: string) => ({ dir, shards: 4, maxIdsPerShard: 0, hnsw: { connectivity: 8, efAdd: 32, efSearch: 32 } });
+const opts = (dir: string) => ({ dir, shards: 4, maxIdsPerShard: 0, hnsw: HNSW });
 
 const emoji = "😀"; // one code point, two UTF-16 units
 const cases = [
