@@ -5,18 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { probeKafka } from "@/lib/kafka/health";
 import { createLogger } from "@/lib/log";
 import { runProbe, type HealthComponent } from "@/lib/health/probe";
+import { freePort } from "../harness/free-port";
 import { waitFor } from "../harness/wait-for";
 
 const log = createLogger("test", "silent");
-
-async function closedPort(): Promise<number> {
-  const s = createServer().listen(0, "127.0.0.1");
-  await once(s, "listening");
-  const { port } = s.address() as AddressInfo;
-  s.close();
-  await once(s, "close");
-  return port;
-}
 
 const kafkaComponent = (brokers: string[], timeoutMs: number): HealthComponent => ({
   name: "kafka",
@@ -43,7 +35,7 @@ afterAll(() => {
 describe("Kafka probe", () => {
   it("answers ok:false quickly with a readable error when no broker listens", async () => {
     const socketsBefore = openSockets();
-    const broker = `127.0.0.1:${await closedPort()}`;
+    const broker = `127.0.0.1:${await freePort()}`;
     const result = await runProbe(kafkaComponent([broker], 5_000), 5_000);
 
     expect(result.ok).toBe(false);

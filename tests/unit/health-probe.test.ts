@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { closeHttpProbes, httpComponent } from "@/lib/health/http-probe";
 import { describeProbeError, runProbe, type HealthComponent } from "@/lib/health/probe";
+import { freePort } from "../harness/free-port";
 
 /**
  * A local HTTP server standing in for the pipeline's processes, which all serve
@@ -47,15 +48,6 @@ afterAll(async () => {
   await once(server, "close");
 });
 
-async function closedPort(): Promise<number> {
-  const s = createServer().listen(0, "127.0.0.1");
-  await once(s, "listening");
-  const { port } = s.address() as AddressInfo;
-  s.close();
-  await once(s, "close");
-  return port;
-}
-
 describe("HTTP probe", () => {
   it.each([
     { path: "/health", ok: true, error: null },
@@ -83,7 +75,7 @@ describe("HTTP probe", () => {
   });
 
   it("reports a refused connection in words, not as a timeout", async () => {
-    const url = `http://127.0.0.1:${await closedPort()}/health`;
+    const url = `http://127.0.0.1:${await freePort()}/health`;
     const result = await runProbe(httpComponent("embed-worker", url), 5_000);
     expect(result.ok).toBe(false);
     expect(result.error).toBe(`connection refused (127.0.0.1:${new URL(url).port})`);
