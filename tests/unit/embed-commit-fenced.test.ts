@@ -1,39 +1,25 @@
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { KafkaMessage, Producer } from "kafkajs";
+import type { Producer } from "kafkajs";
 import { afterEach, describe, expect, it } from "vitest";
 import { ParquetSink } from "../../lib/parquet";
-import { Batcher } from "../../workers/embed/batcher";
 import { isFenced } from "../../lib/kafka/errors";
-import { commitUnit, transformUnit, type UnitDeps } from "../../workers/embed/unit-of-work";
+import { commitUnit, transformUnit } from "../../workers/embed/unit-of-work";
+import { inputMessage, unitDeps } from "./embed-unit-fixtures";
 
 const dirs: string[] = [];
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-const message = (offset: number, text: string): KafkaMessage =>
-  ({ key: null, value: Buffer.from(JSON.stringify({ text })), timestamp: "1700000000000", attributes: 0, offset: String(offset), size: 0 }) as KafkaMessage;
-
 async function setUp() {
   const dir = mkdtempSync(path.join(tmpdir(), "commit-fenced-"));
   dirs.push(dir);
   const parquet = new ParquetSink(dir, true);
   await parquet.init();
-  const deps: UnitDeps = {
-    batcher: new Batcher(async (texts) => texts.map(() => ({ ok: true as const, vector: [1, 0], model: "m" })), { size: 64, maxWaitMs: 1, maxInFlight: 1 }),
-    parquet,
-    // The broker's default limit, as TopicLimits would read it.
-    limits: { maxMessageBytes: async () => 1_048_588, invalidate: () => undefined },
-    outputTopic: "out",
-    dlqTopic: "dlq",
-    group: "g",
-    normalize: false,
-    storeText: true,
-    maxTextBytes: 100,
-  };
-  const messages = [message(10, "a"), message(11, "b")];
+  const deps = unitDeps({ parquet });
+  const messages = [inputMessage(10, JSON.stringify({ text: "a" })), inputMessage(11, JSON.stringify({ text: "b" }))];
   const result = await transformUnit(deps, "in", 0, messages);
   return { dir, deps, result, parquet, range: { topic: "in", partition: 0, firstOffset: "10", lastOffset: "11" } };
 }

@@ -1,17 +1,16 @@
 import { createHash } from "node:crypto";
-import type { KafkaMessage, Producer } from "kafkajs";
 import { describe, expect, it } from "vitest";
 import type { EmbeddingClient } from "../../lib/embedding";
 import { createLogger } from "../../lib/log";
 import { dlqRecordSchema } from "../../lib/records/dlq-record";
 import { ReddbError } from "../../lib/reddb/client";
-import { Batcher } from "../../workers/embed/batcher";
 import { ReddbSink } from "../../workers/embed/reddb-sink";
 import { MAX_UNIT_ATTEMPTS, UnitFailures, classifyFailure, splitUnits } from "../../workers/embed/failures";
 import { Health } from "../../workers/embed/health";
 import { ResilientEmbedder } from "../../workers/embed/resilient-embed";
 import { WorkerStats } from "../../workers/embed/stats";
-import { commitUnit, deadLetterUnit, transformUnit, type UnitDeps } from "../../workers/embed/unit-of-work";
+import { commitUnit, deadLetterUnit, transformUnit } from "../../workers/embed/unit-of-work";
+import { inputMessage as message, recordingProducer, unitDeps as deps } from "./embed-unit-fixtures";
 
 const kafkaError = (name: string, props: Record<string, unknown> = {}) => Object.assign(new Error(name), { name, ...props });
 const sysError = (code: string) => Object.assign(new Error(code), { code });
@@ -110,36 +109,6 @@ describe("ResilientEmbedder: an unknown failure is narrowed down to its text", (
   });
 });
 
-const message = (offset: number, value: string | Buffer | null, extra: Partial<KafkaMessage> = {}): KafkaMessage =>
-  ({ key: Buffer.from(`k${offset}`), value: typeof value === "string" ? Buffer.from(value) : value, timestamp: "1700000000000", attributes: 0, offset: String(offset), size: 0, headers: {}, ...extra }) as unknown as KafkaMessage;
-
-function deps(overrides: Partial<UnitDeps> = {}, outLimit = 1_048_588): UnitDeps {
-  return {
-    batcher: new Batcher(async (texts) => texts.map(() => ({ ok: true as const, vector: [0.25, -0.5], model: "m" })), { size: 64, maxWaitMs: 1, maxInFlight: 1 }),
-    limits: { maxMessageBytes: async (topic) => (topic === "out" ? outLimit : 1_048_588), invalidate: () => undefined },
-    outputTopic: "out",
-    dlqTopic: "dlq",
-    group: "g",
-    normalize: false,
-    storeText: true,
-    maxTextBytes: 64 * 1024,
-    ...overrides,
-  };
-}
-
-function recordingProducer() {
-  const sent: { topic: string; messages: { key?: string | Buffer | null; value: string; headers?: Record<string, unknown> }[] }[] = [];
-  const producer = {
-    transaction: async () => ({
-      sendBatch: async ({ topicMessages }: { topicMessages: typeof sent }) => void sent.push(...topicMessages),
-      sendOffsets: async () => undefined,
-      commit: async () => undefined,
-      abort: async () => undefined,
-    }),
-  } as unknown as Producer;
-  const of = (topic: string) => sent.filter((s) => s.topic === topic).flatMap((s) => s.messages);
-  return { producer, of };
-}
 
 const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 const range = (first: number, last: number) => ({ topic: "in", partition: 0, firstOffset: String(first), lastOffset: String(last) });
