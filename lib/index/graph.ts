@@ -55,14 +55,6 @@ export class IndexGraph {
     return this.held;
   }
 
-  /** Every key in the graph. */
-  keys(): BigUint64Array {
-    const out = new BigUint64Array(this.table.size);
-    let i = 0;
-    for (const key of this.table.keys()) out[i++] = BigInt(key);
-    return out;
-  }
-
   /** A key in the graph: its shard, its metadata for filters, and its hit for an answer (doc_id read from LMDB). */
   hit(key: number): { shard: ShardIndex; meta: DocMeta; resolve: () => ShardHit } | undefined {
     if (this.table.isHidden(key)) return undefined; // a partition being released: no longer this index's to answer
@@ -149,10 +141,9 @@ export class IndexGraph {
   async saveTo(snapshots: GraphSnapshots): Promise<boolean> {
     while (this.writing) await this.writing.catch(() => undefined);
     if (!this.dirty) return false;
-    const keys = this.keys();
     this.heldBack = { adds: new Map(), removes: new Set() };
     this.dirty = false;
-    this.writing = snapshots.save(this.graph, keys, this.dim, this.params);
+    this.writing = snapshots.save(this.graph, this.dim, this.params);
     try {
       await this.writing;
       return true;

@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import path from "node:path";
 import usearch from "usearch";
 
@@ -59,8 +60,9 @@ interface Manifest {
 
 /**
  * The index's HNSW graph saved to disk is a cache, never the truth (LMDB is):
- * a snapshot is a graph file plus the keys it holds, both named by a generation
- * number, and a manifest naming the current generation, replaced by rename. A
+ * a snapshot is a graph file named by a generation number (the keys it holds
+ * are read back from the graph itself), and a manifest naming the current
+ * generation, replaced by rename. A
  * crash at any point leaves either the old or the new snapshot whole, and
  * whatever a snapshot misses is replayed from LMDB at start (see
  * IndexGraph.restore).
@@ -73,18 +75,19 @@ export class GraphSnapshots {
    * on another thread (usearch's saveAsync, patches/usearch+*.patch): the
    * caller must not change it until this settles.
    */
-  async save(graph: HnswGraph, keys: BigUint64Array, dim: number, p: HnswParams): Promise<void> {
+  async save(graph: HnswGraph, dim: number, p: HnswParams): Promise<void> {
     const dir = this.dir;
     mkdirSync(dir, { recursive: true });
     const previous = this.readManifest();
     const generation = (previous?.generation ?? 0) + 1;
+    const size = graph.size();
     await graph.saveAsync(path.join(dir, `g${generation}.usearch`));
-    writeFileSync(path.join(dir, `g${generation}.keys`), Buffer.from(keys.buffer, keys.byteOffset, keys.byteLength));
-    const manifest: Manifest = { generation, dim, connectivity: p.connectivity, efAdd: p.efAdd, quantization: p.quantization ?? DEFAULT_QUANTIZATION, size: keys.length };
+    const manifest: Manifest = { generation, dim, connectivity: p.connectivity, efAdd: p.efAdd, quantization: p.quantization ?? DEFAULT_QUANTIZATION, size };
     const tmp = path.join(dir, "manifest.json.tmp");
     writeFileSync(tmp, JSON.stringify(manifest));
     renameSync(tmp, path.join(dir, "manifest.json"));
-    if (previous) this.remove(previous.generation);
+    // Unlinking a graph file of a gigabyte takes tens of milliseconds: off the thread.
+    if (previous) await this.remove(previous.generation);
     this.removeShardSnapshots();
   }
 
@@ -98,14 +101,11 @@ export class GraphSnapshots {
     if (!m) return { unusable: "none" };
     if (m.dim !== dim || m.connectivity !== p.connectivity || m.efAdd !== p.efAdd || (m.quantization ?? "f32") !== (p.quantization ?? DEFAULT_QUANTIZATION)) return { unusable: "params" };
     const file = path.join(this.dir, `g${m.generation}.usearch`);
-    const keysFile = path.join(this.dir, `g${m.generation}.keys`);
-    if (!existsSync(file) || !existsSync(keysFile)) return { unusable: "none" };
+    if (!existsSync(file)) return { unusable: "none" };
     const graph = createGraph(dim, p);
     graph.load(file);
-    const raw = readFileSync(keysFile);
-    const keys = new BigUint64Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
-    if (keys.length !== m.size || graph.size() !== m.size) return { unusable: "none" };
-    return { graph, keys };
+    if (graph.size() !== m.size) return { unusable: "none" };
+    return { graph, keys: graph.keys() };
   }
 
   private readManifest(): Manifest | null {
@@ -116,9 +116,10 @@ export class GraphSnapshots {
     }
   }
 
-  private remove(generation: number): void {
-    rmSync(path.join(this.dir, `g${generation}.usearch`), { force: true });
-    rmSync(path.join(this.dir, `g${generation}.keys`), { force: true });
+  /** A generation's graph, and the list of its keys snapshots kept beside it before the graph gave them back. */
+  private async remove(generation: number): Promise<void> {
+    await rm(path.join(this.dir, `g${generation}.usearch`), { force: true });
+    await rm(path.join(this.dir, `g${generation}.keys`), { force: true });
   }
 
   /** Per-shard graphs saved by earlier versions (one graph per shard): the index-wide graph replaces them. */
