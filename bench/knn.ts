@@ -43,6 +43,7 @@ import { cpus, loadavg, totalmem } from "node:os";
 import path from "node:path";
 import { Agent, request } from "undici";
 import { inheritedEnv } from "../lib/config/load";
+import { variables } from "../lib/config/variables";
 import { findModel } from "../lib/embedding/registry";
 import { parseStackConfig } from "../lib/config/stack";
 import { createLogger } from "../lib/log";
@@ -205,10 +206,11 @@ export async function realCorpus(count: number): Promise<{ texts: string[]; vect
 
 // ---------------------------------------------------------------- index cells
 
+// The indexer's own defaults unless asked otherwise: a cell measures what an operator runs.
 const HNSW: HnswParams = {
-  connectivity: Number(arg("m") ?? 16),
-  efAdd: Number(arg("ef-add") ?? 128),
-  efSearch: Number(arg("ef") ?? 64),
+  connectivity: Number(arg("m") ?? variables.INDEX_HNSW_CONNECTIVITY.default),
+  efAdd: Number(arg("ef-add") ?? variables.INDEX_HNSW_EF_ADD.default),
+  efSearch: Number(arg("ef") ?? variables.INDEX_HNSW_EF_SEARCH.default),
 };
 const EF_SWEEP = (arg("ef-sweep") ?? "16,32,64,128,256,512").split(",").map(Number);
 const QUANTS = (arg("quant") ?? "f32,f16,i8").split(",") as Quantization[];
