@@ -87,7 +87,8 @@ describe("process.env is read only by lib/config (and the listed exceptions)", (
     expect(envReads("x.ts", "if (process.env.NEXT_RUNTIME && process.env.A) {}", ["NEXT_RUNTIME"])).toEqual([1]);
   });
 
-  it("no other file reads it", () => {
+  // Parses every source file of the tree: seconds on 2 busy cores, not a timing.
+  it("no other file reads it", { timeout: 60_000 }, () => {
     const files = sourceFiles();
     expect(files).toContain("lib/config/env.ts"); // the walk sees the tree
     const offenders = files
