@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// Entry point of `npm start` and `npm test` on a fresh clone. It may use nothing
-// but Node itself: it installs the npm dependencies (only when package-lock.json
-// or patches/ changed since the last install), then hands over to the TypeScript command in
-// scripts/<command>.ts. Every other install step lives in those commands.
+// Entry point of `npm start` and `npm test` on a fresh clone. Until npm install has
+// run it may use nothing but Node itself: it installs the npm dependencies (only when
+// package-lock.json or patches/ changed since the last install), then hands over to the
+// command in scripts/<command>.ts. Every other install step lives in those commands.
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
@@ -52,13 +52,34 @@ function installDependencies() {
 
 installDependencies();
 
-// --conditions=react-server: modules shared with the console start with
-// `import "server-only"`, which resolves to an empty module under that condition.
-const child = spawn(
-  process.execPath,
-  ["--conditions=react-server", "--import", "tsx", path.join(root, "scripts", `${command}.ts`), ...args],
-  { cwd: root, stdio: "inherit" },
-);
+/**
+ * node's arguments for the command. `start` runs the launcher as plain JavaScript,
+ * bundled by the workers' build (scripts/launcher/esbuild-build.mjs) into
+ * .build/launcher/start.mjs whenever a source it reads changed, so the process that
+ * lives as long as the stack carries no TypeScript compiler. `test` is a developer's
+ * tool whose stages (vitest, tsc, eslint) load TypeScript anyway: it stays on tsx.
+ * --conditions=react-server: modules shared with the console start with
+ * `import "server-only"`, which resolves to an empty module under that condition.
+ */
+async function commandArgs() {
+  if (command !== "start") return ["--conditions=react-server", "--import", "tsx", path.join(root, "scripts", `${command}.ts`)];
+  // esbuild is a dependency: importable only now that npm install has run.
+  const { build, BuildError, launcherBuild, staleness } = await import("./launcher/esbuild-build.mjs");
+  const launcher = launcherBuild(root);
+  const why = staleness(launcher);
+  if (why !== null) {
+    process.stdout.write(`embedline: building the launcher (${why})…\n`);
+    try {
+      build(launcher);
+    } catch (err) {
+      if (err instanceof BuildError) fail(`the launcher build failed:\n${err.message}`);
+      throw err;
+    }
+  }
+  return ["--conditions=react-server", "--enable-source-maps", path.join(launcher.outDir, "start.mjs")];
+}
+
+const child = spawn(process.execPath, [...(await commandArgs()), ...args], { cwd: root, stdio: "inherit" });
 
 // Ctrl-C reaches the whole foreground process group, so the child sees SIGINT
 // itself; a SIGTERM sent to this process alone is passed on.

@@ -12,9 +12,10 @@ import { StackError } from "../stack-error";
  * by Maven from scripts/kafka/pom.xml into the local Maven repository.
  */
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repoRoot = path.resolve(here, "../..");
-const pomPath = path.join(here, "pom.xml");
+// Two levels under the repository, from scripts/kafka/ and from the built launcher
+// (.build/launcher/); pom.xml is found from the repository, not beside this module.
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const pomPath = path.join(repoRoot, "scripts", "kafka", "pom.xml");
 
 export const JAVA_HINT = "install it (Debian: apt-get install openjdk-17-jre-headless)";
 

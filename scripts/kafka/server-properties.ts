@@ -7,7 +7,9 @@ import { fileURLToPath } from "node:url";
  * `npm start` and the integration tests; three for the cluster test stage.
  */
 
-export const log4jConfigPath = path.join(path.dirname(fileURLToPath(import.meta.url)), "log4j2.xml");
+// From the repository, two levels up from this module in scripts/kafka/ and in the
+// built launcher (.build/launcher/), not beside the module: the bundle has no log4j2.xml.
+export const log4jConfigPath = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..", "scripts", "kafka", "log4j2.xml");
 
 export interface KafkaNodeSpec {
   nodeId: number;

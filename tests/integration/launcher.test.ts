@@ -100,6 +100,9 @@ describe("npm start", () => {
     expect(workers.map((p) => p.cmd.match(/([\w-]+)\.mjs/)![1]).sort()).toEqual(["emb-indexer", "embed-worker", "infermesh", "parse-worker"]);
     expect(procs.filter((p) => /workers\/\w+\/index\.ts|spark\/run\.ts/.test(p.cmd)).map((p) => p.cmd)).toEqual([]);
     expect(procs.filter((p) => p.cmd.includes("esbuild") && workers.some((w) => w.pid === p.ppid)).map((p) => p.cmd)).toEqual([]);
+    // So does the launcher (bootstrap's one child): nothing in the stack loads tsx or keeps an esbuild service.
+    expect(procs.filter((p) => p.ppid === run.child.pid).map((p) => p.cmd.trim().split(" ").slice(1))).toEqual([["--conditions=react-server", "--enable-source-maps", expect.stringMatching(/\/\.build\/launcher\/start\.mjs$/)]]);
+    expect(procs.filter((p) => /\btsx\b|esbuild/.test(p.cmd)).map((p) => p.cmd)).toEqual([]);
     process.kill(-run.child.pid!, "SIGINT"); // what Ctrl-C in a terminal sends
     expect(await run.exited).toBe(0);
     await waitFor("every process of the stack to be gone", () => tree.every((pid) => !isAlive(pid)), 10_000);

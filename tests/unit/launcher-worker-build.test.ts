@@ -2,7 +2,9 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { build, launcherBuild, staleness } from "../../scripts/launcher/esbuild-build.mjs";
 import { stackProcesses } from "../../scripts/launcher/processes";
 import { ensureWorkersBuilt, stackWorkerBuild, workerThreads, type WorkerBuild } from "../../scripts/launcher/worker-build";
 import { StackError } from "../../scripts/stack-error";
@@ -42,6 +44,8 @@ function fixture(): WorkerBuild {
   );
   return { root: dir, outDir: path.join(dir, "out"), bundles: { entry: "entry.ts" } };
 }
+
+const plainNode = (args: string[]) => spawnSync(process.execPath, args, { cwd: root, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } });
 
 const runBuilt = (b: WorkerBuild, ...args: string[]) =>
   spawnSync(process.execPath, ["--enable-source-maps", path.join(b.outDir, "entry.mjs"), ...args], { cwd: b.root, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } });
@@ -99,5 +103,31 @@ describe("the worker build", () => {
     expect(error).toBeInstanceOf(StackError);
     expect((error as Error).message).toMatch(/the worker build failed:[\s\S]*dep\.ts:1:/);
     expect(runBuilt(b, "2").stdout.trim()).toBe("4");
+  });
+
+  it("builds the launcher the same way, into plain JavaScript that finds the repository's files from two levels under it", () => {
+    // Beside .build/launcher, as deep: where bootstrap.mjs puts it. The Kafka modules as entries of their own, to read what they resolve.
+    const outDir = mkdtempSync(path.join(root, ".build", "test-launcher-"));
+    dirs.push(outDir);
+    const launcher = launcherBuild(root);
+    const b = { ...launcher, outDir, bundles: { ...launcher.bundles, "server-properties": "scripts/kafka/server-properties.ts", "kafka-install": "scripts/kafka/install.ts" } };
+    expect(staleness(b)).toBe("no build yet");
+    build(b);
+    expect(staleness(b)).toBeNull();
+    expect(readFileSync(path.join(outDir, "start.mjs"), "utf8")).not.toMatch(/from "tsx|import\("tsx|from "esbuild/);
+
+    // Plain node runs it: a flag it does not know is refused by the launcher's own parser.
+    const refused = plainNode(["--conditions=react-server", path.join(outDir, "start.mjs"), "--no-such-flag"]);
+    expect([refused.status, refused.stderr]).toEqual([2, expect.stringMatching(/^embedline: .*--no-such-flag/)]);
+
+    const url = (name: string) => JSON.stringify(pathToFileURL(path.join(outDir, `${name}.mjs`)).href);
+    const read = plainNode([
+      "--conditions=react-server",
+      "--input-type=module",
+      "-e",
+      `const [p, i] = await Promise.all([import(${url("server-properties")}), import(${url("kafka-install")})]); console.log(JSON.stringify([p.log4jConfigPath, i.pomPath]));`,
+    ]);
+    expect(read.stderr).toBe("");
+    expect(JSON.parse(read.stdout)).toEqual([path.join(root, "scripts", "kafka", "log4j2.xml"), path.join(root, "scripts", "kafka", "pom.xml")]);
   });
 });
