@@ -39,13 +39,13 @@ import { createTopics } from "../tests/harness/kafka-topics";
 import { unique } from "../tests/harness/unique";
 import { waitFor } from "../tests/harness/wait-for";
 import { launchWorker } from "../tests/harness/workers";
+import { GROUP_SESSION_TIMEOUT_SEC, groupIndexerEnv } from "../tests/harness/pipeline-processes";
 
 const root = path.resolve(import.meta.dirname, "..");
 const nArg = process.argv.indexOf("--n");
 const N = nArg > 0 ? Number(process.argv[nArg + 1]) : 30_000;
 const DIM = 384;
 const PARTITIONS = 3;
-const SESSION_TIMEOUT_SEC = 6;
 const MODEL = "synthetic-bench-vectors";
 const RESULT = path.join(root, "bench/results/indexer-move.json");
 const previous = (() => {
@@ -82,20 +82,7 @@ interface Metrics {
 
 function startIndexer(instance: string, port: number, dir: string): Indexer {
   const { child, output } = launchWorker("emb-indexer", {
-    env: {
-      ...inheritedEnv(),
-      LOG_LEVEL: "info",
-      KAFKA_BOOTSTRAP_SERVERS: brokers.join(","),
-      EMBED_OUTPUT_TOPIC: topic,
-      INDEXER_GROUP: group,
-      INDEXER_PORT: String(port),
-      INDEXER_INSTANCE: instance,
-      INDEX_DIR: dir,
-      INFERMESH_URL: "http://127.0.0.1:9",
-      EMBED_MODEL: MODEL,
-      INDEX_RECALL_INTERVAL_SEC: "0",
-      INDEXER_SESSION_TIMEOUT_SEC: String(SESSION_TIMEOUT_SEC),
-    },
+    env: { ...inheritedEnv(), LOG_LEVEL: "info", ...groupIndexerEnv({ brokers, topic, group, instance, port, dir, model: MODEL }) },
   });
   return { base: `http://127.0.0.1:${port}`, child, logs: output };
 }
@@ -208,7 +195,7 @@ try {
     records: N,
     dim: DIM,
     partitions: PARTITIONS,
-    session_timeout_sec: SESSION_TIMEOUT_SEC,
+    session_timeout_sec: GROUP_SESSION_TIMEOUT_SEC,
     feed_ms: feedMs,
     // cpu_s: the indexer process's own CPU time (from its start for the first two, from the kill for the last), which the machine's load does not inflate.
     one_indexer: { answering_ms: answeringMs, all_live_ms: fullMs, rebuild_vectors_per_s: perSecond(N, fullMs - answeringMs), cpu_s: round1(fullCpu), vectors_per_cpu_s: Math.round(N / fullCpu) },

@@ -7,17 +7,21 @@ import { wireFormats, type ProviderName } from "./providers";
 import { Retryable, retryDelayMs, Transport } from "./transport";
 import type { EmbedResult, EmbeddingClient } from "./types";
 
-export interface BalancedClientConfig {
-  /** One or more base URLs of instances of the same service (same model, same wire format). */
-  urls: string[];
+/** How calls reach an embedding service, whatever the number of its instances. */
+export interface UpstreamCallConfig {
   model: string;
   apiKey?: string;
   timeoutMs: number;
-  /** Retries of one call after its first attempt; each goes to another instance while one is left untried. */
+  /** Retries of one call after its first attempt (a balanced client sends each to another instance while one is left untried). */
   retries: number;
   backoffMs: number;
   /** Keep-alive connections per instance. */
   connections: number;
+}
+
+export interface BalancedClientConfig extends UpstreamCallConfig {
+  /** One or more base URLs of instances of the same service (same model, same wire format). */
+  urls: string[];
 }
 
 export interface BalancedClientOptions {

@@ -1,6 +1,6 @@
 import "server-only";
 import type { EmbeddingClientConfig } from "../config/embedding-client";
-import { createBalancedClient, type BalancedClientOptions } from "./balanced-client";
+import { createBalancedClient, type BalancedClientOptions, type UpstreamCallConfig } from "./balanced-client";
 import { EmbeddingCache } from "./cache";
 import { decodeAnswer } from "./decode-answer";
 import { wireFormats, type ProviderName } from "./providers";
@@ -8,14 +8,8 @@ import { Transport } from "./transport";
 import type { EmbedResult, EmbeddingClient } from "./types";
 
 /** How one client reaches one upstream. */
-export interface SingleUpstreamConfig {
+export interface SingleUpstreamConfig extends UpstreamCallConfig {
   url: string;
-  model: string;
-  apiKey?: string;
-  timeoutMs: number;
-  retries: number;
-  backoffMs: number;
-  connections: number;
 }
 
 /** A client that speaks one provider's wire format to one upstream, without cache. */

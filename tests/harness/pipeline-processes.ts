@@ -58,6 +58,29 @@ export async function startIndexer(instance: string, env: Record<string, string>
   return startWorkerProcess(`emb-indexer ${instance}`, "emb-indexer", { ...env, INDEXER_PORT: String(p), INDEXER_INSTANCE: instance }, p);
 }
 
+/** The broker's smallest session timeout: a killed group member's partitions move within seconds. */
+export const GROUP_SESSION_TIMEOUT_SEC = 6;
+
+/**
+ * The environment of an emb-indexer in an INDEXER_GROUP of the caller's own that
+ * answers vector queries only: no embedding service (nothing listens on port 9,
+ * and nothing should call it), no live recall check, GROUP_SESSION_TIMEOUT_SEC.
+ */
+export function groupIndexerEnv(o: { brokers: string[]; topic: string; group: string; instance: string; port: number; dir: string; model: string }): Record<string, string> {
+  return {
+    KAFKA_BOOTSTRAP_SERVERS: o.brokers.join(","),
+    EMBED_OUTPUT_TOPIC: o.topic,
+    INDEXER_GROUP: o.group,
+    INDEXER_PORT: String(o.port),
+    INDEXER_INSTANCE: o.instance,
+    INDEX_DIR: o.dir,
+    INFERMESH_URL: "http://127.0.0.1:9",
+    EMBED_MODEL: o.model,
+    INDEX_RECALL_INTERVAL_SEC: "0",
+    INDEXER_SESSION_TIMEOUT_SEC: String(GROUP_SESSION_TIMEOUT_SEC),
+  };
+}
+
 /** SIGKILL a process group by its leader's pid and wait until the leader is gone. */
 export async function kill9Group(pid: number): Promise<void> {
   process.kill(-pid, "SIGKILL");

@@ -22,6 +22,7 @@ import { createTopics } from "../harness/kafka-topics";
 import { unique } from "../harness/unique";
 import { waitFor } from "../harness/wait-for";
 import { launchWorker } from "../harness/workers";
+import { groupIndexerEnv } from "../harness/pipeline-processes";
 
 const brokers = inject("kafkaBrokers");
 const kafka = createKafka({ clientId: "indexer-group-test", brokers, log: createLogger("indexer-group-test", "warn") });
@@ -59,22 +60,7 @@ let group: string;
 
 function startIndexer(instance: string, port: number, dir: string): Indexer {
   const { child, output } = launchWorker("emb-indexer", {
-    env: {
-      ...process.env,
-      LOG_LEVEL: "warn",
-      KAFKA_BOOTSTRAP_SERVERS: brokers.join(","),
-      EMBED_OUTPUT_TOPIC: topic,
-      INDEXER_GROUP: group,
-      INDEXER_PORT: String(port),
-      INDEXER_INSTANCE: instance,
-      INDEX_DIR: dir,
-      // No text query here: nothing listens on port 9, and nothing should call it.
-      INFERMESH_URL: "http://127.0.0.1:9",
-      EMBED_MODEL: MODEL,
-      INDEX_RECALL_INTERVAL_SEC: "0",
-      // The broker's smallest: a killed member's partitions move within seconds.
-      INDEXER_SESSION_TIMEOUT_SEC: "6",
-    },
+    env: { ...process.env, LOG_LEVEL: "warn", ...groupIndexerEnv({ brokers, topic, group, instance, port, dir, model: MODEL }) },
   });
   const indexer = { instance, base: `http://127.0.0.1:${port}`, dir, port, child, logs: output };
   running.push(indexer);
