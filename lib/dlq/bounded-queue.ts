@@ -1,5 +1,5 @@
 /**
- * A hand-off between a push-based reader (a Kafka consumer's eachBatch) and a
+ * A hand-off between a push-based reader (a Kafka read's callback) and a
  * pull-based one (a ReadableStream's `pull`): `push` resolves only once the
  * item fits under `capacity`, so a slow puller makes the pusher wait instead
  * of letting items pile up. Either side may be stopped by its signal.
@@ -19,18 +19,12 @@ export class BoundedQueue<T> {
     return this.items.length;
   }
 
-  /**
-   * Queue `item`, waiting while the queue is full. `whileWaiting` runs about
-   * every `everyMs` during a wait (the Kafka reader heartbeats there, so a
-   * slow client does not cost it its group membership). Rejects when `signal`
-   * aborts or the queue was ended.
-   */
-  async push(item: T, signal: AbortSignal, whileWaiting?: { everyMs: number; run: () => Promise<void> }): Promise<void> {
+  /** Queue `item`, waiting while the queue is full. Rejects when `signal` aborts or the queue was ended. */
+  async push(item: T, signal: AbortSignal): Promise<void> {
     while (this.items.length >= this.capacity) {
       signal.throwIfAborted();
       if (this.ended) throw new Error("queue ended");
-      await this.wait(signal, (wake) => (this.wakePush = wake), whileWaiting?.everyMs);
-      if (whileWaiting && this.items.length >= this.capacity && !signal.aborted) await whileWaiting.run();
+      await this.wait(signal, (wake) => (this.wakePush = wake));
     }
     signal.throwIfAborted();
     if (this.ended) throw new Error("queue ended");
@@ -64,18 +58,15 @@ export class BoundedQueue<T> {
     }
   }
 
-  /** Wait for a wake-up, the signal, or `everyMs`; never rejects (callers re-check). */
-  private wait(signal: AbortSignal, register: (wake: () => void) => void, everyMs?: number): Promise<void> {
+  /** Wait for a wake-up or the signal; never rejects (callers re-check). */
+  private wait(signal: AbortSignal, register: (wake: () => void) => void): Promise<void> {
     return new Promise<void>((resolve) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
       const done = () => {
-        if (timer) clearTimeout(timer);
         signal.removeEventListener("abort", done);
         resolve();
       };
       register(done);
       signal.addEventListener("abort", done, { once: true });
-      if (everyMs !== undefined) timer = setTimeout(done, everyMs);
     });
   }
 }

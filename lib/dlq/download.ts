@@ -32,9 +32,6 @@ export const DOWNLOAD_RETRY_AFTER_SEC = 10;
  */
 export const DOWNLOAD_QUEUE_ROWS = 64;
 
-/** A Kafka reader waiting on a slow client heartbeats this often (session timeout 10 s). */
-export const READER_HEARTBEAT_MS = 3_000;
-
 interface DownloadState {
   active: number;
   /** Reads in flight for downloads (each a Kafka read of one topic, both topics' buffered read, or a RedDB read): a Kafka read settles only after its consumers disconnected. */
@@ -175,21 +172,21 @@ export function dlqDownloadStream(open: OpenItems, opts: DownloadStreamOptions):
 /**
  * Entries from a push-based read (`read` calls `push` for each entry and
  * resolves when done) as an async iterator, through a queue of at most
- * DOWNLOAD_QUEUE_ROWS: `push` waits while the client is slow, heartbeating
- * through `heartbeat` when given. `return()` stops the read and waits until it
- * has let go of its consumer.
+ * DOWNLOAD_QUEUE_ROWS: `push` waits while the client is slow (and the Kafka
+ * read's next fetch with it). `return()` stops the read and waits until it
+ * has ended.
  */
 export function pushToPull(
-  read: (push: (item: DlqItem, heartbeat?: () => Promise<void>) => Promise<void>, signal: AbortSignal) => Promise<void>,
+  read: (push: (item: DlqItem) => Promise<void>, signal: AbortSignal) => Promise<void>,
   signal: AbortSignal,
   capacity = DOWNLOAD_QUEUE_ROWS,
 ): AsyncIterator<DlqItem> {
   const queue = new BoundedQueue<DlqItem>(capacity);
   const stop = new AbortController();
   const readSignal = AbortSignal.any([stop.signal, signal]);
-  const push = async (item: DlqItem, heartbeat?: () => Promise<void>) => {
-    // A stopped read just returns: readRanges sees the signal and lets go of its consumer.
-    await queue.push(item, readSignal, heartbeat && { everyMs: READER_HEARTBEAT_MS, run: () => heartbeat().catch(() => {}) }).catch(() => {});
+  const push = async (item: DlqItem) => {
+    // A stopped read just returns: readRanges sees the signal and ends.
+    await queue.push(item, readSignal).catch(() => {});
   };
   const reading = read(push, readSignal).then(
     () => queue.end(readSignal.aborted ? readSignal.reason ?? new Error("download stopped") : undefined),

@@ -163,9 +163,9 @@ export async function planDownload(q: { limit: number | "all"; stage?: DlqStage;
     open: (signal) => pushToPull(async (push, readSignal) => {
       for (const plan of plans) {
         if (readSignal.aborted) return;
-        await trackReader(() => readRanges(plan, async (m, { heartbeat }) => {
+        await trackReader(() => readRanges(plan, async (m) => {
           const item = kafkaItem(plan.topic, m, topics);
-          if (keep(item)) await push(item, heartbeat);
+          if (keep(item)) await push(item);
         }, readSignal));
       }
     }, signal),

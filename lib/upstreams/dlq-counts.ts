@@ -89,7 +89,7 @@ export function dlqCountsPoll() {
             const stage = stageOf(topic, m, topics);
             if (stage) state.get(`${topic}/${m.partition}`)!.add(stage, Number(m.offset));
             seen.set(m.partition, Number(m.offset) + 1);
-          }, AbortSignal.any([signal, AbortSignal.timeout(READ_DEADLINE_MS)]));
+          }, AbortSignal.any([signal, AbortSignal.timeout(READ_DEADLINE_MS)]), "poll");
           for (const r of ranges) {
             const p = state.get(`${topic}/${r.partition}`)!;
             // A complete read reached every range's end; a partial one resumes after the last record read.

@@ -1,12 +1,9 @@
 import "server-only";
-import { randomUUID } from "node:crypto";
 import type { Admin, IHeaders, Kafka, Producer } from "kafkajs";
 import { consoleConfig } from "@/lib/config/console";
 import { createKafka } from "@/lib/kafka/client";
+import { OFFSET_OUT_OF_RANGE, PartitionFetchError, fetchPartition, type FetchPurpose } from "@/lib/kafka/partition-fetch";
 import { createLogger } from "@/lib/log";
-
-/** Consumer groups the console creates for its own bounded reads; the lag view hides them. */
-export const CONSOLE_GROUP_PREFIX = "embedline-console-read-";
 
 interface Shared {
   kafka?: Kafka;
@@ -101,64 +98,59 @@ export async function planNewest(topic: string, limit: number | "all"): Promise<
 }
 
 /**
- * Read the planned ranges with read_committed through a short-lived consumer;
- * `onMessage` gets each record (aborted transactions are skipped by Kafka).
- * Ends when every range is read, on `signal`, or at the deadline; the answer
- * says whether the read was complete.
+ * Read the planned ranges as a read_committed consumer would, with plain
+ * fetches from each range's start (lib/kafka/partition-fetch.ts: no consumer
+ * group, nothing committed, never waiting for data), partitions in parallel;
+ * `onMessage` gets each record in offset order per partition (aborted
+ * transactions and markers are skipped) and may wait: the next fetch waits
+ * with it. Ends when every range is read, or on `signal` (the answer then
+ * says the read was not complete). A range whose start retention has removed
+ * meanwhile is read from the partition's new start. `purpose`: the console's
+ * pollers read over connections of their own (`poll`).
  */
-export async function readRanges(plan: ReadPlan, onMessage: (m: ReadMessage, read: { heartbeat: () => Promise<void> }) => void | Promise<void>, signal: AbortSignal): Promise<{ complete: boolean }> {
+export async function readRanges(plan: ReadPlan, onMessage: (m: ReadMessage) => void | Promise<void>, signal: AbortSignal, purpose: FetchPurpose = "request"): Promise<{ complete: boolean }> {
   if (plan.ranges.length === 0) return { complete: true };
-  const consumer = kafka().consumer({ groupId: `${CONSOLE_GROUP_PREFIX}${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: 250, sessionTimeout: 10_000 });
-  const pending = new Map(plan.ranges.map((r) => [r.partition, r]));
-  /**
-   * The next offset of each partition `onMessage` has not had yet. A fetch can go
-   * back over what was delivered — the seek below lands after the first fetch began
-   * from the group's start, or a rebalance resumes from the uncommitted start — so
-   * each offset is handed on once whatever the consumer re-reads.
-   */
-  const next = new Map(plan.ranges.map((r) => [r.partition, r.start]));
-  let finish!: (complete: boolean) => void;
-  const done = new Promise<boolean>((resolve) => (finish = resolve));
-  const onAbort = () => finish(false);
-  signal.addEventListener("abort", onAbort, { once: true });
-  const reached = (partition: number, lastOffset: string) => {
-    const range = pending.get(partition);
-    if (!range || BigInt(lastOffset) < range.end - 1n) return;
-    pending.delete(partition);
-    consumer.pause([{ topic: plan.topic, partitions: [partition] }]);
-    if (pending.size === 0) finish(true);
-  };
-  // A fetch that holds only aborted records or transaction markers never reaches eachBatch; kafkajs still reports it here.
-  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-    if (payload.topic === plan.topic && payload.batchSize === 0) reached(payload.partition, String(payload.lastOffset));
-  });
-  try {
-    await consumer.connect();
-    await consumer.subscribe({ topic: plan.topic, fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      // `heartbeat` lets an onMessage that waits on a slow reader (a download) keep the group membership.
-      eachBatch: async ({ batch, isRunning, heartbeat }) => {
-        const range = pending.get(batch.partition);
-        if (!range) return;
-        for (const m of batch.messages) {
-          if (!isRunning() || signal.aborted) return;
-          const offset = BigInt(m.offset);
-          if (offset < (next.get(batch.partition) as bigint) || offset >= range.end) continue;
-          await onMessage({ partition: batch.partition, offset: m.offset, timestamp: Number(m.timestamp), key: m.key ?? null, value: m.value, headers: m.headers ?? {} }, { heartbeat });
-          next.set(batch.partition, offset + 1n);
-        }
-        // lastOffset() counts transaction markers too, so a range ending in a commit marker still completes.
-        reached(batch.partition, batch.lastOffset());
-      },
-    });
-    const all = await withAdmin((a) => a.fetchTopicOffsets(plan.topic));
-    const idle = all.map((o) => o.partition).filter((p) => !pending.has(p));
-    if (idle.length > 0) consumer.pause([{ topic: plan.topic, partitions: idle }]);
-    for (const r of plan.ranges) consumer.seek({ topic: plan.topic, partition: r.partition, offset: r.start.toString() });
-    return { complete: await done };
-  } finally {
-    signal.removeEventListener("abort", onAbort);
-    await consumer.disconnect().catch(() => {});
+  // One partition's failure stops the others: the read fails as a whole.
+  const failed = new AbortController();
+  const stop = AbortSignal.any([signal, failed.signal]);
+  const reads = plan.ranges.map((range) =>
+    readRange(plan.topic, range, onMessage, stop, purpose).catch((err: unknown) => {
+      failed.abort();
+      throw err;
+    }),
+  );
+  const done = await Promise.all(reads);
+  return { complete: done.every(Boolean) };
+}
+
+async function readRange(topic: string, { partition, start, end }: ReadPlan["ranges"][number], onMessage: (m: ReadMessage) => void | Promise<void>, signal: AbortSignal, purpose: FetchPurpose): Promise<boolean> {
+  const k = kafka();
+  let offset = start;
+  while (offset < end) {
+    if (signal.aborted) return false;
+    let got;
+    try {
+      got = await fetchPartition(k, purpose, topic, partition, offset);
+    } catch (err) {
+      if (!(err instanceof PartitionFetchError && err.code === OFFSET_OUT_OF_RANGE)) throw err;
+      const low = await logStart(topic, partition);
+      if (low <= offset) throw err;
+      offset = low;
+      continue;
+    }
+    for (const r of got.records) {
+      if (BigInt(r.offset) >= end) return true;
+      if (signal.aborted) return false;
+      await onMessage({ partition, offset: r.offset, timestamp: Number(r.timestamp), key: r.key, value: r.value, headers: r.headers });
+    }
+    // Nothing more is readable now: the end, or an open transaction before it.
+    if (got.next === offset) return offset >= got.lastStable;
+    offset = got.next;
   }
+  return true;
+}
+
+async function logStart(topic: string, partition: number): Promise<bigint> {
+  const offsets = await withAdmin((a) => a.fetchTopicOffsets(topic));
+  return BigInt(offsets.find((o) => o.partition === partition)?.low ?? "0");
 }

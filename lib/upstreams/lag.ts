@@ -2,7 +2,7 @@ import "server-only";
 import type { Kafka } from "kafkajs";
 import { CountCache, consumeRate, drainSec, readStart } from "@/lib/kafka/lag-figures";
 import { countReadable, type ReadableCount } from "@/lib/kafka/readable-count";
-import { CONSOLE_GROUP_PREFIX, kafka, withAdmin } from "./kafka";
+import { kafka, withAdmin } from "./kafka";
 import { nowSec } from "./rate";
 
 export interface PartitionLag {
@@ -55,7 +55,7 @@ export function lagPoll() {
     try {
       const k = kafka();
       const groups = await withAdmin(async (admin) => {
-        const listed = (await admin.listGroups()).groups.filter((g) => !g.groupId.startsWith(CONSOLE_GROUP_PREFIX) && (g.protocolType === "consumer" || g.protocolType === ""));
+        const listed = (await admin.listGroups()).groups.filter((g) => g.protocolType === "consumer" || g.protocolType === "");
         const ends = new Map<string, Map<number, { low: number; high: number }>>();
         const endsOf = async (topic: string) => {
           if (!ends.has(topic)) ends.set(topic, new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, { low: Number(o.low), high: Number(o.high) }])));

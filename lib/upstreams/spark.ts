@@ -60,7 +60,7 @@ async function latestProgress(signal: AbortSignal): Promise<SparkProgress | null
     } catch {
       // Not one of the job's events: ignore it.
     }
-  }, AbortSignal.any([signal, AbortSignal.timeout(3_000)]));
+  }, AbortSignal.any([signal, AbortSignal.timeout(3_000)]), "poll");
   if (!newest) return null;
   const p = newest.progress;
   const duration = (p.durationMs ?? {}) as Record<string, unknown>;

@@ -34,7 +34,7 @@ const READ_UNCOMMITTED = 0;
  * lists offsets read_committed only, which gives the last stable offset: it
  * stays before a transaction whose commit() has returned until the broker
  * has written its markers, a moment later. Its Kafka object builds clusters
- * through a private factory (as lib/kafka/readable-count.ts uses it); one
+ * through a private factory (as lib/kafka/partition-fetch.ts uses it); one
  * read_uncommitted cluster asks for the high watermark.
  */
 async function logEnds(kafka: Kafka, topic: string): Promise<{ partition: number; low: bigint; high: bigint }[]> {

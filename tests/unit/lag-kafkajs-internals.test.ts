@@ -2,12 +2,12 @@ import { createRequire } from "node:module";
 import { Kafka } from "kafkajs";
 import { describe, expect, it } from "vitest";
 
-// lib/kafka/readable-count.ts counts lag with a read_committed Fetch outside a
+// lib/kafka/partition-fetch.ts reads (lag counts, DLQ and topic reads) with a read_committed Fetch outside a
 // consumer group, through two kafkajs internals. An upgrade that moves either
 // must fail here, not as a console that reports every lag as an offset gap.
 const require = createRequire(import.meta.url);
 
-describe("the kafkajs internals readable-count.ts relies on", () => {
+describe("the kafkajs internals partition-fetch.ts relies on", () => {
   it("a Kafka object keeps its cluster factory under the symbol private:Kafka:createCluster", () => {
     const kafka = new Kafka({ brokers: ["127.0.0.1:1"] });
     const factory = Object.getOwnPropertySymbols(kafka).find((s) => s.description === "private:Kafka:createCluster");
