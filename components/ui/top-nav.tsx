@@ -12,6 +12,7 @@ const links = [
   { href: "/search", label: "Search" },
   { href: "/shards", label: "Shards" },
   { href: "/dlq", label: "DLQ" },
+  { href: "/topics", label: "Topics" },
   { href: "/lag", label: "Lag" },
   { href: "/ingest", label: "Ingest" },
   { href: "/health", label: "Health" },
