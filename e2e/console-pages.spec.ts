@@ -1,6 +1,7 @@
 import { expect, test } from "@playwright/test";
 import { OverviewPage } from "./pages/overview-page";
 import { DlqPage, IngestPage, LagPage, MonitoringPage, SearchPage, ShardsPage } from "./pages/simple-pages";
+import { TopicsPage } from "./pages/topics-page";
 
 /**
  * Every page loads without console errors, whatever is running: with only
@@ -13,6 +14,7 @@ const pages = [
   { name: "search", make: (p: import("@playwright/test").Page) => new SearchPage(p) },
   { name: "shards", make: (p: import("@playwright/test").Page) => new ShardsPage(p) },
   { name: "dlq", make: (p: import("@playwright/test").Page) => new DlqPage(p) },
+  { name: "topics", make: (p: import("@playwright/test").Page) => new TopicsPage(p) },
   { name: "lag", make: (p: import("@playwright/test").Page) => new LagPage(p) },
   { name: "ingest", make: (p: import("@playwright/test").Page) => new IngestPage(p) },
 ];
