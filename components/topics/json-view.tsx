@@ -2,7 +2,7 @@
 
 import type { VectorSummary } from "@/lib/topics/types";
 import { FoldedText } from "./folded-text";
-import { isFlatArray, vectorLabel, vectorSummary } from "./message-view";
+import { isFlatArray, isWholeVector, vectorLabel, vectorSummary } from "./message-view";
 
 interface Props {
   value: unknown;
@@ -31,7 +31,7 @@ function Node({ v, props }: { v: unknown; props: Props }) {
   if (typeof v === "string") return <FoldedText text={JSON.stringify(v)} className="text-ok" />;
   if (v === null || typeof v !== "object") return <span className="text-accent">{JSON.stringify(v)}</span>;
   if (Array.isArray(v)) {
-    if (isFlatArray(v)) return <span className="break-all" data-testid={v.length >= 16 ? "vector-full" : undefined} data-dim={v.length}>[{v.map((x) => JSON.stringify(x)).join(", ")}]</span>;
+    if (isFlatArray(v)) return <span className="break-all" data-testid={isWholeVector(v) ? "vector-full" : undefined} data-dim={v.length}>[{v.map((x) => JSON.stringify(x)).join(", ")}]</span>;
     return (
       <>
         [

@@ -30,6 +30,10 @@ export function vectorLabel(s: VectorSummary): string {
   return `vector · ${s.dim.toLocaleString("en-US")} dims · norm ${s.norm.toFixed(3)} · [${s.head.map(component).join(", ")}${more}]`;
 }
 
+/** The API's VECTOR_MIN_DIMS: numeric arrays this long are what it summarises (shown whole after `vectors=full`). */
+export const VECTOR_MIN_DIMS = 16;
+export const isWholeVector = (v: unknown[]) => v.length >= VECTOR_MIN_DIMS && v.every((x) => typeof x === "number");
+
 /** True for an array an operator reads on one line: numbers, strings, booleans, nulls. */
 export const isFlatArray = (v: unknown[]) => v.every((x) => x === null || typeof x !== "object");
 

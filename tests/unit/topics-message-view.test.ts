@@ -9,7 +9,7 @@ import { createElement } from "react";
 import { renderToStaticMarkup } from "react-dom/server";
 import { describe, expect, it } from "vitest";
 import { MessageCard } from "@/components/topics/message-card";
-import { fold, formatRetention, recordsLabel, toJsonl, vectorLabel, vectorSummary } from "@/components/topics/message-view";
+import { fold, formatRetention, isWholeVector, recordsLabel, toJsonl, vectorLabel, vectorSummary } from "@/components/topics/message-view";
 import type { TopicMessage } from "@/lib/topics/types";
 
 const utf8 = (data: string, truncated = false, size = Buffer.byteLength(data)) => ({ encoding: "utf8" as const, data, size, truncated });
@@ -50,6 +50,12 @@ describe("vectors", () => {
     expect(vectorSummary(null)).toBeNull();
   });
 
+  it("tells a whole vector (vectors=full) from other arrays", () => {
+    expect(isWholeVector(Array.from({ length: 16 }, (_, i) => i / 16))).toBe(true);
+    expect(isWholeVector(Array.from({ length: 15 }, () => 0.1))).toBe(false);
+    expect(isWholeVector(Array.from({ length: 20 }, () => "a"))).toBe(false);
+  });
+
   it("reads as dims, norm and its first values", () => {
     expect(vectorLabel({ dim: 384, norm: 0.99987, head: [0.012345, -0.02, 0.5] })).toBe("vector · 384 dims · norm 1.000 · [0.0123, -0.02, 0.5, …]");
     expect(vectorLabel({ dim: 2, norm: 1, head: [0.6, 0.8] })).toBe("vector · 2 dims · norm 1.000 · [0.6, 0.8]");
@@ -79,6 +85,12 @@ describe("a record card", () => {
     expect(html).toContain("[1, 2, 3]");
     expect(html).toContain('href="/topics/embedding_input?key=doc-7&amp;timestamp=1764662400000"');
     expect(html).toContain('data-testid="message-link-similar"');
+  });
+
+  it("shows a vector read whole on one wrapped line, without the summary", () => {
+    const html = render({ ...embedding, json: { vector: Array.from({ length: 384 }, () => 0.25) } });
+    expect(html).toContain('data-testid="vector-full" data-dim="384"');
+    expect(html).not.toContain("vector-summary");
   });
 
   it("labels base64 and offers the whole of a truncated value", () => {
