@@ -44,3 +44,8 @@ export function csvRow(i: DlqItem): string {
 export function jsonlRow(i: DlqItem): string {
   return `${JSON.stringify({ ...(i.raw && typeof i.raw === "object" ? i.raw : { value: i.raw }), dlq_id: i.id, dlq: i.dlq, stage: i.stage, stage_inferred: i.stage_inferred, replay_count: i.replay_count })}\n`;
 }
+
+/** The DLQ file's rows in `format`, for lib/download/stream.ts. */
+export function dlqRows(format: "jsonl" | "csv"): { row: (i: DlqItem) => string; header?: string } {
+  return format === "csv" ? { row: csvRow, header: csvHeader() } : { row: jsonlRow };
+}

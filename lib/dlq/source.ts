@@ -4,7 +4,7 @@ import { ApiError } from "@/lib/http/api-error";
 import type { DlqStage } from "@/lib/records/dlq-record";
 import { upstreamJson } from "@/lib/upstreams/http";
 import { isMissingTopic, planNewest as planTopic, readRanges, type ReadMessage, type ReadPlan } from "@/lib/upstreams/kafka";
-import { pushToPull, trackReader, type OpenItems } from "./download";
+import { pushToPull, trackReader, type OpenItems } from "@/lib/download/stream";
 import { REPLAY_HEADER, decodeJson, toDlqItem, type DlqItem, type DlqTopics } from "./item";
 import { deadlinePartial, downloadPartial, reddbReadPartial, type DlqPartial } from "./partial";
 import { fillReddbPath } from "./reddb-path";
@@ -128,8 +128,8 @@ export async function readDlq(q: DlqQuery, signal: AbortSignal, opts: { deadline
 }
 
 export interface DownloadPlan {
-  /** Opens the entries (lib/dlq/download.ts streams them); stops its reads when the signal aborts or the iterator returns. */
-  open: OpenItems;
+  /** Opens the entries (lib/download/stream.ts streams them); stops its reads when the signal aborts or the iterator returns. */
+  open: OpenItems<DlqItem>;
   /** Set when the source will cap the answer, known from the query before any read (RedDB: at most 1,000). */
   partial: DlqPartial | null;
 }

@@ -28,6 +28,7 @@ export const ERROR_STATUS = {
   // 404/405: what is asked for does not exist.
   not_found: 404, // no such route, action or key
   unknown_doc_id: 404, // no indexer holds that doc_id
+  unknown_topic: 404, // not one of the pipeline's topics, or not created yet (the topic browser)
   model_not_found: 404, // the embedding service does not know the model
   model_not_loaded: 404, // it knows it, but serves another
   method_not_allowed: 405,
@@ -44,6 +45,7 @@ export const ERROR_STATUS = {
   // 422: well-formed, but the values are refused.
   invalid_request: 422, // a schema failure; the message names the first issue
   unknown_shard: 422,
+  out_of_range: 422, // a partition or offset the topic does not hold (the message gives the valid range)
   dimension_mismatch: 422, // a query vector of another dimension than the index's
   text_rejected: 422, // the embedding service refused the text
   invalid_model: 422,

@@ -1,14 +1,17 @@
 import { createRequire } from "node:module";
 import type { IHeaders, Kafka } from "kafkajs";
+import { closeKafkaCluster, kafkaCluster, READ_COMMITTED, type FetchPurpose } from "./private-cluster";
+
+export type { FetchPurpose } from "./private-cluster";
 
 /**
  * Read a partition from an offset the way `assign` + `seek` would in a Java
  * client: a plain read_committed Fetch, no consumer group (no join, nothing
  * committed, nothing listed by the broker), never waiting for data that is
- * not there. kafkajs has no public Fetch outside a group; its Kafka object
- * builds its clusters through a private factory, and its consumer filters a
- * fetch (aborted transactions and control records out) in its Batch class.
- * We use both, so what we read is exactly what our consumers get.
+ * not there. kafkajs has no public Fetch outside a group: we fetch through
+ * its cluster (lib/kafka/private-cluster.ts) and filter the answer with the
+ * Batch class its consumer uses (aborted transactions and control records
+ * out), so what we read is exactly what our consumers get.
  * tests/unit/lag-kafkajs-internals.test.ts fails if an upgrade moves either.
  */
 
@@ -50,17 +53,6 @@ interface FetchedPartition {
   abortedTransactions: unknown[];
   messages: RawMessage[];
 }
-interface Broker {
-  fetch(req: { replicaId: number; isolationLevel: number; maxWaitTime: number; minBytes: number; maxBytes: number; topics: { topic: string; partitions: { partition: number; fetchOffset: string; maxBytes: number }[] }[] }): Promise<{ responses: { topicName: string; partitions: FetchedPartition[] }[] }>;
-}
-interface Cluster {
-  connect(): Promise<void>;
-  disconnect(): Promise<void>;
-  addTargetTopic(topic: string): Promise<void>;
-  refreshMetadataIfNecessary(): Promise<void>;
-  findLeaderForPartitions(topic: string, partitions: number[]): Record<string, number[]>;
-  findBroker(q: { nodeId: string }): Promise<Broker>;
-}
 interface BatchLike {
   messages: RawMessage[];
   lastOffset(): string;
@@ -69,48 +61,8 @@ interface BatchLike {
 
 const requireKafkajs = createRequire(import.meta.url);
 const Batch = requireKafkajs("kafkajs/src/consumer/batch") as new (topic: string, fetchedOffset: string, partition: FetchedPartition) => BatchLike;
-const READ_COMMITTED = 1;
 /** Kafka's OFFSET_OUT_OF_RANGE: the offset is before the log start (retention removed it) or past the end. */
 export const OFFSET_OUT_OF_RANGE = 1;
-
-/**
- * Who reads through a cluster: each has its own broker connections, so a
- * request's long read (a topic export, a DLQ download) never queues ahead of
- * a poller's small fetches (a broker answers one request per connection at a
- * time): `poll` for the console's pollers (lag counts, DLQ counts, Spark
- * progress), `request` for what a user asked for.
- */
-export type FetchPurpose = "poll" | "request";
-
-const clusters = new WeakMap<Kafka, Map<FetchPurpose, Promise<Cluster>>>();
-
-function clusterOf(kafka: Kafka, purpose: FetchPurpose): Promise<Cluster> {
-  let byPurpose = clusters.get(kafka);
-  if (!byPurpose) clusters.set(kafka, (byPurpose = new Map()));
-  let c = byPurpose.get(purpose);
-  if (!c) {
-    const factory = Object.getOwnPropertySymbols(kafka).find((s) => s.description === "private:Kafka:createCluster");
-    if (!factory) throw new Error("kafkajs without its cluster factory (lib/kafka/partition-fetch.ts expects kafkajs 2.2.x)");
-    const make = (kafka as unknown as Record<symbol, (o: object) => Cluster>)[factory]!;
-    const made = (async () => {
-      const cluster = make({ allowAutoTopicCreation: false, isolationLevel: READ_COMMITTED });
-      await cluster.connect();
-      return cluster;
-    })();
-    made.catch(() => byPurpose.delete(purpose));
-    byPurpose.set(purpose, made);
-    c = made;
-  }
-  return c;
-}
-
-/** Forget a purpose's cluster (after a failure, so the next fetch reconnects; or at shutdown). */
-export async function closeFetchCluster(kafka: Kafka, purpose: FetchPurpose): Promise<void> {
-  const byPurpose = clusters.get(kafka);
-  const c = byPurpose?.get(purpose);
-  byPurpose?.delete(purpose);
-  await c?.then((cl) => cl.disconnect()).catch(() => {});
-}
 
 /** A fetch the broker refused for this partition (its Kafka error code), e.g. OFFSET_OUT_OF_RANGE. */
 export class PartitionFetchError extends Error {
@@ -130,7 +82,7 @@ export class PartitionFetchError extends Error {
  */
 export async function fetchPartition(kafka: Kafka, purpose: FetchPurpose, topic: string, partition: number, offset: bigint, maxBytes = FETCH_MAX_BYTES): Promise<PartitionFetch> {
   try {
-    const cluster = await clusterOf(kafka, purpose);
+    const cluster = await kafkaCluster(kafka, purpose);
     await cluster.addTargetTopic(topic);
     await cluster.refreshMetadataIfNecessary();
     const [nodeId] = Object.keys(cluster.findLeaderForPartitions(topic, [partition]));
@@ -144,7 +96,7 @@ export async function fetchPartition(kafka: Kafka, purpose: FetchPurpose, topic:
       maxBytes,
       topics: [{ topic, partitions: [{ partition, fetchOffset: offset.toString(), maxBytes }] }],
     });
-    const data = res.responses.flatMap((r) => r.partitions).find((p) => p.partition === partition);
+    const data = (res.responses.flatMap((r) => r.partitions) as FetchedPartition[]).find((p) => p.partition === partition);
     if (!data) throw new Error(`no fetch answer for ${topic}/${partition}`);
     if (data.errorCode !== 0) throw new PartitionFetchError(data.errorCode, `fetch of ${topic}/${partition} at ${offset} failed (Kafka error code ${data.errorCode})`);
     const batch = new Batch(topic, offset.toString(), data);
@@ -153,7 +105,7 @@ export async function fetchPartition(kafka: Kafka, purpose: FetchPurpose, topic:
     const next = batch.isEmptyIncludingFiltered() ? offset : BigInt(batch.lastOffset()) + 1n;
     return { records, next, lastStable: BigInt(data.lastStableOffset), highWatermark: BigInt(data.highWatermark) };
   } catch (err) {
-    if (!(err instanceof PartitionFetchError)) await closeFetchCluster(kafka, purpose);
+    if (!(err instanceof PartitionFetchError)) await closeKafkaCluster(kafka, purpose);
     throw err;
   }
 }

@@ -1,5 +1,6 @@
 import type { Kafka } from "kafkajs";
-import { closeFetchCluster, fetchPartition } from "./partition-fetch";
+import { fetchPartition } from "./partition-fetch";
+import { closeKafkaCluster, type FetchPurpose } from "./private-cluster";
 
 /**
  * How many records a read_committed consumer would still get from a
@@ -28,16 +29,17 @@ export interface ReadableCount {
  * more than EXACT_GAP_MAX offsets is not read: its count is the offset gap
  * (approximate; markers are one offset per transaction). Reading stops at
  * the last stable offset (an open transaction's records are not readable
- * yet, and may never be).
+ * yet, and may never be). `purpose`: the lag poller's by default; a
+ * request's count reads over the request connections.
  */
-export async function countReadable(kafka: Kafka, topic: string, partition: number, from: bigint, to: bigint): Promise<ReadableCount> {
+export async function countReadable(kafka: Kafka, topic: string, partition: number, from: bigint, to: bigint, purpose: FetchPurpose = "poll"): Promise<ReadableCount> {
   if (to <= from) return { records: 0, exact: true };
   const gap = Number(to - from);
   if (to - from > BigInt(EXACT_GAP_MAX)) return { records: gap, exact: false };
   let records = 0;
   let offset = from;
   for (let i = 0; i < MAX_FETCHES; i++) {
-    const { records: got, next, lastStable } = await fetchPartition(kafka, "poll", topic, partition, offset);
+    const { records: got, next, lastStable } = await fetchPartition(kafka, purpose, topic, partition, offset);
     records += got.filter((m) => BigInt(m.offset) < to).length;
     if (next === offset || next >= to || next >= lastStable) return { records, exact: true };
     offset = next;
@@ -47,5 +49,5 @@ export async function countReadable(kafka: Kafka, topic: string, partition: numb
 
 /** Close the read_committed cluster of `kafka`, if one was opened (tests, shutdown). */
 export async function closeReadableCount(kafka: Kafka): Promise<void> {
-  await closeFetchCluster(kafka, "poll");
+  await closeKafkaCluster(kafka, "poll");
 }

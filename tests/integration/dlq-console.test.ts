@@ -201,12 +201,12 @@ describe("redrive", () => {
 describe("download streaming", () => {
   const BIG = 1_500;
   const admin = kafka.admin();
-  type Downloads = typeof import("../../lib/dlq/download");
+  type Downloads = typeof import("../../lib/download/stream");
   let downloads: Downloads;
   let totalParse = 0;
 
   beforeAll(async () => {
-    downloads = await import("../../lib/dlq/download");
+    downloads = await import("../../lib/download/stream");
     const producer = kafka.producer({ transactionalId: unique("dlq-writer-big"), idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     // About 1 KB each: 1.5 MB, more than one fetch (1 MB per partition) and far more than the queues' 2×64 rows.
@@ -278,7 +278,7 @@ describe("download streaming", () => {
     const log = (await import("pino")).default({ level: "warn" }, { write: (s: string) => void logged.push(JSON.parse(s).msg) });
     let closed = 0;
     // The route's deadline is DOWNLOAD_DEADLINE_MS (120 s); the same stream with a short one.
-    const body = downloads.dlqDownloadStream(plan.open, { format: "jsonl", signal: new AbortController().signal, log: () => log, deadlineMs: 1_500, onClose: () => void (closed += 1) });
+    const body = downloads.downloadStream(plan.open, { row: (i) => `${JSON.stringify(i)}\n`, signal: new AbortController().signal, log: () => log, deadlineMs: 1_500, onClose: () => void (closed += 1) });
     const reader = body.getReader();
     expect((await reader.read()).done).toBe(false);
     await waitFor("the download to close at its deadline", () => closed === 1, 10_000);

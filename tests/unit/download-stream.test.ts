@@ -1,5 +1,5 @@
 /**
- * The DLQ download's stream mechanics, without Kafka: a reader pushing entries
+ * The download's stream mechanics (DLQ files, topic exports), without Kafka: a reader pushing entries
  * as fast as it may (as readRanges' callback does) never gets more than a
  * bounded number of rows ahead of a slow client; the whole download has a
  * deadline that fails the stream (never a short file) with one log line; at
@@ -9,17 +9,18 @@
  */
 import pino from "pino";
 import { describe, expect, it } from "vitest";
-import { BoundedQueue } from "@/lib/dlq/bounded-queue";
+import { dlqRows } from "@/lib/dlq/csv";
+import { BoundedQueue } from "@/lib/download/bounded-queue";
 import {
   DOWNLOAD_QUEUE_ROWS,
   DownloadDeadlineError,
   MAX_CONCURRENT_DOWNLOADS,
   acquireDownloadSlot,
-  dlqDownloadStream,
   downloadStats,
+  downloadStream,
   pushToPull,
   type OpenItems,
-} from "@/lib/dlq/download";
+} from "@/lib/download/stream";
 import { toDlqItem, type DlqItem } from "@/lib/dlq/item";
 import { ApiError } from "@/lib/http/api-error";
 import { waitFor } from "../harness/wait-for";
@@ -41,7 +42,7 @@ function capturedLog() {
  */
 function fastReader(total: number, client: { read: number }) {
   const seen = { pushed: 0, maxLead: 0, waiting: false, stopped: false, released: 0 };
-  const open: OpenItems = (signal) =>
+  const open: OpenItems<DlqItem> = (signal) =>
     pushToPull(async (push, readSignal) => {
       try {
         for (let n = 0; n < total && !readSignal.aborted; n++) {
@@ -104,7 +105,7 @@ describe("download stream", () => {
     const { seen, open } = fastReader(total, client);
     let closed = 0;
     const { log } = capturedLog();
-    const reader = dlqDownloadStream(open, { format: "jsonl", signal: new AbortController().signal, log, onClose: () => void (closed += 1) }).getReader();
+    const reader = downloadStream(open, { ...dlqRows("jsonl"), signal: new AbortController().signal, log, onClose: () => void (closed += 1) }).getReader();
     // The bound: the response stream's queue, the hand-off queue, and the one row a pending pull holds.
     const bound = 2 * DOWNLOAD_QUEUE_ROWS + 1;
     for (;;) {
@@ -123,7 +124,7 @@ describe("download stream", () => {
 
   it("CSV: the header first, then one row per entry", async () => {
     const { open } = fastReader(3, { read: 0 });
-    const text = await new Response(dlqDownloadStream(open, { format: "csv", signal: new AbortController().signal, log: capturedLog().log })).text();
+    const text = await new Response(downloadStream(open, { ...dlqRows("csv"), signal: new AbortController().signal, log: capturedLog().log })).text();
     const rows = text.trim().split("\r\n");
     expect(rows[0]).toMatch(/^id,ts,reason,/);
     expect(rows).toHaveLength(4);
@@ -134,7 +135,7 @@ describe("download stream", () => {
     const { seen, open } = fastReader(10_000, client);
     const gone = new AbortController();
     let closed = 0;
-    const reader = dlqDownloadStream(open, { format: "jsonl", signal: gone.signal, log: capturedLog().log, onClose: () => void (closed += 1) }).getReader();
+    const reader = downloadStream(open, { ...dlqRows("jsonl"), signal: gone.signal, log: capturedLog().log, onClose: () => void (closed += 1) }).getReader();
     client.read += lines((await reader.read()).value!);
     gone.abort();
     await reader.cancel();
@@ -151,7 +152,7 @@ describe("download stream", () => {
     const { lines: logged, log } = capturedLog();
     let released = 0;
     let closed = 0;
-    const open: OpenItems = (signal) =>
+    const open: OpenItems<DlqItem> = (signal) =>
       pushToPull(async (push, readSignal) => {
         try {
           if (!reading) for (let n = 0; n < 10_000 && !readSignal.aborted; n++) await push(entry(n));
@@ -161,7 +162,7 @@ describe("download stream", () => {
           released += 1;
         }
       }, signal);
-    const body = dlqDownloadStream(open, { format: "jsonl", signal: new AbortController().signal, log, deadlineMs: 150, onClose: () => void (closed += 1) });
+    const body = downloadStream(open, { ...dlqRows("jsonl"), signal: new AbortController().signal, log, deadlineMs: 150, onClose: () => void (closed += 1) });
     if (reading) await expect(new Response(body).text()).rejects.toThrow(DownloadDeadlineError);
     else {
       await waitFor("the download to close at its deadline", () => closed > 0, 5_000, 5);
@@ -175,15 +176,15 @@ describe("download stream", () => {
   it("a reader that fails midway fails the download (not a short file) and is released", async () => {
     const { lines: logged, log } = capturedLog();
     let closed = 0;
-    const open: OpenItems = (signal) =>
+    const open: OpenItems<DlqItem> = (signal) =>
       pushToPull(async (push) => {
         for (let n = 0; n < 3; n++) await push(entry(n));
         throw new Error("broker connection lost");
       }, signal);
-    const body = dlqDownloadStream(open, { format: "jsonl", signal: new AbortController().signal, log, onClose: () => void (closed += 1) });
+    const body = downloadStream(open, { ...dlqRows("jsonl"), signal: new AbortController().signal, log, onClose: () => void (closed += 1) });
     await expect(new Response(body).text()).rejects.toThrow("broker connection lost");
     expect(closed).toBe(1);
-    expect(logged.filter((l) => l.msg === "DLQ download failed midway")).toHaveLength(1);
+    expect(logged.filter((l) => l.msg === "download failed midway")).toHaveLength(1);
   });
 });
 

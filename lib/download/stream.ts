@@ -2,21 +2,26 @@ import "server-only";
 import { ApiError } from "@/lib/http/api-error";
 import type { Logger } from "@/lib/log";
 import { BoundedQueue } from "./bounded-queue";
-import { csvHeader, csvRow, jsonlRow } from "./csv";
-import type { DlqItem } from "./item";
 
 /**
- * A whole download, first byte to last. A DLQ file of the 10,000 newest
- * entries takes a few seconds from a local broker; two minutes leave room for
- * a large `all` over a slow link while bounding what one request can hold (a
- * consumer, a slot) when its client stalls.
+ * The console's file downloads (the DLQ's, a topic's export): rows pulled
+ * from a Kafka (or RedDB) read as the client takes them, a bounded queue
+ * between, a deadline for the whole file, and a few slots per console.
+ */
+
+/**
+ * A whole download, first byte to last. A file of the 10,000 newest records
+ * takes a few seconds from a local broker; two minutes leave room for a large
+ * `all` over a slow link while bounding what one request can hold (a read, a
+ * slot) when its client stalls.
  */
 export const DOWNLOAD_DEADLINE_MS = 120_000;
 
 /**
- * Downloads running at once in this console process, whoever asks: each holds
- * a Kafka consumer (or a RedDB read) and reads whole topics, so a few are
- * enough for operators and bound what a script in a loop can take.
+ * Downloads running at once in this console process, DLQ files and topic
+ * exports alike, whoever asks: each holds a Kafka (or RedDB) read and may read
+ * whole topics, so a few are enough for operators and bound what a script in
+ * a loop can take.
  */
 export const MAX_CONCURRENT_DOWNLOADS = 2;
 
@@ -28,16 +33,16 @@ export const DOWNLOAD_RETRY_AFTER_SEC = 10;
  * queue (its high-water mark) and the hand-off from the Kafka consumer each
  * hold at most this many. Enough to keep a fast client fed between fetches,
  * small enough that a slow one holds a few MB at most (plus the one fetch
- * kafkajs has in hand, bounded by its maxBytes).
+ * in hand, bounded by its maxBytes).
  */
 export const DOWNLOAD_QUEUE_ROWS = 64;
 
 interface DownloadState {
   active: number;
-  /** Reads in flight for downloads (each a Kafka read of one topic, both topics' buffered read, or a RedDB read): a Kafka read settles only after its consumers disconnected. */
+  /** Reads in flight for downloads (each a Kafka read of one topic, both DLQ topics' buffered read, or a RedDB read). */
   readers: number;
 }
-const KEY = Symbol.for("embedline.dlq.downloads");
+const KEY = Symbol.for("embedline.downloads");
 const state = (): DownloadState => {
   const g = globalThis as { [KEY]?: DownloadState };
   g[KEY] ??= { active: 0, readers: 0 };
@@ -50,7 +55,7 @@ export function downloadStats(): { active: number; readers: number } {
   return { active: s.active, readers: s.readers };
 }
 
-/** Count a read a download opens, until `read` settles (readRanges has disconnected its consumer by then). */
+/** Count a read a download opens, until `read` settles. */
 export async function trackReader<T>(read: () => Promise<T>): Promise<T> {
   state().readers += 1;
   try {
@@ -64,7 +69,7 @@ export async function trackReader<T>(read: () => Promise<T>): Promise<T> {
 export function acquireDownloadSlot(max = MAX_CONCURRENT_DOWNLOADS): () => void {
   const s = state();
   if (s.active >= max) {
-    throw new ApiError("rate_limited", `${max} DLQ downloads are already running (at most ${max} at once); retry in ${DOWNLOAD_RETRY_AFTER_SEC} s`, {
+    throw new ApiError("rate_limited", `${max} downloads (DLQ files or topic exports) are already running (at most ${max} at once); retry in ${DOWNLOAD_RETRY_AFTER_SEC} s`, {
       "retry-after": String(DOWNLOAD_RETRY_AFTER_SEC),
     });
   }
@@ -77,16 +82,19 @@ export function acquireDownloadSlot(max = MAX_CONCURRENT_DOWNLOADS): () => void 
   };
 }
 
-/** Opens the entries to write; the iterator stops its reads when `signal` aborts or `return()` is called. */
-export type OpenItems = (signal: AbortSignal) => AsyncIterator<DlqItem>;
+/** Opens the items to write; the iterator stops its reads when `signal` aborts or `return()` is called. */
+export type OpenItems<T> = (signal: AbortSignal) => AsyncIterator<T>;
 
 /** The download's deadline passed: the client must see a failed download, not a short file. */
 export class DownloadDeadlineError extends Error {
   override name = "DownloadDeadlineError";
 }
 
-export interface DownloadStreamOptions {
-  format: "jsonl" | "csv";
+export interface DownloadStreamOptions<T> {
+  /** One item as the file's text (a JSON line, a CSV row). */
+  row: (item: T) => string;
+  /** Written before the first row (a CSV header). */
+  header?: string;
   /** The client went away (the request's signal). */
   signal: AbortSignal;
   log: () => Logger;
@@ -96,18 +104,18 @@ export interface DownloadStreamOptions {
 }
 
 /**
- * The file as a pull-based stream: each `pull` awaits the next entry from the
+ * The file as a pull-based stream: each `pull` awaits the next item from the
  * source, so the source reads only as fast as the client takes rows; the
  * stream queues at most DOWNLOAD_QUEUE_ROWS rows. At the deadline the stream
  * errors (the client's download fails; one log line says so). The source is
  * stopped and `onClose` runs exactly once on every path.
  */
-export function dlqDownloadStream(open: OpenItems, opts: DownloadStreamOptions): ReadableStream<Uint8Array> {
+export function downloadStream<T>(open: OpenItems<T>, opts: DownloadStreamOptions<T>): ReadableStream<Uint8Array> {
   const deadlineMs = opts.deadlineMs ?? DOWNLOAD_DEADLINE_MS;
   const stop = new AbortController();
   const deadline = AbortSignal.timeout(deadlineMs);
   const signal = AbortSignal.any([stop.signal, opts.signal, deadline]);
-  const row = opts.format === "csv" ? csvRow : jsonlRow;
+  const row = opts.row;
   const encoder = new TextEncoder();
   const items = open(signal);
   let rows = 0;
@@ -132,7 +140,7 @@ export function dlqDownloadStream(open: OpenItems, opts: DownloadStreamOptions):
   // The deadline fails the stream even while no pull is pending (a client that stopped reading).
   const onDeadline = () => {
     if (closed) return;
-    opts.log().warn({ deadlineMs, rows }, "DLQ download stopped at its deadline; the client gets a failed download, not a short file");
+    opts.log().warn({ deadlineMs, rows }, "download stopped at its deadline; the client gets a failed download, not a short file");
     fail(new DownloadDeadlineError(`the download did not finish within its ${deadlineMs / 1000} s deadline`));
   };
   const onGone = () => void close();
@@ -143,7 +151,7 @@ export function dlqDownloadStream(open: OpenItems, opts: DownloadStreamOptions):
     {
       start(c) {
         controller = c;
-        if (opts.format === "csv") c.enqueue(encoder.encode(csvHeader()));
+        if (opts.header) c.enqueue(encoder.encode(opts.header));
       },
       async pull(c) {
         try {
@@ -159,7 +167,7 @@ export function dlqDownloadStream(open: OpenItems, opts: DownloadStreamOptions):
           c.enqueue(encoder.encode(row(next.value)));
         } catch (err) {
           if (closed) return;
-          opts.log().error({ err, rows }, "DLQ download failed midway");
+          opts.log().error({ err, rows }, "download failed midway");
           fail(err);
         }
       },
@@ -170,27 +178,27 @@ export function dlqDownloadStream(open: OpenItems, opts: DownloadStreamOptions):
 }
 
 /**
- * Entries from a push-based read (`read` calls `push` for each entry and
+ * Items from a push-based read (`read` calls `push` for each item and
  * resolves when done) as an async iterator, through a queue of at most
  * DOWNLOAD_QUEUE_ROWS: `push` waits while the client is slow (and the Kafka
  * read's next fetch with it). `return()` stops the read and waits until it
  * has ended.
  */
-export function pushToPull(
-  read: (push: (item: DlqItem) => Promise<void>, signal: AbortSignal) => Promise<void>,
+export function pushToPull<T>(
+  read: (push: (item: T) => Promise<void>, signal: AbortSignal) => Promise<void>,
   signal: AbortSignal,
   capacity = DOWNLOAD_QUEUE_ROWS,
-): AsyncIterator<DlqItem> {
-  const queue = new BoundedQueue<DlqItem>(capacity);
+): AsyncIterator<T> {
+  const queue = new BoundedQueue<T>(capacity);
   const stop = new AbortController();
   const readSignal = AbortSignal.any([stop.signal, signal]);
-  const push = async (item: DlqItem) => {
+  const push = async (item: T) => {
     // A stopped read just returns: readRanges sees the signal and ends.
     await queue.push(item, readSignal).catch(() => {});
   };
   const reading = read(push, readSignal).then(
     () => queue.end(readSignal.aborted ? readSignal.reason ?? new Error("download stopped") : undefined),
-    (err: unknown) => queue.end(err ?? new Error("DLQ read failed")),
+    (err: unknown) => queue.end(err ?? new Error("download read failed")),
   );
   const stopReading = async () => {
     stop.abort();
