@@ -69,12 +69,15 @@ const ROUTES: Route[] = [
   { file: "ingest/route.ts", method: "POST", path: "/api/ingest", cap: INGEST_MAX_BYTES, through: 422 },
   { file: "knn/query/route.ts", method: "POST", path: "/api/knn/query", cap: KNN_QUERY_MAX_BYTES, through: 422 },
   { file: "knn/shards/route.ts", method: "GET", path: "/api/knn/shards", through: 200 },
+  { file: "topics/route.ts", method: "GET", path: "/api/topics", through: 200 },
+  { file: "topics/[name]/messages/route.ts", method: "GET", path: "/api/topics/embedding_input/messages?limit=1", through: 200 },
+  { file: "topics/[name]/export/route.ts", method: "GET", path: "/api/topics/embedding_input/export?limit=1", through: 200 },
 ];
 const MUTATING = ROUTES.filter((r) => r.method !== "GET");
 const PROTECTED = ROUTES.filter((r) => !r.isPublic);
 
 /** Every page (app/**\/page.tsx); the login form is the one open to all. */
-const PAGES = ["/", "/dlq", "/health", "/ingest", "/lag", "/monitoring", "/search", "/shards"];
+const PAGES = ["/", "/dlq", "/health", "/ingest", "/lag", "/monitoring", "/search", "/shards", "/topics", "/topics/[name]"];
 const LOGIN_PAGE = "/login";
 
 const label = (r: Route) => `${r.method} ${r.path.split("?")[0]}`;
