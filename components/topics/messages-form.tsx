@@ -32,7 +32,7 @@ export function MessagesForm({ query, partitions, onSubmit }: Props) {
   return (
     <form onSubmit={submit} className="grid gap-2 rounded-lg border border-line bg-surface p-4 text-xs" data-testid="topic-messages-form">
       <div className="flex flex-wrap items-center gap-2">
-        <select value={q.partition} onChange={(e) => set({ partition: e.target.value })} className={field} aria-label="partition" data-testid="messages-partition">
+        <select value={q.position === "cursor" ? "" : q.partition} disabled={q.position === "cursor"} onChange={(e) => set({ partition: e.target.value })} className={field} aria-label="partition" data-testid="messages-partition" title={q.position === "cursor" ? "a next page continues in every partition the first page read" : undefined}>
           <option value="">all partitions</option>
           {options.map((p) => <option key={p} value={p}>partition {p}</option>)}
         </select>
@@ -40,8 +40,10 @@ export function MessagesForm({ query, partitions, onSubmit }: Props) {
           <option value="newest">newest</option>
           <option value="offset">from offset</option>
           <option value="timestamp">from time (UTC)</option>
+          {query.position === "cursor" && <option value="cursor">next page</option>}
         </select>
         {q.position === "offset" && <input value={q.offset} onChange={(e) => set({ offset: e.target.value })} inputMode="numeric" placeholder="offset" aria-label="offset" className={`${field} w-28`} data-testid="messages-offset" />}
+        {q.position === "cursor" && <span className="font-mono text-muted" data-testid="messages-cursor" title="where the previous page stopped, per partition">from {q.cursor}</span>}
         {q.position === "timestamp" && (
           <label className="flex items-center gap-1 text-muted">
             <input type="datetime-local" step={1} value={toDateTimeLocal(q.timestamp)} onChange={(e) => set({ timestamp: fromDateTimeLocal(e.target.value) })} aria-label="from time, UTC" className={field} data-testid="messages-timestamp" />

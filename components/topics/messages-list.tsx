@@ -10,7 +10,7 @@ import { toJsonl } from "./message-view";
 import { exportHref, nextPageQuery, type MessagesQuery } from "./topic-query";
 
 const btn = "rounded-md border border-line px-2 py-0.5 hover:bg-surface-2";
-const MODES: Record<MessagesAnswer["mode"], string> = { newest: "newest first", offset: "from an offset", timestamp: "from a time" };
+const MODES: Record<MessagesAnswer["mode"], string> = { newest: "newest first", offset: "from an offset", timestamp: "from a time", cursor: "next page" };
 
 interface Props {
   name: string;
@@ -39,11 +39,10 @@ export function MessagesList({ name, query, answer, onQuery }: Props) {
         </ol>
       )}
       <footer className="flex flex-wrap items-center gap-2 border-t border-line px-4 py-2 text-xs text-muted">
-        {answer.next?.map((n) => (
-          <button key={n.partition} type="button" className={btn} onClick={() => onQuery(nextPageQuery(query, n))} data-testid="topic-next-page" data-partition={n.partition}>
-            {answer.next!.length === 1 ? "Next page" : `Next page of partition ${n.partition}`} (from offset {n.offset})
-          </button>
-        ))}
+        {answer.next && (
+          <button type="button" className={btn} onClick={() => onQuery(nextPageQuery(query, answer.next!))} data-testid="topic-next-page" title={`continues at ${answer.next}`}>Next page</button>
+        )}
+        {answer.mode === "newest" && <span>newest first: for older records, read from an offset or a time</span>}
         <span className="ml-auto flex items-center gap-1">
           <label>export limit <input value={exportLimit} onChange={(e) => setExportLimit(e.target.value)} placeholder="number or all" aria-label="export limit" className="w-24 rounded-md border border-line bg-surface px-2 py-0.5" data-testid="topic-export-limit" /></label>
           <a className={btn} href={exportHref(name, query, exportLimit)} download data-testid="topic-export" title="streamed by the server as JSONL: up to 1,000,000 records, or all">Export {exportLimit.trim() || "50"} (server)</a>

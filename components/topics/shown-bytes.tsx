@@ -18,10 +18,10 @@ export function ShownBytesView({ b, onLoadWhole, loading = false, "data-testid":
   return (
     <span data-testid={testId} data-encoding={b.encoding} data-truncated={String(b.truncated)}>
       {b.encoding === "base64" && <span className="mr-1 rounded bg-warn-soft px-1 font-sans text-warn" data-testid="bytes-base64" title="not valid UTF-8: shown as base64">base64</span>}
-      <FoldedText text={b.data} className="font-mono" />
+      {b.data === null ? <span className="text-muted">{formatBytes(b.size)}, shown parsed</span> : <FoldedText text={b.data} className="font-mono" />}
       {b.truncated && (
         <span className="ml-1 font-sans text-warn" data-testid="bytes-truncated">
-          {" "}(truncated: the first {formatBytes(b.data.length)} of {formatBytes(b.size)})
+          {" "}(truncated: a prefix of {formatBytes(b.size)})
           {onLoadWhole && (
             <button type="button" className="ml-1 text-accent underline disabled:opacity-50" disabled={loading} onClick={onLoadWhole} data-testid="load-whole-value">
               {loading ? "loading…" : "load whole value"}

@@ -5,7 +5,7 @@
  * the page), so the page never silently corrects `partition=999` into another read.
  */
 
-export type Position = "newest" | "offset" | "timestamp";
+export type Position = "newest" | "offset" | "timestamp" | "cursor";
 
 export interface MessagesQuery {
   /** "" reads every partition. */
@@ -15,6 +15,8 @@ export interface MessagesQuery {
   offset: string;
   /** ISO 8601 or epoch milliseconds; used in `timestamp` position only. */
   timestamp: string;
+  /** Where a previous page stopped (`0:120,1:98`, an answer's `next`); used in `cursor` position only. */
+  cursor: string;
   /** Exact key (a doc_id); "" for every record. */
   key: string;
   limit: string;
@@ -30,12 +32,16 @@ interface ParamsLike {
   get(name: string): string | null;
 }
 
-/** The query a URL asks for: `offset` wins over `timestamp` as the API's own rule (at most one), neither is newest. */
+/**
+ * The query a URL asks for. The API takes at most one of offset, timestamp and
+ * cursor; a URL with more keeps the first of them (in that order), none is newest.
+ */
 export function queryFromParams(p: ParamsLike): MessagesQuery {
   const offset = p.get("offset") ?? "";
   const timestamp = p.get("timestamp") ?? "";
-  const position: Position = offset !== "" ? "offset" : timestamp !== "" ? "timestamp" : "newest";
-  return { partition: p.get("partition") ?? "", position, offset, timestamp, key: p.get("key") ?? "", limit: p.get("limit") || DEFAULT_LIMIT };
+  const cursor = p.get("cursor") ?? "";
+  const position: Position = offset !== "" ? "offset" : timestamp !== "" ? "timestamp" : cursor !== "" ? "cursor" : "newest";
+  return { partition: p.get("partition") ?? "", position, offset, timestamp, cursor, key: p.get("key") ?? "", limit: p.get("limit") || DEFAULT_LIMIT };
 }
 
 /** Extra parameters of a read of one record: vectors whole, values whole. */
@@ -47,9 +53,11 @@ export interface ReadExtras {
 /** The query string of a query: the page's URL, the messages API and the export share it. */
 export function messagesParams(q: MessagesQuery, extras: ReadExtras = {}): URLSearchParams {
   const p = new URLSearchParams();
-  if (q.partition !== "") p.set("partition", q.partition);
+  // A cursor names its own partitions: the API refuses a partition beside it.
+  if (q.partition !== "" && q.position !== "cursor") p.set("partition", q.partition);
   if (q.position === "offset") p.set("offset", q.offset);
   if (q.position === "timestamp") p.set("timestamp", q.timestamp);
+  if (q.position === "cursor") p.set("cursor", q.cursor);
   if (q.key !== "") p.set("key", q.key);
   p.set("limit", q.limit || DEFAULT_LIMIT);
   if (extras.vectors) p.set("vectors", "full");
@@ -72,12 +80,12 @@ export function exportHref(name: string, q: MessagesQuery, limit: string): strin
 
 /** One record again, by its position: for "full vector" and "load whole value". */
 export function recordQuery(partition: number, offset: string): MessagesQuery {
-  return { partition: String(partition), position: "offset", offset, timestamp: "", key: "", limit: "1" };
+  return { partition: String(partition), position: "offset", offset, timestamp: "", cursor: "", key: "", limit: "1" };
 }
 
-/** The read that continues from `next` in one partition (offset mode). */
-export function nextPageQuery(q: MessagesQuery, next: { partition: number; offset: string }): MessagesQuery {
-  return { ...q, partition: String(next.partition), position: "offset", offset: next.offset, timestamp: "" };
+/** The read that continues where a page stopped: its answer's `next`, every partition it read. */
+export function nextPageQuery(q: MessagesQuery, next: string): MessagesQuery {
+  return { ...q, partition: "", position: "cursor", offset: "", timestamp: "", cursor: next };
 }
 
 /** A URL timestamp (ISO 8601 or epoch ms) as a `datetime-local` value in UTC (`2026-12-02T08:00:00`); "" when it is not a time. */

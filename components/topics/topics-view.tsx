@@ -20,7 +20,7 @@ export function TopicsView() {
       {isPending && <p className="text-sm text-muted" role="status" data-testid="topics-loading">reading the topics…</p>}
       {down && <Unavailable what="Kafka unavailable" message={down} data-testid="topics-error" />}
       {data && (
-        <Card title={`${data.topics.length} topics`} aside={<span title="when the figures were read">as of {formatClock(data.timestamp)}</span>} data-testid="topics-list">
+        <Card title={`${data.topics.length} topics`} aside={<span title="when the figures were read">as of {formatClock(data.timestamp * 1000)}</span>} data-testid="topics-list">
           <TopicsTable topics={data.topics} />
           <p className="border-t border-line px-4 py-2 text-[11px] text-muted">Records a read_committed consumer gets (transaction markers and aborted records not counted); ≈ where a partition holds too many offsets to count. Size: every replica on disk.</p>
         </Card>

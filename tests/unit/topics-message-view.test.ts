@@ -12,7 +12,7 @@ import { MessageCard } from "@/components/topics/message-card";
 import { fold, formatRetention, isWholeVector, recordsLabel, toJsonl, vectorLabel, vectorSummary } from "@/components/topics/message-view";
 import type { TopicMessage } from "@/lib/topics/types";
 
-const utf8 = (data: string, truncated = false, size = Buffer.byteLength(data)) => ({ encoding: "utf8" as const, data, size, truncated });
+const utf8 = (data: string, truncated = false, size = Buffer.byteLength(data)) => ({ encoding: "utf8" as const, data: data as string | null, size, truncated });
 
 const embedding: TopicMessage = {
   partition: 1,
@@ -20,7 +20,8 @@ const embedding: TopicMessage = {
   timestamp: Date.UTC(2026, 11, 2, 8, 0, 0, 123),
   key: utf8("doc-7"),
   headers: [{ key: "trace", value: utf8("t-1") }],
-  value: utf8('{"doc_id":"doc-7"}'),
+  // A JSON value comes parsed in `json`, its data null (lib/topics/present.ts).
+  value: { ...utf8('{"doc_id":"doc-7"}'), data: null },
   json: { doc_id: "doc-7", text: "x".repeat(450), vector: { $vector: { dim: 384, norm: 0.99987, head: [0.012345, -0.02, 0.5] } }, dims: [1, 2, 3] },
   links: [{ rel: "source", label: "source record", href: "/topics/embedding_input?key=doc-7&timestamp=1764662400000" }, { rel: "similar", label: "more like this", href: "/search?doc_id=doc-7" }],
 };
@@ -99,7 +100,7 @@ describe("a record card", () => {
     expect(bin).not.toContain("load-whole-value");
     const cut = render({ ...embedding, json: undefined, value: utf8("a".repeat(100), true, 200_000) });
     expect(cut).toContain('data-truncated="true"');
-    expect(cut).toContain("of 195.3 KB");
+    expect(cut).toContain("a prefix of 195.3 KB");
     expect(cut).toContain('data-testid="load-whole-value"');
   });
 });

@@ -16,6 +16,7 @@ describe("a URL's query", () => {
     { qs: "partition=0&offset=7&timestamp=2026-12-02T08:00:00Z", want: { position: "offset", offset: "7" } },
     { qs: "partition=999", want: { partition: "999", position: "newest" } },
     { qs: "limit=", want: { limit: "50" } },
+    { qs: "cursor=0:12,1:30", want: { position: "cursor", cursor: "0:12,1:30" } },
   ])("?$qs", ({ qs, want }) => {
     expect(fromUrl(qs)).toMatchObject(want);
   });
@@ -48,9 +49,10 @@ describe("API addresses", () => {
     expect(exportHref("embeddings", fromUrl(""), " ")).toBe("/api/topics/embeddings/export?limit=50");
   });
 
-  it("continues from next in that partition, in offset mode", () => {
-    const q = nextPageQuery(fromUrl("timestamp=1764662400000&key=k&limit=20"), { partition: 4, offset: "120" });
-    expect(messagesParams(q).toString()).toBe("partition=4&offset=120&key=k&limit=20");
+  it("continues from next as a cursor, in every partition read, keeping key and limit", () => {
+    const q = nextPageQuery(fromUrl("partition=2&timestamp=1764662400000&key=k&limit=20"), "0:120,1:98");
+    expect(messagesParams(q).toString()).toBe("cursor=0%3A120%2C1%3A98&key=k&limit=20");
+    expect(fromUrl(messagesParams(q).toString())).toEqual(q);
   });
 });
 
