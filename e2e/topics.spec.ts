@@ -1,7 +1,9 @@
 import { readFile } from "node:fs/promises";
 import { expect, test } from "@playwright/test";
+import { Kafka } from "kafkajs";
 import { SearchPage } from "./pages/simple-pages";
 import { TopicMessagesPage, TopicsPage } from "./pages/topics-page";
+import { parseKafkaCluster } from "../lib/config/shared";
 import { runId } from "../tests/harness/unique";
 
 /**
@@ -96,7 +98,7 @@ test("a bad parameter shows what is valid, an unknown topic the pipeline's topic
   await expect(embeddings.error).toHaveAttribute("data-status", "422");
   await expect(page.getByTestId("topic-messages-error-message")).toContainText(/partition/i);
   // The valid range: partitions from 0.
-  await expect(page.getByTestId("topic-messages-error-message")).toContainText(/\b0\b/);
+  await expect(page.getByTestId("topic-messages-error-message")).toContainText(/\b0\s*(\.\.|–|-|to)\s*\d+/);
   // The form still shows what was asked, to correct it.
   await expect(page.getByTestId("messages-partition")).toHaveValue("999");
   await embeddings.screenshot(testInfo, "bad-partition");
@@ -106,4 +108,42 @@ test("a bad parameter shows what is valid, an unknown topic the pipeline's topic
   await expect(unknown.error).toHaveAttribute("data-status", "404");
   await expect(page.getByTestId("topic-messages-error-message")).toContainText("embeddings");
   await unknown.screenshot(testInfo, "unknown-topic");
+});
+
+test("a value over the preview limit says so, loads whole on demand, and bytes that are not UTF-8 show as base64", async ({ page }, testInfo) => {
+  // 70,000 bytes with one that is not UTF-8: over the page's 64 KiB preview, shown as base64.
+  // (The parse stage dead-letters it as invalid_unicode, as e2e/dlq.spec.ts's record.)
+  const key = `topics-big-${run}`;
+  const value = Buffer.alloc(70_000, 0x61);
+  value[10] = 0xff;
+  const producer = new Kafka({ clientId: "e2e-topics", brokers: parseKafkaCluster(process.env).brokers }).producer();
+  await producer.connect();
+  await producer.send({ topic: "agent.results", messages: [{ key, value, headers: { "e2e-run": run } }] });
+  await producer.disconnect();
+
+  const raw = new TopicMessagesPage(page, "agent.results");
+  await raw.gotoQuery(`key=${key}`);
+  const record = raw.message(key);
+  await expect(record).toHaveCount(1);
+  const bytes = record.getByTestId("message-value-bytes");
+  await expect(bytes).toHaveAttribute("data-encoding", "base64");
+  await expect(bytes).toHaveAttribute("data-truncated", "true");
+  await expect(record.getByTestId("message-header")).toContainText(run);
+  // Folded: a few hundred characters and "show all", not 90,000 on screen.
+  await expect(bytes.getByTestId("folded-text")).toHaveAttribute("data-folded", "true");
+  await raw.screenshot(testInfo, "raw-truncated");
+
+  await record.getByTestId("load-whole-value").click();
+  await expect(bytes).toHaveAttribute("data-truncated", "false");
+  await expect(bytes.getByTestId("bytes-truncated")).toHaveCount(0);
+  // The whole value, base64: 70,000 bytes are 93,336 characters, 300 shown.
+  await expect(bytes.getByTestId("fold-toggle")).toHaveText(`show all (${(93_336 - 300).toLocaleString("en-US")} more characters)`);
+  await raw.screenshot(testInfo, "raw-whole");
+  // Unfolded: every character, in a box that scrolls; then folded again.
+  await bytes.getByTestId("fold-toggle").click();
+  await expect(bytes.getByTestId("folded-text")).toHaveAttribute("data-folded", "false");
+  await expect(bytes.getByTestId("fold-toggle")).toHaveText("show less");
+  await bytes.getByTestId("fold-toggle").click();
+  await expect(bytes.getByTestId("folded-text")).toHaveAttribute("data-folded", "true");
+  raw.expectNoConsoleErrors();
 });

@@ -8,7 +8,7 @@ export function FoldedText({ text, className = "" }: { text: string; className?:
   const [open, setOpen] = useState(false);
   const { head, hidden } = fold(text);
   return (
-    <span className={`whitespace-pre-wrap break-words ${className}`} data-testid="folded-text" data-folded={String(hidden > 0 && !open)}>
+    <span className={`whitespace-pre-wrap wrap-anywhere ${className}`} data-testid="folded-text" data-folded={String(hidden > 0 && !open)}>
       {open ? text : head}
       {hidden > 0 && (
         <>

@@ -60,7 +60,7 @@ function Node({ v, props }: { v: unknown; props: Props }) {
 /** A message's value pretty-printed as JSON, vectors summarised with a "full vector" action, long strings folded. */
 export function JsonView(props: Props) {
   return (
-    <div className="max-h-[32rem] overflow-auto whitespace-pre-wrap break-words rounded bg-surface-2 px-2 py-1 font-mono text-xs" data-testid="message-json">
+    <div className="max-h-[32rem] overflow-auto whitespace-pre-wrap wrap-anywhere rounded bg-surface-2 px-2 py-1 font-mono text-xs" data-testid="message-json">
       <Node v={props.value} props={props} />
     </div>
   );

@@ -23,7 +23,7 @@ export function MessageCard({ topic, message }: { topic: string; message: TopicM
   const want = (e: ReadExtras) => setExtras((old) => ({ ...old, ...e }));
   const key = message.key?.encoding === "utf8" ? message.key.data : "";
   return (
-    <article className="grid gap-1.5 px-4 py-3 text-xs" data-testid="topic-message" data-partition={message.partition} data-offset={message.offset} data-key={key}>
+    <article className="grid min-w-0 gap-1.5 px-4 py-3 text-xs" data-testid="topic-message" data-partition={message.partition} data-offset={message.offset} data-key={key}>
       <div className="flex flex-wrap items-baseline gap-x-3 gap-y-1 text-muted">
         <span>partition <span className="font-mono text-fg" data-testid="message-partition">{message.partition}</span></span>
         <span>offset <span className="font-mono text-fg" data-testid="message-offset">{message.offset}</span></span>
@@ -41,7 +41,7 @@ export function MessageCard({ topic, message }: { topic: string; message: TopicM
       {m.json !== undefined ? (
         <JsonView value={m.json} onFullVector={() => want({ vectors: true })} loadingVectors={again.isFetching} />
       ) : (
-        <div className="rounded bg-surface-2 px-2 py-1" data-testid="message-value">
+        <div className="max-h-[32rem] min-w-0 overflow-auto rounded bg-surface-2 px-2 py-1 wrap-anywhere" data-testid="message-value">
           <ShownBytesView b={m.value} onLoadWhole={() => want({ full: true })} loading={again.isFetching} data-testid="message-value-bytes" />
         </div>
       )}

@@ -29,7 +29,7 @@ export function MessagesList({ name, query, answer, onQuery }: Props) {
     </>
   );
   return (
-    <Card title={`${answer.messages.length.toLocaleString("en-US")} records`} aside={aside} data-testid="topic-messages-list">
+    <Card title={`${answer.messages.length.toLocaleString("en-US")} ${answer.messages.length === 1 ? "record" : "records"}`} aside={aside} data-testid="topic-messages-list">
       {answer.partial && <MessagesPartialNote partial={answer.partial} scanned={answer.scanned} />}
       {answer.messages.length === 0 ? (
         <MessagesEmpty answer={answer} />
