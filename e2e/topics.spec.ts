@@ -147,3 +147,29 @@ test("a value over the preview limit says so, loads whole on demand, and bytes t
   await expect(bytes.getByTestId("folded-text")).toHaveAttribute("data-folded", "true");
   raw.expectNoConsoleErrors();
 });
+
+test("a DLQ entry leads to the message it was made from", async ({ page }, testInfo) => {
+  test.setTimeout(180_000);
+  // Not UTF-8: the parse stage dead-letters it (invalid_unicode) under the same key, with where it came from.
+  const key = `topics-bad-${run}`;
+  const producer = new Kafka({ clientId: "e2e-topics", brokers: parseKafkaCluster(process.env).brokers }).producer();
+  await producer.connect();
+  await producer.send({ topic: "agent.results", messages: [{ key, value: Buffer.from([0x7b, 0x22, 0x74, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d]) }] });
+  await producer.disconnect();
+
+  const dlq = new TopicMessagesPage(page, "agent.results.dlq");
+  await dlq.gotoQuery(`key=${key}`);
+  await expect.poll(async () => { await dlq.refresh(); return dlq.message(key).count(); }, { timeout: 120_000, intervals: [3_000] }).toBe(1);
+  const entry = dlq.message(key);
+  await expect(entry.getByTestId("message-json")).toContainText("invalid_unicode");
+  await dlq.screenshot(testInfo, "dlq-entry");
+  dlq.expectNoConsoleErrors();
+
+  await dlq.link(entry, "original").click();
+  await expect(page).toHaveURL(/\/topics\/agent\.results\?(.*&)?offset=\d+/);
+  const raw = new TopicMessagesPage(page, "agent.results");
+  await expect(raw.messages()).toHaveCount(1);
+  await expect(raw.message(key).getByTestId("message-value-bytes")).toHaveAttribute("data-encoding", "base64");
+  await raw.screenshot(testInfo, "dlq-original");
+  raw.expectNoConsoleErrors();
+});
