@@ -52,9 +52,11 @@ const PARTITIONS = 3;
 const DIM = 384;
 /** The embed-worker's default EMBED_BATCH_SIZE: one transaction per batch. */
 const BATCH = 64;
-/** Record timestamps 10 ms apart from here, so a read from a time knows where it lands. */
+/** The times inside the values (kafka_ts, embedded_ts, a DLQ entry's ts): 10 ms apart from here. Kafka's record timestamps are the producer's clock, as the workers leave them. */
 const T0 = Date.UTC(2026, 0, 1);
 const STEP_MS = 10;
+/** The record a read from a time starts at: the middle of the topic. */
+const AT_INDEX = Math.floor(RECORDS / 2);
 
 const log = createLogger("bench-topics", "warn");
 const load = () => loadavg().map((x) => Math.round(x * 100) / 100);
@@ -92,7 +94,7 @@ function dlqValue(i: number, stage: "parse" | "embed"): string {
 }
 
 /** `count` records from `valueOf`, keyed by doc id, in transactions of BATCH as the workers write (commit markers on every partition each one touched). */
-async function writeTransactions(kafka: Kafka, count: number, messagesOf: (i: number) => { topic: string; key: string; value: string; timestamp: string }): Promise<{ seconds: number; bytes: number }> {
+async function writeTransactions(kafka: Kafka, count: number, messagesOf: (i: number) => { topic: string; key: string; value: string }): Promise<{ seconds: number; bytes: number }> {
   // A transaction begun right after the last commit is refused with CONCURRENT_TRANSACTIONS until the
   // coordinator has written that commit's markers; kafkajs retries it after 300 ms by default, which
   // would make writing the topic take minutes longer. A 20 ms first retry changes only the writing time.
@@ -102,7 +104,7 @@ async function writeTransactions(kafka: Kafka, count: number, messagesOf: (i: nu
   let bytes = 0;
   try {
     for (let from = 0; from < count; from += BATCH) {
-      const byTopic = new Map<string, { key: string; value: string; timestamp: string }[]>();
+      const byTopic = new Map<string, { key: string; value: string }[]>();
       for (let i = from; i < Math.min(count, from + BATCH); i++) {
         const { topic, ...m } = messagesOf(i);
         bytes += m.value.length;
@@ -194,7 +196,7 @@ async function measureAsConsole(): Promise<void> {
   const cold = await timed(listTopics);
   const warmList = await repeat(RUNS, listTopics);
 
-  type Answer = { messages: { key: { data: string } | null; offset: string }[]; scanned: number; partial: { reason: string } | null };
+  type Answer = { messages: { key: { data: string } | null; offset: string; timestamp: number }[]; scanned: number; partial: { reason: string } | null };
   const page = (query: string, expect: (a: Answer) => boolean) => async () => {
     const res = await messagesGet(new Request(`${base}/${embeddings}/messages?${query}`), ctx);
     const body = (await res.json()) as Answer;
@@ -203,8 +205,10 @@ async function measureAsConsole(): Promise<void> {
   };
   const newest = await repeat(RUNS, page("limit=50", (a) => a.messages.length === 50 && a.messages[0]?.key?.data === docId(RECORDS - 1)));
   const fromOffset = await repeat(RUNS, page("partition=0&offset=500&limit=50", (a) => a.messages.length === 50 && a.messages[0]?.offset === "500"));
-  const atIndex = Math.floor(RECORDS / 2);
-  const fromTime = await repeat(RUNS, page(`timestamp=${T0 + atIndex * STEP_MS}&limit=50`, (a) => a.messages.length === 50 && a.messages[0]?.key?.data === docId(atIndex)));
+  const atMs = arg("at-ms", NaN);
+  const indexOf = (m: Answer["messages"][number]) => Number(m.key?.data.slice("bench-doc-".length));
+  // Records stamped at or after the time, from the middle record's transaction on (that batch's records share its stamp).
+  const fromTime = await repeat(RUNS, page(`timestamp=${atMs}&limit=50`, (a) => a.messages.length === 50 && a.messages.every((m) => m.timestamp >= atMs && Math.abs(indexOf(m) - AT_INDEX) < 4 * BATCH)));
   const nearEnd = docId(Math.max(0, RECORDS - 1000));
   const keyNearEnd1 = await repeat(RUNS, page(`key=${nearEnd}&limit=1`, (a) => a.messages.length === 1));
   const keyNearEnd50 = await repeat(SLOW_RUNS, page(`key=${nearEnd}`, (a) => a.messages.length === 1));
@@ -259,7 +263,7 @@ async function measureAsConsole(): Promise<void> {
     list_topics_ms: { cold: ms(cold.ms), warm: stats(warmList.samples), records_shown: cold.value.records, exact: cold.value.exact },
     newest_50: pageResult(newest),
     from_offset_500_partition_0_50: pageResult(fromOffset),
-    from_timestamp_50: { at_record: docId(atIndex), ...pageResult(fromTime) },
+    from_timestamp_50: { at_ms: atMs, near_record: docId(AT_INDEX), ...pageResult(fromTime) },
     key_near_end_limit_1: { key: nearEnd, records_after_it: RECORDS - 1 - Math.max(0, RECORDS - 1000), ...pageResult(keyNearEnd1) },
     key_near_end_limit_50: { key: nearEnd, note: "the page's default limit: the read looks for 50 matches, so it goes on past the one it found", ...pageResult(keyNearEnd50) },
     key_absent: { key: docId(RECORDS + 1), ...pageResult(keyAbsent) },
@@ -271,8 +275,8 @@ async function measureAsConsole(): Promise<void> {
 }
 
 /** Starts the console process (this file with `--console`, the same node flags) with the console's environment; resolves to what it measured. */
-async function runConsole(env: NodeJS.ProcessEnv): Promise<{ dlq: Record<string, unknown>; topicBrowser: Record<string, unknown> }> {
-  const child = spawn(process.execPath, [...process.execArgv, import.meta.filename, "--console", ...process.argv.slice(2)], { cwd: root, env, stdio: ["ignore", "pipe", "inherit"] });
+async function runConsole(env: NodeJS.ProcessEnv, atMs: number): Promise<{ dlq: Record<string, unknown>; topicBrowser: Record<string, unknown> }> {
+  const child = spawn(process.execPath, [...process.execArgv, import.meta.filename, "--console", `--at-ms=${atMs}`, ...process.argv.slice(2)], { cwd: root, env, stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
   child.stdout.setEncoding("utf8").on("data", (s: string) => (out += s));
   const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
@@ -301,10 +305,16 @@ async function main() {
     console.log(`writing ${DLQ_ENTRIES.toLocaleString("en-US")} DLQ entries`);
     const dlqWrite = await writeTransactions(kafka, DLQ_ENTRIES, (i) => {
       const stage = i % 2 === 0 ? "parse" : "embed";
-      return { topic: stage === "parse" ? topics.parseDlq : topics.embedDlq, key: `dlq-${i}`, value: dlqValue(i, stage), timestamp: String(T0 + i * STEP_MS) };
+      return { topic: stage === "parse" ? topics.parseDlq : topics.embedDlq, key: `dlq-${i}`, value: dlqValue(i, stage) };
     });
     console.log(`writing ${RECORDS.toLocaleString("en-US")} embeddings records`);
-    const write = await writeTransactions(kafka, RECORDS, (i) => ({ topic: topics.embeddings, key: docId(i), value: embeddingValue(i), timestamp: String(T0 + i * STEP_MS) }));
+    // The time just before the middle record's transaction was sent: kafkajs stamps a batch's records when it sends them.
+    let atMs = NaN;
+    const write = await writeTransactions(kafka, RECORDS, (i) => {
+      if (i === AT_INDEX) atMs = Date.now();
+      return { topic: topics.embeddings, key: docId(i), value: embeddingValue(i) };
+    });
+    const groups = (await admin.listGroups()).groups.length;
 
     // The console's environment, as tests/integration/topics.test.ts sets it: no token, no RedDB.
     const inherited = inheritedEnv();
@@ -321,7 +331,7 @@ async function main() {
       EMBED_DLQ_TOPIC: topics.embedDlq,
       SPARK_PROGRESS_TOPIC: topics.progress,
       LOG_LEVEL: "warn",
-    });
+    }, atMs);
 
     const result = {
       generated_at: new Date().toISOString(),
@@ -335,6 +345,8 @@ async function main() {
       },
       setup: {
         kafka: broker ? "local single-node KRaft broker started by the bench" : "KAFKA_BOOTSTRAP_SERVERS",
+        /** GET /api/topics asks each consumer group of the broker for its offsets: a shared broker with many groups makes it slower. */
+        broker_consumer_groups: groups,
         console: "a node process of the bench's (tsx, react-server conditions) calling the console's route handlers and lib/ with the console's environment, as tests/integration/topics.test.ts does: no HTTP server in between, so times exclude Next's routing and the network; RSS is that process's (process.memoryUsage().rss every 50 ms)",
         runs: RUNS,
         slow_runs: SLOW_RUNS,
