@@ -203,10 +203,11 @@ async function measureAsConsole(): Promise<void> {
     if (res.status !== 200 || !expect(body)) throw new Error(`messages?${query}: ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
     return { shown: body.messages.length, scanned: body.scanned, partial: body.partial?.reason ?? null };
   };
-  const newest = await repeat(RUNS, page("limit=50", (a) => a.messages.length === 50 && a.messages[0]?.key?.data === docId(RECORDS - 1)));
+  const indexOf = (m: Answer["messages"][number]) => Number(m.key?.data.slice("bench-doc-".length));
+  // Records of one transaction share its send time: the newest 50 are the last transactions' records, in no fixed order among them.
+  const newest = await repeat(RUNS, page("limit=50", (a) => a.messages.length === 50 && a.messages.every((m) => indexOf(m) >= RECORDS - 3 * BATCH)));
   const fromOffset = await repeat(RUNS, page("partition=0&offset=500&limit=50", (a) => a.messages.length === 50 && a.messages[0]?.offset === "500"));
   const atMs = arg("at-ms", NaN);
-  const indexOf = (m: Answer["messages"][number]) => Number(m.key?.data.slice("bench-doc-".length));
   // Records stamped at or after the time, from the middle record's transaction on (that batch's records share its stamp).
   const fromTime = await repeat(RUNS, page(`timestamp=${atMs}&limit=50`, (a) => a.messages.length === 50 && a.messages.every((m) => m.timestamp >= atMs && Math.abs(indexOf(m) - AT_INDEX) < 4 * BATCH)));
   const nearEnd = docId(Math.max(0, RECORDS - 1000));
@@ -348,6 +349,7 @@ async function main() {
         /** GET /api/topics asks each consumer group of the broker for its offsets: a shared broker with many groups makes it slower. */
         broker_consumer_groups: groups,
         console: "a node process of the bench's (tsx, react-server conditions) calling the console's route handlers and lib/ with the console's environment, as tests/integration/topics.test.ts does: no HTTP server in between, so times exclude Next's routing and the network; RSS is that process's (process.memoryUsage().rss every 50 ms)",
+        node_flags: process.execArgv,
         runs: RUNS,
         slow_runs: SLOW_RUNS,
         percentile: "nearest rank (tests/harness/percentile.ts)",
@@ -364,7 +366,7 @@ async function main() {
           records: RECORDS,
           partitions: PARTITIONS,
           dim: DIM,
-          writes: `transactions of ${BATCH} records keyed by doc_id (default partitioner), as the embed-worker writes; record timestamps ${STEP_MS} ms apart`,
+          writes: `transactions of ${BATCH} records keyed by doc_id (default partitioner), as the embed-worker writes; record timestamps the producer's clock at send, as the worker leaves them`,
           record_bytes_avg: Math.round(write.bytes / RECORDS),
           write_seconds: ms(write.seconds),
         },
