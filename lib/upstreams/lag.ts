@@ -1,9 +1,8 @@
 import "server-only";
-import type { Kafka } from "kafkajs";
-import { CountCache, consumeRate, drainSec, readStart } from "@/lib/kafka/lag-figures";
-import { countReadable, type ReadableCount } from "@/lib/kafka/readable-count";
-import { kafka, withAdmin } from "./kafka";
+import { consumeRate, drainSec, readStart } from "@/lib/kafka/lag-figures";
+import { withAdmin } from "./kafka";
 import { nowSec } from "./rate";
+import { countRecords } from "./record-counts";
 
 export interface PartitionLag {
   partition: number;
@@ -30,20 +29,6 @@ export interface GroupLag {
 }
 export type LagEvent = { groups: GroupLag[]; total_lag: number; timestamp: number } | { error: "unreachable"; message: string; timestamp: number };
 
-/** Counts by (topic, partition, from, to), shared by every poll of this process: an idle stack reads nothing after the first poll. */
-const counts = new CountCache<ReadableCount>();
-
-async function count(k: Kafka, topic: string, partition: number, from: number, to: number): Promise<ReadableCount> {
-  if (to <= from) return { records: 0, exact: true };
-  const key = CountCache.key(topic, partition, from, to);
-  const hit = counts.get(key);
-  if (hit) return hit;
-  // A failed read is reported as the offset gap and not cached: the next poll tries again.
-  const c = await countReadable(k, topic, partition, BigInt(from), BigInt(to)).catch(() => ({ records: to - from, exact: false }));
-  if (c.exact) counts.set(key, c);
-  return c;
-}
-
 /**
  * Per group and partition, the records between the committed offset and the
  * end that a read_committed consumer would still get (lib/kafka/readable-count.ts),
@@ -53,7 +38,6 @@ export function lagPoll() {
   const prev = new Map<string, { from: Map<string, number>; at: number }>();
   return async (): Promise<LagEvent> => {
     try {
-      const k = kafka();
       const groups = await withAdmin(async (admin) => {
         const listed = (await admin.listGroups()).groups.filter((g) => g.protocolType === "consumer" || g.protocolType === "");
         const ends = new Map<string, Map<number, { low: number; high: number }>>();
@@ -75,13 +59,13 @@ export function lagPoll() {
               const committed = Number(p.offset) >= 0 ? Number(p.offset) : null;
               const { low, high } = e.get(p.partition) ?? { low: 0, high: 0 };
               const start = readStart(committed, low, high);
-              const c = await count(k, t.topic, p.partition, start, high);
+              const c = await countRecords(t.topic, p.partition, start, high, "poll");
               partitions.push({ partition: p.partition, committed, end: high, lag: c.records, exact: c.exact });
               const key = `${t.topic}/${p.partition}`;
               from.set(key, start);
               // Consumed since the last poll: the records between the previous read start and this one.
               const was = before?.from.get(key);
-              if (consumed !== null && was !== undefined && start > was) consumed += (await count(k, t.topic, p.partition, Math.max(was, low), start)).records;
+              if (consumed !== null && was !== undefined && start > was) consumed += (await countRecords(t.topic, p.partition, Math.max(was, low), start, "poll")).records;
             }
             topics.push({ topic: t.topic, partitions, lag: partitions.reduce((n, p) => n + p.lag, 0) });
           }
