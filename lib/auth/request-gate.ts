@@ -9,7 +9,9 @@ import { authorize } from "./token";
  * 0. GET /api/live passes: it answers `{"status":"ok"}` and nothing else.
  * 1. Host allow-list (CONSOLE_ALLOWED_HOSTS) → 421: a DNS-rebinding page reaches
  *    us under its own name, which is not on the list.
- * 2. Public paths (login form and API, logout, liveness) skip step 4 only.
+ * 2. A path with invalid percent-encoding → 400 (Next would fail decoding it
+ *    with a bare 500). Public paths (login form and API, logout, liveness) skip
+ *    step 4 only.
  * 3. Mutating methods (all but GET, HEAD, OPTIONS): a cross-site request → 403,
  *    then a Content-Type other than application/json → 415. Together these stop
  *    a page on another site posting to us: it can only send JSON after a CORS
@@ -40,6 +42,8 @@ export function gateRequest(request: Request, cfg: GateConfig): Response | null 
     const what = hostHeader === null ? "a request without a Host header" : `Host ${JSON.stringify(hostHeader.slice(0, 100))}`;
     return refuse(new ApiError("misdirected_host", `this console does not answer to ${what}; add the name to CONSOLE_ALLOWED_HOSTS if it is yours`));
   }
+  // Next decodes dynamic segments (/api/topics/{name}) before any handler runs and answers a bad escape with a bare 500.
+  if (!decodable(url.pathname)) return refuse(new ApiError("invalid_path", "the path has invalid percent-encoding (a % not followed by two hex digits, or bytes that are not UTF-8)"));
   if (isMutating(request.method)) {
     if (isCrossSite(headers, host)) {
       return refuse(new ApiError("cross_site", `a ${request.method} from another site is refused: the console's own pages (or tools sending no Origin) only`));
@@ -65,6 +69,15 @@ function loginRedirect(url: URL, method: string): Response {
   // Absolute here; Next's proxy adapter makes a same-host Location relative again.
   const status = ["GET", "HEAD"].includes(method.toUpperCase()) ? 307 : 303;
   return new Response(null, { status, headers: { location: login.toString(), "cache-control": "no-store" } });
+}
+
+function decodable(pathname: string): boolean {
+  try {
+    decodeURIComponent(pathname);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function refuse(error: ApiError): Response {

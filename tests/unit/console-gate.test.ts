@@ -293,6 +293,19 @@ describe("token configured: credentials × path kinds × methods", () => {
   });
 });
 
+describe("paths Next could not decode", () => {
+  it.each([
+    ["/api/topics/%ZZ/messages", "400 invalid_path"],
+    ["/api/embed-worker/%E0%A4%A", "400 invalid_path"],
+    ["/topics/%C3%28", "400 invalid_path"],
+    ["/topics/agent%2Eresults", "pass"],
+    ["/api/topics/embeddings/messages?key=%ZZ", "pass"],
+  ])("%s → %s", async (p, want) => {
+    const { proxy } = await load({});
+    expect(await outcome(proxy, request({ path: p }))).toBe(want);
+  });
+});
+
 describe("open console (no token): nothing asks for credentials", () => {
   it.each(["/api/health", "/dlq", "/", "/api/embed-worker/dlq/download"])("%s passes with no credentials", async (p) => {
     const { proxy } = await load({});
