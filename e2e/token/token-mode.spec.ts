@@ -5,6 +5,7 @@ import { ConsolePage } from "../pages/console-page";
 import { LoginPage } from "../pages/login-page";
 import { OverviewPage } from "../pages/overview-page";
 import { DlqPage, IngestPage, LagPage, MonitoringPage, SearchPage, ShardsPage } from "../pages/simple-pages";
+import { TopicMessagesPage, TopicsPage } from "../pages/topics-page";
 import { expect, test } from "./fixtures";
 import { parseKafkaCluster } from "../../lib/config/shared";
 import { runId } from "../../tests/harness/unique";
@@ -148,6 +149,20 @@ test("every page works on the session cookie: search, ingest, pause and resume, 
   expect(await readFile(file, "utf8")).toContain(docId);
   await dlq.screenshot(testInfo, "token-dlq");
   dlq.expectNoConsoleErrors();
+
+  // Topics: the list, one topic's newest records, and the server's export (a plain link: the cookie is all it has).
+  const topics = new TopicsPage(page);
+  await visit(topics, testInfo, "token-topics");
+  await expect(topics.row("embeddings")).toBeVisible();
+  topics.expectNoConsoleErrors();
+  const embeddings = new TopicMessagesPage(page, "embeddings");
+  await visit(embeddings, testInfo, "token-topic-embeddings");
+  await expect(embeddings.messages().first()).toBeVisible();
+  const [exported] = await Promise.all([page.waitForEvent("download"), page.getByTestId("topic-export").click()]);
+  const exportFile = testInfo.outputPath("token-embeddings.jsonl");
+  await exported.saveAs(exportFile);
+  expect((await readFile(exportFile, "utf8")).split("\n").filter(Boolean).length).toBeGreaterThan(0);
+  embeddings.expectNoConsoleErrors();
 
   // Health: every component's row.
   const health = new ConsolePage(page, "/health", "health-table");
