@@ -26,9 +26,8 @@ import { parseStackConfig } from "../lib/config/stack";
 import { createKafka } from "../lib/kafka/client";
 import { ensureTopics } from "../lib/kafka/topics";
 import { createLogger } from "../lib/log";
-import { ensureKafkaInstalled, startLocalBroker, type LocalBroker } from "../scripts/kafka/broker";
 import { startRealInfermesh, startWorker, type WorkerProcess } from "../tests/harness/embed-worker";
-import { freePort } from "../tests/harness/free-port";
+import { benchBroker } from "../tests/harness/bench-broker";
 import { getJson } from "../tests/harness/http";
 import { percentile } from "../tests/harness/percentile";
 import { produce } from "../tests/harness/produce";
@@ -316,27 +315,20 @@ async function latencyRun(s: Stage, rate: number, seconds: number) {
 async function main() {
   const loadAtStart = load();
   const stack = parseStackConfig(inheritedEnv());
-  let broker: LocalBroker | undefined;
-  let dataDir: string | undefined;
-  let brokers = stack.kafka.brokers;
-  if (!stack.kafka.external) {
-    dataDir = mkdtempSync(path.join(tmpdir(), "bench-pipeline-kafka-"));
-    broker = await startLocalBroker({ ...stack.kafka, port: await freePort(), controllerPort: await freePort(), dir: dataDir }, log, { classpath: await ensureKafkaInstalled(log), onOutput: () => {} });
-    brokers = broker.brokers;
-  }
+  const broker = await benchBroker(stack, "bench-pipeline", log);
+  const brokers = broker.brokers;
   const kafka = createKafka({ clientId: "bench-pipeline", brokers, log: createLogger("bench-pipeline-kafka", "error") });
   if (TRANSPORT_ONLY) {
     const instant = await startInstantInfermesh({ dim: 384 });
     try {
       const st = await stage(kafka, brokers, instant.url);
-      console.log(JSON.stringify(await backlogRun(st, TRANSPORT_RECORDS, { broker: () => broker?.child.pid })));
+      console.log(JSON.stringify(await backlogRun(st, TRANSPORT_RECORDS, { broker: broker.pid })));
       if (WORKER_LOG_LEVEL !== "warn") console.log(st.worker.output());
       await st.done();
     } finally {
       for (const st of openStages) await st.done();
       await instant.close();
-      await broker?.stop();
-      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+      await broker.stop();
     }
     return;
   }
@@ -348,7 +340,7 @@ async function main() {
     const rawSeq = await rawThroughput(real.url, 1, real.pid);
     console.log(`raw /embed, 1 client, batch ${BATCH}: ${rawSeq.inputs_per_sec}/s`);
     const realStage = await stage(kafka, brokers, real.url);
-    const pids: Pids = { broker: () => broker?.child.pid, embedding_service: () => real.pid() };
+    const pids: Pids = { broker: broker.pid, embedding_service: () => real.pid() };
     const rounds: { raw: Awaited<ReturnType<typeof rawThroughput>>; end_to_end: Awaited<ReturnType<typeof backlogRun>> }[] = [];
     for (let i = 0; i < ROUNDS; i++) {
       const raw = await rawThroughput(real.url, WORKER_CALLS_IN_FLIGHT, real.pid);
@@ -371,7 +363,7 @@ async function main() {
 
     // 2. Transport ceiling with an instant embedding server; and its latency at a transport-scale rate.
     const instantStage = await stage(kafka, brokers, instant.url);
-    const transport = await backlogRun(instantStage, TRANSPORT_RECORDS, { broker: () => broker?.child.pid });
+    const transport = await backlogRun(instantStage, TRANSPORT_RECORDS, { broker: broker.pid });
     console.log(`transport ceiling (instant 384-dim embeddings): ${transport.records_per_sec} records/s`);
     const instantRate = Math.round(Math.min(1000, transport.records_per_sec * 0.25));
     const latencyInstant = await latencyRun(instantStage, instantRate, Math.min(20, LATENCY_SEC));
@@ -389,7 +381,7 @@ async function main() {
         note: "2 cores shared by the broker, the embedding service, the worker and this driver; load averages (1, 5, 15 min) are recorded per phase. On this machine 0.3 cores of other work slow the model ~15% (its ms per input is in each phase), which is what separates end-to-end from raw beyond the model's busy share.",
       },
       setup: {
-        kafka: broker ? "local single-node KRaft broker started by the bench" : "KAFKA_BOOTSTRAP_SERVERS",
+        kafka: broker.own ? "local single-node KRaft broker started by the bench" : "KAFKA_BOOTSTRAP_SERVERS",
         partitions: 3,
         worker: { batch_size: BATCH, max_wait_sec: 0.5, calls_in_flight: WORKER_CALLS_IN_FLIGHT, parquet: true, cache: "off (EMBED_CACHE_SIZE=0)", exactly_once: "Kafka transactions, read_committed" },
         model: { name: health.model, dim: health.dim, threads: health.threads },
@@ -422,8 +414,7 @@ async function main() {
     for (const s of openStages) await s.done();
     await instant.close();
     await real.stop();
-    await broker?.stop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await broker.stop();
   }
 }
 

@@ -25,8 +25,8 @@
  *   npm run bench:topics [-- --records=100000 --dlq=20000 --runs=7]
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, loadavg, tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
 import path from "node:path";
 import { Partitioners, type Kafka } from "kafkajs";
 import { inheritedEnv } from "../lib/config/load";
@@ -35,8 +35,7 @@ import { createKafka } from "../lib/kafka/client";
 import { createLogger } from "../lib/log";
 import { serializeDlqWithOriginal } from "../lib/records/dlq-original";
 import { serializeEmbeddingRecord } from "../lib/records/embedding-record";
-import { ensureKafkaInstalled, startLocalBroker, type LocalBroker } from "../scripts/kafka/broker";
-import { freePort } from "../tests/harness/free-port";
+import { benchBroker } from "../tests/harness/bench-broker";
 import { createTopics } from "../tests/harness/kafka-topics";
 import { percentileOf } from "../tests/harness/percentile";
 import { unique } from "../tests/harness/unique";
@@ -290,14 +289,8 @@ async function main() {
   // What the console process will load, loaded here first (nothing runs on import): a module that fails to load fails the run before minutes of writing.
   await Promise.all([import("../lib/dlq/source"), import("../lib/upstreams/dlq-counts"), import("../app/api/topics/route"), import("../app/api/topics/[name]/messages/route"), import("../app/api/topics/[name]/export/route")]);
   const stack = parseStackConfig(inheritedEnv());
-  let broker: LocalBroker | undefined;
-  let dataDir: string | undefined;
-  let brokers = stack.kafka.brokers;
-  if (!stack.kafka.external) {
-    dataDir = mkdtempSync(path.join(tmpdir(), "bench-topics-kafka-"));
-    broker = await startLocalBroker({ ...stack.kafka, port: await freePort(), controllerPort: await freePort(), dir: dataDir }, log, { classpath: await ensureKafkaInstalled(log), onOutput: () => {} });
-    brokers = broker.brokers;
-  }
+  const broker = await benchBroker(stack, "bench-topics", log);
+  const brokers = broker.brokers;
   const kafka = createKafka({ clientId: "bench-topics", brokers, log: createLogger("bench-topics-kafka", "silent") });
   const admin = kafka.admin();
   await admin.connect();
@@ -345,7 +338,7 @@ async function main() {
         note: "2 cores shared by the broker, the console process, this bench (idle while the console measures) and whatever else runs on the machine; load averages are 1, 5 and 15 min, also recorded before and after each part",
       },
       setup: {
-        kafka: broker ? "local single-node KRaft broker started by the bench" : "KAFKA_BOOTSTRAP_SERVERS",
+        kafka: broker.own ? "local single-node KRaft broker started by the bench" : "KAFKA_BOOTSTRAP_SERVERS",
         /** GET /api/topics asks each consumer group of the broker for its offsets: a shared broker with many groups makes it slower. */
         broker_consumer_groups: groups,
         console: "a node process of the bench's (tsx, react-server conditions) calling the console's route handlers and lib/ with the console's environment, as tests/integration/topics.test.ts does: no HTTP server in between, so times exclude Next's routing and the network; RSS is that process's (process.memoryUsage().rss every 50 ms)",
@@ -379,8 +372,7 @@ async function main() {
   } finally {
     await admin.deleteTopics({ topics: Object.values(topics).filter((t) => t !== topics.progress) }).catch((err: unknown) => console.error(`could not delete the bench's topics: ${(err as Error).message}`));
     await admin.disconnect();
-    await broker?.stop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await broker.stop();
   }
 }
 

@@ -5,17 +5,11 @@ import { readRanges, type ReadMessage } from "@/lib/upstreams/kafka";
 import { headerList, showBytes } from "./present";
 import type { ExportQuery } from "./query";
 import { browsableTopic, matches, partitionRanges, startPositions, type PartitionRange } from "./read";
-import type { ShownBytes } from "./types";
+import type { ShownRecord } from "./types";
 
 /** One line of a topic's export: the record exactly as stored (bytes as UTF-8 text when they are, else base64), never summarised or cut. */
-export interface ExportRow {
+export interface ExportRow extends ShownRecord {
   topic: string;
-  partition: number;
-  offset: string;
-  timestamp: number;
-  key: ShownBytes | null;
-  headers: { key: string; value: ShownBytes | null }[];
-  value: ShownBytes | null;
 }
 
 export function exportRow(topic: string, m: ReadMessage): ExportRow {

@@ -1,4 +1,5 @@
 import type { IHeaders } from "kafkajs";
+import type { ReadMessage } from "@/lib/upstreams/kafka";
 import type { CatalogTopic } from "./catalog";
 import type { MessageLink, ShownBytes, TopicMessage, VectorSummary } from "./types";
 
@@ -101,21 +102,12 @@ export function linksOf(topic: CatalogTopic, json: unknown, to: LinkTargets): Me
   return links;
 }
 
-export interface RawRecord {
-  partition: number;
-  offset: string;
-  timestamp: number;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: IHeaders;
-}
-
 /**
  * A record for a page. A value that fits the preview (or `full`) and is JSON
  * comes as `json` (vectors summarised unless `vectors: "full"`) with `data`
  * null unless `full`: the parsed form carries it; otherwise as text or base64.
  */
-export function presentRecord(r: RawRecord, topic: CatalogTopic, to: LinkTargets, opts: { vectors: "summary" | "full"; full: boolean }): TopicMessage {
+export function presentRecord(r: ReadMessage, topic: CatalogTopic, to: LinkTargets, opts: { vectors: "summary" | "full"; full: boolean }): TopicMessage {
   const max = opts.full ? Infinity : VALUE_PREVIEW_BYTES;
   const value = r.value === null ? null : showBytes(r.value, max);
   let json: unknown;

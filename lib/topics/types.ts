@@ -81,7 +81,8 @@ export interface MessageLink {
   href: string;
 }
 
-export interface TopicMessage {
+/** A record's coordinates and bytes, as a page and the export show them. */
+export interface ShownRecord {
   partition: number;
   offset: string;
   /** Kafka timestamp, epoch milliseconds. */
@@ -89,6 +90,9 @@ export interface TopicMessage {
   key: ShownBytes | null;
   headers: { key: string; value: ShownBytes | null }[];
   value: ShownBytes | null;
+}
+
+export interface TopicMessage extends ShownRecord {
   /** The value parsed, when it is JSON (whole, not truncated): vectors summarised unless `vectors=full`. */
   json?: unknown;
   links: MessageLink[];
